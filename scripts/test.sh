@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The one command that runs every test: starts the services, builds the Wasm
+# components, then runs `cargo test` over the native workspace crates (the
+# root Cargo.toml's default-members), including the integration tests in
+# tests/ that run the real components in the local host against the services.
+#
+#   scripts/test.sh [extra cargo test args...]   e.g. scripts/test.sh -p printer-gateway
+#
+# Exits non-zero when anything fails; the last line is "N passed, N failed".
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+state=${FARM_STATE_DIR:-$root/.state}
+mkdir -p "$state/logs"
+log="$state/logs/test.log"
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "services"
+bash scripts/services.sh up
+# The tests and the gateway read the service URLs from these variables.
+eval "$(bash scripts/services.sh env)"
+
+# A failed Wasm build is reported at the end, but the native tests still run:
+# their results tell more than a stop here would.
+step "wasm components"
+wasm_ok=1
+bash scripts/build-wasm.sh || wasm_ok=0
+
+step "cargo test (native workspace crates)"
+test_ok=1
+cargo test --no-fail-fast "$@" 2>&1 | tee "$log" || test_ok=0
+
+# Add up the per-binary "test result:" lines into one summary.
+read -r passed failed ignored < <(awk '
+  /^test result:/ {
+    for (i = 1; i <= NF; i++) {
+      if ($(i+1) ~ /^passed/) p += $i
+      if ($(i+1) ~ /^failed/) f += $i
+      if ($(i+1) ~ /^ignored/) g += $i
+    }
+  }
+  END { print p + 0, f + 0, g + 0 }' "$log")
+
+echo
+[ "$wasm_ok" = 1 ] || echo "FAILED: scripts/build-wasm.sh (Wasm components did not build)"
+[ "$test_ok" = 1 ] || [ "$failed" -gt 0 ] || echo "FAILED: cargo test did not complete (build error?); see $log"
+echo "$passed passed, $failed failed, $ignored skipped"
+[ "$wasm_ok" = 1 ] && [ "$test_ok" = 1 ] && [ "$failed" = 0 ]
