@@ -1,0 +1,104 @@
+//! Fixed-window rate limiting arithmetic.
+//!
+//! Each key has one counter per window (a calendar minute by default). The
+//! counter is incremented atomically in the database *before* the decision,
+//! so with a limit of 60 exactly the requests that saw a count of 1..=60 are
+//! allowed, however many arrive at once.
+
+/// Default requests per minute per key (Spin variable `rate_limit_per_minute`).
+pub const DEFAULT_PER_MINUTE: u32 = 60;
+
+/// A fixed window: `limit` requests per `window_secs`, windows aligned to
+/// multiples of `window_secs` since the Unix epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FixedWindow {
+    pub limit: u32,
+    pub window_secs: i64,
+}
+
+/// The outcome for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    /// Requests left in this window after this one.
+    pub remaining: u32,
+    /// Unix seconds at which the window ends and the counter resets.
+    pub reset_at: i64,
+    /// Seconds to wait before retrying (at least 1); meaningful when refused.
+    pub retry_after_secs: i64,
+}
+
+impl FixedWindow {
+    pub fn per_minute(limit: u32) -> Self {
+        FixedWindow {
+            limit,
+            window_secs: 60,
+        }
+    }
+
+    /// Start (Unix seconds) of the window containing `now`.
+    pub fn window_start(&self, now: i64) -> i64 {
+        now - now.rem_euclid(self.window_secs)
+    }
+
+    /// End of the window containing `now`: when the counter resets.
+    pub fn reset_at(&self, now: i64) -> i64 {
+        self.window_start(now) + self.window_secs
+    }
+
+    /// Decides a request given the window's count *including* this request.
+    pub fn decide(&self, count: u64, now: i64) -> Decision {
+        let reset_at = self.reset_at(now);
+        Decision {
+            allowed: count <= u64::from(self.limit),
+            limit: self.limit,
+            remaining: u64::from(self.limit)
+                .saturating_sub(count)
+                .try_into()
+                .unwrap_or(u32::MAX),
+            reset_at,
+            retry_after_secs: (reset_at - now).max(1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_align_to_the_minute() {
+        let w = FixedWindow::per_minute(60);
+        assert_eq!(w.window_start(1_709_123_456), 1_709_123_400);
+        assert_eq!(w.reset_at(1_709_123_456), 1_709_123_460);
+        assert_eq!(w.window_start(1_709_123_400), 1_709_123_400);
+        assert_eq!(w.window_start(1_709_123_459), 1_709_123_400);
+        assert_eq!(w.window_start(1_709_123_460), 1_709_123_460);
+        assert_eq!(w.window_start(-1), -60);
+    }
+
+    #[test]
+    fn the_limit_th_request_is_allowed_and_the_next_refused() {
+        let w = FixedWindow::per_minute(60);
+        let now = 1_709_123_456;
+        let first = w.decide(1, now);
+        assert!(first.allowed);
+        assert_eq!(first.remaining, 59);
+        let last = w.decide(60, now);
+        assert!(last.allowed);
+        assert_eq!(last.remaining, 0);
+        let over = w.decide(61, now);
+        assert!(!over.allowed);
+        assert_eq!(over.remaining, 0);
+        assert_eq!(over.reset_at, 1_709_123_460);
+        assert_eq!(over.retry_after_secs, 4);
+    }
+
+    #[test]
+    fn retry_after_is_at_least_one_second() {
+        let w = FixedWindow::per_minute(1);
+        assert_eq!(w.decide(2, 1_709_123_400).retry_after_secs, 60);
+        assert_eq!(w.decide(2, 1_709_123_459).retry_after_secs, 1);
+    }
+}
