@@ -1,0 +1,196 @@
+//! The gateway's one configuration struct: defaults that run against the
+//! private services of `scripts/services.sh`, each overridable by environment.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::bambu::REPORT_TOPIC_FILTER;
+
+/// Errors from reading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is not a valid value: {value:?} ({reason})")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+}
+
+/// A secret that never shows in logs: `Debug` and `Display` print a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `FARM_MQTT_URL`, `mqtt://host:port`.
+    pub mqtt_host: String,
+    pub mqtt_port: u16,
+    /// `FARM_MQTT_CLIENT_ID`; one per running gateway.
+    pub mqtt_client_id: String,
+    /// `FARM_MQTT_TOPICS`, comma separated; every printer's reports by default.
+    pub topics: Vec<String>,
+    /// `FARM_DB_URL`, the farm's Postgres database.
+    pub database_url: String,
+    /// `FARM_SITE`: which farm site this gateway serves (`printers.site`).
+    pub site: String,
+    /// `FARM_INTERNAL_TOKEN`: shared with the app for its internal routes.
+    pub internal_token: Option<Secret>,
+    /// `FARM_APP_URL`: where the app's internal routes are.
+    pub app_url: String,
+    /// `FARM_OFFLINE_AFTER_SECS`: silence after which a printer counts as offline.
+    pub offline_after: Duration,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable lookup (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str, default: &str| lookup(name).unwrap_or_else(|| default.to_owned());
+        let mqtt_url = get("FARM_MQTT_URL", "mqtt://127.0.0.1:11883");
+        let (mqtt_host, mqtt_port) = parse_mqtt_url(&mqtt_url)?;
+        let site = get("FARM_SITE", "local");
+        let offline_secs = get("FARM_OFFLINE_AFTER_SECS", "30");
+        let offline_secs: u64 =
+            offline_secs
+                .parse()
+                .ok()
+                .filter(|s| *s > 0)
+                .ok_or(ConfigError::Invalid {
+                    name: "FARM_OFFLINE_AFTER_SECS",
+                    value: offline_secs,
+                    reason: "a whole number of seconds above zero",
+                })?;
+        Ok(Self {
+            mqtt_host,
+            mqtt_port,
+            mqtt_client_id: get("FARM_MQTT_CLIENT_ID", &format!("printer-gateway-{site}")),
+            topics: get("FARM_MQTT_TOPICS", REPORT_TOPIC_FILTER)
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            database_url: get("FARM_DB_URL", "postgres://farm@127.0.0.1:55432/farm"),
+            site,
+            internal_token: lookup("FARM_INTERNAL_TOKEN")
+                .filter(|t| !t.is_empty())
+                .map(Secret),
+            app_url: get("FARM_APP_URL", "http://127.0.0.1:3000"),
+            offline_after: std::time::Duration::from_secs(offline_secs),
+        })
+    }
+}
+
+fn parse_mqtt_url(url: &str) -> Result<(String, u16), ConfigError> {
+    let invalid = |reason| ConfigError::Invalid {
+        name: "FARM_MQTT_URL",
+        value: url.to_owned(),
+        reason,
+    };
+    let rest = url
+        .strip_prefix("mqtt://")
+        .or_else(|| url.strip_prefix("tcp://"))
+        .ok_or_else(|| invalid("expected mqtt://host:port (TLS is not supported yet)"))?;
+    let rest = rest.trim_end_matches('/');
+    let (host, port) = rest.rsplit_once(':').unwrap_or((rest, "1883"));
+    let port = port
+        .parse()
+        .map_err(|_| invalid("the port is not a number"))?;
+    if host.is_empty() {
+        return Err(invalid("the host is empty"));
+    }
+    Ok((host.to_owned(), port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_point_at_the_local_services() {
+        let c = config(&[]).expect("defaults");
+        assert_eq!((c.mqtt_host.as_str(), c.mqtt_port), ("127.0.0.1", 11883));
+        assert_eq!(c.database_url, "postgres://farm@127.0.0.1:55432/farm");
+        assert_eq!(c.topics, vec!["device/+/report".to_owned()]);
+        assert_eq!(c.offline_after, Duration::from_secs(30));
+        assert!(c.internal_token.is_none());
+    }
+
+    #[test]
+    fn environment_overrides_each_setting() {
+        let c = config(&[
+            ("FARM_MQTT_URL", "mqtt://broker.local:1884"),
+            ("FARM_MQTT_TOPICS", "device/a/report, device/b/report"),
+            ("FARM_SITE", "north"),
+            ("FARM_OFFLINE_AFTER_SECS", "5"),
+            ("FARM_INTERNAL_TOKEN", "tok"),
+        ])
+        .expect("overrides");
+        assert_eq!((c.mqtt_host.as_str(), c.mqtt_port), ("broker.local", 1884));
+        assert_eq!(
+            c.topics,
+            vec!["device/a/report".to_owned(), "device/b/report".to_owned()]
+        );
+        assert_eq!(c.mqtt_client_id, "printer-gateway-north");
+        assert_eq!(c.offline_after, Duration::from_secs(5));
+        assert_eq!(c.internal_token.as_ref().map(Secret::expose), Some("tok"));
+    }
+
+    #[test]
+    fn the_internal_token_never_shows_in_debug_output() {
+        let c = config(&[("FARM_INTERNAL_TOKEN", "very-secret-value")]).expect("config");
+        let printed = format!("{c:?} {}", c.internal_token.as_ref().expect("token"));
+        assert!(!printed.contains("very-secret-value"), "{printed}");
+        assert!(printed.contains("Secret(***)"), "{printed}");
+    }
+
+    #[test]
+    fn invalid_values_name_the_variable() {
+        for (name, value) in [
+            ("FARM_MQTT_URL", "https://x"),
+            ("FARM_MQTT_URL", "mqtt://:1883"),
+            ("FARM_MQTT_URL", "mqtt://h:port"),
+            ("FARM_OFFLINE_AFTER_SECS", "0"),
+            ("FARM_OFFLINE_AFTER_SECS", "soon"),
+        ] {
+            let err = config(&[(name, value)]).expect_err(value);
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! `printer-gateway`: reads printer reports from MQTT into the farm database.
+//! Configuration comes from the environment (see `Config`); RUST_LOG=debug|info|warn.
+
+use anyhow::Context;
+use printer_gateway::{Config, Gateway, GatewayError, OfflineSweeper};
+use tokio::task::JoinError;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let level = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(tracing::Level::INFO);
+    tracing_subscriber::fmt().with_max_level(level).init();
+
+    let config = Config::from_env().context("reading the gateway configuration")?;
+    tracing::info!(?config, "starting printer-gateway");
+    let gateway = Gateway::connect(&config)
+        .await
+        .context("starting the report worker")?;
+    let sweeper = OfflineSweeper::connect(&config)
+        .await
+        .context("starting the offline sweeper")?;
+
+    let reports = tokio::spawn(gateway.run());
+    let sweeps = tokio::spawn(sweeper.run());
+    tokio::select! {
+        outcome = reports => report_exit("report worker", outcome),
+        outcome = sweeps => report_exit("offline sweeper", outcome),
+        _ = tokio::signal::ctrl_c() => {
+            tracing::info!("interrupted; stopping");
+            Ok(())
+        }
+    }
+}
+
+/// Says how a task ended; any end but Ctrl-C is an error, so a supervisor restarts us.
+fn report_exit(
+    task: &str,
+    outcome: Result<Result<(), GatewayError>, JoinError>,
+) -> anyhow::Result<()> {
+    match outcome {
+        Ok(Ok(())) => anyhow::bail!("{task} stopped"),
+        Ok(Err(error)) => Err(anyhow::Error::from(error).context(format!("{task} failed"))),
+        Err(error) => Err(anyhow::Error::from(error).context(format!("{task} panicked"))),
+    }
+}
