@@ -1,0 +1,306 @@
+//! `spin:postgres/postgres@4.0.0` on tokio-postgres, with connections pooled
+//! per address. Connecting is subject to the component's allowed outbound
+//! hosts, as in Spin.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use tokio_postgres::types::{FromSql, ToSql, Type};
+use tokio_postgres::{Client, NoTls, Row};
+use wasmtime::component::Resource;
+
+use crate::bindings::postgres::{
+    self, Column, DbDataType, DbError, DbValue, Error, ParameterValue, QueryError, RowSet,
+};
+use crate::state::RequestState;
+
+/// Idle connections by address. A connection returns here when the guest
+/// drops its handle, so a request-per-instance app does not reconnect each time.
+#[derive(Default)]
+pub struct PgPools {
+    idle: Mutex<HashMap<String, Vec<Client>>>,
+}
+
+const MAX_IDLE_PER_ADDRESS: usize = 32;
+
+impl PgPools {
+    async fn get(self: &Arc<Self>, address: &str) -> Result<Client, Error> {
+        let pooled = {
+            let mut idle = self.idle.lock().map_err(|_| Error::Other("pool lock poisoned".into()))?;
+            let list = idle.entry(address.to_string()).or_default();
+            std::iter::from_fn(|| list.pop()).find(|c| !c.is_closed())
+        };
+        if let Some(client) = pooled {
+            return Ok(client);
+        }
+        let (client, connection) = tokio_postgres::connect(address, NoTls)
+            .await
+            .map_err(|e| Error::ConnectionFailed(e.to_string()))?;
+        tokio::spawn(async move {
+            // The connection task ends when the client is dropped or the server
+            // goes away; either way there is nothing left to report to a guest.
+            let _ = connection.await;
+        });
+        Ok(client)
+    }
+
+    fn put(&self, address: String, client: Client) {
+        if client.is_closed() {
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock() {
+            let list = idle.entry(address).or_default();
+            if list.len() < MAX_IDLE_PER_ADDRESS {
+                list.push(client);
+            }
+        }
+    }
+}
+
+/// The guest's handle to an open connection.
+pub struct PgConnection {
+    address: String,
+    client: Option<Client>,
+    pools: Arc<PgPools>,
+}
+
+impl Drop for PgConnection {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            self.pools.put(std::mem::take(&mut self.address), client);
+        }
+    }
+}
+
+impl PgConnection {
+    fn client(&self) -> Result<&Client, Error> {
+        self.client.as_ref().ok_or_else(|| Error::Other("connection is closed".into()))
+    }
+}
+
+impl postgres::Host for RequestState {}
+
+impl postgres::HostConnection for RequestState {
+    async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<PgConnection>, Error>> {
+        if !self.component.allowed_hosts.allows_url(&address) {
+            return Ok(Err(Error::ConnectionFailed(format!(
+                "destination not allowed: add `{}` to the component's allowed_outbound_hosts",
+                crate::outbound::origin_of(&address).unwrap_or_else(|| address.clone())
+            ))));
+        }
+        let pools = self.services.pg.clone();
+        let client = match pools.get(&address).await {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(e)),
+        };
+        let conn = PgConnection { address, client: Some(client), pools };
+        Ok(Ok(self.table.push(conn)?))
+    }
+
+    async fn query(
+        &mut self,
+        c: Resource<PgConnection>,
+        statement: String,
+        params: Vec<ParameterValue>,
+    ) -> wasmtime::Result<Result<RowSet, Error>> {
+        let conn = self.table.get(&c)?;
+        Ok(query(conn, &statement, params).await)
+    }
+
+    async fn execute(
+        &mut self,
+        c: Resource<PgConnection>,
+        statement: String,
+        params: Vec<ParameterValue>,
+    ) -> wasmtime::Result<Result<u64, Error>> {
+        let conn = self.table.get(&c)?;
+        let result = async {
+            let params = to_sql_params(params)?;
+            let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
+            conn.client()?.execute(statement.as_str(), &refs).await.map_err(query_failed)
+        }
+        .await;
+        Ok(result)
+    }
+
+    async fn drop(&mut self, c: Resource<PgConnection>) -> wasmtime::Result<()> {
+        self.table.delete(c)?;
+        Ok(())
+    }
+}
+
+async fn query(conn: &PgConnection, statement: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
+    let params = to_sql_params(params)?;
+    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
+    let client = conn.client()?;
+    let stmt = client.prepare(statement).await.map_err(query_failed)?;
+    let rows = client.query(&stmt, &refs).await.map_err(query_failed)?;
+    let columns = stmt
+        .columns()
+        .iter()
+        .map(|c| Column { name: c.name().to_string(), data_type: data_type(c.type_()) })
+        .collect();
+    let rows = rows.iter().map(convert_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(RowSet { columns, rows })
+}
+
+fn query_failed(e: tokio_postgres::Error) -> Error {
+    match e.as_db_error() {
+        Some(db) => Error::QueryFailed(QueryError::DbError(DbError {
+            as_text: db.to_string(),
+            severity: db.severity().to_string(),
+            code: db.code().code().to_string(),
+            message: db.message().to_string(),
+            detail: db.detail().map(str::to_string),
+            extras: Vec::new(),
+        })),
+        None => Error::QueryFailed(QueryError::Text(e.to_string())),
+    }
+}
+
+type Param = Box<dyn ToSql + Sync + Send>;
+
+fn to_sql_params(params: Vec<ParameterValue>) -> Result<Vec<Param>, Error> {
+    params.into_iter().map(to_sql).collect()
+}
+
+fn to_sql(p: ParameterValue) -> Result<Param, Error> {
+    Ok(match p {
+        ParameterValue::Boolean(v) => Box::new(v),
+        ParameterValue::Int8(v) => Box::new(v),
+        ParameterValue::Int16(v) => Box::new(v),
+        ParameterValue::Int32(v) => Box::new(v),
+        ParameterValue::Int64(v) => Box::new(v),
+        ParameterValue::Floating32(v) => Box::new(v),
+        ParameterValue::Floating64(v) => Box::new(v),
+        ParameterValue::Str(v) => Box::new(v),
+        ParameterValue::Binary(v) => Box::new(v),
+        ParameterValue::Date((y, m, d)) => Box::new(
+            NaiveDate::from_ymd_opt(y, m.into(), d.into())
+                .ok_or_else(|| Error::BadParameter(format!("invalid date {y}-{m}-{d}")))?,
+        ),
+        ParameterValue::Time((h, m, s, ns)) => Box::new(
+            NaiveTime::from_hms_nano_opt(h.into(), m.into(), s.into(), ns)
+                .ok_or_else(|| Error::BadParameter("invalid time".into()))?,
+        ),
+        ParameterValue::Datetime((y, mo, d, h, mi, s, ns)) => {
+            let date = NaiveDate::from_ymd_opt(y, mo.into(), d.into());
+            let time = NaiveTime::from_hms_nano_opt(h.into(), mi.into(), s.into(), ns);
+            match (date, time) {
+                (Some(date), Some(time)) => Box::new(NaiveDateTime::new(date, time)),
+                _ => return Err(Error::BadParameter("invalid datetime".into())),
+            }
+        }
+        ParameterValue::Timestamp(secs) => Box::new(
+            chrono::DateTime::from_timestamp(secs, 0)
+                .ok_or_else(|| Error::BadParameter(format!("timestamp {secs} out of range")))?,
+        ),
+        ParameterValue::Uuid(v) => Box::new(
+            uuid::Uuid::parse_str(&v).map_err(|e| Error::BadParameter(format!("invalid uuid: {e}")))?,
+        ),
+        ParameterValue::Jsonb(bytes) => Box::new(
+            serde_json::from_slice::<serde_json::Value>(&bytes)
+                .map_err(|e| Error::BadParameter(format!("invalid jsonb: {e}")))?,
+        ),
+        ParameterValue::ArrayInt32(v) => Box::new(v),
+        ParameterValue::ArrayInt64(v) => Box::new(v),
+        ParameterValue::ArrayStr(v) => Box::new(v),
+        ParameterValue::DbNull => Box::new(Option::<String>::None),
+        ParameterValue::Decimal(_)
+        | ParameterValue::RangeInt32(_)
+        | ParameterValue::RangeInt64(_)
+        | ParameterValue::RangeDecimal(_)
+        | ParameterValue::ArrayDecimal(_)
+        | ParameterValue::Interval(_) => {
+            return Err(Error::BadParameter(
+                "decimal, range and interval parameters are not supported by the local host; cast from text in SQL".into(),
+            ));
+        }
+    })
+}
+
+fn data_type(t: &Type) -> DbDataType {
+    match *t {
+        Type::BOOL => DbDataType::Boolean,
+        Type::CHAR => DbDataType::Int8,
+        Type::INT2 => DbDataType::Int16,
+        Type::INT4 => DbDataType::Int32,
+        Type::INT8 => DbDataType::Int64,
+        Type::FLOAT4 => DbDataType::Floating32,
+        Type::FLOAT8 => DbDataType::Floating64,
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => DbDataType::Str,
+        Type::BYTEA => DbDataType::Binary,
+        Type::DATE => DbDataType::Date,
+        Type::TIME => DbDataType::Time,
+        Type::TIMESTAMP | Type::TIMESTAMPTZ => DbDataType::Datetime,
+        Type::UUID => DbDataType::Uuid,
+        Type::JSON | Type::JSONB => DbDataType::Jsonb,
+        Type::INT4_ARRAY => DbDataType::ArrayInt32,
+        Type::INT8_ARRAY => DbDataType::ArrayInt64,
+        Type::TEXT_ARRAY | Type::VARCHAR_ARRAY => DbDataType::ArrayStr,
+        ref other => DbDataType::Other(other.name().to_string()),
+    }
+}
+
+/// Raw bytes of a value of a type this host does not convert.
+struct Raw(Vec<u8>);
+
+impl<'a> FromSql<'a> for Raw {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(Raw(raw.to_vec()))
+    }
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+fn convert_row(row: &Row) -> Result<Vec<DbValue>, Error> {
+    (0..row.len()).map(|i| convert_value(row, i)).collect()
+}
+
+fn get<'a, T: FromSql<'a>>(row: &'a Row, i: usize) -> Result<Option<T>, Error> {
+    row.try_get::<_, Option<T>>(i).map_err(|e| Error::ValueConversionFailed(e.to_string()))
+}
+
+fn convert_value(row: &Row, i: usize) -> Result<DbValue, Error> {
+    let t = row.columns()[i].type_().clone();
+    let value = match t {
+        Type::BOOL => get::<bool>(row, i)?.map(DbValue::Boolean),
+        Type::CHAR => get::<i8>(row, i)?.map(DbValue::Int8),
+        Type::INT2 => get::<i16>(row, i)?.map(DbValue::Int16),
+        Type::INT4 => get::<i32>(row, i)?.map(DbValue::Int32),
+        Type::INT8 => get::<i64>(row, i)?.map(DbValue::Int64),
+        Type::FLOAT4 => get::<f32>(row, i)?.map(DbValue::Floating32),
+        Type::FLOAT8 => get::<f64>(row, i)?.map(DbValue::Floating64),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => get::<String>(row, i)?.map(DbValue::Str),
+        Type::BYTEA => get::<Vec<u8>>(row, i)?.map(DbValue::Binary),
+        Type::DATE => get::<NaiveDate>(row, i)?
+            .map(|d| DbValue::Date((d.year(), d.month() as u8, d.day() as u8))),
+        Type::TIME => get::<NaiveTime>(row, i)?.map(|t| {
+            DbValue::Time((t.hour() as u8, t.minute() as u8, t.second() as u8, t.nanosecond()))
+        }),
+        Type::TIMESTAMP => get::<NaiveDateTime>(row, i)?.map(datetime),
+        Type::TIMESTAMPTZ => get::<chrono::DateTime<chrono::Utc>>(row, i)?.map(|d| datetime(d.naive_utc())),
+        Type::UUID => get::<uuid::Uuid>(row, i)?.map(|u| DbValue::Uuid(u.to_string())),
+        Type::JSON | Type::JSONB => get::<serde_json::Value>(row, i)?
+            .map(|v| DbValue::Jsonb(serde_json::to_vec(&v).unwrap_or_default())),
+        Type::INT4_ARRAY => get::<Vec<Option<i32>>>(row, i)?.map(DbValue::ArrayInt32),
+        Type::INT8_ARRAY => get::<Vec<Option<i64>>>(row, i)?.map(DbValue::ArrayInt64),
+        Type::TEXT_ARRAY | Type::VARCHAR_ARRAY => get::<Vec<Option<String>>>(row, i)?.map(DbValue::ArrayStr),
+        _ => get::<Raw>(row, i)?.map(|r| DbValue::Unsupported(r.0)),
+    };
+    Ok(value.unwrap_or(DbValue::DbNull))
+}
+
+fn datetime(d: NaiveDateTime) -> DbValue {
+    DbValue::Datetime((
+        d.year(),
+        d.month() as u8,
+        d.day() as u8,
+        d.hour() as u8,
+        d.minute() as u8,
+        d.second() as u8,
+        d.nanosecond(),
+    ))
+}
