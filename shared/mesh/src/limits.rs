@@ -1,0 +1,43 @@
+//! Explicit bounds on what a parser accepts, so hostile input costs bounded
+//! time and memory.
+
+/// Bounds applied while parsing. The defaults accept any mesh the farm can
+/// print (a 4M-triangle binary STL is 200 MB) and refuse the rest early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted input, in bytes.
+    pub max_file_bytes: u64,
+    /// Most triangles after 3MF components and build items are expanded.
+    pub max_triangles: u64,
+    /// Total bytes the 3MF parts read may decompress to.
+    pub max_uncompressed_bytes: u64,
+    /// Highest accepted decompressed/compressed size ratio of a 3MF part.
+    pub max_compression_ratio: u32,
+    /// Most entries in a 3MF package.
+    pub max_zip_entries: u32,
+    /// Deepest nesting of XML elements and of 3MF components.
+    pub max_nesting_depth: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: 512 * 1024 * 1024,
+            max_triangles: 10_000_000,
+            max_uncompressed_bytes: 1024 * 1024 * 1024,
+            max_compression_ratio: 200,
+            max_zip_entries: 10_000,
+            max_nesting_depth: 32,
+        }
+    }
+}
+
+/// Hard ceiling whatever the caller configures: half-edge ids are packed into
+/// 31 bits (`3 × triangles × 2 < 2³²`).
+pub(crate) const HARD_MAX_TRIANGLES: u64 = 700_000_000;
+
+impl Limits {
+    pub(crate) fn triangle_cap(&self) -> u64 {
+        self.max_triangles.min(HARD_MAX_TRIANGLES)
+    }
+}

@@ -1,0 +1,242 @@
+//! Binary and ASCII STL.
+//!
+//! Binary STL is read by our own loop over `chunks_exact(50)` that welds while
+//! reading, so no triangle soup is ever materialised; it is faster than
+//! `stl_io` (which builds its own index with a hash map of float bits) and it
+//! reports count mismatches precisely instead of failing. The benchmark script
+//! measures both. `stl_io` remains a test-time oracle for both parsers.
+
+use super::text::{line_of, parse_f64, show};
+use crate::error::{Error, Location, Result};
+use crate::limits::Limits;
+use crate::mesh::{Format, Mesh, ParseWarning};
+use crate::weld::{Welder, check_point};
+
+const HEADER: usize = 84;
+const RECORD: usize = 50;
+
+pub(crate) fn parse_binary(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
+    let len = bytes.len() as u64;
+    if bytes.len() < HEADER {
+        return Err(Error::StlTruncated {
+            declared: 0,
+            expected_bytes: HEADER as u64,
+            actual_bytes: len,
+            offset: 0,
+        });
+    }
+    let declared = u64::from(u32::from_le_bytes([
+        bytes[80], bytes[81], bytes[82], bytes[83],
+    ]));
+    let body = len - HEADER as u64;
+    let available = body / RECORD as u64;
+    let remainder = body % RECORD as u64;
+    let mut warnings = Vec::new();
+    let used = if declared == 0 && available > 0 && remainder == 0 {
+        // Some exporters never fill in the count; the records are all there.
+        warnings.push(ParseWarning::StlCountMismatch {
+            declared,
+            used: available,
+        });
+        available
+    } else if declared > available {
+        return Err(Error::StlTruncated {
+            declared,
+            expected_bytes: HEADER as u64 + declared * RECORD as u64,
+            actual_bytes: len,
+            offset: HEADER as u64 + available * RECORD as u64,
+        });
+    } else {
+        let end = HEADER as u64 + declared * RECORD as u64;
+        if end < len {
+            warnings.push(ParseWarning::StlTrailingBytes {
+                offset: end,
+                len: len - end,
+            });
+        }
+        declared
+    };
+    let cap = limits.triangle_cap();
+    if used > cap {
+        return Err(Error::TooManyTriangles {
+            limit: cap,
+            at: Location::ByteOffset(HEADER as u64 + cap * RECORD as u64),
+        });
+    }
+    let used = used as usize;
+    let records = &bytes[HEADER..HEADER + used * RECORD];
+    let mut welder = Welder::with_capacity(used / 2 + 8);
+    let mut triangles = Vec::with_capacity(used);
+    for (t, rec) in records.chunks_exact(RECORD).enumerate() {
+        let mut tri = [0u32; 3];
+        for (k, slot) in tri.iter_mut().enumerate() {
+            let base = 12 + 12 * k;
+            let p = [0, 4, 8].map(|o| {
+                let b = &rec[base + o..base + o + 4];
+                f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            });
+            if let Err(value) = check_point(p) {
+                return Err(Error::BadCoordinate {
+                    format: Format::StlBinary,
+                    value,
+                    at: Location::ByteOffset((HEADER + t * RECORD + base) as u64),
+                });
+            }
+            *slot = welder.insert(p);
+        }
+        triangles.push(tri);
+    }
+    Mesh::new(
+        Format::StlBinary,
+        welder.into_vertices(),
+        triangles,
+        None,
+        warnings,
+    )
+}
+
+/// A whitespace tokenizer that remembers byte offsets for error messages.
+struct Tokens<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Tokens<'a> {
+    fn next(&mut self) -> Option<(&'a [u8], usize)> {
+        let b = self.bytes;
+        let mut i = self.pos;
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i == b.len() {
+            self.pos = i;
+            return None;
+        }
+        let start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        self.pos = i;
+        Some((&b[start..i], start))
+    }
+
+    fn skip_line(&mut self) {
+        let b = self.bytes;
+        while self.pos < b.len() && b[self.pos] != b'\n' {
+            self.pos += 1;
+        }
+    }
+}
+
+pub(crate) fn parse_ascii(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
+    let syntax = |offset: usize, message: String| Error::Syntax {
+        format: Format::StlAscii,
+        line: line_of(bytes, offset),
+        message,
+    };
+    let mut toks = Tokens { bytes, pos: 0 };
+    let expect = |toks: &mut Tokens<'_>, word: &str| -> Result<usize> {
+        match toks.next() {
+            Some((t, at)) if t.eq_ignore_ascii_case(word.as_bytes()) => Ok(at),
+            Some((t, at)) => Err(syntax(
+                at,
+                format!("expected `{word}`, found `{}`", show(t)),
+            )),
+            None => Err(syntax(
+                bytes.len(),
+                format!("expected `{word}`, found end of file"),
+            )),
+        }
+    };
+    // A facet is about 250 bytes of text; size the table for that.
+    let mut welder = Welder::with_capacity(bytes.len() / 500 + 8);
+    let mut triangles: Vec<[u32; 3]> = Vec::with_capacity(bytes.len() / 250);
+    let cap = limits.triangle_cap();
+    // Skip a UTF-8 BOM if present; the first token must be `solid`.
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        toks.pos = 3;
+    }
+    expect(&mut toks, "solid")?;
+    toks.skip_line();
+    let mut in_solid = true;
+    while let Some((tok, at)) = toks.next() {
+        if tok.eq_ignore_ascii_case(b"facet") {
+            if !in_solid {
+                return Err(syntax(at, "`facet` outside a `solid` block".into()));
+            }
+            expect(&mut toks, "normal")?;
+            // Stored normals are ignored (orientation comes from vertex order),
+            // but there must be three tokens.
+            for _ in 0..3 {
+                if toks.next().is_none() {
+                    return Err(syntax(bytes.len(), "normal needs three numbers".into()));
+                }
+            }
+            expect(&mut toks, "outer")?;
+            expect(&mut toks, "loop")?;
+            let mut tri = [0u32; 3];
+            for slot in &mut tri {
+                expect(&mut toks, "vertex")?;
+                let mut p = [0.0; 3];
+                for c in &mut p {
+                    let (t, at) = toks
+                        .next()
+                        .ok_or_else(|| syntax(bytes.len(), "vertex needs three numbers".into()))?;
+                    *c = parse_f64(t).ok_or_else(|| {
+                        syntax(at, format!("expected a number, found `{}`", show(t)))
+                    })?;
+                }
+                check_point(p).map_err(|value| Error::BadCoordinate {
+                    format: Format::StlAscii,
+                    value,
+                    at: Location::Line(line_of(bytes, at)),
+                })?;
+                *slot = welder.insert(p);
+            }
+            match toks.next() {
+                Some((t, _)) if t.eq_ignore_ascii_case(b"endloop") => {}
+                Some((t, at)) if t.eq_ignore_ascii_case(b"vertex") => {
+                    return Err(syntax(at, "a facet has more than three vertices".into()));
+                }
+                Some((t, at)) => {
+                    return Err(syntax(
+                        at,
+                        format!("expected `endloop`, found `{}`", show(t)),
+                    ));
+                }
+                None => {
+                    return Err(syntax(
+                        bytes.len(),
+                        "expected `endloop`, found end of file".into(),
+                    ));
+                }
+            }
+            expect(&mut toks, "endfacet")?;
+            if triangles.len() as u64 >= cap {
+                return Err(Error::TooManyTriangles {
+                    limit: cap,
+                    at: Location::Line(line_of(bytes, at)),
+                });
+            }
+            triangles.push(tri);
+        } else if tok.eq_ignore_ascii_case(b"endsolid") {
+            in_solid = false;
+            toks.skip_line();
+        } else if tok.eq_ignore_ascii_case(b"solid") && !in_solid {
+            in_solid = true;
+            toks.skip_line();
+        } else {
+            return Err(syntax(
+                at,
+                format!("expected `facet` or `endsolid`, found `{}`", show(tok)),
+            ));
+        }
+    }
+    Mesh::new(
+        Format::StlAscii,
+        welder.into_vertices(),
+        triangles,
+        None,
+        Vec::new(),
+    )
+}

@@ -1,0 +1,158 @@
+//! Parser behaviour on irregular and hostile input: typed errors that say what
+//! and where, never a panic.
+
+mod common;
+
+use common::*;
+use mesh_engine::{Error, Format, Limits, Location, ParseWarning, parse};
+
+#[test]
+fn binary_stl_with_a_solid_header_is_binary() {
+    let mut bytes = binary_stl(&cube(10.0));
+    bytes[..5].copy_from_slice(b"solid");
+    let mesh = parse(&bytes, &Limits::default()).expect("parses");
+    assert_eq!(mesh.format(), Format::StlBinary);
+    assert_eq!(mesh.triangles().len(), 12);
+}
+
+#[test]
+fn truncated_binary_stl_names_the_incomplete_record() {
+    let mut bytes = binary_stl(&cube(10.0));
+    bytes.truncate(84 + 50 * 5 + 20);
+    match parse(&bytes, &Limits::default()) {
+        Err(Error::StlTruncated {
+            declared, offset, ..
+        }) => {
+            assert_eq!(declared, 12);
+            assert_eq!(offset, 84 + 50 * 5);
+        }
+        other => panic!("expected StlTruncated, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_zero_count_header_with_complete_records_is_read_with_a_warning() {
+    let mut bytes = binary_stl(&cube(10.0));
+    bytes[80..84].copy_from_slice(&0u32.to_le_bytes());
+    let mesh = parse(&bytes, &Limits::default()).expect("parses");
+    assert_eq!(mesh.triangles().len(), 12);
+    assert_eq!(
+        mesh.warnings(),
+        &[ParseWarning::StlCountMismatch {
+            declared: 0,
+            used: 12
+        }]
+    );
+}
+
+#[test]
+fn a_huge_declared_count_is_refused_without_allocating() {
+    let mut bytes = binary_stl(&cube(10.0));
+    bytes[80..84].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(matches!(
+        parse(&bytes, &Limits::default()),
+        Err(Error::StlTruncated { .. })
+    ));
+}
+
+#[test]
+fn triangle_limit_is_enforced_with_a_location() {
+    let limits = Limits {
+        max_triangles: 5,
+        ..Limits::default()
+    };
+    let s = cube(10.0);
+    for bytes in [binary_stl(&s), ascii_stl(&s), obj(&s)] {
+        match parse(&bytes, &limits) {
+            Err(Error::TooManyTriangles { limit: 5, .. }) => {}
+            other => panic!("expected TooManyTriangles, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn file_size_limit_is_enforced() {
+    let limits = Limits {
+        max_file_bytes: 100,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        parse(&binary_stl(&cube(1.0)), &limits),
+        Err(Error::FileTooLarge { limit: 100, .. })
+    ));
+}
+
+#[test]
+fn ascii_stl_syntax_errors_carry_the_line() {
+    let text = b"solid x\n facet normal 0 0 1\n  outer loop\n   vertex 0 0 0\n   vertex 1 0 zero\n";
+    match parse(text, &Limits::default()) {
+        Err(Error::Syntax { line, message, .. }) => {
+            assert_eq!(line, 5);
+            assert!(message.contains("zero"), "{message}");
+        }
+        other => panic!("expected a syntax error, got {other:?}"),
+    }
+}
+
+#[test]
+fn ascii_stl_with_several_solids_is_read_whole() {
+    let one = String::from_utf8(ascii_stl(&cube(10.0))).expect("utf8");
+    let two = format!("{one}{}", one.replace("solid test", "solid second"));
+    let mesh = parse(two.as_bytes(), &Limits::default()).expect("parses");
+    assert_eq!(mesh.triangles().len(), 24);
+}
+
+#[test]
+fn nan_coordinates_are_refused_with_a_location() {
+    let text = b"v 0 0 0\nv 1 0 0\nv nan 1 0\nf 1 2 3\n";
+    match parse(text, &Limits::default()) {
+        Err(Error::BadCoordinate {
+            at: Location::Line(3),
+            ..
+        }) => {}
+        other => panic!("expected BadCoordinate at line 3, got {other:?}"),
+    }
+}
+
+#[test]
+fn obj_polygons_are_fan_triangulated_and_negative_indices_resolved() {
+    let text = b"v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nf -4 -3 -2 -1\n";
+    let mesh = parse(text, &Limits::default()).expect("parses");
+    assert_eq!(mesh.triangles(), &[[0, 1, 2], [0, 2, 3]]);
+}
+
+#[test]
+fn obj_index_out_of_range_names_the_line() {
+    let text = b"v 0 0 0\nv 1 0 0\nv 1 1 0\n# comment\nf 1 2 9\n";
+    match parse(text, &Limits::default()) {
+        Err(Error::IndexOutOfRange {
+            index: 9,
+            count: 3,
+            at: Location::Line(5),
+            ..
+        }) => {}
+        other => panic!("expected IndexOutOfRange, got {other:?}"),
+    }
+}
+
+#[test]
+fn obj_index_zero_is_a_syntax_error() {
+    assert!(matches!(
+        parse(b"v 0 0 0\nv 1 0 0\nv 1 1 0\nf 0 1 2\n", &Limits::default()),
+        Err(Error::Syntax { line: 4, .. })
+    ));
+}
+
+#[test]
+fn text_in_no_supported_format_is_unknown() {
+    let off =
+        b"OFF\n8 6 0\n-0.5 -0.5 0.5\n0.5 -0.5 0.5\n-0.5 0.5 0.5\n0.5 0.5 0.5\n-0.5 0.5 -0.5\n";
+    assert_eq!(
+        parse(off, &Limits::default()).err(),
+        Some(Error::UnknownFormat)
+    );
+    assert_eq!(
+        parse(b"", &Limits::default()).err(),
+        Some(Error::UnknownFormat)
+    );
+}
