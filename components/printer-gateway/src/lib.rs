@@ -8,12 +8,14 @@
 //! - [`store`]: the Postgres tables.
 //! - [`mqtt`]: the broker connection.
 //! - [`worker`]: the step functions and their loops, run by `main`.
+//! - [`testing`]: fresh databases and unique names for tests on the real services.
 
 pub mod bambu;
 pub mod config;
 pub mod fleet;
 pub mod mqtt;
 pub mod store;
+pub mod testing;
 pub mod worker;
 
 pub use config::{Config, Secret};

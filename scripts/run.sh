@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Runs the whole system locally: the services, the `farm` database migrated,
+# the Wasm components, the printer-gateway, the simulated farm (farm-sim) and
+# the local Spin host on http://127.0.0.1:3000. Ctrl-C stops what it started
+# (the services keep running; `scripts/services.sh down` stops them).
+#
+#   scripts/run.sh            FARM_LISTEN=127.0.0.1:3000 FARM_SIM_PRINTERS=10 to change
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+state=${FARM_STATE_DIR:-$root/.state}
+listen=${FARM_LISTEN:-127.0.0.1:3000}
+mkdir -p "$state/logs"
+
+step() { printf '==> %s\n' "$*" >&2; }
+
+step "services"
+bash scripts/services.sh up
+eval "$(bash scripts/services.sh env)"
+
+step "migrations (farm database)"
+bash scripts/migrate.sh "$FARM_PG_URL"
+
+step "wasm components"
+bash scripts/build-wasm.sh
+
+step "native binaries (host, gateway, simulated farm)"
+cargo build -p spin-local -p printer-gateway -p farm-sim
+
+# The app and the gateway share one internal token; it is generated once and
+# kept under the state dir so restarts of either side agree.
+token_file="$state/internal_token"
+if [ ! -s "$token_file" ]; then
+  (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$token_file")
+fi
+export SPIN_VARIABLE_INTERNAL_TOKEN=$(cat "$token_file")
+export FARM_INTERNAL_TOKEN=$SPIN_VARIABLE_INTERNAL_TOKEN
+export SPIN_VARIABLE_PUBLIC_BASE_URL=${SPIN_VARIABLE_PUBLIC_BASE_URL:-http://$listen}
+export FARM_DB_URL=$FARM_PG_URL
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "stopped host, gateway and farm-sim (services still run: scripts/services.sh down)" >&2
+}
+trap cleanup INT TERM EXIT
+
+bin=target/debug
+"$bin/farm-sim" >"$state/logs/farm-sim.log" 2>&1 &
+pids+=($!)
+"$bin/printer-gateway" >"$state/logs/printer-gateway.log" 2>&1 &
+pids+=($!)
+"$bin/spin-local" up --listen "$listen" --runtime-config-file runtime-config.toml -f spin.toml &
+pids+=($!)
+
+# Tell the user where things are once the host answers.
+for _ in $(seq 300); do
+  curl -s -o /dev/null "http://$listen/v1/catalog" && break
+  kill -0 "${pids[2]}" 2>/dev/null || { echo "spin-local exited; see its output above" >&2; exit 1; }
+  sleep 0.2
+done
+cat >&2 <<MSG
+
+Farm API is up: http://$listen
+  get a key:  curl -X POST http://$listen/v1/connect -H 'content-type: application/json' \\
+                -d '{"email":"you@example.com","name":"me"}'
+  catalog:    curl http://$listen/v1/catalog
+  logs:       $state/logs/ (printer-gateway.log, farm-sim.log)
+  printers:   psql $FARM_PG_URL -c 'table printers'
+Ctrl-C stops the host, the gateway and the simulated farm.
+
+MSG
+
+# Stop everything as soon as any one of the three exits.
+wait -n "${pids[@]}" || true
+echo "a child process exited; stopping the others" >&2
