@@ -45,12 +45,17 @@ pub struct App {
 impl App {
     pub async fn load(options: &Options, logs: LogSink) -> anyhow::Result<Arc<App>> {
         let manifest = Manifest::load(&options.manifest_path)?;
-        let manifest_dir = options.manifest_path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let manifest_dir = options
+            .manifest_path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
         let runtime_config = match &options.runtime_config_path {
             Some(p) => RuntimeConfig::load(p)?,
             None => RuntimeConfig::default(),
         };
-        let variables = AppVariables::resolve(&manifest, &options.variables, |k| std::env::var(k).ok())?;
+        let variables =
+            AppVariables::resolve(&manifest, &options.variables, |k| std::env::var(k).ok())?;
 
         let mut router = Router::default();
         for trigger in &manifest.trigger.http {
@@ -59,19 +64,32 @@ impl App {
             }
         }
 
-        let services = Arc::new(build_services(&manifest, &runtime_config, &options.state_dir).await?);
+        let services =
+            Arc::new(build_services(&manifest, &runtime_config, &options.state_dir).await?);
         let linker = linker()?;
-        let cache_dir = options.cache_dir.clone().unwrap_or_else(|| manifest_dir.join("target/spin-local-cache"));
+        let cache_dir = options
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| manifest_dir.join("target/spin-local-cache"));
         let mut components = HashMap::new();
         for (id, decl) in &manifest.component {
             let path: PathBuf = manifest_dir.join(&decl.source);
-            let component = compile::load(&path, &cache_dir).with_context(|| format!("component `{id}`"))?;
-            let pre = linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(|| {
-                format!("component `{id}` ({}) imports something this host does not provide", path.display())
-            })?;
+            let component =
+                compile::load(&path, &cache_dir).with_context(|| format!("component `{id}`"))?;
+            let pre = linker
+                .instantiate_pre(&component)
+                .map_err(anyhow::Error::from)
+                .with_context(|| {
+                    format!(
+                        "component `{id}` ({}) imports something this host does not provide",
+                        path.display()
+                    )
+                })?;
             let pre = ProxyPre::new(pre)
                 .map_err(anyhow::Error::from)
-                .with_context(|| format!("component `{id}` does not export wasi:http/incoming-handler"))?;
+                .with_context(|| {
+                    format!("component `{id}` does not export wasi:http/incoming-handler")
+                })?;
             let allowed = decl
                 .allowed_outbound_hosts
                 .iter()
@@ -81,12 +99,23 @@ impl App {
             let info = ComponentInfo {
                 id: id.clone(),
                 key_value_stores: decl.key_value_stores.clone(),
-                allowed_hosts: AllowedHosts::parse(&allowed).with_context(|| format!("component `{id}`"))?,
+                allowed_hosts: AllowedHosts::parse(&allowed)
+                    .with_context(|| format!("component `{id}`"))?,
                 variables: ComponentVariables::new(&variables, &decl.variables)
                     .with_context(|| format!("component `{id}`: variables"))?,
-                environment: decl.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                environment: decl
+                    .environment
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
             };
-            components.insert(id.clone(), LoadedComponent { pre, info: Arc::new(info) });
+            components.insert(
+                id.clone(),
+                LoadedComponent {
+                    pre,
+                    info: Arc::new(info),
+                },
+            );
         }
         Ok(Arc::new_cyclic(|this| App {
             name: manifest.application.name.clone(),
@@ -149,24 +178,39 @@ impl App {
             return Err(wasmtime_wasi_http::Error::DestinationNotFound);
         }
         let path = req.uri().path().to_string();
-        let matched = self.router.find(&path).filter(|m| m.component == target).unwrap_or(RouteMatch {
-            component: target.to_string(),
-            raw_route: "/...".into(),
-            component_route: String::new(),
-            path_info: path,
-            params: Vec::new(),
-        });
+        let matched = self
+            .router
+            .find(&path)
+            .filter(|m| m.component == target)
+            .unwrap_or(RouteMatch {
+                component: target.to_string(),
+                raw_route: "/...".into(),
+                component_route: String::new(),
+                path_info: path,
+                params: Vec::new(),
+            });
         let listen = SocketAddr::from(([127, 0, 0, 1], 0));
         let req = with_spin_headers(req, &matched, None, listen);
         self.invoke(target, req).await.map_err(|e| {
-            self.logs.line(format!("[{target}] error in chained request: {e:#}"));
+            self.logs
+                .line(format!("[{target}] error in chained request: {e:#}"));
             wasmtime_wasi_http::Error::InternalError(Some(format!("{e:#}")))
         })
     }
 
-    async fn invoke(&self, component: &str, req: Request<WasiBody>) -> anyhow::Result<Response<WasiBody>> {
-        let loaded = self.components.get(component).ok_or_else(|| anyhow!("no component `{component}`"))?;
-        let output = GuestOutput { prefix: component.to_string(), sink: self.logs.clone() };
+    async fn invoke(
+        &self,
+        component: &str,
+        req: Request<WasiBody>,
+    ) -> anyhow::Result<Response<WasiBody>> {
+        let loaded = self
+            .components
+            .get(component)
+            .ok_or_else(|| anyhow!("no component `{component}`"))?;
+        let output = GuestOutput {
+            prefix: component.to_string(),
+            sink: self.logs.clone(),
+        };
         let mut wasi = WasiCtx::builder();
         wasi.stdout(output.clone()).stderr(output);
         for (k, v) in &loaded.info.environment {
@@ -187,7 +231,10 @@ impl App {
         };
         let mut store = Store::new(compile::engine(), state);
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let req = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
+        let req = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, req)?;
         let out = store.data_mut().http().new_response_outparam(tx)?;
         let pre = loaded.pre.clone();
         // The guest runs in its own task so that it may keep working after it
@@ -195,7 +242,10 @@ impl App {
         // then chain a request to another component).
         let task = tokio::spawn(async move {
             let proxy = pre.instantiate_async(&mut store).await?;
-            proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, req, out)
+                .await
         });
         match rx.await {
             Ok(Ok(response)) => {
@@ -204,16 +254,24 @@ impl App {
                 tokio::spawn(async move {
                     match task.await {
                         Ok(Ok(())) => {}
-                        Ok(Err(e)) => logs.line(format!("[{id}] trap after the response was sent: {e:#}")),
+                        Ok(Err(e)) => {
+                            logs.line(format!("[{id}] trap after the response was sent: {e:#}"))
+                        }
                         Err(e) => logs.line(format!("[{id}] guest task failed: {e}")),
                     }
                 });
                 Ok(response)
             }
-            Ok(Err(code)) => Err(anyhow!("component `{component}` answered with error code {code:?}")),
+            Ok(Err(code)) => Err(anyhow!(
+                "component `{component}` answered with error code {code:?}"
+            )),
             Err(_) => match task.await {
-                Ok(Ok(())) => Err(anyhow!("component `{component}` returned without setting a response")),
-                Ok(Err(e)) => Err(anyhow::Error::from(e).context(format!("component `{component}` trapped"))),
+                Ok(Ok(())) => Err(anyhow!(
+                    "component `{component}` returned without setting a response"
+                )),
+                Ok(Err(e)) => {
+                    Err(anyhow::Error::from(e).context(format!("component `{component}` trapped")))
+                }
                 Err(e) => Err(anyhow!("component `{component}` task failed: {e}")),
             },
         }
@@ -267,7 +325,12 @@ fn with_spin_headers(
         .map(str::to_string)
         .or_else(|| req.uri().authority().map(|a| a.to_string()))
         .unwrap_or_else(|| listen.to_string());
-    let path_and_query = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
+        .to_string();
     let full_url = format!("http://{host}{path_and_query}");
     if req.uri().authority().is_none()
         && let Ok(uri) = full_url.parse()
@@ -275,7 +338,11 @@ fn with_spin_headers(
         *req.uri_mut() = uri;
     }
     let headers = req.headers_mut();
-    let spoofed: Vec<HeaderName> = headers.keys().filter(|k| k.as_str().starts_with("spin-")).cloned().collect();
+    let spoofed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|k| k.as_str().starts_with("spin-"))
+        .cloned()
+        .collect();
     for k in spoofed {
         headers.remove(k);
     }
@@ -294,13 +361,18 @@ fn with_spin_headers(
         set("spin-client-addr", &c.to_string());
     }
     for (name, value) in &m.params {
-        set(&format!("spin-path-match-{}", name.to_ascii_lowercase()), value);
+        set(
+            &format!("spin-path-match-{}", name.to_ascii_lowercase()),
+            value,
+        );
     }
     req
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<WasiBody> {
-    let body = Full::new(Bytes::from_static(text.as_bytes())).map_err(|never| match never {}).boxed_unsync();
+    let body = Full::new(Bytes::from_static(text.as_bytes()))
+        .map_err(|never| match never {})
+        .boxed_unsync();
     let mut r = Response::new(body);
     *r.status_mut() = status;
     r

@@ -24,7 +24,10 @@ pub fn engine() -> &'static Engine {
 pub fn load(wasm_path: &Path, cache_dir: &Path) -> anyhow::Result<Component> {
     static LOADED: OnceLock<Mutex<HashMap<String, Component>>> = OnceLock::new();
     let bytes = std::fs::read(wasm_path).with_context(|| {
-        format!("cannot read {} (build the components with scripts/build-wasm.sh)", wasm_path.display())
+        format!(
+            "cannot read {} (build the components with scripts/build-wasm.sh)",
+            wasm_path.display()
+        )
     })?;
     let digest = hex::encode(Sha256::digest(&bytes));
     let loaded = LOADED.get_or_init(Mutex::default);
@@ -39,7 +42,9 @@ pub fn load(wasm_path: &Path, cache_dir: &Path) -> anyhow::Result<Component> {
             let compiled = engine
                 .precompile_component(&bytes)
                 .map_err(anyhow::Error::from)
-                .with_context(|| format!("{} is not a valid Wasm component", wasm_path.display()))?;
+                .with_context(|| {
+                    format!("{} is not a valid Wasm component", wasm_path.display())
+                })?;
             // The cache is an optimisation: failing to write it is not an error.
             if std::fs::create_dir_all(cache_dir).is_ok() {
                 let tmp = cached.with_extension(format!("tmp{}", std::process::id()));

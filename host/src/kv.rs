@@ -14,14 +14,20 @@ use crate::state::RequestState;
 
 /// One backing store for a label.
 pub enum KvBackend {
-    Sqlite { conn: Mutex<rusqlite::Connection>, label: String },
-    Redis { conn: redis::aio::MultiplexedConnection },
+    Sqlite {
+        conn: Mutex<rusqlite::Connection>,
+        label: String,
+    },
+    Redis {
+        conn: redis::aio::MultiplexedConnection,
+    },
 }
 
 impl KvBackend {
     pub fn sqlite(path: &Path, label: &str) -> anyhow::Result<Self> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
         }
         let conn = rusqlite::Connection::open(path)
             .with_context(|| format!("cannot open key-value file {}", path.display()))?;
@@ -32,11 +38,15 @@ impl KvBackend {
                store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
                PRIMARY KEY (store, key));",
         )?;
-        Ok(Self::Sqlite { conn: Mutex::new(conn), label: label.to_string() })
+        Ok(Self::Sqlite {
+            conn: Mutex::new(conn),
+            label: label.to_string(),
+        })
     }
 
     pub async fn redis(url: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url).with_context(|| format!("invalid redis url {url}"))?;
+        let client =
+            redis::Client::open(url).with_context(|| format!("invalid redis url {url}"))?;
         let conn = client
             .get_multiplexed_async_connection()
             .await
@@ -48,14 +58,18 @@ impl KvBackend {
         conn: &Mutex<rusqlite::Connection>,
         f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
     ) -> Result<T, Error> {
-        let guard = conn.lock().map_err(|_| Error::Other("key-value store lock poisoned".into()))?;
+        let guard = conn
+            .lock()
+            .map_err(|_| Error::Other("key-value store lock poisoned".into()))?;
         f(&guard).map_err(|e| Error::Other(e.to_string()))
     }
 
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         match self {
             Self::Sqlite { conn, label } => Self::with_sqlite(conn, |c| {
-                let mut st = c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?;
+                let mut st = c.prepare_cached(
+                    "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2",
+                )?;
                 let mut rows = st.query((label, key))?;
                 rows.next()?.map(|r| r.get(0)).transpose()
             }),
@@ -118,38 +132,63 @@ pub struct StoreHandle {
 impl key_value::Host for RequestState {}
 
 impl key_value::HostStore for RequestState {
-    async fn open(&mut self, label: String) -> wasmtime::Result<Result<Resource<StoreHandle>, Error>> {
+    async fn open(
+        &mut self,
+        label: String,
+    ) -> wasmtime::Result<Result<Resource<StoreHandle>, Error>> {
         if !self.component.key_value_stores.iter().any(|l| l == &label) {
             return Ok(Err(Error::AccessDenied));
         }
         let Some(backend) = self.services.kv.get(&label) else {
             return Ok(Err(Error::NoSuchStore));
         };
-        let handle = StoreHandle { backend: backend.clone() };
+        let handle = StoreHandle {
+            backend: backend.clone(),
+        };
         Ok(Ok(self.table.push(handle)?))
     }
 
-    async fn get(&mut self, s: Resource<StoreHandle>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+    async fn get(
+        &mut self,
+        s: Resource<StoreHandle>,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
         let backend = self.table.get(&s)?.backend.clone();
         Ok(backend.get(&key).await)
     }
 
-    async fn set(&mut self, s: Resource<StoreHandle>, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
+    async fn set(
+        &mut self,
+        s: Resource<StoreHandle>,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
         let backend = self.table.get(&s)?.backend.clone();
         Ok(backend.set(&key, &value).await)
     }
 
-    async fn delete(&mut self, s: Resource<StoreHandle>, key: String) -> wasmtime::Result<Result<(), Error>> {
+    async fn delete(
+        &mut self,
+        s: Resource<StoreHandle>,
+        key: String,
+    ) -> wasmtime::Result<Result<(), Error>> {
         let backend = self.table.get(&s)?.backend.clone();
         Ok(backend.delete(&key).await)
     }
 
-    async fn exists(&mut self, s: Resource<StoreHandle>, key: String) -> wasmtime::Result<Result<bool, Error>> {
+    async fn exists(
+        &mut self,
+        s: Resource<StoreHandle>,
+        key: String,
+    ) -> wasmtime::Result<Result<bool, Error>> {
         let backend = self.table.get(&s)?.backend.clone();
         Ok(backend.exists(&key).await)
     }
 
-    async fn get_keys(&mut self, s: Resource<StoreHandle>) -> wasmtime::Result<Result<Vec<String>, Error>> {
+    async fn get_keys(
+        &mut self,
+        s: Resource<StoreHandle>,
+    ) -> wasmtime::Result<Result<Vec<String>, Error>> {
         let backend = self.table.get(&s)?.backend.clone();
         Ok(backend.keys().await)
     }

@@ -27,7 +27,12 @@ const KEPT_LINES: usize = 20_000;
 impl LogSink {
     /// `echo` writes each line to stderr as well as keeping it.
     pub fn new(echo: bool) -> Self {
-        Self { inner: Arc::new(SinkInner { echo, kept: Mutex::default() }) }
+        Self {
+            inner: Arc::new(SinkInner {
+                echo,
+                kept: Mutex::default(),
+            }),
+        }
     }
 
     pub fn line(&self, line: String) {
@@ -43,7 +48,11 @@ impl LogSink {
     }
 
     pub fn lines(&self) -> Vec<String> {
-        self.inner.kept.lock().map(|k| k.clone()).unwrap_or_default()
+        self.inner
+            .kept
+            .lock()
+            .map(|k| k.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -62,7 +71,10 @@ impl IsTerminal for GuestOutput {
 
 impl StdoutStream for GuestOutput {
     fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
-        Box::new(LineWriter { out: self.clone(), pending: Vec::new() })
+        Box::new(LineWriter {
+            out: self.clone(),
+            pending: Vec::new(),
+        })
     }
 }
 
@@ -74,12 +86,20 @@ struct LineWriter {
 impl LineWriter {
     fn emit(&mut self, line: &[u8]) {
         let text = String::from_utf8_lossy(line);
-        self.out.sink.line(format!("[{}] {}", self.out.prefix, text.trim_end_matches('\r')));
+        self.out.sink.line(format!(
+            "[{}] {}",
+            self.out.prefix,
+            text.trim_end_matches('\r')
+        ));
     }
 }
 
 impl AsyncWrite for LineWriter {
-    fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.pending.extend_from_slice(buf);
         while let Some(pos) = self.pending.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = self.pending.drain(..=pos).collect();

@@ -30,7 +30,10 @@ async fn main() -> anyhow::Result<()> {
         echo_logs: true,
     };
     while let Some(flag) = args.next() {
-        let mut value = || args.next().with_context(|| format!("{flag} needs a value\n{USAGE}"));
+        let mut value = || {
+            args.next()
+                .with_context(|| format!("{flag} needs a value\n{USAGE}"))
+        };
         match flag.as_str() {
             "-f" | "--from" => options.manifest_path = PathBuf::from(value()?),
             "--listen" => options.listen = value()?.parse().context("--listen takes host:port")?,

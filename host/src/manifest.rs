@@ -22,7 +22,10 @@ pub struct Manifest {
 }
 
 #[derive(Debug, Deserialize)]
-#[allow(dead_code, reason = "read by Spin's tooling; parsed here so a typo is reported")]
+#[allow(
+    dead_code,
+    reason = "read by Spin's tooling; parsed here so a typo is reported"
+)]
 pub struct Application {
     pub name: String,
     #[serde(default)]
@@ -33,7 +36,10 @@ pub struct Application {
 
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code, reason = "`secret` only changes how Spin's tooling displays a value")]
+#[allow(
+    dead_code,
+    reason = "`secret` only changes how Spin's tooling displays a value"
+)]
 pub struct VariableDecl {
     #[serde(default)]
     pub default: Option<String>,
@@ -67,7 +73,10 @@ pub enum RouteDecl {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code, reason = "`build`, `files` and `description` are for `spin build` and tooling")]
+#[allow(
+    dead_code,
+    reason = "`build`, `files` and `description` are for `spin build` and tooling"
+)]
 pub struct ComponentDecl {
     pub source: String,
     #[serde(default)]
@@ -120,7 +129,9 @@ impl Manifest {
         }
         for (name, decl) in &self.variables {
             if !is_valid_variable_name(name) {
-                bail!("invalid variable name `{name}`: use lower-case letters, digits and underscores");
+                bail!(
+                    "invalid variable name `{name}`: use lower-case letters, digits and underscores"
+                );
             }
             if decl.required && decl.default.is_some() {
                 bail!("variable `{name}` cannot be both required and have a default");

@@ -33,7 +33,10 @@ pub struct AllowedHosts {
 
 impl AllowedHosts {
     pub fn parse(entries: &[String]) -> anyhow::Result<Self> {
-        let entries = entries.iter().map(|e| parse_entry(e)).collect::<anyhow::Result<_>>()?;
+        let entries = entries
+            .iter()
+            .map(|e| parse_entry(e))
+            .collect::<anyhow::Result<_>>()?;
         Ok(Self { entries })
     }
 
@@ -82,9 +85,9 @@ fn default_port(scheme: &str) -> Option<u16> {
 }
 
 fn parse_entry(entry: &str) -> anyhow::Result<AllowedHost> {
-    let (scheme, rest) = entry
-        .split_once("://")
-        .with_context(|| format!("allowed_outbound_hosts entry `{entry}` needs a scheme, e.g. `https://{entry}`"))?;
+    let (scheme, rest) = entry.split_once("://").with_context(|| {
+        format!("allowed_outbound_hosts entry `{entry}` needs a scheme, e.g. `https://{entry}`")
+    })?;
     let rest = rest.trim_end_matches('/');
     if rest.contains('/') {
         bail!("allowed_outbound_hosts entry `{entry}` must not contain a path");
@@ -107,11 +110,17 @@ fn parse_entry(entry: &str) -> anyhow::Result<AllowedHost> {
     if host.is_empty() {
         bail!("allowed_outbound_hosts entry `{entry}` has no host");
     }
-    Ok(AllowedHost { scheme: scheme.to_ascii_lowercase(), host: host.to_ascii_lowercase(), ports })
+    Ok(AllowedHost {
+        scheme: scheme.to_ascii_lowercase(),
+        host: host.to_ascii_lowercase(),
+        ports,
+    })
 }
 
 fn parse_port(entry: &str, p: &str) -> anyhow::Result<u16> {
-    p.parse().with_context(|| format!("allowed_outbound_hosts entry `{entry}` has an invalid port `{p}`"))
+    p.parse().with_context(|| {
+        format!("allowed_outbound_hosts entry `{entry}` has an invalid port `{p}`")
+    })
 }
 
 /// (scheme, host, port) of a URL, accepting `user:password@` before the host.
@@ -120,10 +129,16 @@ fn split_url(url: &str) -> Option<(String, String, Option<u16>)> {
     let authority = rest.split(['/', '?']).next()?;
     let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
     let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => (h, Some(p.parse().ok()?)),
+        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
+            (h, Some(p.parse().ok()?))
+        }
         _ => (authority, None),
     };
-    Some((scheme.to_ascii_lowercase(), host.trim_matches(['[', ']']).to_ascii_lowercase(), port))
+    Some((
+        scheme.to_ascii_lowercase(),
+        host.trim_matches(['[', ']']).to_ascii_lowercase(),
+        port,
+    ))
 }
 
 /// `scheme://host:port` of a URL, for error messages that tell the author what
@@ -153,7 +168,13 @@ impl WasiHttpHooks for OutboundHooks {
         fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> Box<
         dyn Future<
-                Output = Result<(http::Response<WasiBody>, Box<dyn Future<Output = Result<(), HttpError>> + Send>), HttpError>,
+                Output = Result<
+                    (
+                        http::Response<WasiBody>,
+                        Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+                    ),
+                    HttpError,
+                >,
             > + Send,
     > {
         drop(fut);
@@ -173,14 +194,20 @@ impl WasiHttpHooks for OutboundHooks {
                 return Err(HttpError::HttpRequestDenied);
             }
             if let Some(target) = host.strip_suffix(CHAINING_SUFFIX) {
-                let app = app.upgrade().ok_or(HttpError::InternalError(Some("app is shutting down".into())))?;
+                let app = app.upgrade().ok_or(HttpError::InternalError(Some(
+                    "app is shutting down".into(),
+                )))?;
                 let response = app.handle_chained(target, request).await?;
-                let done: Box<dyn Future<Output = Result<(), HttpError>> + Send> = Box::new(async { Ok(()) });
+                let done: Box<dyn Future<Output = Result<(), HttpError>> + Send> =
+                    Box::new(async { Ok(()) });
                 return Ok((response, done));
             }
             use http_body_util::BodyExt;
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-            Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn Future<Output = _> + Send>))
+            Ok((
+                response.map(BodyExt::boxed_unsync),
+                Box::new(io) as Box<dyn Future<Output = _> + Send>,
+            ))
         })
     }
 }
@@ -190,7 +217,8 @@ mod tests {
     use super::*;
 
     fn hosts(entries: &[&str]) -> AllowedHosts {
-        AllowedHosts::parse(&entries.iter().map(|s| s.to_string()).collect::<Vec<_>>()).expect("valid")
+        AllowedHosts::parse(&entries.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .expect("valid")
     }
 
     #[test]
@@ -205,7 +233,11 @@ mod tests {
 
     #[test]
     fn wildcards_ranges_and_default_ports() {
-        let h = hosts(&["https://*.example.com", "http://localhost:8000..8010", "*://*:*"]);
+        let h = hosts(&[
+            "https://*.example.com",
+            "http://localhost:8000..8010",
+            "*://*:*",
+        ]);
         assert!(h.allows("anything", "x", Some(1)));
         let h = hosts(&["https://*.example.com", "http://localhost:8000..8010"]);
         assert!(h.allows_url("https://api.example.com/x"));

@@ -2,6 +2,10 @@
 //! per address. Connecting is subject to the component's allowed outbound
 //! hosts, as in Spin.
 
+// The WIT `error` variant is large by its definition; boxing it here would only
+// add a conversion at every return.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -27,7 +31,10 @@ const MAX_IDLE_PER_ADDRESS: usize = 32;
 impl PgPools {
     async fn get(self: &Arc<Self>, address: &str) -> Result<Client, Error> {
         let pooled = {
-            let mut idle = self.idle.lock().map_err(|_| Error::Other("pool lock poisoned".into()))?;
+            let mut idle = self
+                .idle
+                .lock()
+                .map_err(|_| Error::Other("pool lock poisoned".into()))?;
             let list = idle.entry(address.to_string()).or_default();
             std::iter::from_fn(|| list.pop()).find(|c| !c.is_closed())
         };
@@ -75,14 +82,19 @@ impl Drop for PgConnection {
 
 impl PgConnection {
     fn client(&self) -> Result<&Client, Error> {
-        self.client.as_ref().ok_or_else(|| Error::Other("connection is closed".into()))
+        self.client
+            .as_ref()
+            .ok_or_else(|| Error::Other("connection is closed".into()))
     }
 }
 
 impl postgres::Host for RequestState {}
 
 impl postgres::HostConnection for RequestState {
-    async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<PgConnection>, Error>> {
+    async fn open(
+        &mut self,
+        address: String,
+    ) -> wasmtime::Result<Result<Resource<PgConnection>, Error>> {
         if !self.component.allowed_hosts.allows_url(&address) {
             return Ok(Err(Error::ConnectionFailed(format!(
                 "destination not allowed: add `{}` to the component's allowed_outbound_hosts",
@@ -94,7 +106,11 @@ impl postgres::HostConnection for RequestState {
             Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
-        let conn = PgConnection { address, client: Some(client), pools };
+        let conn = PgConnection {
+            address,
+            client: Some(client),
+            pools,
+        };
         Ok(Ok(self.table.push(conn)?))
     }
 
@@ -118,7 +134,10 @@ impl postgres::HostConnection for RequestState {
         let result = async {
             let params = to_sql_params(params)?;
             let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
-            conn.client()?.execute(statement.as_str(), &refs).await.map_err(query_failed)
+            conn.client()?
+                .execute(statement.as_str(), &refs)
+                .await
+                .map_err(query_failed)
         }
         .await;
         Ok(result)
@@ -130,7 +149,11 @@ impl postgres::HostConnection for RequestState {
     }
 }
 
-async fn query(conn: &PgConnection, statement: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
+async fn query(
+    conn: &PgConnection,
+    statement: &str,
+    params: Vec<ParameterValue>,
+) -> Result<RowSet, Error> {
     let params = to_sql_params(params)?;
     let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
     let client = conn.client()?;
@@ -139,9 +162,15 @@ async fn query(conn: &PgConnection, statement: &str, params: Vec<ParameterValue>
     let columns = stmt
         .columns()
         .iter()
-        .map(|c| Column { name: c.name().to_string(), data_type: data_type(c.type_()) })
+        .map(|c| Column {
+            name: c.name().to_string(),
+            data_type: data_type(c.type_()),
+        })
         .collect();
-    let rows = rows.iter().map(convert_row).collect::<Result<Vec<_>, _>>()?;
+    let rows = rows
+        .iter()
+        .map(convert_row)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(RowSet { columns, rows })
 }
 
@@ -197,7 +226,8 @@ fn to_sql(p: ParameterValue) -> Result<Param, Error> {
                 .ok_or_else(|| Error::BadParameter(format!("timestamp {secs} out of range")))?,
         ),
         ParameterValue::Uuid(v) => Box::new(
-            uuid::Uuid::parse_str(&v).map_err(|e| Error::BadParameter(format!("invalid uuid: {e}")))?,
+            uuid::Uuid::parse_str(&v)
+                .map_err(|e| Error::BadParameter(format!("invalid uuid: {e}")))?,
         ),
         ParameterValue::Jsonb(bytes) => Box::new(
             serde_json::from_slice::<serde_json::Value>(&bytes)
@@ -260,7 +290,8 @@ fn convert_row(row: &Row) -> Result<Vec<DbValue>, Error> {
 }
 
 fn get<'a, T: FromSql<'a>>(row: &'a Row, i: usize) -> Result<Option<T>, Error> {
-    row.try_get::<_, Option<T>>(i).map_err(|e| Error::ValueConversionFailed(e.to_string()))
+    row.try_get::<_, Option<T>>(i)
+        .map_err(|e| Error::ValueConversionFailed(e.to_string()))
 }
 
 fn convert_value(row: &Row, i: usize) -> Result<DbValue, Error> {
@@ -273,21 +304,32 @@ fn convert_value(row: &Row, i: usize) -> Result<DbValue, Error> {
         Type::INT8 => get::<i64>(row, i)?.map(DbValue::Int64),
         Type::FLOAT4 => get::<f32>(row, i)?.map(DbValue::Floating32),
         Type::FLOAT8 => get::<f64>(row, i)?.map(DbValue::Floating64),
-        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => get::<String>(row, i)?.map(DbValue::Str),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
+            get::<String>(row, i)?.map(DbValue::Str)
+        }
         Type::BYTEA => get::<Vec<u8>>(row, i)?.map(DbValue::Binary),
         Type::DATE => get::<NaiveDate>(row, i)?
             .map(|d| DbValue::Date((d.year(), d.month() as u8, d.day() as u8))),
         Type::TIME => get::<NaiveTime>(row, i)?.map(|t| {
-            DbValue::Time((t.hour() as u8, t.minute() as u8, t.second() as u8, t.nanosecond()))
+            DbValue::Time((
+                t.hour() as u8,
+                t.minute() as u8,
+                t.second() as u8,
+                t.nanosecond(),
+            ))
         }),
         Type::TIMESTAMP => get::<NaiveDateTime>(row, i)?.map(datetime),
-        Type::TIMESTAMPTZ => get::<chrono::DateTime<chrono::Utc>>(row, i)?.map(|d| datetime(d.naive_utc())),
+        Type::TIMESTAMPTZ => {
+            get::<chrono::DateTime<chrono::Utc>>(row, i)?.map(|d| datetime(d.naive_utc()))
+        }
         Type::UUID => get::<uuid::Uuid>(row, i)?.map(|u| DbValue::Uuid(u.to_string())),
         Type::JSON | Type::JSONB => get::<serde_json::Value>(row, i)?
             .map(|v| DbValue::Jsonb(serde_json::to_vec(&v).unwrap_or_default())),
         Type::INT4_ARRAY => get::<Vec<Option<i32>>>(row, i)?.map(DbValue::ArrayInt32),
         Type::INT8_ARRAY => get::<Vec<Option<i64>>>(row, i)?.map(DbValue::ArrayInt64),
-        Type::TEXT_ARRAY | Type::VARCHAR_ARRAY => get::<Vec<Option<String>>>(row, i)?.map(DbValue::ArrayStr),
+        Type::TEXT_ARRAY | Type::VARCHAR_ARRAY => {
+            get::<Vec<Option<String>>>(row, i)?.map(DbValue::ArrayStr)
+        }
         _ => get::<Raw>(row, i)?.map(|r| DbValue::Unsupported(r.0)),
     };
     Ok(value.unwrap_or(DbValue::DbNull))

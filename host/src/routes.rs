@@ -60,7 +60,12 @@ impl Router {
                 None => Ok(Segment::Literal(s.to_string())),
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let route = Route { raw: raw.to_string(), segments, wildcard, component: component.to_string() };
+        let route = Route {
+            raw: raw.to_string(),
+            segments,
+            wildcard,
+            component: component.to_string(),
+        };
         if let Some(dup) = self.routes.iter().find(|r| same_shape(r, &route)) {
             bail!(
                 "duplicate route: `{}` (component `{}`) and `{}` (component `{}`)",
@@ -75,7 +80,9 @@ impl Router {
     }
 
     pub fn routes(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.routes.iter().map(|r| (r.raw.as_str(), r.component.as_str()))
+        self.routes
+            .iter()
+            .map(|r| (r.raw.as_str(), r.component.as_str()))
     }
 
     pub fn find(&self, path: &str) -> Option<RouteMatch> {
@@ -101,9 +108,19 @@ fn same_shape(a: &Route, b: &Route) -> bool {
 /// Specificity: exact routes first, then routes with fewer parameters, then
 /// wildcards by prefix length.
 fn score(r: &Route) -> (u8, usize, usize) {
-    let params = r.segments.iter().filter(|s| matches!(s, Segment::Param(_))).count();
+    let params = r
+        .segments
+        .iter()
+        .filter(|s| matches!(s, Segment::Param(_)))
+        .count();
     let literals = r.segments.len() - params;
-    let class = if r.wildcard { 0 } else if params > 0 { 1 } else { 2 };
+    let class = if r.wildcard {
+        0
+    } else if params > 0 {
+        1
+    } else {
+        2
+    };
     (class, literals, r.segments.len())
 }
 
@@ -121,7 +138,11 @@ fn match_route(r: &Route, parts: &[&str]) -> Option<RouteMatch> {
     }
     let path_info = if r.wildcard {
         let rest = &parts[r.segments.len()..];
-        if rest.is_empty() { String::new() } else { format!("/{}", rest.join("/")) }
+        if rest.is_empty() {
+            String::new()
+        } else {
+            format!("/{}", rest.join("/"))
+        }
     } else {
         String::new()
     };
@@ -149,13 +170,23 @@ mod tests {
 
     #[test]
     fn exact_beats_param_beats_wildcard() {
-        let r = router(&[("/...", "fallback"), ("/v1/files/:id", "files"), ("/v1/files/presign", "presign")]);
-        assert_eq!(r.find("/v1/files/presign").expect("match").component, "presign");
+        let r = router(&[
+            ("/...", "fallback"),
+            ("/v1/files/:id", "files"),
+            ("/v1/files/presign", "presign"),
+        ]);
+        assert_eq!(
+            r.find("/v1/files/presign").expect("match").component,
+            "presign"
+        );
         let m = r.find("/v1/files/file_1").expect("match");
         assert_eq!(m.component, "files");
         assert_eq!(m.params, vec![("id".to_string(), "file_1".to_string())]);
         let m = r.find("/nowhere/else").expect("match");
-        assert_eq!((m.component.as_str(), m.path_info.as_str()), ("fallback", "/nowhere/else"));
+        assert_eq!(
+            (m.component.as_str(), m.path_info.as_str()),
+            ("fallback", "/nowhere/else")
+        );
     }
 
     #[test]

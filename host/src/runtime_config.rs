@@ -51,7 +51,9 @@ impl RuntimeConfig {
     pub fn store(&self, label: &str, state_dir: &Path) -> anyhow::Result<StoreConfig> {
         match self.key_value_store.get(label) {
             Some(StoreConfig::Spin { path: None }) | None if label == "default" => {
-                Ok(StoreConfig::Spin { path: Some(state_dir.join("sqlite_key_value.db")) })
+                Ok(StoreConfig::Spin {
+                    path: Some(state_dir.join("sqlite_key_value.db")),
+                })
             }
             Some(c) => Ok(c.clone()),
             None => bail!(
@@ -69,21 +71,32 @@ mod tests {
     fn unknown_keys_are_errors() {
         assert!(toml::from_str::<RuntimeConfig>("[sqlite_database.default]\ntype='spin'").is_err());
         assert!(
-            toml::from_str::<RuntimeConfig>("[key_value_store.default]\ntype='redis'\nurl='x'\nextra=1")
-                .is_err()
+            toml::from_str::<RuntimeConfig>(
+                "[key_value_store.default]\ntype='redis'\nurl='x'\nextra=1"
+            )
+            .is_err()
         );
     }
 
     #[test]
     fn default_store_is_sqlite_in_the_state_dir_unless_configured() {
         let empty = RuntimeConfig::default();
-        match empty.store("default", Path::new("/s")).expect("default exists") {
-            StoreConfig::Spin { path } => assert_eq!(path, Some(PathBuf::from("/s/sqlite_key_value.db"))),
+        match empty
+            .store("default", Path::new("/s"))
+            .expect("default exists")
+        {
+            StoreConfig::Spin { path } => {
+                assert_eq!(path, Some(PathBuf::from("/s/sqlite_key_value.db")))
+            }
             other => panic!("unexpected {other:?}"),
         }
         assert!(empty.store("other", Path::new("/s")).is_err());
         let redis: RuntimeConfig =
-            toml::from_str("[key_value_store.default]\ntype='redis'\nurl='redis://h'").expect("parses");
-        assert!(matches!(redis.store("default", Path::new("/s")), Ok(StoreConfig::Redis { .. })));
+            toml::from_str("[key_value_store.default]\ntype='redis'\nurl='redis://h'")
+                .expect("parses");
+        assert!(matches!(
+            redis.store("default", Path::new("/s")),
+            Ok(StoreConfig::Redis { .. })
+        ));
     }
 }

@@ -38,7 +38,10 @@ impl RunningApp {
 
     /// The app's routes as (route, component), in manifest order.
     pub fn routes(&self) -> Vec<(String, String)> {
-        self.app.routes().map(|(r, c)| (r.to_string(), c.to_string())).collect()
+        self.app
+            .routes()
+            .map(|(r, c)| (r.to_string(), c.to_string()))
+            .collect()
     }
 
     pub fn app_name(&self) -> &str {
@@ -58,7 +61,9 @@ impl Drop for RunningApp {
 }
 
 pub async fn serve(app: Arc<App>, listen: SocketAddr, logs: LogSink) -> anyhow::Result<RunningApp> {
-    let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let accept_app = app.clone();
     let accept_logs = logs.clone();
@@ -78,9 +83,17 @@ pub async fn serve(app: Arc<App>, listen: SocketAddr, logs: LogSink) -> anyhow::
                     async move { Ok::<_, std::convert::Infallible>(app.handle(req, client, addr).await) }
                 });
                 // A client that goes away mid-request is not the server's error.
-                let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(socket), service).await;
+                let _ = http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(socket), service)
+                    .await;
             });
         }
     });
-    Ok(RunningApp { addr, app, logs, accept })
+    Ok(RunningApp {
+        addr,
+        app,
+        logs,
+        accept,
+    })
 }

@@ -68,9 +68,9 @@ impl AppVariables {
             if !is_valid_variable_name(name) {
                 bail!("invalid variable reference `{name}` in template {template:?}");
             }
-            let value = self
-                .get(name)
-                .with_context(|| format!("template {template:?} refers to undeclared variable `{name}`"))?;
+            let value = self.get(name).with_context(|| {
+                format!("template {template:?} refers to undeclared variable `{name}`")
+            })?;
             out.push_str(value);
             rest = &after[end + 2..];
         }
@@ -115,9 +115,11 @@ mod tests {
 
     #[test]
     fn precedence_is_override_then_env_then_default() {
-        let m = manifest("a = { default = \"d\" }\nb = { default = \"d\" }\nc = { default = \"d\" }");
+        let m =
+            manifest("a = { default = \"d\" }\nb = { default = \"d\" }\nc = { default = \"d\" }");
         let overrides = HashMap::from([("a".to_string(), "o".to_string())]);
-        let env = |k: &str| (k == "SPIN_VARIABLE_A" || k == "SPIN_VARIABLE_B").then(|| "e".to_string());
+        let env =
+            |k: &str| (k == "SPIN_VARIABLE_A" || k == "SPIN_VARIABLE_B").then(|| "e".to_string());
         let vars = AppVariables::resolve(&m, &overrides, env).expect("resolves");
         assert_eq!(vars.get("a"), Some("o"));
         assert_eq!(vars.get("b"), Some("e"));
@@ -135,7 +137,10 @@ mod tests {
     fn templates_expand_and_reject_unknown_names() {
         let m = manifest("host = { default = \"127.0.0.1:5432\" }");
         let vars = AppVariables::resolve(&m, &HashMap::new(), |_| None).expect("resolves");
-        assert_eq!(vars.expand("postgres://{{ host }}/x").expect("expands"), "postgres://127.0.0.1:5432/x");
+        assert_eq!(
+            vars.expand("postgres://{{ host }}/x").expect("expands"),
+            "postgres://127.0.0.1:5432/x"
+        );
         assert!(vars.expand("{{ nope }}").is_err());
         assert!(vars.expand("{{ host").is_err());
     }
