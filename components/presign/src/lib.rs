@@ -1,1 +1,76 @@
-//! Placeholder; filled in by its owner.
+//! `POST /v1/files/presign`: registers a file and returns a presigned SigV4
+//! `PUT` URL, so the bytes go straight to the object store (seed 001, step 1).
+
+#[path = "../../files/kit/mod.rs"]
+mod kit;
+
+use farm_platform::farm_domain::ids::IdKind;
+use farm_platform::farm_domain::scope::Scope;
+use farm_platform::{ApiError, Ctx, handle, new_id, response};
+use kit::formats;
+use serde::Deserialize;
+use serde_json::json;
+use spin_sdk::http::{Method, Request, Response};
+
+/// The Wasm entry point. `http_component` expands to the component's export
+/// shim, which is `unsafe` by nature; no hand-written unsafe code lives here.
+#[allow(unsafe_code)]
+mod entry {
+    use super::*;
+
+    #[spin_sdk::http_component]
+    fn entry(req: Request) -> Response {
+        handle(req, |ctx| {
+            ctx.dispatch(&[("/v1/files/presign", Method::Post, presign)])
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct PresignBody {
+    filename: String,
+    content_type: String,
+    size_bytes: i64,
+}
+
+fn presign(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.authenticate(Scope::FilesWrite)?;
+    let body: PresignBody = ctx.json_body()?;
+    let filename = formats::check_filename(&body.filename)?;
+    let format = formats::format_of(&filename)?;
+    let content_type = formats::check_content_type(format, &body.content_type)?;
+    let size = formats::check_size(body.size_bytes)?;
+
+    let file_id = new_id(IdKind::File)?;
+    let key = kit::store::object_key(&caller.account_id, &file_id, format);
+    let signed = kit::store::presign_put(ctx, &key, &content_type, formats::UPLOAD_URL_TTL_SECS)?;
+    ctx.db()?.execute(
+        "insert into files (id, account_id, status, filename, content_type, format, size_bytes, object_key, upload_expires_at) \
+         values ($1, $2, 'pending_upload', $3, $4, $5, $6, $7, to_timestamp($8::bigint))",
+        &[
+            file_id.clone().into(),
+            caller.account_id.clone().into(),
+            filename.into(),
+            content_type.into(),
+            format.to_owned().into(),
+            (size as i64).into(),
+            key.into(),
+            signed.expires_unix.into(),
+        ],
+    )?;
+    let required_headers: serde_json::Map<String, serde_json::Value> = signed
+        .required_headers
+        .iter()
+        .map(|(n, v)| (n.clone(), json!(v)))
+        .collect();
+    Ok(response::created(&json!({
+        "file_id": file_id,
+        "status": "pending_upload",
+        "upload_url": signed.url,
+        "upload_method": "PUT",
+        "required_headers": required_headers,
+        "size_bytes": size,
+        "expires_at": farm_platform::wire::timestamp(signed.expires_unix),
+        "next_action": "upload_file_then_confirm",
+    })))
+}

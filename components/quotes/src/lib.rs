@@ -1,1 +1,78 @@
-//! Placeholder; filled in by its owner.
+//! `POST /v1/quotes` and `GET /v1/quotes/{id}`: instant prices with a checkable
+//! breakdown, a price range, lead time from the farm's queue, risk flags and
+//! the execution mode (seeds 000 and 001).
+
+#[path = "../../files/kit/mod.rs"]
+mod kit;
+
+use farm_platform::farm_domain::ids::IdKind;
+use farm_platform::farm_domain::scope::Scope;
+use farm_platform::{ApiError, Ctx, col, handle, response};
+use kit::rows::FileRow;
+use serde::Deserialize;
+use spin_sdk::http::{Method, Request, Response};
+
+/// The Wasm entry point. `http_component` expands to the component's export
+/// shim, which is `unsafe` by nature; no hand-written unsafe code lives here.
+#[allow(unsafe_code)]
+mod entry {
+    use super::*;
+
+    #[spin_sdk::http_component]
+    fn entry(req: Request) -> Response {
+        handle(req, |ctx| {
+            ctx.dispatch(&[
+                ("/v1/quotes", Method::Post, create_quote),
+                ("/v1/quotes/:id", Method::Get, get_quote),
+            ])
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct QuoteBody {
+    file_id: String,
+    material_id: Option<String>,
+    /// Seed 000's name for the same field.
+    material: Option<String>,
+    color: Option<String>,
+    quantity: Option<i64>,
+    ship_country: Option<String>,
+    requested_execution_mode: Option<String>,
+}
+
+fn create_quote(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.authenticate(Scope::QuotesWrite)?;
+    let body: QuoteBody = ctx.json_body()?;
+    let file = FileRow::load(ctx, &body.file_id, &caller.account_id)?;
+    let params = kit::quote::parse_params(
+        body.material_id.as_deref().or(body.material.as_deref()),
+        body.color.as_deref(),
+        body.quantity,
+        body.ship_country.as_deref(),
+        body.requested_execution_mode.as_deref(),
+    )?;
+    let facts = kit::quote::facts_for(&file, params.material)?;
+    let load = kit::quote::farm_load(ctx)?;
+    let assessment = kit::quote::assess(ctx, &caller, &file, &facts, &params, &load)?;
+    let (_, body) = kit::quote::store(ctx, &caller, &file, &params, &assessment, &facts)?;
+    Ok(response::created(&body))
+}
+
+fn get_quote(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.authenticate(Scope::QuotesRead)?;
+    let id = ctx.param("id")?;
+    if !IdKind::Quote.is_valid(&id) {
+        return Err(ApiError::quote_not_found());
+    }
+    let rows = ctx.db()?.query(
+        "select response::text, expires_at < now() from quotes where id = $1 and account_id = $2",
+        &[id.into(), caller.account_id.clone().into()],
+    )?;
+    let row = rows.rows.first().ok_or_else(ApiError::quote_not_found)?;
+    let text: String = col(row, 0)?;
+    let expired: bool = col(row, 1)?;
+    let mut body: serde_json::Value = serde_json::from_str(&text).map_err(ApiError::internal)?;
+    body["status"] = serde_json::json!(if expired { "expired" } else { "open" });
+    Ok(response::ok(&body))
+}

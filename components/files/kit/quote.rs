@@ -1,0 +1,242 @@
+//! Builds, stores and renders a quote (shared by `POST /v1/quotes` and the
+//! one-shot `POST /v1/jobs`).
+
+use farm_platform::farm_domain::catalog::{ExecutionMode, Material};
+use farm_platform::farm_domain::ids::IdKind;
+use farm_platform::{ApiError, Caller, Ctx, col, new_id, wire};
+use farm_quoting::{Assessment, FarmLoad, PartFacts, Quantity, QuoteRequest, price::MAX_QUANTITY};
+use serde_json::{Value, json};
+
+use super::analysis;
+use super::rows::FileRow;
+
+/// How long a quote can be ordered from.
+pub const QUOTE_TTL_SECS: i64 = 24 * 3600;
+
+/// Validated quote parameters.
+#[derive(Debug, Clone)]
+pub struct Params {
+    pub material: &'static Material,
+    pub color: &'static str,
+    pub quantity: Quantity,
+    pub ship_country: Option<String>,
+    pub requested_mode: ExecutionMode,
+}
+
+/// Parses the caller's parameters into domain types, reporting every bad field.
+pub fn parse_params(
+    material: Option<&str>,
+    color: Option<&str>,
+    quantity: Option<i64>,
+    ship_country: Option<&str>,
+    mode: Option<&str>,
+) -> Result<Params, ApiError> {
+    let material_id =
+        material.ok_or_else(|| ApiError::invalid_field("material_id", "is required"))?;
+    let material = Material::parse(material_id).map_err(ApiError::from)?;
+    let color = match color {
+        Some(c) => material.color(c).map_err(ApiError::from)?,
+        None => material.colors()[0],
+    };
+    let quantity = quantity.unwrap_or(1);
+    let quantity = u32::try_from(quantity)
+        .ok()
+        .and_then(Quantity::new)
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                "quantity",
+                &format!("must be a whole number from 1 to {MAX_QUANTITY}"),
+            )
+        })?;
+    let ship_country = match ship_country {
+        Some(c) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            Some(c.to_ascii_uppercase())
+        }
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "ship_country",
+                "must be an ISO 3166-1 alpha-2 code such as US",
+            ));
+        }
+        None => None,
+    };
+    let requested_mode = match mode {
+        Some(m) => ExecutionMode::parse(m).ok_or_else(|| {
+            ApiError::invalid_field(
+                "requested_execution_mode",
+                "must be agent_assisted, agent_autonomous or human_manual",
+            )
+        })?,
+        None => ExecutionMode::AgentAssisted,
+    };
+    Ok(Params {
+        material,
+        color,
+        quantity,
+        ship_country,
+        requested_mode,
+    })
+}
+
+/// The farm's load: hours of open print tasks and printers not offline.
+pub fn farm_load(ctx: &mut Ctx) -> Result<FarmLoad, ApiError> {
+    let rows = ctx.db()?.query(
+        "select coalesce((select sum(estimated_hours) from print_tasks where status in ('queued', 'claimed', 'printing')), 0)::float8, \
+                (select count(*) from printers where status <> 'offline')::bigint",
+        &[],
+    )?;
+    let row = rows
+        .rows
+        .first()
+        .ok_or_else(|| ApiError::internal("farm load query returned nothing"))?;
+    let printers: i64 = col(row, 1)?;
+    Ok(FarmLoad {
+        backlog_hours: col(row, 0)?,
+        available_printers: u32::try_from(printers).unwrap_or(u32::MAX),
+    })
+}
+
+/// Quoting facts for a ready file, or the matching error.
+pub fn facts_for(file: &FileRow, material: &Material) -> Result<PartFacts, ApiError> {
+    if file.status != "ready" {
+        return Err(ApiError::file_not_ready(&file.status));
+    }
+    let (Some(metrics), Some(report)) = (&file.metrics, &file.report) else {
+        return Err(ApiError::internal("ready file without metrics"));
+    };
+    analysis::facts(
+        metrics,
+        report,
+        material.id(),
+        file.unit_confirmed_by.is_some(),
+    )
+    .ok_or_else(|| ApiError::internal("stored report lacks estimates"))
+}
+
+/// Prices a part; 422 `part_not_printable` with the blocking findings when it cannot print.
+pub fn assess(
+    ctx: &Ctx,
+    caller: &Caller,
+    file: &FileRow,
+    facts: &PartFacts,
+    params: &Params,
+    load: &FarmLoad,
+) -> Result<Assessment, ApiError> {
+    let request = QuoteRequest {
+        material: params.material,
+        quantity: params.quantity,
+        requested_mode: params.requested_mode,
+        // Until payments exist, only test keys may order without a person.
+        autonomous_allowed: caller.mode.as_str() == "test",
+    };
+    farm_quoting::assess(facts, &request, load, ctx.now()).map_err(|e| {
+        let findings = file
+            .report
+            .as_ref()
+            .map(analysis::blocking_findings)
+            .unwrap_or_default();
+        ApiError::new(
+            422,
+            "part_not_printable",
+            format!("This part cannot be printed: {e}."),
+        )
+        .with_detail("file_id", &file.id)
+        .with_detail("findings", findings)
+    })
+}
+
+fn major(cents: i64) -> f64 {
+    cents as f64 / 100.0
+}
+
+/// Stores the quote and returns its id and wire form.
+pub fn store(
+    ctx: &mut Ctx,
+    caller: &Caller,
+    file: &FileRow,
+    params: &Params,
+    a: &Assessment,
+    facts: &PartFacts,
+) -> Result<(String, Value), ApiError> {
+    let id = new_id(IdKind::Quote)?;
+    let now = ctx.now();
+    let expires = now + QUOTE_TTL_SECS;
+    let p = &a.price;
+    let currency = p.total.currency().code();
+    let body = json!({
+        "id": id,
+        "quote_id": id,
+        "file_id": file.id,
+        "content_sha256": file.content_sha256,
+        "material_id": params.material.id(),
+        "material": params.material.name(),
+        "color": params.color,
+        "quantity": params.quantity.get(),
+        "ship_country": params.ship_country,
+        "unit": file.metrics.as_ref().and_then(|m| m["unit"].as_str()),
+        "unit_price": major(p.unit_price.minor()),
+        "total": major(p.total.minor()),
+        "currency": currency,
+        "amounts": { "unit_price": wire::Money::from(p.unit_price), "total": wire::Money::from(p.total) },
+        "price_estimate": { "min": a.estimate.min.minor(), "max": a.estimate.max.minor(), "currency": currency },
+        "price_estimate_display": { "min_major": major(a.estimate.min.minor()), "max_major": major(a.estimate.max.minor()), "currency": currency },
+        "breakdown": {
+            "formula": "unit_price = round_half_up(grams_per_part x price_per_gram x (1 - bulk_discount)); total = max(unit_price x quantity, minimum)",
+            "model_grams": p.model_centigrams as f64 / 100.0,
+            "support_grams": p.support_centigrams as f64 / 100.0,
+            "grams_per_part": p.billable_centigrams as f64 / 100.0,
+            "price_per_gram": wire::Money::from(p.price_per_gram),
+            "list_unit_price": wire::Money::from(p.list_unit_price),
+            "bulk_discount_percent": f64::from(p.tier.discount_bp) / 100.0,
+            "bulk_tier_min_quantity": p.tier.min_quantity,
+            "discounted_unit_price": wire::Money::from(p.discounted_unit_price),
+            "discount": wire::Money::from(p.discount),
+            "minimum": wire::Money::from(p.minimum),
+            "minimum_applied": p.minimum_applied,
+            "print_hours_per_part": facts.print_hours,
+            "bulk_tiers": farm_quoting::BULK_TIERS.iter().map(|t| json!({"min_quantity": t.min_quantity, "discount_percent": f64::from(t.discount_bp) / 100.0})).collect::<Vec<_>>(),
+        },
+        "lead_time_days": { "min": a.lead_time.min_days, "max": a.lead_time.max_days },
+        "estimated_ship": a.lead_time.estimated_ship.iso(),
+        "farm_load": { "backlog_hours": a.lead_time.backlog_hours, "printers": a.lead_time.printers, "queue_days": a.lead_time.queue_days },
+        "execution_confidence": a.execution_confidence,
+        "risk_flags": a.risk_flags.iter().map(|f| f.id()).collect::<Vec<_>>(),
+        "suggestions": a.suggestions.iter().map(|s| json!({"code": s.code, "message": s.message})).collect::<Vec<_>>(),
+        "requested_execution_mode": params.requested_mode.as_str(),
+        "resolved_execution_mode": a.resolved_mode.as_str(),
+        "requires_user_confirmation": a.requires_user_confirmation,
+        "next_action": a.next_action,
+        "expires_at": wire::timestamp(expires),
+        "created_at": wire::timestamp(now),
+    });
+    let hours = facts.print_hours * f64::from(params.quantity.get());
+    ctx.db()?.execute(
+        "insert into quotes (id, account_id, file_id, content_sha256, material, color, quantity, ship_country, \
+           requested_mode, resolved_mode, currency, unit_price_cents, total_cents, price_min_cents, price_max_cents, \
+           estimated_hours, response, expires_at, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, ($17::text)::jsonb, \
+           to_timestamp($18::bigint), to_timestamp($19::bigint))",
+        &[
+            id.clone().into(),
+            caller.account_id.clone().into(),
+            file.id.clone().into(),
+            file.content_sha256.clone().unwrap_or_default().into(),
+            params.material.id().to_owned().into(),
+            params.color.to_owned().into(),
+            (params.quantity.get() as i32).into(),
+            params.ship_country.clone().map_or(spin_sdk::pg4::ParameterValue::DbNull, Into::into),
+            params.requested_mode.as_str().to_owned().into(),
+            a.resolved_mode.as_str().to_owned().into(),
+            currency.to_owned().into(),
+            p.unit_price.minor().into(),
+            p.total.minor().into(),
+            a.estimate.min.minor().into(),
+            a.estimate.max.minor().into(),
+            hours.into(),
+            body.to_string().into(),
+            expires.into(),
+            now.into(),
+        ],
+    )?;
+    Ok((id, body))
+}

@@ -1,0 +1,136 @@
+//! The object store, reached over the S3 protocol with SigV4-signed requests.
+
+use farm_platform::{ApiError, Ctx};
+use farm_signing::sigv4::{Bucket, Credentials, Endpoint, PresignedRequest};
+use spin_sdk::http::{Method, Request, Response};
+
+/// The bucket configured by the `s3_*` variables.
+pub fn bucket(ctx: &Ctx) -> Result<Bucket, ApiError> {
+    let endpoint = Endpoint::parse(&ctx.var("s3_endpoint")?).map_err(ApiError::internal)?;
+    Ok(Bucket::new(
+        endpoint,
+        ctx.var("s3_bucket")?,
+        Credentials {
+            access_key: ctx.var("s3_access_key")?,
+            secret_key: ctx.var("s3_secret_key")?,
+            region: ctx.var("s3_region")?,
+        },
+    ))
+}
+
+/// A presigned PUT for `key` with the content type the client must send.
+pub fn presign_put(
+    ctx: &Ctx,
+    key: &str,
+    content_type: &str,
+    expires_secs: u64,
+) -> Result<PresignedRequest, ApiError> {
+    bucket(ctx)?
+        .presign(
+            "PUT",
+            key,
+            &[("Content-Type", content_type)],
+            expires_secs,
+            ctx.now(),
+        )
+        .map_err(ApiError::internal)
+}
+
+fn send(
+    ctx: &Ctx,
+    method: Method,
+    key: &str,
+    body: Vec<u8>,
+    extra: &[(&str, &str)],
+) -> Result<Response, ApiError> {
+    let bucket = bucket(ctx)?;
+    let name = match method {
+        Method::Head => "HEAD",
+        Method::Get => "GET",
+        Method::Put => "PUT",
+        _ => "DELETE",
+    };
+    let signed = if name == "PUT" {
+        let path = format!("/{}/{}", bucket.name(), key);
+        let endpoint = Endpoint::parse(&ctx.var("s3_endpoint")?).map_err(ApiError::internal)?;
+        let creds = Credentials {
+            access_key: ctx.var("s3_access_key")?,
+            secret_key: ctx.var("s3_secret_key")?,
+            region: ctx.var("s3_region")?,
+        };
+        let hash = farm_signing::sha256_hex(&body);
+        farm_signing::sigv4::sign(
+            &endpoint,
+            &creds,
+            "PUT",
+            &path,
+            &[],
+            extra,
+            &hash,
+            ctx.now(),
+        )
+    } else {
+        bucket.sign(name, key, extra, ctx.now())
+    }
+    .map_err(ApiError::internal)?;
+    let mut builder = Request::builder();
+    builder.method(method).uri(&signed.url);
+    for (n, v) in &signed.headers {
+        builder.header(n, v);
+    }
+    let request = builder.body(body).build();
+    spin_sdk::http::run(async move { spin_sdk::http::send::<_, Response>(request).await })
+        .map_err(|e| ApiError::unavailable(format!("object store {name} {key}: {e}")))
+}
+
+/// Size of the stored object, or `None` when there is none.
+pub fn head(ctx: &Ctx, key: &str) -> Result<Option<u64>, ApiError> {
+    let response = send(ctx, Method::Head, key, Vec::new(), &[])?;
+    match *response.status() {
+        200 => Ok(Some(
+            response
+                .header("content-length")
+                .and_then(|v| v.as_str())
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| ApiError::unavailable("object store HEAD without content-length"))?,
+        )),
+        404 => Ok(None),
+        s => Err(ApiError::unavailable(format!(
+            "object store HEAD {key}: status {s}"
+        ))),
+    }
+}
+
+/// The stored object's bytes, or `None` when there is none.
+pub fn get(ctx: &Ctx, key: &str) -> Result<Option<Vec<u8>>, ApiError> {
+    let response = send(ctx, Method::Get, key, Vec::new(), &[])?;
+    match *response.status() {
+        200 => Ok(Some(response.into_body())),
+        404 => Ok(None),
+        s => Err(ApiError::unavailable(format!(
+            "object store GET {key}: status {s}"
+        ))),
+    }
+}
+
+/// Stores `bytes` under `key` (payload hash signed).
+pub fn put(ctx: &Ctx, key: &str, content_type: &str, bytes: Vec<u8>) -> Result<(), ApiError> {
+    let response = send(
+        ctx,
+        Method::Put,
+        key,
+        bytes,
+        &[("content-type", content_type)],
+    )?;
+    match *response.status() {
+        200 | 201 | 204 => Ok(()),
+        s => Err(ApiError::unavailable(format!(
+            "object store PUT {key}: status {s}"
+        ))),
+    }
+}
+
+/// The object key of a file: `<account>/<file id>.<format>`.
+pub fn object_key(account_id: &str, file_id: &str, format: &str) -> String {
+    format!("{account_id}/{file_id}.{format}")
+}
