@@ -1,1 +1,241 @@
-//! Placeholder; filled in by its owner.
+//! `POST /v1/jobs` (seed 000): multipart `file` + `options` JSON → analysis,
+//! quote and a queued order in one call, for accounts that may order without a
+//! checkout step (test keys now; autopay accounts once payments exist).
+//! `GET /v1/jobs/{id}` returns the job. A part that cannot print, or that a
+//! person should look at first, is rejected with the findings before anything
+//! is stored or queued.
+
+#[path = "../../files/kit/mod.rs"]
+mod kit;
+
+use farm_platform::farm_domain::ids::IdKind;
+use farm_platform::farm_domain::scope::Scope;
+use farm_platform::{ApiError, Caller, Ctx, col, handle, new_id, response};
+use farm_signing::multipart;
+use kit::rows::{FILE_COLUMNS, FileRow};
+use serde::Deserialize;
+use serde_json::json;
+use spin_sdk::http::{Method, Request, Response};
+
+/// Events a job emits (webhooks arrive with the order issue).
+const WEBHOOK_EVENTS: [&str; 2] = ["job.printing", "job.shipped"];
+
+/// The Wasm entry point. `http_component` expands to the component's export
+/// shim, which is `unsafe` by nature; no hand-written unsafe code lives here.
+#[allow(unsafe_code)]
+mod entry {
+    use super::*;
+
+    #[spin_sdk::http_component]
+    fn entry(req: Request) -> Response {
+        handle(req, |ctx| ctx.dispatch(&[("/v1/jobs", Method::Post, create_job), ("/v1/jobs/:id", Method::Get, get_job)]))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Options {
+    material: Option<String>,
+    material_id: Option<String>,
+    color: Option<String>,
+    quantity: Option<i64>,
+    ship_country: Option<String>,
+}
+
+fn create_job(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.authenticate(Scope::OrdersWrite)?;
+    if caller.mode.as_str() != "test" {
+        return Err(ApiError::new(
+            403,
+            "autonomous_not_allowed",
+            "One-shot jobs need an account that may pay without a checkout step; use a test key, or quote and check out.",
+        )
+        .with_detail("reason", "autopay_not_enabled"));
+    }
+    ctx.idempotent(&caller.clone(), false, |ctx| place(ctx, &caller))
+}
+
+fn place(ctx: &mut Ctx, caller: &Caller) -> Result<Response, ApiError> {
+    let content_type = ctx.header("content-type").unwrap_or_default().to_owned();
+    let boundary = multipart::boundary(&content_type).map_err(|_| {
+        ApiError::new(415, "unsupported_media_type", "Send multipart/form-data with a `file` part and an `options` part.")
+    })?;
+    let body = ctx.request().body();
+    if body.len() as u64 > kit::formats::MAX_UPLOAD_BYTES + 64 * 1024 {
+        return Err(ApiError::payload_too_large(kit::formats::MAX_UPLOAD_BYTES as usize));
+    }
+    let parts = multipart::parse(body, &boundary, &multipart::Limits::default())
+        .map_err(|e| ApiError::new(400, "invalid_multipart", e.to_string()))?;
+    let file_part = parts
+        .iter()
+        .find(|p| p.name == "file")
+        .ok_or_else(|| ApiError::invalid_field("file", "is required: a multipart part with the mesh"))?;
+    let options: Options = match parts.iter().find(|p| p.name == "options") {
+        Some(p) => serde_json::from_slice(p.data)
+            .map_err(|e| ApiError::invalid_field("options", &format!("must be a JSON object: {e}")))?,
+        None => return Err(ApiError::invalid_field("options", "is required: {\"material\", \"color\", \"quantity\"}")),
+    };
+    let filename = kit::formats::check_filename(file_part.filename.as_deref().unwrap_or("upload.stl"))?;
+    let format = kit::formats::format_of(&filename)?;
+    let content_type = match &file_part.content_type {
+        Some(ct) if kit::formats::check_content_type(format, ct).is_ok() => kit::formats::check_content_type(format, ct)?,
+        _ => "application/octet-stream".to_owned(),
+    };
+    let size = kit::formats::check_size(file_part.data.len() as i64)?;
+    let params = kit::quote::parse_params(
+        options.material_id.as_deref().or(options.material.as_deref()),
+        options.color.as_deref(),
+        options.quantity,
+        options.ship_country.as_deref(),
+        Some("agent_autonomous"),
+    )?;
+
+    // Analyse before storing anything: a doomed part never reaches the queue.
+    let bytes = file_part.data.to_vec();
+    let analysis = kit::analysis::analyze(&bytes, None).map_err(|e| {
+        ApiError::new(422, "unreadable_mesh", format!("The file could not be read as {}: {e}", format.to_ascii_uppercase()))
+            .with_detail("reason", e.code())
+    })?;
+    let sha = farm_signing::sha256_hex(&bytes);
+    let file_id = new_id(IdKind::File)?;
+    let key = kit::store::object_key(&caller.account_id, &file_id, format);
+    let now = ctx.now();
+    let mut file = FileRow {
+        id: file_id.clone(),
+        account_id: caller.account_id.clone(),
+        status: "ready".into(),
+        filename,
+        content_type: content_type.clone(),
+        format: format.into(),
+        size_bytes: size as i64,
+        object_key: key.clone(),
+        content_sha256: Some(sha.clone()),
+        selected_unit: None,
+        unit_confirmed_by: None,
+        metrics: Some(analysis.metrics.clone()),
+        report: Some(analysis.report.clone()),
+        failure_reason: None,
+        upload_expires_at: now,
+        created_at: now,
+        updated_at: now,
+    };
+    let facts = kit::quote::facts_for(&file, params.material)?;
+    let load = kit::quote::farm_load(ctx)?;
+    let assessment = kit::quote::assess(ctx, caller, &file, &facts, &params, &load)?;
+    if assessment.requires_user_confirmation {
+        return Err(ApiError::new(
+            422,
+            "part_needs_review",
+            "This part has risks a person should accept before it is printed; quote it and check out instead.",
+        )
+        .with_detail("risk_flags", assessment.risk_flags.iter().map(|f| f.id()).collect::<Vec<_>>())
+        .with_detail("execution_confidence", assessment.execution_confidence)
+        .with_detail("findings", analysis.report["findings"].clone()));
+    }
+
+    kit::store::put(ctx, &key, &content_type, bytes)?;
+    let db = ctx.db()?;
+    db.execute("begin", &[])?;
+    let stored = (|| -> Result<Response, ApiError> {
+        ctx.db()?.execute(
+            &format!(
+                "insert into files (id, account_id, status, filename, content_type, format, size_bytes, object_key, \
+                   content_sha256, metrics, report, upload_expires_at, confirmed_at, analyzed_at) \
+                 values ($1, $2, 'ready', $3, $4, $5, $6, $7, $8, ($9::text)::jsonb, ($10::text)::jsonb, now(), now(), now())"
+            ),
+            &[
+                file.id.clone().into(),
+                caller.account_id.clone().into(),
+                file.filename.clone().into(),
+                content_type.clone().into(),
+                format.to_owned().into(),
+                (size as i64).into(),
+                key.clone().into(),
+                sha.clone().into(),
+                analysis.metrics.to_string().into(),
+                analysis.report.to_string().into(),
+            ],
+        )?;
+        let sql = format!("select {FILE_COLUMNS} from files where id = $1");
+        let rows = ctx.db()?.query(&sql, &[file.id.clone().into()])?;
+        file = FileRow::from_row(rows.rows.first().ok_or_else(|| ApiError::internal("file row vanished"))?)?;
+        let (quote_id, quote) = kit::quote::store(ctx, caller, &file, &params, &assessment, &facts)?;
+        let job_id = new_id(IdKind::Job)?;
+        let body = json!({
+            "id": job_id,
+            "status": "queued",
+            "quote": { "unit_price": quote["unit_price"], "total": quote["total"], "currency": quote["currency"] },
+            "estimated_ship": quote["estimated_ship"],
+            "webhook_events": WEBHOOK_EVENTS,
+            "file_id": file.id,
+            "quote_id": quote_id,
+            "material": params.material.id(),
+            "color": params.color,
+            "quantity": params.quantity.get(),
+            "amounts": quote["amounts"],
+            "breakdown": quote["breakdown"],
+            "risk_flags": quote["risk_flags"],
+            "created_at": farm_platform::wire::timestamp(ctx.now()),
+        });
+        ctx.db()?.execute(
+            "insert into jobs (id, account_id, file_id, quote_id, status, material, color, quantity, currency, \
+               unit_price_cents, total_cents, estimated_ship, response) \
+             values ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $10, ($11::text)::date, ($12::text)::jsonb)",
+            &[
+                job_id.clone().into(),
+                caller.account_id.clone().into(),
+                file.id.clone().into(),
+                quote_id.into(),
+                params.material.id().to_owned().into(),
+                params.color.to_owned().into(),
+                (params.quantity.get() as i32).into(),
+                assessment.price.total.currency().code().to_owned().into(),
+                assessment.price.unit_price.minor().into(),
+                assessment.price.total.minor().into(),
+                assessment.lead_time.estimated_ship.iso().into(),
+                body.to_string().into(),
+            ],
+        )?;
+        // One print task per part, so the fleet prints them in parallel.
+        ctx.db()?.execute(
+            "insert into print_tasks (job_id, file_id, object_key, material, color, copy_index, estimated_hours) \
+             select $1, $2, $3, $4, $5, n, $6 from generate_series(1, $7::int) as n",
+            &[
+                job_id.into(),
+                file.id.clone().into(),
+                key.clone().into(),
+                params.material.id().to_owned().into(),
+                params.color.to_owned().into(),
+                facts.print_hours.into(),
+                (params.quantity.get() as i32).into(),
+            ],
+        )?;
+        Ok(response::created(&body))
+    })();
+    match stored {
+        Ok(r) => {
+            ctx.db()?.execute("commit", &[])?;
+            Ok(r)
+        }
+        Err(e) => {
+            let _ = ctx.db().map(|db| db.execute("rollback", &[]));
+            Err(e)
+        }
+    }
+}
+
+fn get_job(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.authenticate(Scope::OrdersRead)?;
+    let id = ctx.param("id")?;
+    if !IdKind::Job.is_valid(&id) {
+        return Err(ApiError::not_found(farm_platform::farm_domain::Resource::Job));
+    }
+    let rows = ctx.db()?.query(
+        "select response::text, status from jobs where id = $1 and account_id = $2",
+        &[id.into(), caller.account_id.clone().into()],
+    )?;
+    let row = rows.rows.first().ok_or_else(|| ApiError::not_found(farm_platform::farm_domain::Resource::Job))?;
+    let mut body: serde_json::Value = serde_json::from_str(&col::<String>(row, 0)?).map_err(ApiError::internal)?;
+    body["status"] = json!(col::<String>(row, 1)?);
+    Ok(response::ok(&body))
+}

@@ -1,0 +1,209 @@
+//! Helpers shared by the upload, files, quotes and jobs tests (included with
+//! `#[path]`; as a test target of its own it holds no tests).
+#![allow(dead_code)]
+
+use farm_tests::{AppBuilder, TestApp, repo_root};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// The components this suite exercises.
+const UPLOAD_COMPONENTS: [&str; 6] = ["presign", "confirm", "files", "analyze", "quotes", "jobs"];
+
+/// Starts the real app (`spin.toml`). While another team's component in it is
+/// still a placeholder the host refuses the whole manifest; then the suite
+/// serves the upload components' own part of `spin.toml` (their routes,
+/// variables and outbound allow-lists, verbatim) and says so on stderr.
+pub async fn spawn_upload_app() -> TestApp {
+    match AppBuilder::farm().try_spawn().await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("note: full spin.toml refused ({e:#}); serving the upload components only");
+            let manifest = upload_manifest();
+            AppBuilder::manifest(manifest)
+                .runtime_config(Some(repo_root().join("runtime-config.toml")))
+                .migrations(true)
+                .spawn()
+                .await
+        }
+    }
+}
+
+fn upload_manifest() -> std::path::PathBuf {
+    let root = repo_root();
+    let text = std::fs::read_to_string(root.join("spin.toml")).expect("spin.toml");
+    let mut doc: toml::Table = toml::from_str(&text).expect("spin.toml is TOML");
+    let mine = |v: &toml::Value| v.get("component").and_then(toml::Value::as_str).is_some_and(|c| UPLOAD_COMPONENTS.contains(&c));
+    if let Some(toml::Value::Table(trigger)) = doc.get_mut("trigger") {
+        if let Some(toml::Value::Array(routes)) = trigger.get_mut("http") {
+            routes.retain(mine);
+        }
+    }
+    if let Some(toml::Value::Table(components)) = doc.get_mut("component") {
+        components.retain(|name, _| UPLOAD_COMPONENTS.iter().any(|c| *c == name));
+        for (_, component) in components.iter_mut() {
+            if let Some(toml::Value::String(source)) = component.get_mut("source") {
+                let absolute = root.join(source.clone()).display().to_string();
+                *source = absolute;
+            }
+        }
+    }
+    let dir = Box::leak(Box::new(tempfile::tempdir().expect("temp dir")));
+    let path = dir.path().join("spin.toml");
+    std::fs::write(&path, toml::to_string(&doc).expect("serialise manifest")).expect("write manifest");
+    path
+}
+
+/// Creates an account and an API key with every scope straight in the
+/// database, and returns the key. `mode` is `test` or `live`.
+pub async fn new_key(app: &TestApp, mode: &str) -> String {
+    let db = app.db().await;
+    let n = uuid::Uuid::new_v4().simple().to_string();
+    let account = format!("acct_{n}");
+    let key = format!("fk_{mode}_{}{}", n, &uuid::Uuid::new_v4().simple().to_string()[..16]);
+    let hash = sha256_hex(key.as_bytes());
+    db.execute(
+        "insert into accounts (id, email, name) values ($1, $2, 'upload tests')",
+        &[&account, &format!("{n}@example.com")],
+    )
+    .await
+    .expect("insert account");
+    db.execute(
+        "insert into api_keys (id, account_id, key_hash, key_preview, name, mode, scopes) values ($1, $2, $3, $4, 'k', $5, $6)",
+        &[
+            &format!("key_{n}"),
+            &account,
+            &hash,
+            &key[key.len() - 4..].to_string(),
+            &mode.to_string(),
+            &"files:read files:write quotes:read quotes:write orders:read orders:write".to_string(),
+        ],
+    )
+    .await
+    .expect("insert key");
+    key
+}
+
+/// SHA-256 hex of `data` (coreutils' sha256sum; the harness crate has no hash dependency).
+fn sha256_hex(data: &[u8]) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().expect("stdin").write_all(data)?;
+            child.wait_with_output()
+        })
+        .expect("sha256sum");
+    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap_or_default().to_owned()
+}
+
+pub async fn post(app: &TestApp, key: &str, path: &str, body: &Value) -> (u16, Value) {
+    let r = app.with_key(key).post_json(path, body).await;
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+pub async fn get(app: &TestApp, key: &str, path: &str) -> (u16, Value) {
+    let r = app.with_key(key).get(path).await;
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Presign for `bytes`; returns the presign response.
+pub async fn presign(app: &TestApp, key: &str, filename: &str, content_type: &str, size: usize) -> Value {
+    let (status, body) = post(
+        app,
+        key,
+        "/v1/files/presign",
+        &json!({"filename": filename, "content_type": content_type, "size_bytes": size}),
+    )
+    .await;
+    assert_eq!(status, 201, "presign: {body}");
+    body
+}
+
+/// PUTs `bytes` to the presigned URL with exactly the required headers.
+pub async fn put(app: &TestApp, presigned: &Value, bytes: Vec<u8>) -> u16 {
+    let mut req = app.client.put(presigned["upload_url"].as_str().expect("upload_url"));
+    for (name, value) in presigned["required_headers"].as_object().expect("required_headers") {
+        req = req.header(name.as_str(), value.as_str().expect("header value"));
+    }
+    req.body(bytes).send().await.expect("PUT to the store").status().as_u16()
+}
+
+/// Polls the file until it leaves `processing`.
+pub async fn wait_ready(app: &TestApp, key: &str, file_id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = get(app, key, &format!("/v1/files/{file_id}")).await;
+        assert_eq!(status, 200, "{body}");
+        if body["status"] != "processing" && body["status"] != "pending_upload" {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "file stayed {}", body["status"]);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Presign, PUT, confirm, poll: the file as `GET /v1/files/{id}` reports it.
+pub async fn upload(app: &TestApp, key: &str, filename: &str, content_type: &str, bytes: Vec<u8>) -> Value {
+    let presigned = presign(app, key, filename, content_type, bytes.len()).await;
+    assert_eq!(put(app, &presigned, bytes).await, 200);
+    let file_id = presigned["file_id"].as_str().expect("file_id").to_owned();
+    let (status, body) = post(app, key, "/v1/files/confirm", &json!({"file_id": file_id})).await;
+    assert_eq!(status, 200, "confirm: {body}");
+    wait_ready(app, key, &file_id).await
+}
+
+/// The published price formula, recomputed independently from a quote's
+/// reported grams: cents per gram by material, bulk tiers, $3 minimum.
+pub fn expected_total_cents(grams_per_part: f64, material: &str, quantity: i64) -> i64 {
+    let per_gram = match material {
+        "pla" => 2,
+        "petg" | "abs" => 3,
+        "asa" => 4,
+        "tpu" => 5,
+        other => panic!("unknown material {other}"),
+    };
+    let discount_bp = match quantity {
+        q if q >= 500 => 2500,
+        q if q >= 250 => 2000,
+        q if q >= 100 => 1500,
+        q if q >= 50 => 1000,
+        _ => 0,
+    };
+    let centigrams = (grams_per_part * 100.0).round() as i128;
+    let num = centigrams * per_gram * (10_000 - discount_bp);
+    let den: i128 = 100 * 10_000;
+    let unit = ((num * 2 + den) / (den * 2)) as i64;
+    (unit * quantity).max(300)
+}
+
+/// A binary STL of an axis-aligned box `x × y × z` (12 triangles), repeated
+/// `copies` times side by side (to make big files).
+pub fn box_stl(size: [f32; 3], copies: u32) -> Vec<u8> {
+    let [x, y, z] = size;
+    let v = [[0.0, 0.0, 0.0], [x, 0.0, 0.0], [x, y, 0.0], [0.0, y, 0.0], [0.0, 0.0, z], [x, 0.0, z], [x, y, z], [0.0, y, z]];
+    let faces: [[usize; 3]; 12] = [
+        [0, 2, 1], [0, 3, 2], [4, 5, 6], [4, 6, 7], [0, 1, 5], [0, 5, 4],
+        [1, 2, 6], [1, 6, 5], [2, 3, 7], [2, 7, 6], [3, 0, 4], [3, 4, 7],
+    ];
+    let mut out = vec![0u8; 80];
+    out.extend_from_slice(&(12 * copies).to_le_bytes());
+    for c in 0..copies {
+        let dx = c as f32 * (x + 1.0);
+        for f in faces {
+            out.extend_from_slice(&[0u8; 12]);
+            for i in f {
+                let p = v[i];
+                for (axis, coord) in p.iter().enumerate() {
+                    let val: f32 = if axis == 0 { coord + dx } else { *coord };
+                    out.extend_from_slice(&val.to_le_bytes());
+                }
+            }
+            out.extend_from_slice(&[0u8; 2]);
+        }
+    }
+    out
+}
