@@ -78,6 +78,10 @@ fn send(
     for (n, v) in &signed.headers {
         builder.header(n, v);
     }
+    // The store wants an explicit length (no chunked uploads); it is not signed.
+    if name == "PUT" {
+        builder.header("content-length", body.len().to_string());
+    }
     let request = builder.body(body).build();
     spin_sdk::http::run(async move { spin_sdk::http::send::<_, Response>(request).await })
         .map_err(|e| ApiError::unavailable(format!("object store {name} {key}: {e}")))
