@@ -207,3 +207,57 @@ pub fn box_stl(size: [f32; 3], copies: u32) -> Vec<u8> {
     }
     out
 }
+
+/// A binary STL of a closed UV sphere of `radius` mm with
+/// `2 × slices × (stacks − 1)` triangles (one watertight body).
+pub fn sphere_stl(radius: f32, slices: u32, stacks: u32) -> Vec<u8> {
+    let point = |i: u32, j: u32| -> [f32; 3] {
+        let theta = std::f32::consts::PI * j as f32 / stacks as f32;
+        let phi = 2.0 * std::f32::consts::PI * (i % slices) as f32 / slices as f32;
+        [radius * theta.sin() * phi.cos() + radius, radius * theta.sin() * phi.sin() + radius, radius * theta.cos() + radius]
+    };
+    let mut tris: Vec<[[f32; 3]; 3]> = Vec::new();
+    for j in 0..stacks {
+        for i in 0..slices {
+            let (a, b, c, d) = (point(i, j), point(i + 1, j), point(i, j + 1), point(i + 1, j + 1));
+            if j != 0 {
+                tris.push([a, c, b]);
+            }
+            if j != stacks - 1 {
+                tris.push([b, c, d]);
+            }
+        }
+    }
+    let mut out = vec![0u8; 80];
+    out.extend_from_slice(&(tris.len() as u32).to_le_bytes());
+    for t in tris {
+        out.extend_from_slice(&[0u8; 12]);
+        for p in t {
+            for c in p {
+                out.extend_from_slice(&c.to_le_bytes());
+            }
+        }
+        out.extend_from_slice(&[0u8; 2]);
+    }
+    out
+}
+
+/// Like [`spawn_upload_app`], with application variables set.
+pub async fn spawn_upload_app_with(vars: &[(&str, &str)]) -> TestApp {
+    let mut full = AppBuilder::farm();
+    for (k, v) in vars {
+        full = full.variable(k, *v);
+    }
+    match full.try_spawn().await {
+        Ok(app) => app,
+        Err(_) => {
+            let mut b = AppBuilder::manifest(upload_manifest())
+                .runtime_config(Some(repo_root().join("runtime-config.toml")))
+                .migrations(true);
+            for (k, v) in vars {
+                b = b.variable(k, *v);
+            }
+            b.spawn().await
+        }
+    }
+}
