@@ -16,7 +16,13 @@ fn multipart(filename: &str, bytes: &[u8], options: &Value) -> (String, Vec<u8>)
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn post_job(app: &TestApp, key: &str, filename: &str, bytes: &[u8], options: &Value) -> (u16, Value) {
+async fn post_job(
+    app: &TestApp,
+    key: &str,
+    filename: &str,
+    bytes: &[u8],
+    options: &Value,
+) -> (u16, Value) {
     let (content_type, body) = multipart(filename, bytes, options);
     let r = app
         .client
@@ -32,33 +38,70 @@ async fn post_job(app: &TestApp, key: &str, filename: &str, bytes: &[u8], option
 }
 
 async fn count(app: &TestApp, table: &str) -> i64 {
-    app.db().await.query_one(&format!("select count(*) from {table}"), &[]).await.expect("count").get(0)
+    app.db()
+        .await
+        .query_one(&format!("select count(*) from {table}"), &[])
+        .await
+        .expect("count")
+        .get(0)
 }
 
 #[tokio::test]
 async fn one_call_answers_in_seed_000s_shape_and_queues_one_task_per_part() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let (status, job) = post_job(&app, &key, "bracket-v42.stl", &box_stl([40.0, 20.0, 10.0], 1), &json!({"material": "PETG", "color": "black", "quantity": 25})).await;
+    let (status, job) = post_job(
+        &app,
+        &key,
+        "bracket-v42.stl",
+        &box_stl([40.0, 20.0, 10.0], 1),
+        &json!({"material": "PETG", "color": "black", "quantity": 25}),
+    )
+    .await;
     assert_eq!(status, 201, "{job}");
-    assert!(job["id"].as_str().is_some_and(|id| id.starts_with("job_")), "{job}");
+    assert!(
+        job["id"].as_str().is_some_and(|id| id.starts_with("job_")),
+        "{job}"
+    );
     assert_eq!(job["status"], "queued");
     assert_eq!(job["quote"]["currency"], "USD");
-    assert_eq!(job["webhook_events"], json!(["job.printing", "job.shipped"]));
-    assert!(job["estimated_ship"].as_str().is_some_and(|d| d.len() == 10));
+    assert_eq!(
+        job["webhook_events"],
+        json!(["job.printing", "job.shipped"])
+    );
+    assert!(
+        job["estimated_ship"]
+            .as_str()
+            .is_some_and(|d| d.len() == 10)
+    );
     let grams = job["breakdown"]["grams_per_part"].as_f64().expect("grams");
     let total = expected_total_cents(grams, "petg", 25);
-    assert_eq!(job["quote"]["total"].as_f64(), Some(total as f64 / 100.0), "{job}");
+    assert_eq!(
+        job["quote"]["total"].as_f64(),
+        Some(total as f64 / 100.0),
+        "{job}"
+    );
     let unit = job["quote"]["unit_price"].as_f64().expect("unit");
-    assert!((unit * 25.0 - total as f64 / 100.0).abs() < 0.01 || total == 300, "{job}");
+    assert!(
+        (unit * 25.0 - total as f64 / 100.0).abs() < 0.01 || total == 300,
+        "{job}"
+    );
     let db = app.db().await;
     let tasks: i64 = db
-        .query_one("select count(*) from print_tasks where job_id = $1 and status = 'queued'", &[&job["id"].as_str().expect("id")])
+        .query_one(
+            "select count(*) from print_tasks where job_id = $1 and status = 'queued'",
+            &[&job["id"].as_str().expect("id")],
+        )
         .await
         .expect("tasks")
         .get(0);
     assert_eq!(tasks, 25);
-    let (status, fetched) = get(&app, &key, &format!("/v1/jobs/{}", job["id"].as_str().expect("id"))).await;
+    let (status, fetched) = get(
+        &app,
+        &key,
+        &format!("/v1/jobs/{}", job["id"].as_str().expect("id")),
+    )
+    .await;
     assert_eq!((status, &fetched["quote"]), (200, &job["quote"]));
 }
 
@@ -67,16 +110,65 @@ async fn a_bad_mesh_is_rejected_with_specifics_before_anything_is_queued() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
     let hole = std::fs::read(corpus_path("synthetic/cube10_hole.stl")).expect("corpus");
-    let (status, body) = post_job(&app, &key, "hole.stl", &hole, &json!({"material": "pla", "quantity": 2})).await;
-    assert_eq!((status, body["error"].as_str()), (422, Some("part_needs_review")), "{body}");
-    assert!(body["risk_flags"].as_array().expect("flags").contains(&json!("non_watertight")));
-    let (status, body) = post_job(&app, &key, "beam.stl", &box_stl([400.0, 30.0, 20.0], 1), &json!({"material": "pla"})).await;
-    assert_eq!((status, body["error"].as_str()), (422, Some("part_not_printable")), "{body}");
+    let (status, body) = post_job(
+        &app,
+        &key,
+        "hole.stl",
+        &hole,
+        &json!({"material": "pla", "quantity": 2}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (422, Some("part_needs_review")),
+        "{body}"
+    );
+    assert!(
+        body["risk_flags"]
+            .as_array()
+            .expect("flags")
+            .contains(&json!("non_watertight"))
+    );
+    let (status, body) = post_job(
+        &app,
+        &key,
+        "beam.stl",
+        &box_stl([400.0, 30.0, 20.0], 1),
+        &json!({"material": "pla"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (422, Some("part_not_printable")),
+        "{body}"
+    );
     assert_eq!(body["findings"][0]["check"], "build_volume");
-    let (status, body) = post_job(&app, &key, "junk.stl", b"this is not a mesh", &json!({"material": "pla"})).await;
-    assert_eq!((status, body["error"].as_str()), (422, Some("unreadable_mesh")), "{body}");
-    let (status, body) = post_job(&app, &key, "cube.stl", &box_stl([20.0, 20.0, 20.0], 1), &json!({"material": "gold"})).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("unknown_material")), "{body}");
+    let (status, body) = post_job(
+        &app,
+        &key,
+        "junk.stl",
+        b"this is not a mesh",
+        &json!({"material": "pla"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (422, Some("unreadable_mesh")),
+        "{body}"
+    );
+    let (status, body) = post_job(
+        &app,
+        &key,
+        "cube.stl",
+        &box_stl([20.0, 20.0, 20.0], 1),
+        &json!({"material": "gold"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unknown_material")),
+        "{body}"
+    );
     for table in ["files", "quotes", "jobs", "print_tasks"] {
         assert_eq!(count(&app, table).await, 0, "{table}");
     }
@@ -86,7 +178,18 @@ async fn a_bad_mesh_is_rejected_with_specifics_before_anything_is_queued() {
 async fn a_live_key_without_autopay_cannot_order_in_one_shot() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "live").await;
-    let (status, body) = post_job(&app, &key, "cube.stl", &box_stl([20.0, 20.0, 20.0], 1), &json!({"material": "pla"})).await;
-    assert_eq!((status, body["error"].as_str()), (403, Some("autonomous_not_allowed")), "{body}");
+    let (status, body) = post_job(
+        &app,
+        &key,
+        "cube.stl",
+        &box_stl([20.0, 20.0, 20.0], 1),
+        &json!({"material": "pla"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("autonomous_not_allowed")),
+        "{body}"
+    );
     assert_eq!(count(&app, "jobs").await, 0);
 }

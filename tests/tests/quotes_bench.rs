@@ -14,7 +14,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,7 +40,13 @@ async fn bench_presign_to_quote_for_a_10_mb_stl() {
         let t = Instant::now();
         let file = upload(&app, &key, "sphere.stl", "model/stl", stl.clone()).await;
         assert_eq!(file["status"], "ready", "{file}");
-        let (status, quote) = post(&app, &key, "/v1/quotes", &json!({"file_id": file["id"], "material_id": "pla", "quantity": 1})).await;
+        let (status, quote) = post(
+            &app,
+            &key,
+            "/v1/quotes",
+            &json!({"file_id": file["id"], "material_id": "pla", "quantity": 1}),
+        )
+        .await;
         assert_eq!(status, 201, "{quote}");
         totals.push(t.elapsed());
     }
@@ -72,7 +81,14 @@ impl Load {
     }
 }
 
-async fn load(app: Arc<farm_tests::TestApp>, key: Arc<String>, concurrency: usize, duration: Duration, quote_body: Option<serde_json::Value>, path: String) -> Load {
+async fn load(
+    app: Arc<farm_tests::TestApp>,
+    key: Arc<String>,
+    concurrency: usize,
+    duration: Duration,
+    quote_body: Option<serde_json::Value>,
+    path: String,
+) -> Load {
     let start = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..concurrency {
@@ -83,7 +99,14 @@ async fn load(app: Arc<farm_tests::TestApp>, key: Arc<String>, concurrency: usiz
             while start.elapsed() < duration {
                 let t = Instant::now();
                 let ok = match &body {
-                    Some(b) => app.with_key(&key).post_json(&path, b).await.status().as_u16() == 201,
+                    Some(b) => {
+                        app.with_key(&key)
+                            .post_json(&path, b)
+                            .await
+                            .status()
+                            .as_u16()
+                            == 201
+                    }
                     None => app.with_key(&key).get(&path).await.status().as_u16() == 200,
                 };
                 lat.push(t.elapsed());
@@ -102,7 +125,12 @@ async fn load(app: Arc<farm_tests::TestApp>, key: Arc<String>, concurrency: usiz
         errors += e;
     }
     latencies.sort();
-    Load { requests: latencies.len(), errors, elapsed: start.elapsed(), latencies }
+    Load {
+        requests: latencies.len(),
+        errors,
+        elapsed: start.elapsed(),
+        latencies,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,14 +138,40 @@ async fn load(app: Arc<farm_tests::TestApp>, key: Arc<String>, concurrency: usiz
 async fn bench_post_quotes_under_concurrent_load() {
     let app = Arc::new(spawn_upload_app_with(&[("rate_limit_per_minute", "100000000")]).await);
     let key = Arc::new(new_key(&app, "test").await);
-    let file = upload(&app, &key, "cube.stl", "model/stl", box_stl([30.0, 20.0, 10.0], 1)).await;
+    let file = upload(
+        &app,
+        &key,
+        "cube.stl",
+        "model/stl",
+        box_stl([30.0, 20.0, 10.0], 1),
+    )
+    .await;
     let id = file["id"].as_str().expect("id").to_owned();
     let concurrency = env_or("BENCH_CONCURRENCY", 16) as usize;
     let secs = Duration::from_secs(env_or("BENCH_SECONDS", 10));
     let body = json!({"file_id": id, "material_id": "petg", "quantity": 25, "ship_country": "US"});
-    let baseline = load(app.clone(), key.clone(), concurrency, secs, None, format!("/v1/files/{id}")).await;
-    let quotes = load(app.clone(), key.clone(), concurrency, secs, Some(body), "/v1/quotes".into()).await;
-    for (name, l) in [("baseline GET /v1/files/{id}", &baseline), ("POST /v1/quotes", &quotes)] {
+    let baseline = load(
+        app.clone(),
+        key.clone(),
+        concurrency,
+        secs,
+        None,
+        format!("/v1/files/{id}"),
+    )
+    .await;
+    let quotes = load(
+        app.clone(),
+        key.clone(),
+        concurrency,
+        secs,
+        Some(body),
+        "/v1/quotes".into(),
+    )
+    .await;
+    for (name, l) in [
+        ("baseline GET /v1/files/{id}", &baseline),
+        ("POST /v1/quotes", &quotes),
+    ] {
         println!(
             "BENCH {name}: {} requests in {:.1} s with {concurrency} concurrent clients: {:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, errors {}",
             l.requests,

@@ -32,14 +32,18 @@ fn upload_manifest() -> std::path::PathBuf {
     let root = repo_root();
     let text = std::fs::read_to_string(root.join("spin.toml")).expect("spin.toml");
     let mut doc: toml::Table = toml::from_str(&text).expect("spin.toml is TOML");
-    let mine = |v: &toml::Value| v.get("component").and_then(toml::Value::as_str).is_some_and(|c| UPLOAD_COMPONENTS.contains(&c));
-    if let Some(toml::Value::Table(trigger)) = doc.get_mut("trigger") {
-        if let Some(toml::Value::Array(routes)) = trigger.get_mut("http") {
-            routes.retain(mine);
-        }
+    let mine = |v: &toml::Value| {
+        v.get("component")
+            .and_then(toml::Value::as_str)
+            .is_some_and(|c| UPLOAD_COMPONENTS.contains(&c))
+    };
+    if let Some(toml::Value::Table(trigger)) = doc.get_mut("trigger")
+        && let Some(toml::Value::Array(routes)) = trigger.get_mut("http")
+    {
+        routes.retain(mine);
     }
     if let Some(toml::Value::Table(components)) = doc.get_mut("component") {
-        components.retain(|name, _| UPLOAD_COMPONENTS.iter().any(|c| *c == name));
+        components.retain(|name, _| UPLOAD_COMPONENTS.contains(&name));
         for (_, component) in components.iter_mut() {
             if let Some(toml::Value::String(source)) = component.get_mut("source") {
                 let absolute = root.join(source.clone()).display().to_string();
@@ -49,7 +53,8 @@ fn upload_manifest() -> std::path::PathBuf {
     }
     let dir = Box::leak(Box::new(tempfile::tempdir().expect("temp dir")));
     let path = dir.path().join("spin.toml");
-    std::fs::write(&path, toml::to_string(&doc).expect("serialise manifest")).expect("write manifest");
+    std::fs::write(&path, toml::to_string(&doc).expect("serialise manifest"))
+        .expect("write manifest");
     path
 }
 
@@ -59,7 +64,11 @@ pub async fn new_key(app: &TestApp, mode: &str) -> String {
     let db = app.db().await;
     let n = uuid::Uuid::new_v4().simple().to_string();
     let account = format!("acct_{n}");
-    let key = format!("fk_{mode}_{}{}", n, &uuid::Uuid::new_v4().simple().to_string()[..16]);
+    let key = format!(
+        "fk_{mode}_{}{}",
+        n,
+        &uuid::Uuid::new_v4().simple().to_string()[..16]
+    );
     let hash = sha256_hex(key.as_bytes());
     db.execute(
         "insert into accounts (id, email, name) values ($1, $2, 'upload tests')",
@@ -95,7 +104,11 @@ fn sha256_hex(data: &[u8]) -> String {
             child.wait_with_output()
         })
         .expect("sha256sum");
-    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap_or_default().to_owned()
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 pub async fn post(app: &TestApp, key: &str, path: &str, body: &Value) -> (u16, Value) {
@@ -111,7 +124,13 @@ pub async fn get(app: &TestApp, key: &str, path: &str) -> (u16, Value) {
 }
 
 /// Presign for `bytes`; returns the presign response.
-pub async fn presign(app: &TestApp, key: &str, filename: &str, content_type: &str, size: usize) -> Value {
+pub async fn presign(
+    app: &TestApp,
+    key: &str,
+    filename: &str,
+    content_type: &str,
+    size: usize,
+) -> Value {
     let (status, body) = post(
         app,
         key,
@@ -125,11 +144,21 @@ pub async fn presign(app: &TestApp, key: &str, filename: &str, content_type: &st
 
 /// PUTs `bytes` to the presigned URL with exactly the required headers.
 pub async fn put(app: &TestApp, presigned: &Value, bytes: Vec<u8>) -> u16 {
-    let mut req = app.client.put(presigned["upload_url"].as_str().expect("upload_url"));
-    for (name, value) in presigned["required_headers"].as_object().expect("required_headers") {
+    let mut req = app
+        .client
+        .put(presigned["upload_url"].as_str().expect("upload_url"));
+    for (name, value) in presigned["required_headers"]
+        .as_object()
+        .expect("required_headers")
+    {
         req = req.header(name.as_str(), value.as_str().expect("header value"));
     }
-    req.body(bytes).send().await.expect("PUT to the store").status().as_u16()
+    req.body(bytes)
+        .send()
+        .await
+        .expect("PUT to the store")
+        .status()
+        .as_u16()
 }
 
 /// Polls the file until it leaves `processing`.
@@ -147,7 +176,13 @@ pub async fn wait_ready(app: &TestApp, key: &str, file_id: &str) -> Value {
 }
 
 /// Presign, PUT, confirm, poll: the file as `GET /v1/files/{id}` reports it.
-pub async fn upload(app: &TestApp, key: &str, filename: &str, content_type: &str, bytes: Vec<u8>) -> Value {
+pub async fn upload(
+    app: &TestApp,
+    key: &str,
+    filename: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> Value {
     let presigned = presign(app, key, filename, content_type, bytes.len()).await;
     assert_eq!(put(app, &presigned, bytes).await, 200);
     let file_id = presigned["file_id"].as_str().expect("file_id").to_owned();
@@ -184,10 +219,29 @@ pub fn expected_total_cents(grams_per_part: f64, material: &str, quantity: i64) 
 /// `copies` times side by side (to make big files).
 pub fn box_stl(size: [f32; 3], copies: u32) -> Vec<u8> {
     let [x, y, z] = size;
-    let v = [[0.0, 0.0, 0.0], [x, 0.0, 0.0], [x, y, 0.0], [0.0, y, 0.0], [0.0, 0.0, z], [x, 0.0, z], [x, y, z], [0.0, y, z]];
+    let v = [
+        [0.0, 0.0, 0.0],
+        [x, 0.0, 0.0],
+        [x, y, 0.0],
+        [0.0, y, 0.0],
+        [0.0, 0.0, z],
+        [x, 0.0, z],
+        [x, y, z],
+        [0.0, y, z],
+    ];
     let faces: [[usize; 3]; 12] = [
-        [0, 2, 1], [0, 3, 2], [4, 5, 6], [4, 6, 7], [0, 1, 5], [0, 5, 4],
-        [1, 2, 6], [1, 6, 5], [2, 3, 7], [2, 7, 6], [3, 0, 4], [3, 4, 7],
+        [0, 2, 1],
+        [0, 3, 2],
+        [4, 5, 6],
+        [4, 6, 7],
+        [0, 1, 5],
+        [0, 5, 4],
+        [1, 2, 6],
+        [1, 6, 5],
+        [2, 3, 7],
+        [2, 7, 6],
+        [3, 0, 4],
+        [3, 4, 7],
     ];
     let mut out = vec![0u8; 80];
     out.extend_from_slice(&(12 * copies).to_le_bytes());
@@ -214,12 +268,21 @@ pub fn sphere_stl(radius: f32, slices: u32, stacks: u32) -> Vec<u8> {
     let point = |i: u32, j: u32| -> [f32; 3] {
         let theta = std::f32::consts::PI * j as f32 / stacks as f32;
         let phi = 2.0 * std::f32::consts::PI * (i % slices) as f32 / slices as f32;
-        [radius * theta.sin() * phi.cos() + radius, radius * theta.sin() * phi.sin() + radius, radius * theta.cos() + radius]
+        [
+            radius * theta.sin() * phi.cos() + radius,
+            radius * theta.sin() * phi.sin() + radius,
+            radius * theta.cos() + radius,
+        ]
     };
     let mut tris: Vec<[[f32; 3]; 3]> = Vec::new();
     for j in 0..stacks {
         for i in 0..slices {
-            let (a, b, c, d) = (point(i, j), point(i + 1, j), point(i, j + 1), point(i + 1, j + 1));
+            let (a, b, c, d) = (
+                point(i, j),
+                point(i + 1, j),
+                point(i, j + 1),
+                point(i + 1, j + 1),
+            );
             if j != 0 {
                 tris.push([a, c, b]);
             }

@@ -9,7 +9,13 @@ use common::*;
 use farm_tests::corpus_path;
 use serde_json::json;
 
-async fn quote_and_check(app: &farm_tests::TestApp, key: &str, file: &serde_json::Value, material: &str, quantity: i64) -> serde_json::Value {
+async fn quote_and_check(
+    app: &farm_tests::TestApp,
+    key: &str,
+    file: &serde_json::Value,
+    material: &str,
+    quantity: i64,
+) -> serde_json::Value {
     let (status, quote) = post(
         app,
         key,
@@ -18,13 +24,24 @@ async fn quote_and_check(app: &farm_tests::TestApp, key: &str, file: &serde_json
     )
     .await;
     assert_eq!(status, 201, "quote for {}: {quote}", file["filename"]);
-    let grams = quote["breakdown"]["grams_per_part"].as_f64().expect("grams_per_part");
+    let grams = quote["breakdown"]["grams_per_part"]
+        .as_f64()
+        .expect("grams_per_part");
     assert!(grams > 0.0, "{quote}");
-    let total = quote["amounts"]["total"]["amount"].as_i64().expect("total cents");
-    assert_eq!(total, expected_total_cents(grams, material, quantity), "{quote}");
+    let total = quote["amounts"]["total"]["amount"]
+        .as_i64()
+        .expect("total cents");
+    assert_eq!(
+        total,
+        expected_total_cents(grams, material, quantity),
+        "{quote}"
+    );
     assert_eq!(quote["total"].as_f64(), Some(total as f64 / 100.0));
     assert_eq!(quote["currency"], "USD");
-    let (min, max) = (quote["price_estimate"]["min"].as_i64().expect("min"), quote["price_estimate"]["max"].as_i64().expect("max"));
+    let (min, max) = (
+        quote["price_estimate"]["min"].as_i64().expect("min"),
+        quote["price_estimate"]["max"].as_i64().expect("max"),
+    );
     assert!(min <= total && total <= max, "{quote}");
     quote
 }
@@ -34,8 +51,16 @@ async fn every_format_goes_from_presign_to_a_quote_priced_by_the_formula() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
     let cases = [
-        ("assimp/test/models/STL/Spider_binary.stl", "spider.stl", "model/stl"),
-        ("assimp/test/models/STL/Spider_ascii.stl", "spider_ascii.stl", "model/stl"),
+        (
+            "assimp/test/models/STL/Spider_binary.stl",
+            "spider.stl",
+            "model/stl",
+        ),
+        (
+            "assimp/test/models/STL/Spider_ascii.stl",
+            "spider_ascii.stl",
+            "model/stl",
+        ),
         ("synthetic/cube10_quads_neg.obj", "cube.obj", "model/obj"),
         ("3mf-samples/examples/core/box.3mf", "box.3mf", "model/3mf"),
     ];
@@ -44,8 +69,20 @@ async fn every_format_goes_from_presign_to_a_quote_priced_by_the_formula() {
         let file = upload(&app, &key, name, content_type, bytes).await;
         assert_eq!(file["status"], "ready", "{file}");
         let m = &file["metrics_json"];
-        for field in ["bbox_mm", "volume_cm3", "surface_area_cm2", "is_watertight", "is_manifold", "detected_unit", "unit_confidence", "warnings"] {
-            assert!(!m[field].is_null(), "{name}: metrics_json.{field} missing: {m}");
+        for field in [
+            "bbox_mm",
+            "volume_cm3",
+            "surface_area_cm2",
+            "is_watertight",
+            "is_manifold",
+            "detected_unit",
+            "unit_confidence",
+            "warnings",
+        ] {
+            assert!(
+                !m[field].is_null(),
+                "{name}: metrics_json.{field} missing: {m}"
+            );
         }
         assert_eq!(file["content_sha256"].as_str().map(str::len), Some(64));
         assert!(file["printability"]["findings"].is_array());
@@ -54,8 +91,16 @@ async fn every_format_goes_from_presign_to_a_quote_priced_by_the_formula() {
         let again = quote_and_check(&app, &key, &file, "pla", 3).await;
         assert_eq!(quote["amounts"], again["amounts"]);
         let bulk = quote_and_check(&app, &key, &file, "pla", 60).await;
-        assert!(bulk["amounts"]["unit_price"]["amount"].as_i64() <= quote["amounts"]["unit_price"]["amount"].as_i64());
-        let (status, fetched) = get(&app, &key, &format!("/v1/quotes/{}", quote["id"].as_str().expect("id"))).await;
+        assert!(
+            bulk["amounts"]["unit_price"]["amount"].as_i64()
+                <= quote["amounts"]["unit_price"]["amount"].as_i64()
+        );
+        let (status, fetched) = get(
+            &app,
+            &key,
+            &format!("/v1/quotes/{}", quote["id"].as_str().expect("id")),
+        )
+        .await;
         assert_eq!((status, &fetched["amounts"]), (200, &quote["amounts"]));
     }
 }
@@ -67,10 +112,21 @@ async fn a_mesh_with_a_hole_is_flagged_and_needs_a_person() {
     let bytes = std::fs::read(corpus_path("synthetic/cube10_hole.stl")).expect("corpus file");
     let file = upload(&app, &key, "hole.stl", "model/stl", bytes).await;
     assert_eq!(file["metrics_json"]["is_watertight"], false);
-    assert!(file["metrics_json"]["warnings"].as_array().expect("warnings").contains(&json!("non_watertight")));
+    assert!(
+        file["metrics_json"]["warnings"]
+            .as_array()
+            .expect("warnings")
+            .contains(&json!("non_watertight"))
+    );
     let (status, quote) = post(&app, &key, "/v1/quotes", &json!({"file_id": file["id"], "material_id": "pla", "requested_execution_mode": "agent_autonomous"})).await;
     assert_eq!(status, 201, "{quote}");
-    assert!(quote["risk_flags"].as_array().expect("flags").contains(&json!("non_watertight")), "{quote}");
+    assert!(
+        quote["risk_flags"]
+            .as_array()
+            .expect("flags")
+            .contains(&json!("non_watertight")),
+        "{quote}"
+    );
     assert_eq!(quote["requires_user_confirmation"], true);
     assert_eq!(quote["resolved_execution_mode"], "agent_assisted");
     assert_eq!(quote["next_action"], "confirm_risks_with_user");
@@ -80,15 +136,37 @@ async fn a_mesh_with_a_hole_is_flagged_and_needs_a_person() {
 async fn a_part_larger_than_the_build_volume_is_refused_with_the_finding() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let file = upload(&app, &key, "beam.stl", "model/stl", box_stl([400.0, 30.0, 20.0], 1)).await;
+    let file = upload(
+        &app,
+        &key,
+        "beam.stl",
+        "model/stl",
+        box_stl([400.0, 30.0, 20.0], 1),
+    )
+    .await;
     assert_eq!(file["status"], "ready");
-    assert!(file["metrics_json"]["warnings"].as_array().expect("warnings").contains(&json!("too_large")), "{file}");
-    let (status, body) = post(&app, &key, "/v1/quotes", &json!({"file_id": file["id"], "material_id": "pla"})).await;
+    assert!(
+        file["metrics_json"]["warnings"]
+            .as_array()
+            .expect("warnings")
+            .contains(&json!("too_large")),
+        "{file}"
+    );
+    let (status, body) = post(
+        &app,
+        &key,
+        "/v1/quotes",
+        &json!({"file_id": file["id"], "material_id": "pla"}),
+    )
+    .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"], "part_not_printable");
     let finding = &body["findings"][0];
     assert_eq!(finding["check"], "build_volume", "{body}");
-    assert!(finding["measured"].as_f64() > finding["limit"].as_f64(), "{body}");
+    assert!(
+        finding["measured"].as_f64() > finding["limit"].as_f64(),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -96,14 +174,42 @@ async fn another_accounts_file_is_not_found() {
     let app = spawn_upload_app().await;
     let owner = new_key(&app, "test").await;
     let stranger = new_key(&app, "test").await;
-    let file = upload(&app, &owner, "cube.stl", "model/stl", box_stl([20.0, 20.0, 20.0], 1)).await;
+    let file = upload(
+        &app,
+        &owner,
+        "cube.stl",
+        "model/stl",
+        box_stl([20.0, 20.0, 20.0], 1),
+    )
+    .await;
     let id = file["id"].as_str().expect("id");
     let (status, body) = get(&app, &stranger, &format!("/v1/files/{id}")).await;
-    assert_eq!((status, body["error"].as_str()), (404, Some("file_not_found")));
-    let (status, body) = post(&app, &stranger, "/v1/quotes", &json!({"file_id": id, "material_id": "pla"})).await;
-    assert_eq!((status, body["error"].as_str()), (404, Some("file_not_found")));
-    let (status, body) = post(&app, &stranger, "/v1/files/confirm", &json!({"file_id": id})).await;
-    assert_eq!((status, body["error"].as_str()), (404, Some("file_not_found")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("file_not_found"))
+    );
+    let (status, body) = post(
+        &app,
+        &stranger,
+        "/v1/quotes",
+        &json!({"file_id": id, "material_id": "pla"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("file_not_found"))
+    );
+    let (status, body) = post(
+        &app,
+        &stranger,
+        "/v1/files/confirm",
+        &json!({"file_id": id}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("file_not_found"))
+    );
 }
 
 #[tokio::test]
@@ -111,14 +217,30 @@ async fn presign_rejects_bad_files_with_clear_codes() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
     let cases = [
-        (json!({"filename": "part.step", "content_type": "model/step", "size_bytes": 10}), "unsupported_file_type"),
-        (json!({"filename": "part.stl", "content_type": "image/png", "size_bytes": 10}), "unsupported_content_type"),
-        (json!({"filename": "part.stl", "content_type": "model/stl", "size_bytes": 0}), "invalid_file_size"),
-        (json!({"filename": "part.stl", "content_type": "model/stl", "size_bytes": 1_000_000_000_i64}), "file_too_large"),
+        (
+            json!({"filename": "part.step", "content_type": "model/step", "size_bytes": 10}),
+            "unsupported_file_type",
+        ),
+        (
+            json!({"filename": "part.stl", "content_type": "image/png", "size_bytes": 10}),
+            "unsupported_content_type",
+        ),
+        (
+            json!({"filename": "part.stl", "content_type": "model/stl", "size_bytes": 0}),
+            "invalid_file_size",
+        ),
+        (
+            json!({"filename": "part.stl", "content_type": "model/stl", "size_bytes": 1_000_000_000_i64}),
+            "file_too_large",
+        ),
     ];
     for (body, code) in cases {
         let (status, answer) = post(&app, &key, "/v1/files/presign", &body).await;
-        assert_eq!((status, answer["error"].as_str()), (400, Some(code)), "{body}");
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (400, Some(code)),
+            "{body}"
+        );
     }
     let presigned = presign(&app, &key, "part.stl", "model/stl", 84).await;
     assert_eq!(presigned["next_action"], "upload_file_then_confirm");
@@ -134,7 +256,13 @@ async fn confirm_before_upload_wrong_size_and_expiry_are_clear_and_leave_nothing
     let queued = |id: String| {
         let db = &db;
         async move {
-            let row = db.query_one("select count(*) from analysis_jobs where file_id = $1", &[&id]).await.expect("count");
+            let row = db
+                .query_one(
+                    "select count(*) from analysis_jobs where file_id = $1",
+                    &[&id],
+                )
+                .await
+                .expect("count");
             row.get::<_, i64>(0)
         }
     };
@@ -143,8 +271,15 @@ async fn confirm_before_upload_wrong_size_and_expiry_are_clear_and_leave_nothing
     let early = presign(&app, &key, "cube.stl", "model/stl", bytes.len()).await;
     let id = early["file_id"].as_str().expect("id").to_owned();
     let (status, body) = post(&app, &key, "/v1/files/confirm", &json!({"file_id": id})).await;
-    assert_eq!((status, body["error"].as_str()), (409, Some("upload_not_found")), "{body}");
-    assert_eq!(get(&app, &key, &format!("/v1/files/{id}")).await.1["status"], "pending_upload");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("upload_not_found")),
+        "{body}"
+    );
+    assert_eq!(
+        get(&app, &key, &format!("/v1/files/{id}")).await.1["status"],
+        "pending_upload"
+    );
     assert_eq!(queued(id.clone()).await, 0);
 
     // Declared one size, uploaded another.
@@ -152,16 +287,32 @@ async fn confirm_before_upload_wrong_size_and_expiry_are_clear_and_leave_nothing
     let wid = wrong["file_id"].as_str().expect("id").to_owned();
     assert_eq!(put(&app, &wrong, bytes.clone()).await, 200);
     let (status, body) = post(&app, &key, "/v1/files/confirm", &json!({"file_id": wid})).await;
-    assert_eq!((status, body["error"].as_str()), (409, Some("size_mismatch")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("size_mismatch")),
+        "{body}"
+    );
     assert_eq!(body["stored_bytes"].as_i64(), Some(bytes.len() as i64));
-    assert_eq!(get(&app, &key, &format!("/v1/files/{wid}")).await.1["status"], "pending_upload");
+    assert_eq!(
+        get(&app, &key, &format!("/v1/files/{wid}")).await.1["status"],
+        "pending_upload"
+    );
     assert_eq!(queued(wid).await, 0);
 
     // The URL expired and nothing was uploaded (the store refuses expired URLs
     // itself; see shared/signing/tests/real_store.rs).
-    db.execute("update files set upload_expires_at = now() - interval '1 minute' where id = $1", &[&id]).await.expect("expire");
+    db.execute(
+        "update files set upload_expires_at = now() - interval '1 minute' where id = $1",
+        &[&id],
+    )
+    .await
+    .expect("expire");
     let (status, body) = post(&app, &key, "/v1/files/confirm", &json!({"file_id": id})).await;
-    assert_eq!((status, body["error"].as_str()), (410, Some("upload_expired")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (410, Some("upload_expired")),
+        "{body}"
+    );
     assert_eq!(queued(id).await, 0);
 }
 
@@ -169,22 +320,46 @@ async fn confirm_before_upload_wrong_size_and_expiry_are_clear_and_leave_nothing
 async fn a_second_confirm_returns_the_same_state_without_a_second_analysis() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let file = upload(&app, &key, "cube.stl", "model/stl", box_stl([20.0, 20.0, 20.0], 1)).await;
-    let (status, again) = post(&app, &key, "/v1/files/confirm", &json!({"file_id": file["id"]})).await;
+    let file = upload(
+        &app,
+        &key,
+        "cube.stl",
+        "model/stl",
+        box_stl([20.0, 20.0, 20.0], 1),
+    )
+    .await;
+    let (status, again) = post(
+        &app,
+        &key,
+        "/v1/files/confirm",
+        &json!({"file_id": file["id"]}),
+    )
+    .await;
     assert_eq!(status, 200);
-    assert_eq!((&again["status"], &again["metrics_json"]), (&file["status"], &file["metrics_json"]));
+    assert_eq!(
+        (&again["status"], &again["metrics_json"]),
+        (&file["status"], &file["metrics_json"])
+    );
     let db = app.db().await;
     let row = db
-        .query_one("select attempts, status from analysis_jobs where file_id = $1", &[&file["id"].as_str().expect("id")])
+        .query_one(
+            "select attempts, status from analysis_jobs where file_id = $1",
+            &[&file["id"].as_str().expect("id")],
+        )
         .await
         .expect("queue row");
-    assert_eq!((row.get::<_, i32>(0), row.get::<_, String>(1)), (1, "done".to_owned()));
+    assert_eq!(
+        (row.get::<_, i32>(0), row.get::<_, String>(1)),
+        (1, "done".to_owned())
+    );
 }
 
 #[tokio::test]
 async fn analyze_refuses_calls_without_the_internal_token() {
     let app = spawn_upload_app().await;
     // The analyze component has no public route at all.
-    let r = app.post_json("/analyze", &json!({"file_id": "file_x"})).await;
+    let r = app
+        .post_json("/analyze", &json!({"file_id": "file_x"}))
+        .await;
     assert_eq!(r.status().as_u16(), 404);
 }

@@ -28,7 +28,12 @@ mod entry {
 
     #[spin_sdk::http_component]
     fn entry(req: Request) -> Response {
-        handle(req, |ctx| ctx.dispatch(&[("/v1/jobs", Method::Post, create_job), ("/v1/jobs/:id", Method::Get, get_job)]))
+        handle(req, |ctx| {
+            ctx.dispatch(&[
+                ("/v1/jobs", Method::Post, create_job),
+                ("/v1/jobs/:id", Method::Get, get_job),
+            ])
+        })
     }
 }
 
@@ -58,32 +63,49 @@ fn create_job(ctx: &mut Ctx) -> Result<Response, ApiError> {
 fn place(ctx: &mut Ctx, caller: &Caller) -> Result<Response, ApiError> {
     let content_type = ctx.header("content-type").unwrap_or_default().to_owned();
     let boundary = multipart::boundary(&content_type).map_err(|_| {
-        ApiError::new(415, "unsupported_media_type", "Send multipart/form-data with a `file` part and an `options` part.")
+        ApiError::new(
+            415,
+            "unsupported_media_type",
+            "Send multipart/form-data with a `file` part and an `options` part.",
+        )
     })?;
     let body = ctx.request().body();
     if body.len() as u64 > kit::formats::MAX_UPLOAD_BYTES + 64 * 1024 {
-        return Err(ApiError::payload_too_large(kit::formats::MAX_UPLOAD_BYTES as usize));
+        return Err(ApiError::payload_too_large(
+            kit::formats::MAX_UPLOAD_BYTES as usize,
+        ));
     }
     let parts = multipart::parse(body, &boundary, &multipart::Limits::default())
         .map_err(|e| ApiError::new(400, "invalid_multipart", e.to_string()))?;
-    let file_part = parts
-        .iter()
-        .find(|p| p.name == "file")
-        .ok_or_else(|| ApiError::invalid_field("file", "is required: a multipart part with the mesh"))?;
+    let file_part = parts.iter().find(|p| p.name == "file").ok_or_else(|| {
+        ApiError::invalid_field("file", "is required: a multipart part with the mesh")
+    })?;
     let options: Options = match parts.iter().find(|p| p.name == "options") {
-        Some(p) => serde_json::from_slice(p.data)
-            .map_err(|e| ApiError::invalid_field("options", &format!("must be a JSON object: {e}")))?,
-        None => return Err(ApiError::invalid_field("options", "is required: {\"material\", \"color\", \"quantity\"}")),
+        Some(p) => serde_json::from_slice(p.data).map_err(|e| {
+            ApiError::invalid_field("options", &format!("must be a JSON object: {e}"))
+        })?,
+        None => {
+            return Err(ApiError::invalid_field(
+                "options",
+                "is required: {\"material\", \"color\", \"quantity\"}",
+            ));
+        }
     };
-    let filename = kit::formats::check_filename(file_part.filename.as_deref().unwrap_or("upload.stl"))?;
+    let filename =
+        kit::formats::check_filename(file_part.filename.as_deref().unwrap_or("upload.stl"))?;
     let format = kit::formats::format_of(&filename)?;
     let content_type = match &file_part.content_type {
-        Some(ct) if kit::formats::check_content_type(format, ct).is_ok() => kit::formats::check_content_type(format, ct)?,
+        Some(ct) if kit::formats::check_content_type(format, ct).is_ok() => {
+            kit::formats::check_content_type(format, ct)?
+        }
         _ => "application/octet-stream".to_owned(),
     };
     let size = kit::formats::check_size(file_part.data.len() as i64)?;
     let params = kit::quote::parse_params(
-        options.material_id.as_deref().or(options.material.as_deref()),
+        options
+            .material_id
+            .as_deref()
+            .or(options.material.as_deref()),
         options.color.as_deref(),
         options.quantity,
         options.ship_country.as_deref(),
@@ -93,8 +115,15 @@ fn place(ctx: &mut Ctx, caller: &Caller) -> Result<Response, ApiError> {
     // Analyse before storing anything: a doomed part never reaches the queue.
     let bytes = file_part.data.to_vec();
     let analysis = kit::analysis::analyze(&bytes, None).map_err(|e| {
-        ApiError::new(422, "unreadable_mesh", format!("The file could not be read as {}: {e}", format.to_ascii_uppercase()))
-            .with_detail("reason", e.code())
+        ApiError::new(
+            422,
+            "unreadable_mesh",
+            format!(
+                "The file could not be read as {}: {e}",
+                format.to_ascii_uppercase()
+            ),
+        )
+        .with_detail("reason", e.code())
     })?;
     let sha = farm_signing::sha256_hex(&bytes);
     let file_id = new_id(IdKind::File)?;
@@ -138,11 +167,9 @@ fn place(ctx: &mut Ctx, caller: &Caller) -> Result<Response, ApiError> {
     db.execute("begin", &[])?;
     let stored = (|| -> Result<Response, ApiError> {
         ctx.db()?.execute(
-            &format!(
-                "insert into files (id, account_id, status, filename, content_type, format, size_bytes, object_key, \
+            "insert into files (id, account_id, status, filename, content_type, format, size_bytes, object_key, \
                    content_sha256, metrics, report, upload_expires_at, confirmed_at, analyzed_at) \
-                 values ($1, $2, 'ready', $3, $4, $5, $6, $7, $8, ($9::text)::jsonb, ($10::text)::jsonb, now(), now(), now())"
-            ),
+             values ($1, $2, 'ready', $3, $4, $5, $6, $7, $8, ($9::text)::jsonb, ($10::text)::jsonb, now(), now(), now())",
             &[
                 file.id.clone().into(),
                 caller.account_id.clone().into(),
@@ -158,8 +185,13 @@ fn place(ctx: &mut Ctx, caller: &Caller) -> Result<Response, ApiError> {
         )?;
         let sql = format!("select {FILE_COLUMNS} from files where id = $1");
         let rows = ctx.db()?.query(&sql, &[file.id.clone().into()])?;
-        file = FileRow::from_row(rows.rows.first().ok_or_else(|| ApiError::internal("file row vanished"))?)?;
-        let (quote_id, quote) = kit::quote::store(ctx, caller, &file, &params, &assessment, &facts)?;
+        file = FileRow::from_row(
+            rows.rows
+                .first()
+                .ok_or_else(|| ApiError::internal("file row vanished"))?,
+        )?;
+        let (quote_id, quote) =
+            kit::quote::store(ctx, caller, &file, &params, &assessment, &facts)?;
         let job_id = new_id(IdKind::Job)?;
         let body = json!({
             "id": job_id,
@@ -228,14 +260,20 @@ fn get_job(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::OrdersRead)?;
     let id = ctx.param("id")?;
     if !IdKind::Job.is_valid(&id) {
-        return Err(ApiError::not_found(farm_platform::farm_domain::Resource::Job));
+        return Err(ApiError::not_found(
+            farm_platform::farm_domain::Resource::Job,
+        ));
     }
     let rows = ctx.db()?.query(
         "select response::text, status from jobs where id = $1 and account_id = $2",
         &[id.into(), caller.account_id.clone().into()],
     )?;
-    let row = rows.rows.first().ok_or_else(|| ApiError::not_found(farm_platform::farm_domain::Resource::Job))?;
-    let mut body: serde_json::Value = serde_json::from_str(&col::<String>(row, 0)?).map_err(ApiError::internal)?;
+    let row = rows
+        .rows
+        .first()
+        .ok_or_else(|| ApiError::not_found(farm_platform::farm_domain::Resource::Job))?;
+    let mut body: serde_json::Value =
+        serde_json::from_str(&col::<String>(row, 0)?).map_err(ApiError::internal)?;
     body["status"] = json!(col::<String>(row, 1)?);
     Ok(response::ok(&body))
 }
