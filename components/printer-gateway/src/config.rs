@@ -108,7 +108,8 @@ impl Config {
     }
 }
 
-fn parse_mqtt_url(url: &str) -> Result<(String, u16), ConfigError> {
+/// Splits `mqtt://host:port` (or `tcp://`) into host and port; the port defaults to 1883.
+pub fn parse_mqtt_url(url: &str) -> Result<(String, u16), ConfigError> {
     let invalid = |reason| ConfigError::Invalid {
         name: "FARM_MQTT_URL",
         value: url.to_owned(),
