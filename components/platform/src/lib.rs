@@ -1,1 +1,104 @@
-//! Placeholder; filled in by its owner.
+//! `farm-platform`: the adapter every Wasm component shares.
+//!
+//! It owns request ids, authentication, rate limits, the error → HTTP
+//! mapping and access to Postgres and Spin variables, so that components stay
+//! thin: parse the request into domain types, call `shared/`, render a wire
+//! type.
+//!
+//! # A component in full
+//!
+//! ```ignore
+//! use farm_platform::{ApiError, Ctx, handle, response};
+//! use farm_platform::farm_domain::{ids::IdKind, scope::Scope};
+//! use spin_sdk::http::{Method, Request, Response};
+//!
+//! #[spin_sdk::http_component]
+//! fn entry(req: Request) -> Response {
+//!     handle(req, |ctx| ctx.dispatch(&[
+//!         ("/v1/files/:id", Method::Get, get_file),
+//!     ]))
+//! }
+//!
+//! fn get_file(ctx: &mut Ctx) -> Result<Response, ApiError> {
+//!     let caller = ctx.authenticate(Scope::FilesRead)?;     // 401 / 429 / 403
+//!     let id = ctx.param("id")?;
+//!     if !IdKind::File.is_valid(&id) { return Err(ApiError::file_not_found()); }
+//!     let rows = ctx.db()?.query(
+//!         "select status from files where id = $1 and account_id = $2",  // always scope by account
+//!         &[id.clone().into(), caller.account_id.clone().into()],
+//!     )?;
+//!     let row = rows.rows.first().ok_or_else(ApiError::file_not_found)?;
+//!     let status: String = farm_platform::col(row, 0)?;
+//!     Ok(response::ok(&serde_json::json!({"id": id, "status": status})))
+//! }
+//! ```
+//!
+//! # Surface
+//!
+//! - [`handle`]`(req, |ctx| ...) -> Response`: assigns the request id (an
+//!   incoming `X-Request-Id` is kept when it is 1–128 chars of
+//!   `A-Za-z0-9._:-`, else `req_<32 hex>`), runs the closure, renders an
+//!   `Err(ApiError)` as the one JSON error shape, adds `X-Request-Id` and any
+//!   rate-limit headers, prints one log line
+//!   (`request_id=… method=… path=… status=… account=… key=… ms=…`).
+//!   5xx causes are logged with the request id, never sent.
+//! - [`Ctx`]:
+//!   - `ctx.authenticate(Scope) -> Result<Caller>`: Bearer key → [`Caller`]
+//!     `{ account_id, key_id, mode, scopes }`; counts the request against the
+//!     per-minute limit (Spin variable `rate_limit_per_minute`, default 60) and
+//!     sets `X-RateLimit-Limit/-Remaining/-Reset` on the response whatever its
+//!     status; 401 `invalid_api_key`, 429 `rate_limit_exceeded` (+ `Retry-After`),
+//!     403 `insufficient_scope`. `caller.require(Scope)` checks another scope.
+//!   - `ctx.db() -> Result<&pg4::Connection>`: opened from variable `db_url`
+//!     once per request. `?` on pg4 errors gives 500 (503 when the connection
+//!     fails). [`col`]`::<T>(row, i)` decodes a column.
+//!   - `ctx.var(name)`, `ctx.param("id")` (route parameter),
+//!     `ctx.query(name)`, `ctx.header(name)`, `ctx.path()`, `ctx.route()`,
+//!     `ctx.method()`, `ctx.now()` (Unix seconds), `ctx.request_id()`,
+//!     `ctx.log(msg)` (one line prefixed with the request id).
+//!   - `ctx.json_body::<T>()`: 415 `unsupported_media_type`, 400
+//!     `invalid_json` (reason, line, column), 400 `invalid_request`
+//!     (`fields: [{field, reason}]` for a missing field), 413 `payload_too_large`.
+//!   - `ctx.dispatch(&[(route, Method, fn)])`: 404 `not_found` / 405
+//!     `method_not_allowed` (+ `Allow`).
+//!   - `ctx.idempotent(&caller, required, |ctx| ...)`: `Idempotency-Key`
+//!     (same key + same request → first response, `Idempotent-Replayed: true`;
+//!     other request → 409 `idempotency_key_reused`; concurrent → 409
+//!     `idempotency_request_in_progress`; absent and required → 400
+//!     `idempotency_key_required`).
+//!   - `ctx.set_response_header(name, value)`.
+//! - [`ApiError`]: `new(status, code, message)`, `.with_detail(k, v)`,
+//!   `.with_header(k, v)`, `.with_cause(e)`; named constructors for the
+//!   stable codes; `From<farm_domain::Error>` is the one domain → HTTP mapping.
+//! - [`response`]: `ok(&T)`, `created(&T)`, `json(status, &T)`, `no_content()`.
+//! - [`new_id`]`(IdKind)`, [`random_bytes`]`::<N>()`: ids and secrets from the
+//!   host's CSPRNG.
+//! - [`wire::Money`] `{amount, currency, display}` and [`wire::timestamp`].
+//!
+//! # Scopes per endpoint group
+//!
+//! `files:read` / `files:write`, `quotes:read` / `quotes:write`,
+//! `orders:read` / `orders:write` (jobs too), `keys:manage`, `usage:read`.
+//! Another account's resource is always `<thing>_not_found` (404), never 403.
+//!
+//! # Tables it relies on (migrations/0001_accounts.sql)
+//!
+//! `api_keys`, `rate_limit_windows`, `usage_daily`, `idempotency_keys`.
+
+mod auth;
+mod ctx;
+pub mod error;
+mod idempotency;
+mod random;
+pub mod response;
+pub mod wire;
+
+pub use auth::{Caller, col};
+pub use ctx::{Ctx, Endpoint, MAX_JSON_BODY_BYTES, handle, is_well_formed_request_id};
+pub use error::ApiError;
+pub use idempotency::IDEMPOTENCY_TTL_HOURS;
+pub use random::{new_id, random_bytes};
+
+/// Re-exported so components use the same versions.
+pub use farm_domain;
+pub use spin_sdk;
