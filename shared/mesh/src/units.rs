@@ -99,7 +99,7 @@ const CANDIDATES: [(Unit, f64); 4] = [
 /// 8–300 mm, falling off on a log scale outside (faster above, where a part
 /// stops fitting any printer).
 pub fn size_plausibility(size_mm: f64) -> f64 {
-    if !(size_mm > 0.0) {
+    if size_mm.is_nan() || size_mm <= 0.0 {
         return 0.0;
     }
     let (lo, hi) = (8.0, 300.0);
@@ -121,7 +121,7 @@ pub fn detect(largest_side: f64) -> UnitGuess {
     let scores =
         CANDIDATES.map(|(u, prior)| (u, prior * size_plausibility(largest_side * u.mm_per_unit())));
     let total: f64 = scores.iter().map(|s| s.1).sum();
-    if !(total > 1e-12) {
+    if total.is_nan() || total <= 1e-12 {
         return UnitGuess {
             unit: Unit::Millimeter,
             confidence: 0.0,
@@ -160,9 +160,14 @@ mod tests {
     }
 
     #[test]
-    fn a_two_inch_part_is_inches() {
-        let g = detect(2.0);
+    fn tiny_parts_lean_to_inches_with_low_confidence() {
+        let g = detect(0.5);
         assert_eq!(g.unit, Unit::Inch);
+        assert!(g.confidence < 0.6, "{}", g.confidence);
+        // 2 units stays millimetres (the prior), but less surely than 50.
+        let two = detect(2.0);
+        assert_eq!(two.unit, Unit::Millimeter);
+        assert!(two.confidence < detect(50.0).confidence);
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub(crate) const MAX_COORD: f64 = 1e10;
 #[inline]
 pub(crate) fn check_point(p: [f64; 3]) -> Result<(), f64> {
     for c in p {
-        if !(c.abs() <= MAX_COORD) {
+        if !c.is_finite() || c.abs() > MAX_COORD {
             return Err(c);
         }
     }
@@ -98,6 +98,7 @@ impl Welder {
         self.mask = mask;
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.vertices.len()
     }

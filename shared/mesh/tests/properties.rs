@@ -44,8 +44,7 @@ proptest! {
         let s = &solids()[which];
         let r = rotation(a, b, c);
         let moved = transform(s, |p| {
-            let q = [0, 1, 2].map(|i| r[i][0] * p[0] + r[i][1] * p[1] + r[i][2] * p[2] + t[i]);
-            q
+            [0, 1, 2].map(|i| r[i][0] * p[0] + r[i][1] * p[1] + r[i][2] * p[2] + t[i])
         });
         let (v0, a0) = raw(s);
         let (v1, a1) = raw(&moved);
