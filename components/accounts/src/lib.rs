@@ -1,1 +1,169 @@
-//! Placeholder; filled in by its owner.
+//! Accounts and API keys: `POST /v1/connect`, `POST /v1/keys`,
+//! `GET /v1/keys`, `DELETE /v1/keys/{id}`, `GET /v1/usage`.
+//!
+//! # Why key management needs the `keys:manage` scope
+//!
+//! Seed 002 lets only a signed-in user (JWT), never an API key, create or
+//! revoke keys, "so a compromised key cannot create or revoke other keys".
+//! This API has no user sessions: accounts are created by agents through
+//! `connect`, and an API key is the only credential. The equivalent guard is
+//! a scope: key management requires `keys:manage`, which the first key from
+//! `connect` holds and which least-privilege keys simply leave out; a leaked
+//! `files:write`-only key can then neither mint nor revoke keys. Two further
+//! rules stop a managing key from escalating: a new key never gets a scope
+//! its creator lacks (403 `insufficient_scope`), and a test key cannot create
+//! a live key (403 `mode_not_allowed`).
+
+mod store;
+mod wire;
+
+use farm_domain::account::parse_connect;
+use farm_domain::api_key::{ApiKeySecret, KEY_RANDOM_BYTES, KeyMode, MAX_ACTIVE_KEYS, parse_key_name};
+use farm_domain::calendar::UtcDate;
+use farm_domain::ids::IdKind;
+use farm_domain::scope::{Scope, ScopeSet};
+use farm_domain::{Error, FieldError, Resource};
+use farm_platform::wire::timestamp;
+use farm_platform::{ApiError, Ctx, handle, random_bytes, response};
+use spin_sdk::http::{Method, Request, Response};
+use store::KeyRow;
+use wire::*;
+
+const SHOWN_ONCE: &str = "Store this key now. It will not be shown again.";
+
+farm_platform::export_http!(crate::serve);
+
+fn serve(req: Request) -> Response {
+    handle(req, |ctx| {
+        ctx.dispatch(&[
+            ("/v1/connect", Method::Post, connect),
+            ("/v1/keys", Method::Get, list_keys),
+            ("/v1/keys", Method::Post, create_key),
+            ("/v1/keys/:id", Method::Delete, revoke_key),
+            ("/v1/usage", Method::Get, usage),
+        ])
+    })
+}
+
+/// Creates the account for a new email, or finds the existing one, and
+/// issues a key with every scope (seed 001: "If the email already exists, a
+/// new key is issued for the existing account").
+fn connect(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let body: ConnectRequest = ctx.json_body()?;
+    let mut missing = Vec::new();
+    if body.email.is_none() {
+        missing.push(FieldError::new("email", "is required"));
+    }
+    if body.name.is_none() {
+        missing.push(FieldError::new("name", "is required"));
+    }
+    if !missing.is_empty() {
+        return Err(Error::InvalidFields(missing).into());
+    }
+    let (email, name) = parse_connect(body.email.as_deref().unwrap_or(""), body.name.as_deref().unwrap_or(""))?;
+    let mode = body.mode.as_deref().map(KeyMode::parse).transpose()?.unwrap_or(KeyMode::Live);
+    let secret = ApiKeySecret::generate(mode, random_bytes::<KEY_RANDOM_BYTES>()?);
+    let scopes = ScopeSet::all();
+
+    let db = ctx.db()?;
+    let (account_id, account_created) = store::find_or_create_account(db, email.as_str(), &name)?;
+    let key = store::create_key(db, &account_id, &secret, "connect", &scopes)?;
+    ctx.log(format_args!("connect account={account_id} key={} created={account_created}", key.id));
+    Ok(response::created(&ConnectResponse {
+        account_id,
+        email: email.as_str().to_string(),
+        account_created,
+        api_key_id: key.id,
+        api_key: secret.expose().to_string(),
+        key_preview: secret.display_preview(),
+        mode: mode.as_str(),
+        scopes: scopes.names().collect(),
+        created_at: timestamp(key.created_at),
+        message: SHOWN_ONCE,
+        next_action: "upload_file",
+    }))
+}
+
+fn create_key(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.authenticate(Scope::KeysManage)?;
+    let body: CreateKeyRequest = ctx.json_body()?;
+    let name = parse_key_name(body.name.as_deref().ok_or_else(|| Error::invalid("name", "is required"))?)?;
+    let scopes = match &body.scopes {
+        Some(names) => ScopeSet::parse(names)?,
+        None => caller.scopes.clone(),
+    };
+    if let Some(&lacking) = caller.scopes.missing_from(&scopes).first() {
+        return Err(ApiError::insufficient_scope(lacking)
+            .with_detail("reason", "a key cannot grant a scope it does not hold"));
+    }
+    let mode = body.mode.as_deref().map(KeyMode::parse).transpose()?.unwrap_or(caller.mode);
+    if caller.mode == KeyMode::Test && mode == KeyMode::Live {
+        return Err(Error::ModeNotAllowed { key_mode: "test", action: "create live keys" }.into());
+    }
+    let secret = ApiKeySecret::generate(mode, random_bytes::<KEY_RANDOM_BYTES>()?);
+    let limit = ctx.rate_limit_per_minute();
+    let key = store::create_key(ctx.db()?, &caller.account_id, &secret, &name, &scopes)?;
+    Ok(response::created(&CreatedKey {
+        key_id: key.id.clone(),
+        key: secret.expose().to_string(),
+        summary: summary(key, limit),
+        message: SHOWN_ONCE,
+    }))
+}
+
+fn list_keys(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.authenticate(Scope::KeysManage)?;
+    let limit = ctx.rate_limit_per_minute();
+    let keys: Vec<ListedKey> = store::list_active_keys(ctx.db()?, &caller.account_id)?
+        .into_iter()
+        .map(|k| ListedKey { key_id: k.id.clone(), summary: summary(k, limit) })
+        .collect();
+    Ok(response::ok(&KeyList { active_count: keys.len(), keys, max_active_keys: MAX_ACTIVE_KEYS }))
+}
+
+/// Revocation is a timestamp on the row; authentication reads the row on
+/// every request, so the key stops working on its very next use.
+fn revoke_key(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.authenticate(Scope::KeysManage)?;
+    let key_id = ctx.param("id")?;
+    if !IdKind::ApiKey.is_valid(&key_id) {
+        return Err(ApiError::not_found(Resource::ApiKey));
+    }
+    let revoked_at = store::revoke_key(ctx.db()?, &caller.account_id, &key_id)?;
+    ctx.log(format_args!("revoked key={key_id}"));
+    Ok(response::ok(&RevokedKey { key_id, revoked: true, revoked_at: timestamp(revoked_at) }))
+}
+
+/// Requests today and this month (UTC) for the calling key and its account.
+/// Every authenticated request counts, this one included, and so do
+/// requests refused with 403 or 429.
+fn usage(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.authenticate(Scope::UsageRead)?;
+    let today = UtcDate::from_unix(ctx.now());
+    let (day, month_start) = (today.iso(), today.month_start().iso());
+    let limit = ctx.rate_limit_per_minute();
+    let db = ctx.db()?;
+    let (key_today, key_month) = store::usage_totals(db, &caller.account_id, Some(&caller.key_id), &day, &month_start)?;
+    let (acct_today, acct_month) = store::usage_totals(db, &caller.account_id, None, &day, &month_start)?;
+    Ok(response::ok(&Usage {
+        account_id: caller.account_id,
+        key_id: caller.key_id,
+        mode: caller.mode.as_str(),
+        totals: Totals { requests_today: key_today, requests_this_month: key_month },
+        account_totals: Totals { requests_today: acct_today, requests_this_month: acct_month },
+        limits: Limits { requests_per_minute: limit, max_active_keys: MAX_ACTIVE_KEYS },
+        period: Period { month: today.iso_month(), day },
+    }))
+}
+
+fn summary(k: KeyRow, rate_limit_per_minute: u32) -> KeySummary {
+    KeySummary {
+        key_preview: format!("{}...{}", k.mode.prefix(), k.preview),
+        name: k.name,
+        scopes: k.scopes.names().collect(),
+        mode: k.mode.as_str(),
+        rate_limit_per_minute,
+        created_at: timestamp(k.created_at),
+        last_used_at: k.last_used_at.map(timestamp),
+    }
+}

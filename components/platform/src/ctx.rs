@@ -20,8 +20,9 @@ pub type Endpoint = fn(&mut Ctx) -> Result<Response, ApiError>;
 /// headers, and prints one log line.
 ///
 /// ```ignore
-/// #[spin_sdk::http_component]
-/// fn entry(req: Request) -> Response {
+/// farm_platform::export_http!(crate::serve);
+///
+/// fn serve(req: Request) -> Response {
 ///     farm_platform::handle(req, |ctx| ctx.dispatch(&[
 ///         ("/v1/keys", Method::Get, list_keys),
 ///         ("/v1/keys", Method::Post, create_key),

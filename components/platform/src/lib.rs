@@ -12,8 +12,9 @@
 //! use farm_platform::farm_domain::{ids::IdKind, scope::Scope};
 //! use spin_sdk::http::{Method, Request, Response};
 //!
-//! #[spin_sdk::http_component]
-//! fn entry(req: Request) -> Response {
+//! farm_platform::export_http!(crate::serve);
+//!
+//! fn serve(req: Request) -> Response {
 //!     handle(req, |ctx| ctx.dispatch(&[
 //!         ("/v1/files/:id", Method::Get, get_file),
 //!     ]))
@@ -102,3 +103,23 @@ pub use random::{new_id, random_bytes};
 /// Re-exported so components use the same versions.
 pub use farm_domain;
 pub use spin_sdk;
+
+/// Exports a component's entry point: `farm_platform::export_http!(crate::serve);`
+/// with `fn serve(req: Request) -> Response` (usually `handle(req, ...)`).
+///
+/// Spin's `#[http_component]` expands to the `wasi:http` export glue, which
+/// needs `unsafe` (exported symbols); the workspace denies `unsafe_code`, so
+/// the glue is confined to this one generated module that contains nothing
+/// else. The component must depend on `spin-sdk` directly (the glue names it).
+#[macro_export]
+macro_rules! export_http {
+    ($serve:path) => {
+        #[allow(unsafe_code)]
+        mod __farm_http_export {
+            #[::spin_sdk::http_component]
+            fn entry(req: ::spin_sdk::http::Request) -> ::spin_sdk::http::Response {
+                $serve(req)
+            }
+        }
+    };
+}

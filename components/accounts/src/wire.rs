@@ -1,0 +1,123 @@
+//! Request and response bodies of the accounts endpoints.
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /v1/connect`. Fields are optional here so that every missing or
+/// invalid one is reported in a single 400.
+#[derive(Debug, Deserialize)]
+pub struct ConnectRequest {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// `"live"` (default) or `"test"`.
+    pub mode: Option<String>,
+}
+
+/// `POST /v1/connect` → 201 (seed 001's fields plus ours).
+#[derive(Debug, Serialize)]
+pub struct ConnectResponse {
+    pub account_id: String,
+    pub email: String,
+    /// False when the email already had an account (a new key was issued).
+    pub account_created: bool,
+    pub api_key_id: String,
+    /// The secret, shown only in this response.
+    pub api_key: String,
+    pub key_preview: String,
+    pub mode: &'static str,
+    pub scopes: Vec<&'static str>,
+    pub created_at: String,
+    pub message: &'static str,
+    pub next_action: &'static str,
+}
+
+/// `POST /v1/keys`.
+#[derive(Debug, Deserialize)]
+pub struct CreateKeyRequest {
+    pub name: Option<String>,
+    /// Defaults to the calling key's scopes.
+    pub scopes: Option<Vec<String>>,
+    /// Defaults to the calling key's mode.
+    pub mode: Option<String>,
+}
+
+/// `POST /v1/keys` → 201 (seed 002's shape, `scopes` for `permissions`).
+#[derive(Debug, Serialize)]
+pub struct CreatedKey {
+    pub key_id: String,
+    /// The secret, shown only in this response.
+    pub key: String,
+    #[serde(flatten)]
+    pub summary: KeySummary,
+    pub message: &'static str,
+}
+
+/// A key as listings show it: never the secret.
+#[derive(Debug, Serialize)]
+pub struct KeySummary {
+    pub key_preview: String,
+    pub name: String,
+    pub scopes: Vec<&'static str>,
+    pub mode: &'static str,
+    pub rate_limit_per_minute: u32,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+/// One entry of `GET /v1/keys`.
+#[derive(Debug, Serialize)]
+pub struct ListedKey {
+    pub key_id: String,
+    #[serde(flatten)]
+    pub summary: KeySummary,
+}
+
+/// `GET /v1/keys` → 200.
+#[derive(Debug, Serialize)]
+pub struct KeyList {
+    pub keys: Vec<ListedKey>,
+    pub active_count: usize,
+    pub max_active_keys: u32,
+}
+
+/// `DELETE /v1/keys/{id}` → 200.
+#[derive(Debug, Serialize)]
+pub struct RevokedKey {
+    pub key_id: String,
+    pub revoked: bool,
+    pub revoked_at: String,
+}
+
+/// `GET /v1/usage` → 200 (seed 002's shape).
+#[derive(Debug, Serialize)]
+pub struct Usage {
+    pub account_id: String,
+    pub key_id: String,
+    pub mode: &'static str,
+    /// This key's requests.
+    pub totals: Totals,
+    /// All of the account's keys together.
+    pub account_totals: Totals,
+    pub limits: Limits,
+    pub period: Period,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Totals {
+    pub requests_today: i64,
+    pub requests_this_month: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Limits {
+    /// Per key, fixed one-minute windows.
+    pub requests_per_minute: u32,
+    pub max_active_keys: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Period {
+    /// UTC month, `2026-06`.
+    pub month: String,
+    /// UTC day, `2026-06-06`.
+    pub day: String,
+}
