@@ -1,0 +1,62 @@
+//! The `mesh-report` tool: one JSON line per file, errors as JSON, exit codes.
+#![cfg(feature = "cli")]
+
+use std::process::Command;
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus");
+
+fn run(args: &[&str]) -> (i32, Vec<serde_json::Value>) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mesh-report"))
+        .args(args)
+        .output()
+        .expect("runs");
+    let lines = String::from_utf8(out.stdout)
+        .expect("utf8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    (out.status.code().unwrap_or(-1), lines)
+}
+
+#[test]
+fn reports_metrics_findings_and_estimates_per_file() {
+    let cube = format!("{CORPUS}/synthetic/cube10_ok.stl");
+    let inch = format!("{CORPUS}/synthetic/cube1_inch.3mf");
+    let (code, lines) = run(&["--material", "PETG", &cube, &inch]);
+    assert_eq!(code, 0);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["metrics"]["volume_cm3"], 1.0);
+    assert_eq!(lines[0]["metrics"]["is_watertight"], true);
+    assert_eq!(lines[0]["estimates"]["material"], "petg");
+    // The 3MF declares inches: 1 in³ = 16.387064 cm³.
+    let v = lines[1]["metrics"]["volume_cm3"].as_f64().expect("number");
+    assert!((v - 16.387064).abs() < 1e-9, "{v}");
+    assert_eq!(lines[1]["metrics"]["detected_unit"], "in");
+    assert_eq!(lines[1]["metrics"]["unit_confidence"], 1.0);
+}
+
+#[test]
+fn unit_mm_reads_coordinates_raw() {
+    let metres = format!("{CORPUS}/synthetic/cube_0.01_metres.stl");
+    let (_, auto) = run(&[&metres]);
+    assert_eq!(auto[0]["metrics"]["unit"], "m");
+    let (_, raw) = run(&["--unit", "mm", &metres]);
+    assert_eq!(raw[0]["metrics"]["unit"], "mm");
+    let checks: Vec<_> = raw[0]["findings"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|f| f["check"].clone())
+        .collect();
+    assert!(checks.contains(&"unit_suspect".into()), "{checks:?}");
+}
+
+#[test]
+fn a_bad_file_prints_a_json_error_and_exits_non_zero() {
+    let off = format!("{CORPUS}/assimp/test/models/OFF/Cube.off");
+    let (code, lines) = run(&[&off]);
+    assert_eq!(code, 1);
+    assert_eq!(lines[0]["error"], "unknown_format");
+    let (code, _) = run(&["--unit", "furlong", &off]);
+    assert_eq!(code, 2);
+}
