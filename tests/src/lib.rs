@@ -1,1 +1,21 @@
-//! Placeholder; filled in by its owner.
+//! The test harness shared by every integration test.
+//!
+//! `spawn_app().await` gives a test its own world: a fresh Postgres database
+//! (random name, migrations applied by `scripts/migrate.sh`), the real Wasm
+//! components served in-process by the local Spin host on a free port, a
+//! random `internal_token`, and a private state folder for the key-value file.
+//! Tests talk to it over HTTP like a partner would, and may read the database
+//! directly with [`TestApp::db`] to assert what was stored.
+//!
+//! Services are expected on loopback (`scripts/services.sh`), and the Wasm
+//! files must be built beforehand (`scripts/build-wasm.sh`); the harness fails
+//! with a message that says which is missing.
+
+mod app;
+mod database;
+mod paths;
+mod probe;
+
+pub use app::{AppBuilder, Authed, TestApp, spawn_app};
+pub use paths::{corpus_path, repo_root};
+pub use probe::{EchoServer, Received, probe_app, probe_manifest};

@@ -1,0 +1,342 @@
+//! `TestApp`: one running copy of an app for one test, and the builder that
+//! makes it.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use reqwest::{Method, RequestBuilder, Response};
+use serde::Serialize;
+use spin_local::{Options, RunningApp};
+use tempfile::TempDir;
+
+use crate::database;
+use crate::paths::{repo_root, require_wasm_files};
+
+/// Starts the Farm API (the repository's `spin.toml`) for one test: a fresh
+/// migrated database, its own port and state folder.
+pub async fn spawn_app() -> TestApp {
+    AppBuilder::farm().spawn().await
+}
+
+/// How to start a [`TestApp`]. [`AppBuilder::farm`] is the real app;
+/// [`AppBuilder::manifest`] serves another manifest (the host tests' probe).
+#[derive(Debug, Clone)]
+pub struct AppBuilder {
+    manifest: PathBuf,
+    runtime_config: Option<PathBuf>,
+    variables: HashMap<String, String>,
+    migrate: bool,
+    state_dir: Option<PathBuf>,
+}
+
+impl AppBuilder {
+    /// The repository's app, with its runtime config and migrations.
+    pub fn farm() -> Self {
+        let root = repo_root();
+        Self {
+            manifest: root.join("spin.toml"),
+            runtime_config: Some(root.join("runtime-config.toml")),
+            variables: HashMap::new(),
+            migrate: true,
+            state_dir: None,
+        }
+    }
+
+    /// Any manifest; no runtime config and no migrations unless asked for.
+    pub fn manifest(path: impl Into<PathBuf>) -> Self {
+        Self {
+            manifest: path.into(),
+            runtime_config: None,
+            variables: HashMap::new(),
+            migrate: false,
+            state_dir: None,
+        }
+    }
+
+    pub fn runtime_config(mut self, path: Option<PathBuf>) -> Self {
+        self.runtime_config = path;
+        self
+    }
+
+    /// Gives an application variable a value (as `SPIN_VARIABLE_<NAME>` would).
+    pub fn variable(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.variables.insert(name.to_string(), value.into());
+        self
+    }
+
+    /// Serve with this state folder (key-value file) instead of a fresh
+    /// temporary one, e.g. to restart an app on the same state.
+    pub fn state_dir(mut self, dir: &Path) -> Self {
+        self.state_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    pub fn migrations(mut self, apply: bool) -> Self {
+        self.migrate = apply;
+        self
+    }
+
+    /// Starts the app, panicking with the reason if it cannot.
+    pub async fn spawn(self) -> TestApp {
+        match self.try_spawn().await {
+            Ok(app) => app,
+            Err(e) => panic!("cannot start the test app: {e:#}"),
+        }
+    }
+
+    /// Starts the app; a test of startup failures inspects the error.
+    pub async fn try_spawn(self) -> anyhow::Result<TestApp> {
+        require_wasm_files(&self.manifest);
+        let admin_url = database::admin_url();
+        let db_name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let db_url = database::url_for(&admin_url, &db_name);
+        database::create(&admin_url, &db_name).await?;
+        // From here on the guard drops the database if startup fails.
+        let guard = DbGuard {
+            admin_url: admin_url.clone(),
+            db_name: db_name.clone(),
+            armed: true,
+        };
+        if self.migrate {
+            let (root, url) = (repo_root(), db_url.clone());
+            tokio::task::spawn_blocking(move || database::migrate(&root, &url)).await??;
+        }
+
+        let internal_token = format!("itok_{}", uuid::Uuid::new_v4().simple());
+        let state_dir = match self.state_dir {
+            Some(dir) => StateDir::Given(dir),
+            None => StateDir::Temp(
+                tempfile::Builder::new()
+                    .prefix("farm-test-state")
+                    .tempdir()?,
+            ),
+        };
+        let listen = free_local_addr()?;
+        let base_url = format!("http://{listen}");
+        let declared = declared_variables(&self.manifest)?;
+        let mut variables = HashMap::new();
+        for (name, value) in [
+            ("db_url", db_url.clone()),
+            ("db_host", database::host_port(&db_url)),
+            ("internal_token", internal_token.clone()),
+            ("public_base_url", base_url.clone()),
+        ] {
+            if declared.iter().any(|d| d == name) {
+                variables.insert(name.to_string(), value);
+            }
+        }
+        variables.extend(self.variables);
+
+        let options = Options {
+            manifest_path: self.manifest.clone(),
+            runtime_config_path: self.runtime_config.clone(),
+            listen,
+            variables,
+            state_dir: state_dir.path().to_path_buf(),
+            cache_dir: Some(repo_root().join("target").join("spin-local-cache")),
+            echo_logs: std::env::var_os("FARM_TEST_ECHO_LOGS").is_some(),
+        };
+        let running = spin_local::start(options)
+            .await
+            .with_context(|| format!("the local host refused {}", self.manifest.display()))?;
+        let base_url = running.base_url();
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .context("cannot build the HTTP client")?;
+        let mut guard = guard;
+        guard.armed = false;
+        Ok(TestApp {
+            base_url,
+            db_url,
+            db_name,
+            internal_token,
+            client,
+            admin_url,
+            state_dir,
+            running: Some(running),
+        })
+    }
+}
+
+/// A test's state folder: its own temporary one, or one the test manages.
+#[derive(Debug)]
+enum StateDir {
+    Temp(TempDir),
+    Given(PathBuf),
+}
+
+impl StateDir {
+    fn path(&self) -> &Path {
+        match self {
+            StateDir::Temp(t) => t.path(),
+            StateDir::Given(p) => p,
+        }
+    }
+}
+
+/// Drops the test database if startup fails half-way.
+struct DbGuard {
+    admin_url: String,
+    db_name: String,
+    armed: bool,
+}
+
+impl Drop for DbGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            database::drop_blocking(self.admin_url.clone(), self.db_name.clone());
+        }
+    }
+}
+
+/// A loopback address nobody listens on right now. Reserving it before the
+/// host starts lets the harness tell the app its own URL (`public_base_url`).
+fn free_local_addr() -> anyhow::Result<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
+    Ok(listener.local_addr()?)
+}
+
+fn declared_variables(manifest: &Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(manifest)
+        .with_context(|| format!("cannot read {}", manifest.display()))?;
+    let table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is not TOML", manifest.display()))?;
+    Ok(table
+        .get("variables")
+        .and_then(toml::Value::as_table)
+        .map(|vars| vars.keys().cloned().collect())
+        .unwrap_or_default())
+}
+
+/// One test's running app. Dropping it stops the host and drops the
+/// database (set `FARM_TEST_KEEP_DB=1` to keep it); if the test is
+/// panicking, the host's log (guest stdout/stderr included) is printed first.
+pub struct TestApp {
+    pub base_url: String,
+    pub db_url: String,
+    pub db_name: String,
+    pub internal_token: String,
+    pub client: reqwest::Client,
+    admin_url: String,
+    state_dir: StateDir,
+    running: Option<RunningApp>,
+}
+
+impl std::fmt::Debug for TestApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestApp")
+            .field("base_url", &self.base_url)
+            .field("db_name", &self.db_name)
+            .finish()
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// A request to build further (headers, body) before `.send()`.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        send(self.request(Method::GET, path)).await
+    }
+
+    pub async fn post_json<T: Serialize + ?Sized>(&self, path: &str, body: &T) -> Response {
+        send(self.request(Method::POST, path).json(body)).await
+    }
+
+    pub async fn post_bytes(&self, path: &str, body: impl Into<reqwest::Body>) -> Response {
+        send(self.request(Method::POST, path).body(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        send(self.request(Method::DELETE, path)).await
+    }
+
+    /// Requests that carry `Authorization: Bearer <key>`.
+    pub fn with_key(&self, key: &str) -> Authed<'_> {
+        Authed {
+            app: self,
+            key: key.to_string(),
+        }
+    }
+
+    /// A new connection to this test's database, for assertions.
+    pub async fn db(&self) -> tokio_postgres::Client {
+        match database::connect(&self.db_url).await {
+            Ok(c) => c,
+            Err(e) => panic!("{e:#}"),
+        }
+    }
+
+    /// The host's log so far: access lines and guest output, `[component]`-prefixed.
+    pub fn logs(&self) -> Vec<String> {
+        self.running
+            .as_ref()
+            .map(RunningApp::logs)
+            .unwrap_or_default()
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        self.state_dir.path()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "---- local host log for {} ({}) ----",
+                self.base_url, self.db_name
+            );
+            for line in self.logs() {
+                eprintln!("{line}");
+            }
+            eprintln!("---- end of host log ----");
+        }
+        drop(self.running.take());
+        if std::env::var_os("FARM_TEST_KEEP_DB").is_none() {
+            database::drop_blocking(self.admin_url.clone(), self.db_name.clone());
+        }
+    }
+}
+
+/// Requests made with an API key; see [`TestApp::with_key`].
+#[derive(Debug)]
+pub struct Authed<'a> {
+    app: &'a TestApp,
+    key: String,
+}
+
+impl Authed<'_> {
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.app.request(method, path).bearer_auth(&self.key)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        send(self.request(Method::GET, path)).await
+    }
+
+    pub async fn post_json<T: Serialize + ?Sized>(&self, path: &str, body: &T) -> Response {
+        send(self.request(Method::POST, path).json(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        send(self.request(Method::DELETE, path)).await
+    }
+}
+
+async fn send(request: RequestBuilder) -> Response {
+    match request.send().await {
+        Ok(r) => r,
+        Err(e) => panic!("request failed before a response arrived: {e:#}"),
+    }
+}
