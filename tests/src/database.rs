@@ -8,7 +8,7 @@ use tokio_postgres::{Client, NoTls};
 
 /// The server the tests use, as a URL whose database is an existing one
 /// (`postgres`); override with `FARM_TEST_PG_URL`.
-pub(crate) fn admin_url() -> String {
+pub fn admin_url() -> String {
     std::env::var("FARM_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://farm@127.0.0.1:55432/postgres".to_string())
 }

@@ -17,5 +17,8 @@ mod paths;
 mod probe;
 
 pub use app::{AppBuilder, Authed, TestApp, spawn_app};
+/// The Postgres server the tests use (`FARM_TEST_PG_URL`), with its
+/// `postgres` maintenance database.
+pub use database::admin_url as pg_admin_url;
 pub use paths::{corpus_path, repo_root};
 pub use probe::{EchoServer, Received, probe_app, probe_manifest};
