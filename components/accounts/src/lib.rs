@@ -18,7 +18,9 @@ mod store;
 mod wire;
 
 use farm_domain::account::parse_connect;
-use farm_domain::api_key::{ApiKeySecret, KEY_RANDOM_BYTES, KeyMode, MAX_ACTIVE_KEYS, parse_key_name};
+use farm_domain::api_key::{
+    ApiKeySecret, KEY_RANDOM_BYTES, KeyMode, MAX_ACTIVE_KEYS, parse_key_name,
+};
 use farm_domain::calendar::UtcDate;
 use farm_domain::ids::IdKind;
 use farm_domain::scope::{Scope, ScopeSet};
@@ -60,15 +62,26 @@ fn connect(ctx: &mut Ctx) -> Result<Response, ApiError> {
     if !missing.is_empty() {
         return Err(Error::InvalidFields(missing).into());
     }
-    let (email, name) = parse_connect(body.email.as_deref().unwrap_or(""), body.name.as_deref().unwrap_or(""))?;
-    let mode = body.mode.as_deref().map(KeyMode::parse).transpose()?.unwrap_or(KeyMode::Live);
+    let (email, name) = parse_connect(
+        body.email.as_deref().unwrap_or(""),
+        body.name.as_deref().unwrap_or(""),
+    )?;
+    let mode = body
+        .mode
+        .as_deref()
+        .map(KeyMode::parse)
+        .transpose()?
+        .unwrap_or(KeyMode::Live);
     let secret = ApiKeySecret::generate(mode, random_bytes::<KEY_RANDOM_BYTES>()?);
     let scopes = ScopeSet::all();
 
     let db = ctx.db()?;
     let (account_id, account_created) = store::find_or_create_account(db, email.as_str(), &name)?;
     let key = store::create_key(db, &account_id, &secret, "connect", &scopes)?;
-    ctx.log(format_args!("connect account={account_id} key={} created={account_created}", key.id));
+    ctx.log(format_args!(
+        "connect account={account_id} key={} created={account_created}",
+        key.id
+    ));
     Ok(response::created(&ConnectResponse {
         account_id,
         email: email.as_str().to_string(),
@@ -87,7 +100,11 @@ fn connect(ctx: &mut Ctx) -> Result<Response, ApiError> {
 fn create_key(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::KeysManage)?;
     let body: CreateKeyRequest = ctx.json_body()?;
-    let name = parse_key_name(body.name.as_deref().ok_or_else(|| Error::invalid("name", "is required"))?)?;
+    let name = parse_key_name(
+        body.name
+            .as_deref()
+            .ok_or_else(|| Error::invalid("name", "is required"))?,
+    )?;
     let scopes = match &body.scopes {
         Some(names) => ScopeSet::parse(names)?,
         None => caller.scopes.clone(),
@@ -96,9 +113,18 @@ fn create_key(ctx: &mut Ctx) -> Result<Response, ApiError> {
         return Err(ApiError::insufficient_scope(lacking)
             .with_detail("reason", "a key cannot grant a scope it does not hold"));
     }
-    let mode = body.mode.as_deref().map(KeyMode::parse).transpose()?.unwrap_or(caller.mode);
+    let mode = body
+        .mode
+        .as_deref()
+        .map(KeyMode::parse)
+        .transpose()?
+        .unwrap_or(caller.mode);
     if caller.mode == KeyMode::Test && mode == KeyMode::Live {
-        return Err(Error::ModeNotAllowed { key_mode: "test", action: "create live keys" }.into());
+        return Err(Error::ModeNotAllowed {
+            key_mode: "test",
+            action: "create live keys",
+        }
+        .into());
     }
     let secret = ApiKeySecret::generate(mode, random_bytes::<KEY_RANDOM_BYTES>()?);
     let limit = ctx.rate_limit_per_minute();
@@ -116,9 +142,16 @@ fn list_keys(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let limit = ctx.rate_limit_per_minute();
     let keys: Vec<ListedKey> = store::list_active_keys(ctx.db()?, &caller.account_id)?
         .into_iter()
-        .map(|k| ListedKey { key_id: k.id.clone(), summary: summary(k, limit) })
+        .map(|k| ListedKey {
+            key_id: k.id.clone(),
+            summary: summary(k, limit),
+        })
         .collect();
-    Ok(response::ok(&KeyList { active_count: keys.len(), keys, max_active_keys: MAX_ACTIVE_KEYS }))
+    Ok(response::ok(&KeyList {
+        active_count: keys.len(),
+        keys,
+        max_active_keys: MAX_ACTIVE_KEYS,
+    }))
 }
 
 /// Revocation is a timestamp on the row; authentication reads the row on
@@ -131,7 +164,11 @@ fn revoke_key(ctx: &mut Ctx) -> Result<Response, ApiError> {
     }
     let revoked_at = store::revoke_key(ctx.db()?, &caller.account_id, &key_id)?;
     ctx.log(format_args!("revoked key={key_id}"));
-    Ok(response::ok(&RevokedKey { key_id, revoked: true, revoked_at: timestamp(revoked_at) }))
+    Ok(response::ok(&RevokedKey {
+        key_id,
+        revoked: true,
+        revoked_at: timestamp(revoked_at),
+    }))
 }
 
 /// Requests today and this month (UTC) for the calling key and its account.
@@ -143,16 +180,35 @@ fn usage(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let (day, month_start) = (today.iso(), today.month_start().iso());
     let limit = ctx.rate_limit_per_minute();
     let db = ctx.db()?;
-    let (key_today, key_month) = store::usage_totals(db, &caller.account_id, Some(&caller.key_id), &day, &month_start)?;
-    let (acct_today, acct_month) = store::usage_totals(db, &caller.account_id, None, &day, &month_start)?;
+    let (key_today, key_month) = store::usage_totals(
+        db,
+        &caller.account_id,
+        Some(&caller.key_id),
+        &day,
+        &month_start,
+    )?;
+    let (acct_today, acct_month) =
+        store::usage_totals(db, &caller.account_id, None, &day, &month_start)?;
     Ok(response::ok(&Usage {
         account_id: caller.account_id,
         key_id: caller.key_id,
         mode: caller.mode.as_str(),
-        totals: Totals { requests_today: key_today, requests_this_month: key_month },
-        account_totals: Totals { requests_today: acct_today, requests_this_month: acct_month },
-        limits: Limits { requests_per_minute: limit, max_active_keys: MAX_ACTIVE_KEYS },
-        period: Period { month: today.iso_month(), day },
+        totals: Totals {
+            requests_today: key_today,
+            requests_this_month: key_month,
+        },
+        account_totals: Totals {
+            requests_today: acct_today,
+            requests_this_month: acct_month,
+        },
+        limits: Limits {
+            requests_per_minute: limit,
+            max_active_keys: MAX_ACTIVE_KEYS,
+        },
+        period: Period {
+            month: today.iso_month(),
+            day,
+        },
     }))
 }
 

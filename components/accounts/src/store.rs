@@ -21,7 +21,11 @@ pub struct KeyRow {
 
 /// Finds the account for `email` or creates it. Race-safe: two concurrent
 /// connects with one email end up with one account.
-pub fn find_or_create_account(db: &Connection, email: &str, name: &str) -> Result<(String, bool), ApiError> {
+pub fn find_or_create_account(
+    db: &Connection,
+    email: &str,
+    name: &str,
+) -> Result<(String, bool), ApiError> {
     let id = new_id(IdKind::Account)?;
     let inserted = db.query(
         "insert into accounts (id, email, name) values ($1, $2, $3) on conflict (email) do nothing returning id",
@@ -30,8 +34,14 @@ pub fn find_or_create_account(db: &Connection, email: &str, name: &str) -> Resul
     if let Some(row) = inserted.rows.first() {
         return Ok((col(row, 0)?, true));
     }
-    let found = db.query("select id from accounts where email = $1", &[email.to_string().into()])?;
-    let row = found.rows.first().ok_or_else(|| ApiError::internal("account vanished after conflict"))?;
+    let found = db.query(
+        "select id from accounts where email = $1",
+        &[email.to_string().into()],
+    )?;
+    let row = found
+        .rows
+        .first()
+        .ok_or_else(|| ApiError::internal("account vanished after conflict"))?;
     Ok((col(row, 0)?, false))
 }
 
@@ -63,14 +73,25 @@ fn insert_key_locked(
     name: &str,
     scopes: &ScopeSet,
 ) -> Result<KeyRow, ApiError> {
-    db.query("select id from accounts where id = $1 for update", &[account_id.to_string().into()])?;
+    db.query(
+        "select id from accounts where id = $1 for update",
+        &[account_id.to_string().into()],
+    )?;
     let active = db.query(
         "select count(*)::bigint from api_keys where account_id = $1 and revoked_at is null",
         &[account_id.to_string().into()],
     )?;
-    let active: i64 = active.rows.first().map(|r| col(r, 0)).transpose()?.unwrap_or(0);
+    let active: i64 = active
+        .rows
+        .first()
+        .map(|r| col(r, 0))
+        .transpose()?
+        .unwrap_or(0);
     if active >= i64::from(MAX_ACTIVE_KEYS) {
-        return Err(Error::KeyLimitReached { limit: MAX_ACTIVE_KEYS }.into());
+        return Err(Error::KeyLimitReached {
+            limit: MAX_ACTIVE_KEYS,
+        }
+        .into());
     }
     let rows = db.query(
         "insert into api_keys (id, account_id, key_hash, key_preview, name, mode, scopes) \
@@ -86,7 +107,12 @@ fn insert_key_locked(
             scopes.to_storage().into(),
         ],
     )?;
-    let created_at = rows.rows.first().map(|r| col(r, 0)).transpose()?.unwrap_or(0);
+    let created_at = rows
+        .rows
+        .first()
+        .map(|r| col(r, 0))
+        .transpose()?
+        .unwrap_or(0);
     Ok(KeyRow {
         id: id.to_string(),
         preview: secret.preview(),
@@ -113,7 +139,8 @@ pub fn list_active_keys(db: &Connection, account_id: &str) -> Result<Vec<KeyRow>
                 id: col(r, 0)?,
                 preview: col(r, 1)?,
                 name: col(r, 2)?,
-                mode: KeyMode::parse(&col::<String>(r, 3)?).map_err(|_| ApiError::internal("bad stored mode"))?,
+                mode: KeyMode::parse(&col::<String>(r, 3)?)
+                    .map_err(|_| ApiError::internal("bad stored mode"))?,
                 scopes: ScopeSet::from_storage(&col::<String>(r, 4)?),
                 created_at: col(r, 5)?,
                 last_used_at: col(r, 6)?,
@@ -131,7 +158,10 @@ pub fn revoke_key(db: &Connection, account_id: &str, key_id: &str) -> Result<i64
          returning floor(extract(epoch from revoked_at))::bigint",
         &[key_id.to_string().into(), account_id.to_string().into()],
     )?;
-    let row = rows.rows.first().ok_or(ApiError::from(Error::NotFound(Resource::ApiKey)))?;
+    let row = rows
+        .rows
+        .first()
+        .ok_or(ApiError::from(Error::NotFound(Resource::ApiKey)))?;
     col(row, 0)
 }
 
@@ -156,6 +186,9 @@ pub fn usage_totals(
             month_start.to_string().into(),
         ],
     )?;
-    let row = rows.rows.first().ok_or_else(|| ApiError::internal("aggregate returned no row"))?;
+    let row = rows
+        .rows
+        .first()
+        .ok_or_else(|| ApiError::internal("aggregate returned no row"))?;
     Ok((col(row, 0)?, col(row, 1)?))
 }
