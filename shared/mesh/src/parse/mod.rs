@@ -18,7 +18,20 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
             limit: limits.max_file_bytes,
         });
     }
-    match detect(bytes)? {
+    parse_as(bytes, detect(bytes)?, limits)
+}
+
+/// Parses `bytes` as the given format, skipping detection (for callers that
+/// know the format, and for the fuzz targets).
+pub fn parse_as(bytes: &[u8], format: Format, limits: &Limits) -> Result<Mesh> {
+    let size = bytes.len() as u64;
+    if size > limits.max_file_bytes {
+        return Err(Error::FileTooLarge {
+            size,
+            limit: limits.max_file_bytes,
+        });
+    }
+    match format {
         Format::StlBinary => stl::parse_binary(bytes, limits),
         Format::StlAscii => stl::parse_ascii(bytes, limits),
         Format::Obj => obj::parse(bytes, limits),

@@ -81,6 +81,7 @@ fn ms(since: Instant) -> f64 {
 
 /// Analyses one file and writes its JSON line; returns whether it succeeded.
 fn run_one(file: &str, args: &Args, out: &mut impl Write) -> anyhow::Result<bool> {
+    let start = Instant::now();
     let bytes = match std::fs::read(file) {
         Ok(b) => b,
         Err(e) => {
@@ -94,6 +95,7 @@ fn run_one(file: &str, args: &Args, out: &mut impl Write) -> anyhow::Result<bool
             return Ok(false);
         }
     };
+    let read_ms = ms(start);
     let start = Instant::now();
     let mesh = match mesh_engine::parse(&bytes, &args.opts.limits) {
         Ok(mesh) => mesh,
@@ -118,6 +120,7 @@ fn run_one(file: &str, args: &Args, out: &mut impl Write) -> anyhow::Result<bool
             format: mesh.format().code(),
             metrics: wire::metrics(&metrics),
             timing_ms: args.timing.then_some(wire::Timing {
+                read: read_ms,
                 parse: parse_ms,
                 metrics: metrics_ms,
                 checks: 0.0,
@@ -128,6 +131,7 @@ fn run_one(file: &str, args: &Args, out: &mut impl Write) -> anyhow::Result<bool
         let start = Instant::now();
         let report = mesh.analyze(&args.opts);
         let timing = args.timing.then_some(wire::Timing {
+            read: read_ms,
             parse: parse_ms,
             metrics: metrics_ms,
             checks: ms(start),

@@ -37,6 +37,7 @@ pub struct FileError<'a> {
 
 #[derive(Serialize, Clone, Copy)]
 pub struct Timing {
+    pub read: f64,
     pub parse: f64,
     pub metrics: f64,
     pub checks: f64,
