@@ -19,7 +19,7 @@
 //! // Parse once, measure many: a unit override only rescales cached figures.
 //! let mesh = mesh_engine::parse(bytes, &opts.limits)?;
 //! let in_inches = mesh.analyze(&AnalyzeOptions { unit: UnitChoice::Fixed(Unit::Inch), ..opts });
-//! assert!((in_inches.metrics.volume_cm3 - 16.387064).abs() < 1e-9);
+//! assert!((in_inches.metrics.volume_cm3 - 16_387.064).abs() < 1e-6); // 10 in sides
 //! # Ok::<(), mesh_engine::Error>(())
 //! ```
 //!
