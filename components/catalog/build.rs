@@ -150,12 +150,11 @@ fn merge_tags(doc: &mut Value, fragment: &Value) {
 fn check_refs(doc: &Value, v: &Value, at: &str) -> Result<(), String> {
     match v {
         Value::Object(m) => {
-            if let Some(Value::String(r)) = m.get("$ref") {
-                if let Some(pointer) = r.strip_prefix('#') {
-                    if doc.pointer(pointer).is_none() {
-                        return Err(format!("dangling $ref {r} at {at}"));
-                    }
-                }
+            if let Some(Value::String(r)) = m.get("$ref")
+                && let Some(pointer) = r.strip_prefix('#')
+                && doc.pointer(pointer).is_none()
+            {
+                return Err(format!("dangling $ref {r} at {at}"));
             }
             m.iter()
                 .try_for_each(|(k, c)| check_refs(doc, c, &format!("{at}/{k}")))

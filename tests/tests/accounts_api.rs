@@ -6,7 +6,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 async fn connect(app: &TestApp, email: &str) -> Value {
-    let response = app.post_json("/v1/connect", &json!({"email": email, "name": "my-agent"})).await;
+    let response = app
+        .post_json("/v1/connect", &json!({"email": email, "name": "my-agent"}))
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     response.json().await.expect("connect returns JSON")
 }
@@ -26,10 +28,19 @@ async fn create_key(app: &TestApp, key: &str, body: Value) -> reqwest::Response 
 
 async fn error_of(response: reqwest::Response, status: StatusCode, code: &str) -> Value {
     assert_eq!(response.status(), status);
-    let header_id = response.headers().get("x-request-id").expect("x-request-id").to_str().expect("ascii").to_string();
+    let header_id = response
+        .headers()
+        .get("x-request-id")
+        .expect("x-request-id")
+        .to_str()
+        .expect("ascii")
+        .to_string();
     let body: Value = response.json().await.expect("error body is JSON");
     assert_eq!(body["error"], code, "{body}");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     assert_eq!(body["request_id"], header_id.as_str());
     body
 }
@@ -42,14 +53,29 @@ async fn connect_with_a_new_email_creates_an_account_and_a_live_key_stored_only_
 
     let key = body["api_key"].as_str().expect("api_key");
     assert!(key.starts_with("fk_live_") && key.len() == 8 + 48, "{key}");
-    assert!(body["account_id"].as_str().is_some_and(|s| s.starts_with("acct_") && s.len() == 5 + 32));
-    assert!(body["api_key_id"].as_str().is_some_and(|s| s.starts_with("key_")));
+    assert!(
+        body["account_id"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("acct_") && s.len() == 5 + 32)
+    );
+    assert!(
+        body["api_key_id"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("key_"))
+    );
     assert_eq!(body["email"], "ann@example.com");
     assert_eq!(body["account_created"], true);
     assert_eq!(body["mode"], "live");
     assert_eq!(body["scopes"].as_array().map(Vec::len), Some(8));
-    assert_eq!(body["key_preview"], format!("fk_live_...{}", &key[key.len() - 4..]));
-    assert!(body["message"].as_str().is_some_and(|m| m.contains("not be shown again")));
+    assert_eq!(
+        body["key_preview"],
+        format!("fk_live_...{}", &key[key.len() - 4..])
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not be shown again"))
+    );
 
     let db = app.db().await;
     let hashed = db
@@ -61,7 +87,10 @@ async fn connect_with_a_new_email_creates_an_account_and_a_live_key_stored_only_
         .expect("query");
     assert_eq!(hashed.get::<_, i64>(0), 1);
     let leaked = db
-        .query_one("select count(*) from api_keys where strpos(row_to_json(api_keys)::text, $1) > 0", &[&&key[8..]])
+        .query_one(
+            "select count(*) from api_keys where strpos(row_to_json(api_keys)::text, $1) > 0",
+            &[&&key[8..]],
+        )
         .await
         .expect("query");
     assert_eq!(leaked.get::<_, i64>(0), 0, "the secret must not be stored");
@@ -79,7 +108,10 @@ async fn connect_with_an_existing_email_issues_a_new_key_for_the_same_account() 
     assert_ne!(second["api_key"], first["api_key"]);
     assert_ne!(second["api_key_id"], first["api_key_id"]);
     for key in [&first["api_key"], &second["api_key"]] {
-        let r = app.with_key(key.as_str().expect("key")).get("/v1/keys").await;
+        let r = app
+            .with_key(key.as_str().expect("key"))
+            .get("/v1/keys")
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
     }
 }
@@ -87,13 +119,27 @@ async fn connect_with_an_existing_email_issues_a_new_key_for_the_same_account() 
 #[tokio::test]
 async fn connect_in_test_mode_issues_a_test_key() {
     let app = spawn_app().await;
-    let r = app.post_json("/v1/connect", &json!({"email": "t@example.com", "name": "ci", "mode": "test"})).await;
+    let r = app
+        .post_json(
+            "/v1/connect",
+            &json!({"email": "t@example.com", "name": "ci", "mode": "test"}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let body: Value = r.json().await.expect("json");
-    assert!(body["api_key"].as_str().is_some_and(|k| k.starts_with("fk_test_")));
+    assert!(
+        body["api_key"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("fk_test_"))
+    );
     assert_eq!(body["mode"], "test");
 
-    let bad = app.post_json("/v1/connect", &json!({"email": "t@example.com", "name": "ci", "mode": "prod"})).await;
+    let bad = app
+        .post_json(
+            "/v1/connect",
+            &json!({"email": "t@example.com", "name": "ci", "mode": "prod"}),
+        )
+        .await;
     let body = error_of(bad, StatusCode::BAD_REQUEST, "invalid_request").await;
     assert_eq!(body["fields"][0]["field"], "mode");
 }
@@ -102,24 +148,44 @@ async fn connect_in_test_mode_issues_a_test_key() {
 async fn connect_with_bad_input_is_400_naming_every_field() {
     let app = spawn_app().await;
 
-    let bad_email = app.post_json("/v1/connect", &json!({"email": "not-an-email", "name": "x"})).await;
+    let bad_email = app
+        .post_json(
+            "/v1/connect",
+            &json!({"email": "not-an-email", "name": "x"}),
+        )
+        .await;
     let body = error_of(bad_email, StatusCode::BAD_REQUEST, "invalid_request").await;
-    assert_eq!(body["fields"], json!([{"field": "email", "reason": "must contain an @"}]));
+    assert_eq!(
+        body["fields"],
+        json!([{"field": "email", "reason": "must contain an @"}])
+    );
 
-    let both = app.post_json("/v1/connect", &json!({"email": "a@b", "name": "  "})).await;
+    let both = app
+        .post_json("/v1/connect", &json!({"email": "a@b", "name": "  "}))
+        .await;
     let body = error_of(both, StatusCode::BAD_REQUEST, "invalid_request").await;
-    let fields: Vec<&str> = body["fields"].as_array().expect("fields").iter().filter_map(|f| f["field"].as_str()).collect();
+    let fields: Vec<&str> = body["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["field"].as_str())
+        .collect();
     assert_eq!(fields, ["email", "name"]);
 
     let missing = app.post_json("/v1/connect", &json!({})).await;
     let body = error_of(missing, StatusCode::BAD_REQUEST, "invalid_request").await;
     assert_eq!(body["fields"].as_array().map(Vec::len), Some(2));
 
-    let wrong_type = app.post_json("/v1/connect", &json!({"email": 5, "name": "x"})).await;
+    let wrong_type = app
+        .post_json("/v1/connect", &json!({"email": 5, "name": "x"}))
+        .await;
     error_of(wrong_type, StatusCode::BAD_REQUEST, "invalid_request").await;
 
     let db = app.db().await;
-    let accounts = db.query_one("select count(*) from accounts", &[]).await.expect("query");
+    let accounts = db
+        .query_one("select count(*) from accounts", &[])
+        .await
+        .expect("query");
     assert_eq!(accounts.get::<_, i64>(0), 0);
 }
 
@@ -145,7 +211,12 @@ async fn bad_json_is_400_invalid_json_and_a_wrong_content_type_is_415() {
         .send()
         .await
         .expect("send");
-    let body = error_of(r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+    let body = error_of(
+        r,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
     assert_eq!(body["content_type"], "text/plain");
 }
 
@@ -155,11 +226,23 @@ async fn unsupported_methods_on_account_routes_are_405_with_allow() {
     for (method, path, allow) in [
         (Method::GET, "/v1/connect", "POST"),
         (Method::PUT, "/v1/keys", "GET, POST"),
-        (Method::GET, "/v1/keys/key_00000000000000000000000000000000", "DELETE"),
+        (
+            Method::GET,
+            "/v1/keys/key_00000000000000000000000000000000",
+            "DELETE",
+        ),
         (Method::POST, "/v1/usage", "GET"),
     ] {
-        let r = app.request(method.clone(), path).send().await.expect("send");
-        assert_eq!(r.headers().get("allow").and_then(|v| v.to_str().ok()), Some(allow), "{method} {path}");
+        let r = app
+            .request(method.clone(), path)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(
+            r.headers().get("allow").and_then(|v| v.to_str().ok()),
+            Some(allow),
+            "{method} {path}"
+        );
         error_of(r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
     }
 }
@@ -168,28 +251,63 @@ async fn unsupported_methods_on_account_routes_are_405_with_allow() {
 async fn missing_malformed_unknown_and_revoked_keys_are_all_401_invalid_api_key() {
     let app = spawn_app().await;
     let (key, key_id, _) = key_of(&app, "matrix@example.com").await;
-    let body = create_key(&app, &key, json!({"name": "doomed"})).await.json::<Value>().await.expect("json");
+    let body = create_key(&app, &key, json!({"name": "doomed"}))
+        .await
+        .json::<Value>()
+        .await
+        .expect("json");
     let doomed = body["key"].as_str().expect("key").to_string();
     let doomed_id = body["key_id"].as_str().expect("key_id").to_string();
     let unknown = format!("fk_live_{}", "0123456789abcdef".repeat(3));
 
     let no_header = app.get("/v1/keys").await;
     error_of(no_header, StatusCode::UNAUTHORIZED, "invalid_api_key").await;
-    for header in ["Basic abc", "Bearer", "Bearer fk_live_short", "Bearer sk_live_0000", &format!("Bearer {unknown}")] {
-        let r = app.request(Method::GET, "/v1/keys").header("authorization", header).send().await.expect("send");
+    for header in [
+        "Basic abc",
+        "Bearer",
+        "Bearer fk_live_short",
+        "Bearer sk_live_0000",
+        &format!("Bearer {unknown}"),
+    ] {
+        let r = app
+            .request(Method::GET, "/v1/keys")
+            .header("authorization", header)
+            .send()
+            .await
+            .expect("send");
         let body = error_of(r, StatusCode::UNAUTHORIZED, "invalid_api_key").await;
-        assert!(!body.to_string().contains(&unknown[8..]), "never echo the key");
+        assert!(
+            !body.to_string().contains(&unknown[8..]),
+            "never echo the key"
+        );
     }
 
-    assert_eq!(app.with_key(&doomed).get("/v1/usage").await.status(), StatusCode::OK);
-    let revoked = app.with_key(&key).delete(&format!("/v1/keys/{doomed_id}")).await;
+    assert_eq!(
+        app.with_key(&doomed).get("/v1/usage").await.status(),
+        StatusCode::OK
+    );
+    let revoked = app
+        .with_key(&key)
+        .delete(&format!("/v1/keys/{doomed_id}"))
+        .await;
     assert_eq!(revoked.status(), StatusCode::OK);
     let body: Value = revoked.json().await.expect("json");
-    assert_eq!((body["key_id"].as_str(), body["revoked"].as_bool()), (Some(doomed_id.as_str()), Some(true)));
-    error_of(app.with_key(&doomed).get("/v1/usage").await, StatusCode::UNAUTHORIZED, "invalid_api_key").await;
+    assert_eq!(
+        (body["key_id"].as_str(), body["revoked"].as_bool()),
+        (Some(doomed_id.as_str()), Some(true))
+    );
+    error_of(
+        app.with_key(&doomed).get("/v1/usage").await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_api_key",
+    )
+    .await;
 
     // The revoking key is unaffected and revoking again is idempotent.
-    let again = app.with_key(&key).delete(&format!("/v1/keys/{doomed_id}")).await;
+    let again = app
+        .with_key(&key)
+        .delete(&format!("/v1/keys/{doomed_id}"))
+        .await;
     assert_eq!(again.status(), StatusCode::OK);
     assert_ne!(key_id, doomed_id);
 }
@@ -199,17 +317,39 @@ async fn another_accounts_key_is_404_never_403_and_stays_active() {
     let app = spawn_app().await;
     let (alice, _, _) = key_of(&app, "alice@example.com").await;
     let (mallory, _, _) = key_of(&app, "mallory@example.com").await;
-    let alice_second = create_key(&app, &alice, json!({"name": "second"})).await.json::<Value>().await.expect("json");
+    let alice_second = create_key(&app, &alice, json!({"name": "second"}))
+        .await
+        .json::<Value>()
+        .await
+        .expect("json");
     let alice_key_id = alice_second["key_id"].as_str().expect("key_id");
 
-    let r = app.with_key(&mallory).delete(&format!("/v1/keys/{alice_key_id}")).await;
+    let r = app
+        .with_key(&mallory)
+        .delete(&format!("/v1/keys/{alice_key_id}"))
+        .await;
     error_of(r, StatusCode::NOT_FOUND, "key_not_found").await;
-    let r = app.with_key(&mallory).delete("/v1/keys/not-even-an-id").await;
+    let r = app
+        .with_key(&mallory)
+        .delete("/v1/keys/not-even-an-id")
+        .await;
     error_of(r, StatusCode::NOT_FOUND, "key_not_found").await;
 
-    let listed: Value = app.with_key(&mallory).get("/v1/keys").await.json().await.expect("json");
-    assert!(!listed.to_string().contains(alice_key_id), "listings are per account");
-    let still = app.with_key(alice_second["key"].as_str().expect("key")).get("/v1/usage").await;
+    let listed: Value = app
+        .with_key(&mallory)
+        .get("/v1/keys")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        !listed.to_string().contains(alice_key_id),
+        "listings are per account"
+    );
+    let still = app
+        .with_key(alice_second["key"].as_str().expect("key"))
+        .get("/v1/usage")
+        .await;
     assert_eq!(still.status(), StatusCode::OK);
 }
 
@@ -218,32 +358,66 @@ async fn named_scoped_keys_are_listed_with_a_preview_and_never_the_secret() {
     let app = spawn_app().await;
     let (root, _, _) = key_of(&app, "lister@example.com").await;
 
-    let r = create_key(&app, &root, json!({"name": " CI Pipeline ", "scopes": ["files:read", "quotes:write", "files:read"]})).await;
+    let r = create_key(
+        &app,
+        &root,
+        json!({"name": " CI Pipeline ", "scopes": ["files:read", "quotes:write", "files:read"]}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let created: Value = r.json().await.expect("json");
     let secret = created["key"].as_str().expect("key").to_string();
     assert!(secret.starts_with("fk_live_"));
     assert_eq!(created["name"], "CI Pipeline");
     assert_eq!(created["scopes"], json!(["files:read", "quotes:write"]));
-    assert_eq!(created["key_preview"], format!("fk_live_...{}", &secret[secret.len() - 4..]));
+    assert_eq!(
+        created["key_preview"],
+        format!("fk_live_...{}", &secret[secret.len() - 4..])
+    );
     assert_eq!(created["last_used_at"], Value::Null);
 
-    let listed: Value = app.with_key(&root).get("/v1/keys").await.json().await.expect("json");
+    let listed: Value = app
+        .with_key(&root)
+        .get("/v1/keys")
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(listed["active_count"], 2);
     assert_eq!(listed["max_active_keys"], 10);
     let text = listed.to_string();
-    assert!(!text.contains(&secret[8..]) && !text.contains(&root[8..]), "no secrets in listings");
+    assert!(
+        !text.contains(&secret[8..]) && !text.contains(&root[8..]),
+        "no secrets in listings"
+    );
     let entry = listed["keys"]
         .as_array()
         .and_then(|keys| keys.iter().find(|k| k["key_id"] == created["key_id"]))
         .expect("new key listed");
-    for field in ["key_preview", "name", "scopes", "mode", "created_at", "last_used_at"] {
+    for field in [
+        "key_preview",
+        "name",
+        "scopes",
+        "mode",
+        "created_at",
+        "last_used_at",
+    ] {
         assert!(entry.get(field).is_some(), "missing {field}");
     }
-    let root_entry = listed["keys"].as_array().and_then(|k| k.iter().find(|k| k["name"] == "connect")).expect("root");
-    assert!(root_entry["last_used_at"].is_string(), "the listing request itself used the root key");
+    let root_entry = listed["keys"]
+        .as_array()
+        .and_then(|k| k.iter().find(|k| k["name"] == "connect"))
+        .expect("root");
+    assert!(
+        root_entry["last_used_at"].is_string(),
+        "the listing request itself used the root key"
+    );
 
-    for (body, field) in [(json!({}), "name"), (json!({"name": "x".repeat(51)}), "name"), (json!({"name": "x", "scopes": ["root"]}), "scopes[0]")] {
+    for (body, field) in [
+        (json!({}), "name"),
+        (json!({"name": "x".repeat(51)}), "name"),
+        (json!({"name": "x", "scopes": ["root"]}), "scopes[0]"),
+    ] {
         let r = create_key(&app, &root, body).await;
         let err = error_of(r, StatusCode::BAD_REQUEST, "invalid_request").await;
         assert_eq!(err["fields"][0]["field"], field);
@@ -254,37 +428,81 @@ async fn named_scoped_keys_are_listed_with_a_preview_and_never_the_secret() {
 async fn a_key_without_the_scope_gets_403_and_cannot_grant_what_it_lacks() {
     let app = spawn_app().await;
     let (root, _, _) = key_of(&app, "scopes@example.com").await;
-    let reader = create_key(&app, &root, json!({"name": "reader", "scopes": ["files:read"]})).await;
-    let reader = reader.json::<Value>().await.expect("json")["key"].as_str().expect("key").to_string();
-    let manager = create_key(&app, &root, json!({"name": "mgr", "scopes": ["keys:manage", "files:read"]})).await;
-    let manager = manager.json::<Value>().await.expect("json")["key"].as_str().expect("key").to_string();
+    let reader = create_key(
+        &app,
+        &root,
+        json!({"name": "reader", "scopes": ["files:read"]}),
+    )
+    .await;
+    let reader = reader.json::<Value>().await.expect("json")["key"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let manager = create_key(
+        &app,
+        &root,
+        json!({"name": "mgr", "scopes": ["keys:manage", "files:read"]}),
+    )
+    .await;
+    let manager = manager.json::<Value>().await.expect("json")["key"]
+        .as_str()
+        .expect("key")
+        .to_string();
 
     let r = app.with_key(&reader).get("/v1/keys").await;
-    assert!(r.headers().contains_key("x-ratelimit-remaining"), "403s are counted and carry the headers");
+    assert!(
+        r.headers().contains_key("x-ratelimit-remaining"),
+        "403s are counted and carry the headers"
+    );
     let body = error_of(r, StatusCode::FORBIDDEN, "insufficient_scope").await;
     assert_eq!(body["required_scope"], "keys:manage");
-    error_of(app.with_key(&reader).get("/v1/usage").await, StatusCode::FORBIDDEN, "insufficient_scope").await;
+    error_of(
+        app.with_key(&reader).get("/v1/usage").await,
+        StatusCode::FORBIDDEN,
+        "insufficient_scope",
+    )
+    .await;
 
-    let escalate = create_key(&app, &manager, json!({"name": "x", "scopes": ["orders:write"]})).await;
+    let escalate = create_key(
+        &app,
+        &manager,
+        json!({"name": "x", "scopes": ["orders:write"]}),
+    )
+    .await;
     let body = error_of(escalate, StatusCode::FORBIDDEN, "insufficient_scope").await;
     assert_eq!(body["required_scope"], "orders:write");
     let inherits = create_key(&app, &manager, json!({"name": "child"})).await;
     assert_eq!(inherits.status(), StatusCode::CREATED);
-    assert_eq!(inherits.json::<Value>().await.expect("json")["scopes"], json!(["files:read", "keys:manage"]));
+    assert_eq!(
+        inherits.json::<Value>().await.expect("json")["scopes"],
+        json!(["files:read", "keys:manage"])
+    );
 }
 
 #[tokio::test]
 async fn a_test_key_cannot_create_a_live_key() {
     let app = spawn_app().await;
-    let r = app.post_json("/v1/connect", &json!({"email": "sandbox@example.com", "name": "s", "mode": "test"})).await;
-    let test_key = r.json::<Value>().await.expect("json")["api_key"].as_str().expect("key").to_string();
+    let r = app
+        .post_json(
+            "/v1/connect",
+            &json!({"email": "sandbox@example.com", "name": "s", "mode": "test"}),
+        )
+        .await;
+    let test_key = r.json::<Value>().await.expect("json")["api_key"]
+        .as_str()
+        .expect("key")
+        .to_string();
 
     let live = create_key(&app, &test_key, json!({"name": "prod", "mode": "live"})).await;
     error_of(live, StatusCode::FORBIDDEN, "mode_not_allowed").await;
     let default = create_key(&app, &test_key, json!({"name": "more"})).await;
     assert_eq!(default.status(), StatusCode::CREATED);
     let body: Value = default.json().await.expect("json");
-    assert!(body["key"].as_str().is_some_and(|k| k.starts_with("fk_test_")));
+    assert!(
+        body["key"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("fk_test_"))
+    );
 }
 
 #[tokio::test]
@@ -300,14 +518,39 @@ async fn the_eleventh_active_key_is_refused_until_one_is_revoked() {
     let body = error_of(eleventh, StatusCode::CONFLICT, "key_limit_reached").await;
     assert_eq!(body["limit"], 10);
     // connect counts against the same limit.
-    let via_connect = app.post_json("/v1/connect", &json!({"email": "many@example.com", "name": "x"})).await;
+    let via_connect = app
+        .post_json(
+            "/v1/connect",
+            &json!({"email": "many@example.com", "name": "x"}),
+        )
+        .await;
     error_of(via_connect, StatusCode::CONFLICT, "key_limit_reached").await;
 
-    let listed: Value = app.with_key(&root).get("/v1/keys").await.json().await.expect("json");
-    let victim = listed["keys"].as_array().and_then(|k| k.iter().find(|k| k["key_id"] != root_id.as_str())).expect("k");
+    let listed: Value = app
+        .with_key(&root)
+        .get("/v1/keys")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let victim = listed["keys"]
+        .as_array()
+        .and_then(|k| k.iter().find(|k| k["key_id"] != root_id.as_str()))
+        .expect("k");
     let victim = victim["key_id"].as_str().expect("id");
-    assert_eq!(app.with_key(&root).delete(&format!("/v1/keys/{victim}")).await.status(), StatusCode::OK);
-    assert_eq!(create_key(&app, &root, json!({"name": "k11"})).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.with_key(&root)
+            .delete(&format!("/v1/keys/{victim}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        create_key(&app, &root, json!({"name": "k11"}))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
 }
 
 #[tokio::test]
@@ -315,22 +558,42 @@ async fn usage_counts_every_authenticated_request_today_and_this_month() {
     let app = spawn_app().await;
     let (key, key_id, account_id) = key_of(&app, "usage@example.com").await;
     let other = create_key(&app, &key, json!({"name": "other"})).await; // request 1 of `key`
-    let other = other.json::<Value>().await.expect("json")["key"].as_str().expect("key").to_string();
+    let other = other.json::<Value>().await.expect("json")["key"]
+        .as_str()
+        .expect("key")
+        .to_string();
     for _ in 0..3 {
-        assert_eq!(app.with_key(&key).get("/v1/keys").await.status(), StatusCode::OK); // requests 2..=4
+        assert_eq!(
+            app.with_key(&key).get("/v1/keys").await.status(),
+            StatusCode::OK
+        ); // requests 2..=4
     }
-    assert_eq!(app.with_key(&other).get("/v1/keys").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.with_key(&other).get("/v1/keys").await.status(),
+        StatusCode::OK
+    );
 
     let r = app.with_key(&key).get("/v1/usage").await; // request 5
     assert_eq!(r.status(), StatusCode::OK);
-    for h in ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "x-request-id"] {
+    for h in [
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+        "x-request-id",
+    ] {
         assert!(r.headers().contains_key(h), "{h}");
     }
     let usage: Value = r.json().await.expect("json");
     assert_eq!(usage["key_id"], key_id.as_str());
     assert_eq!(usage["account_id"], account_id.as_str());
-    assert_eq!(usage["totals"], json!({"requests_today": 5, "requests_this_month": 5}));
-    assert_eq!(usage["account_totals"], json!({"requests_today": 6, "requests_this_month": 6}));
+    assert_eq!(
+        usage["totals"],
+        json!({"requests_today": 5, "requests_this_month": 5})
+    );
+    assert_eq!(
+        usage["account_totals"],
+        json!({"requests_today": 6, "requests_this_month": 6})
+    );
     assert_eq!(usage["limits"]["requests_per_minute"], 60);
     let db = app.db().await;
     let today = db
@@ -344,16 +607,31 @@ async fn usage_counts_every_authenticated_request_today_and_this_month() {
 #[tokio::test]
 async fn a_well_formed_request_id_is_echoed_and_a_malformed_one_replaced() {
     let app = spawn_app().await;
-    let r = app.request(Method::GET, "/v1/keys").header("x-request-id", "trace-42.a:b").send().await.expect("send");
+    let r = app
+        .request(Method::GET, "/v1/keys")
+        .header("x-request-id", "trace-42.a:b")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.headers()["x-request-id"], "trace-42.a:b");
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["request_id"], "trace-42.a:b");
 
-    let r = app.request(Method::GET, "/v1/keys").header("x-request-id", "bad id; drop").send().await.expect("send");
-    let id = r.headers()["x-request-id"].to_str().expect("ascii").to_string();
+    let r = app
+        .request(Method::GET, "/v1/keys")
+        .header("x-request-id", "bad id; drop")
+        .send()
+        .await
+        .expect("send");
+    let id = r.headers()["x-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
     assert!(id.starts_with("req_") && id.len() == 4 + 32, "{id}");
     assert!(
-        app.logs().iter().any(|line| line.contains("request_id=trace-42.a:b") && line.contains("status=401")),
+        app.logs()
+            .iter()
+            .any(|line| line.contains("request_id=trace-42.a:b") && line.contains("status=401")),
         "the component logs one line with the request id"
     );
 }

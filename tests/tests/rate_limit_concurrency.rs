@@ -11,16 +11,25 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Windows are calendar minutes; start a burst early in one so that it
 /// cannot straddle two windows.
 async fn wait_for_fresh_window(max_burst_secs: u64) {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs() % 60;
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        % 60;
     if secs + max_burst_secs >= 60 {
         tokio::time::sleep(Duration::from_secs(61 - secs)).await;
     }
 }
 
 async fn new_key(app: &TestApp, email: &str) -> String {
-    let r = app.post_json("/v1/connect", &json!({"email": email, "name": "rl"})).await;
+    let r = app
+        .post_json("/v1/connect", &json!({"email": email, "name": "rl"}))
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
-    r.json::<Value>().await.expect("json")["api_key"].as_str().expect("key").to_string()
+    r.json::<Value>().await.expect("json")["api_key"]
+        .as_str()
+        .expect("key")
+        .to_string()
 }
 
 fn header(r: &reqwest::Response, name: &str) -> i64 {
@@ -68,16 +77,26 @@ async fn one_hundred_simultaneous_requests_with_one_key_let_exactly_sixty_throug
         }
     }
     assert_eq!((ok, limited), (60, 40));
-    assert_eq!(remaining_when_allowed, (0..60).collect::<BTreeSet<i64>>(), "each count 1..=60 seen once");
+    assert_eq!(
+        remaining_when_allowed,
+        (0..60).collect::<BTreeSet<i64>>(),
+        "each count 1..=60 seen once"
+    );
 
     let db = app.db().await;
-    let counted = db.query_one("select sum(count)::bigint from rate_limit_windows", &[]).await.expect("query");
+    let counted = db
+        .query_one("select sum(count)::bigint from rate_limit_windows", &[])
+        .await
+        .expect("query");
     assert_eq!(counted.get::<_, i64>(0), 100);
 }
 
 #[tokio::test]
 async fn the_limit_comes_from_the_variable_and_each_key_has_its_own_window() {
-    let app = AppBuilder::farm().variable("rate_limit_per_minute", "5").spawn().await;
+    let app = AppBuilder::farm()
+        .variable("rate_limit_per_minute", "5")
+        .spawn()
+        .await;
     let first = new_key(&app, "small@example.com").await;
     let second = new_key(&app, "small@example.com").await;
     wait_for_fresh_window(10).await;
@@ -93,11 +112,18 @@ async fn the_limit_comes_from_the_variable_and_each_key_has_its_own_window() {
     assert!(header(&refused, "retry-after") >= 1);
 
     let other_key = app.with_key(&second).get("/v1/usage").await;
-    assert_eq!(other_key.status(), StatusCode::OK, "limits are per key, not per account");
+    assert_eq!(
+        other_key.status(),
+        StatusCode::OK,
+        "limits are per key, not per account"
+    );
     assert_eq!(header(&other_key, "x-ratelimit-remaining"), 4);
     let usage: Value = other_key.json().await.expect("json");
     assert_eq!(usage["limits"]["requests_per_minute"], 5);
-    assert_eq!(usage["account_totals"]["requests_today"], 7, "refused requests are counted too");
+    assert_eq!(
+        usage["account_totals"]["requests_today"], 7,
+        "refused requests are counted too"
+    );
 }
 
 #[tokio::test]

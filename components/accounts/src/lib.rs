@@ -13,6 +13,12 @@
 //! rules stop a managing key from escalating: a new key never gets a scope
 //! its creator lacks (403 `insufficient_scope`), and a test key cannot create
 //! a live key (403 `mode_not_allowed`).
+//!
+//! # Why `connect` and `POST /v1/keys` take no `Idempotency-Key`
+//!
+//! Replaying a first response means storing it, and these responses hold the
+//! key's secret, which must exist only as a SHA-256. A retried creation
+//! therefore mints another key; the caller revokes the one it lost.
 
 mod store;
 mod wire;

@@ -166,10 +166,10 @@ impl Ctx {
         let mut values = path.split('/').filter(|s| !s.is_empty());
         for segment in route.split('/').filter(|s| !s.is_empty()) {
             let value = values.next();
-            if segment.strip_prefix(':') == Some(name) {
-                if let Some(v) = value {
-                    return Ok(v.to_string());
-                }
+            if segment.strip_prefix(':') == Some(name)
+                && let Some(v) = value
+            {
+                return Ok(v.to_string());
             }
         }
         Err(ApiError::route_not_found(&path))

@@ -13,9 +13,13 @@ use spin_sdk::http::Response;
 use std::borrow::Cow;
 use std::fmt;
 
-/// An error on its way to becoming an HTTP response.
+/// An error on its way to becoming an HTTP response. Boxed inside, so a
+/// `Result<T, ApiError>` stays one pointer wide on the error side.
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ApiError(Box<Inner>);
+
+#[derive(Debug, Clone)]
+struct Inner {
     status: u16,
     code: Cow<'static, str>,
     message: String,
@@ -27,7 +31,7 @@ pub struct ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status, self.code, self.message)
+        write!(f, "{} {}: {}", self.0.status, self.0.code, self.0.message)
     }
 }
 
@@ -40,49 +44,51 @@ impl ApiError {
         code: impl Into<Cow<'static, str>>,
         message: impl Into<String>,
     ) -> Self {
-        ApiError {
+        ApiError(Box::new(Inner {
             status,
             code: code.into(),
             message: message.into(),
             details: Map::new(),
             headers: Vec::new(),
             cause: None,
-        }
+        }))
     }
 
     /// Adds a top-level field beside `error` and `message`.
     pub fn with_detail(mut self, key: &str, value: impl Serialize) -> Self {
         let value = serde_json::to_value(value).unwrap_or(Value::Null);
-        self.details.insert(key.to_string(), value);
+        self.0.details.insert(key.to_string(), value);
         self
     }
 
     /// Adds a response header (e.g. `allow`, `retry-after`).
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self.0
+            .headers
+            .push((name.to_ascii_lowercase(), value.into()));
         self
     }
 
     /// Records the underlying cause for the log; never sent to the caller.
     pub fn with_cause(mut self, cause: impl fmt::Display) -> Self {
-        self.cause = Some(cause.to_string());
+        self.0.cause = Some(cause.to_string());
         self
     }
 
     pub fn status(&self) -> u16 {
-        self.status
+        self.0.status
     }
 
     pub fn code(&self) -> &str {
-        &self.code
+        &self.0.code
     }
 
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     pub fn cause(&self) -> Option<&str> {
-        self.cause.as_deref()
+        self.0.cause.as_deref()
     }
 
     // ---------------------------------------------------------- 4xx: request
@@ -274,10 +280,10 @@ impl ApiError {
     /// The JSON body.
     pub fn body(&self, request_id: &str) -> Value {
         let mut body = Map::new();
-        body.insert("error".into(), Value::String(self.code.to_string()));
-        body.insert("message".into(), Value::String(self.message.clone()));
+        body.insert("error".into(), Value::String(self.0.code.to_string()));
+        body.insert("message".into(), Value::String(self.0.message.clone()));
         body.insert("request_id".into(), Value::String(request_id.to_string()));
-        for (k, v) in &self.details {
+        for (k, v) in &self.0.details {
             body.entry(k.clone()).or_insert_with(|| v.clone());
         }
         Value::Object(body)
@@ -286,8 +292,8 @@ impl ApiError {
     /// Renders the response (status, headers, JSON body).
     pub fn into_response(self, request_id: &str) -> Response {
         let body = self.body(request_id);
-        let mut response = crate::response::json(self.status, &body);
-        for (name, value) in self.headers {
+        let mut response = crate::response::json(self.0.status, &body);
+        for (name, value) in self.0.headers {
             response.set_header(name, value);
         }
         response
