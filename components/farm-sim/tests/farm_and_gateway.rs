@@ -17,7 +17,12 @@ use tokio_postgres::{Client, NoTls};
 async fn farm_and_gateway(
     printers: usize,
     failure_rate: f64,
-) -> anyhow::Result<(farm_sim::RunningFarm, Gateway, Client, String)> {
+) -> anyhow::Result<(
+    farm_sim::RunningFarm,
+    Gateway,
+    Client,
+    testing::TestDatabase,
+)> {
     let (host, port) = testing::broker();
     let tag = testing::unique_tag();
     let mut farm = farm_sim::spawn(SimConfig {
@@ -37,7 +42,8 @@ async fn farm_and_gateway(
     });
     farm.wait_subscribed(Duration::from_secs(10)).await?;
 
-    let db_url = testing::fresh_database()?;
+    let database = testing::fresh_database()?;
+    let db_url = database.url.clone();
     let topics = farm
         .serials
         .iter()
@@ -55,7 +61,7 @@ async fn farm_and_gateway(
     let gateway = Gateway::connect(&config).await?;
     let (db, connection) = tokio_postgres::connect(&db_url, NoTls).await?;
     tokio::spawn(connection);
-    Ok((farm, gateway, db, db_url))
+    Ok((farm, gateway, db, database))
 }
 
 /// Steps the gateway until `done` holds for the database, or fails after `limit`.
@@ -140,7 +146,7 @@ async fn gcode_states(db: &Client, serial: &str) -> anyhow::Result<Vec<String>> 
 
 #[tokio::test]
 async fn every_simulated_printer_shows_up_idle_in_the_printers_table() -> anyhow::Result<()> {
-    let (farm, mut gateway, db, db_url) = farm_and_gateway(4, 0.0).await?;
+    let (farm, mut gateway, db, _database) = farm_and_gateway(4, 0.0).await?;
     step_until(
         &mut gateway,
         &db,
@@ -164,14 +170,13 @@ async fn every_simulated_printer_shows_up_idle_in_the_printers_table() -> anyhow
         "serial prefixes 00M.. sort before 01P.."
     );
     drop((farm, db));
-    testing::drop_database(&db_url).await;
     Ok(())
 }
 
 #[tokio::test]
 async fn a_job_sent_to_a_simulated_printer_runs_to_finish_and_the_gateway_records_each_state()
 -> anyhow::Result<()> {
-    let (farm, mut gateway, db, db_url) = farm_and_gateway(2, 0.0).await?;
+    let (farm, mut gateway, db, _database) = farm_and_gateway(2, 0.0).await?;
     let target = farm.serials[0].clone();
     step_until(
         &mut gateway,
@@ -202,14 +207,13 @@ async fn a_job_sent_to_a_simulated_printer_runs_to_finish_and_the_gateway_record
     let other = gcode_states(&db, &farm.serials[1]).await?;
     assert!(other.is_empty(), "the other printer stayed idle: {other:?}");
     drop((farm, db));
-    testing::drop_database(&db_url).await;
     Ok(())
 }
 
 #[tokio::test]
 async fn with_failure_rate_one_a_job_fails_and_the_printer_is_recorded_in_error()
 -> anyhow::Result<()> {
-    let (farm, mut gateway, db, db_url) = farm_and_gateway(1, 1.0).await?;
+    let (farm, mut gateway, db, _database) = farm_and_gateway(1, 1.0).await?;
     let target = farm.serials[0].clone();
     step_until(
         &mut gateway,
@@ -254,6 +258,5 @@ async fn with_failure_rate_one_a_job_fails_and_the_printer_is_recorded_in_error(
         ["PREPARE", "RUNNING"]
     );
     drop((farm, db));
-    testing::drop_database(&db_url).await;
     Ok(())
 }

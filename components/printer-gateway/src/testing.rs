@@ -45,9 +45,30 @@ pub fn unique_tag() -> String {
     format!("{:016x}", hasher.finish())
 }
 
+/// A database made for one test; dropped (with its connections) when this
+/// value is dropped, also when the test fails part way.
+#[derive(Debug)]
+pub struct TestDatabase {
+    pub url: String,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // Synchronous on purpose: Drop cannot await, and psql is at hand
+        // wherever the services are. A left-over database harms nothing, so
+        // failures are ignored.
+        if let Some((_, name)) = self.url.rsplit_once('/') {
+            let _ = Command::new("psql")
+                .args(["-X", "-q", &format!("{}/postgres", server_url()), "-c"])
+                .arg(format!("drop database if exists \"{name}\" with (force)"))
+                .output();
+        }
+    }
+}
+
 /// Creates a database with a random name and applies every migration with
-/// `scripts/migrate.sh`, as the harness does. Returns its URL.
-pub fn fresh_database() -> anyhow::Result<String> {
+/// `scripts/migrate.sh`, as the harness does.
+pub fn fresh_database() -> anyhow::Result<TestDatabase> {
     let url = format!("{}/gw_test_{}", server_url(), unique_tag());
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/migrate.sh");
     let output = Command::new("bash")
@@ -61,24 +82,5 @@ pub fn fresh_database() -> anyhow::Result<String> {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    Ok(url)
-}
-
-/// Drops a database made by [`fresh_database`]; failures are ignored, since a
-/// left-over test database harms nothing.
-pub async fn drop_database(url: &str) {
-    let Some((_, name)) = url.rsplit_once('/') else {
-        return;
-    };
-    if let Ok((client, connection)) =
-        tokio_postgres::connect(&format!("{}/postgres", server_url()), tokio_postgres::NoTls).await
-    {
-        tokio::spawn(connection);
-        let _ = client
-            .execute(
-                &format!("drop database if exists \"{name}\" with (force)"),
-                &[],
-            )
-            .await;
-    }
+    Ok(TestDatabase { url })
 }
