@@ -26,7 +26,9 @@ step "wasm components"
 bash scripts/build-wasm.sh
 
 step "native binaries (host, gateway, simulated farm)"
-cargo build -p spin-local -p printer-gateway -p farm-sim
+# --bin without -p keeps the default members' feature set, so the host reuses
+# the build `scripts/test.sh` made instead of compiling wasmtime a second time.
+cargo build --bin spin-local --bin printer-gateway --bin farm-sim
 
 # The app and the gateway share one internal token; it is generated once and
 # kept under the state dir so restarts of either side agree.

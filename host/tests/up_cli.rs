@@ -7,22 +7,25 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use farm_tests::{probe_manifest, repo_root};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-/// Builds the binary (quick when the library is already built) and returns its path.
+/// The binary under test. It lives in this package so that cargo builds it
+/// with the test build's features instead of a second wasmtime build.
 fn binary() -> PathBuf {
-    let status = std::process::Command::new(env!("CARGO"))
-        .args(["build", "-q", "-p", "spin-local", "--bin", "spin-local"])
-        .current_dir(repo_root())
-        .status()
-        .expect("run cargo build");
-    assert!(status.success(), "cargo build -p spin-local failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target"));
-    target.join("debug").join("spin-local")
+    PathBuf::from(env!("CARGO_BIN_EXE_spin-local"))
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the host crate lives inside the repository")
+        .to_path_buf()
+}
+
+/// The probe app's manifest (its component: `tests/fixtures/host-probe`).
+fn probe_manifest() -> PathBuf {
+    repo_root().join("tests/fixtures/probe.spin.toml")
 }
 
 /// A copy of the probe manifest in `dir` with an absolute Wasm path, so the
