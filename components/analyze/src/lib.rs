@@ -9,9 +9,6 @@
 //! `POST` with `{"file_id": "..."}` analyses that file; without a body it
 //! claims the oldest queued (or lease-expired) file: the sweep.
 
-#[path = "../../files/kit/mod.rs"]
-mod kit;
-
 use farm_platform::{ApiError, Ctx, col, handle, response};
 use kit::rows::{FILE_COLUMNS, FileRow};
 use serde_json::json;

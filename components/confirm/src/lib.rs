@@ -3,9 +3,6 @@
 //! component (seed 001, step 3). Idempotent: a second confirm returns the
 //! current state and never queues a second analysis.
 
-#[path = "../../files/kit/mod.rs"]
-mod kit;
-
 use farm_platform::farm_domain::scope::Scope;
 use farm_platform::{ApiError, Ctx, handle, response};
 use kit::rows::FileRow;

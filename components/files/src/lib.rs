@@ -2,9 +2,6 @@
 //! `POST /v1/files/{id}/unit` (unit override that recomputes every metric
 //! from the stored mesh), seed 001.
 
-#[path = "../kit/mod.rs"]
-mod kit;
-
 use farm_platform::farm_domain::scope::Scope;
 use farm_platform::{ApiError, Ctx, handle, response};
 use kit::rows::FileRow;

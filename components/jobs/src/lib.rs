@@ -5,9 +5,6 @@
 //! person should look at first, is rejected with the findings before anything
 //! is stored or queued.
 
-#[path = "../../files/kit/mod.rs"]
-mod kit;
-
 use farm_platform::farm_domain::ids::IdKind;
 use farm_platform::farm_domain::scope::Scope;
 use farm_platform::{ApiError, Caller, Ctx, col, handle, new_id, response};

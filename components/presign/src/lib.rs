@@ -1,9 +1,6 @@
 //! `POST /v1/files/presign`: registers a file and returns a presigned SigV4
 //! `PUT` URL, so the bytes go straight to the object store (seed 001, step 1).
 
-#[path = "../../files/kit/mod.rs"]
-mod kit;
-
 use farm_platform::farm_domain::ids::IdKind;
 use farm_platform::farm_domain::scope::Scope;
 use farm_platform::{ApiError, Ctx, handle, new_id, response};

@@ -2,9 +2,6 @@
 //! breakdown, a price range, lead time from the farm's queue, risk flags and
 //! the execution mode (seeds 000 and 001).
 
-#[path = "../../files/kit/mod.rs"]
-mod kit;
-
 use farm_platform::farm_domain::ids::IdKind;
 use farm_platform::farm_domain::scope::Scope;
 use farm_platform::{ApiError, Ctx, col, handle, response};
