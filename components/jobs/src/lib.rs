@@ -128,7 +128,6 @@ fn place(ctx: &mut Ctx, caller: &Caller) -> Result<Response, ApiError> {
     let now = ctx.now();
     let mut file = FileRow {
         id: file_id.clone(),
-        account_id: caller.account_id.clone(),
         status: "ready".into(),
         filename,
         content_type: content_type.clone(),

@@ -1,10 +1,7 @@
 //! The upload kit: code the upload/quote components share (presign, confirm,
-//! analyze, files, quotes, jobs). Included by path (`#[path]`) rather than a
-//! crate, because a cdylib component cannot be linked into another one and the
-//! team layout has no slot for a seventh component crate; see ARCHITECTURE.md.
-//!
-//! Each component uses a subset, so unused items are expected here.
-#![allow(dead_code)]
+//! analyze, files, quotes, jobs). A plain library crate that each of them
+//! links: accepted formats, the object store, the `files` row, the stored
+//! mesh analysis, quotes, and the internal token that guards analyze.
 
 pub mod analysis;
 pub mod formats;
