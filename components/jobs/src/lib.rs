@@ -17,21 +17,15 @@ use spin_sdk::http::{Method, Request, Response};
 /// Events a job emits (webhooks arrive with the order issue).
 const WEBHOOK_EVENTS: [&str; 2] = ["job.printing", "job.shipped"];
 
-/// The Wasm entry point. `http_component` expands to the component's export
-/// shim, which is `unsafe` by nature; no hand-written unsafe code lives here.
-#[allow(unsafe_code)]
-mod entry {
-    use super::*;
+farm_platform::export_http!(crate::serve);
 
-    #[spin_sdk::http_component]
-    fn entry(req: Request) -> Response {
-        handle(req, |ctx| {
-            ctx.dispatch(&[
-                ("/v1/jobs", Method::Post, create_job),
-                ("/v1/jobs/:id", Method::Get, get_job),
-            ])
-        })
-    }
+fn serve(req: Request) -> Response {
+    handle(req, |ctx| {
+        ctx.dispatch(&[
+            ("/v1/jobs", Method::Post, create_job),
+            ("/v1/jobs/:id", Method::Get, get_job),
+        ])
+    })
 }
 
 #[derive(Deserialize)]

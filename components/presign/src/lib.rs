@@ -9,18 +9,12 @@ use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
 
-/// The Wasm entry point. `http_component` expands to the component's export
-/// shim, which is `unsafe` by nature; no hand-written unsafe code lives here.
-#[allow(unsafe_code)]
-mod entry {
-    use super::*;
+farm_platform::export_http!(crate::serve);
 
-    #[spin_sdk::http_component]
-    fn entry(req: Request) -> Response {
-        handle(req, |ctx| {
-            ctx.dispatch(&[("/v1/files/presign", Method::Post, presign)])
-        })
-    }
+fn serve(req: Request) -> Response {
+    handle(req, |ctx| {
+        ctx.dispatch(&[("/v1/files/presign", Method::Post, presign)])
+    })
 }
 
 #[derive(Deserialize)]
