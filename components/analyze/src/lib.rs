@@ -9,9 +9,6 @@
 //! `POST` with `{"file_id": "..."}` analyses that file; without a body it
 //! claims the oldest queued (or lease-expired) file: the sweep.
 
-#[path = "../../files/kit/mod.rs"]
-mod kit;
-
 use farm_platform::{ApiError, Ctx, col, handle, response};
 use kit::rows::{FILE_COLUMNS, FileRow};
 use serde_json::json;
@@ -22,16 +19,10 @@ const LEASE_SECS: i64 = 120;
 /// After this many attempts the file is failed instead of retried.
 const MAX_ATTEMPTS: i32 = 3;
 
-/// The Wasm entry point. `http_component` expands to the component's export
-/// shim, which is `unsafe` by nature; no hand-written unsafe code lives here.
-#[allow(unsafe_code)]
-mod entry {
-    use super::*;
+farm_platform::export_http!(crate::serve);
 
-    #[spin_sdk::http_component]
-    fn entry(req: Request) -> Response {
-        handle(req, run)
-    }
+fn serve(req: Request) -> Response {
+    handle(req, run)
 }
 
 fn run(ctx: &mut Ctx) -> Result<Response, ApiError> {

@@ -3,27 +3,18 @@
 //! component (seed 001, step 3). Idempotent: a second confirm returns the
 //! current state and never queues a second analysis.
 
-#[path = "../../files/kit/mod.rs"]
-mod kit;
-
 use farm_platform::farm_domain::scope::Scope;
 use farm_platform::{ApiError, Ctx, handle, response};
 use kit::rows::FileRow;
 use serde::Deserialize;
 use spin_sdk::http::{Method, Request, Response};
 
-/// The Wasm entry point. `http_component` expands to the component's export
-/// shim, which is `unsafe` by nature; no hand-written unsafe code lives here.
-#[allow(unsafe_code)]
-mod entry {
-    use super::*;
+farm_platform::export_http!(crate::serve);
 
-    #[spin_sdk::http_component]
-    fn entry(req: Request) -> Response {
-        handle(req, |ctx| {
-            ctx.dispatch(&[("/v1/files/confirm", Method::Post, confirm)])
-        })
-    }
+fn serve(req: Request) -> Response {
+    handle(req, |ctx| {
+        ctx.dispatch(&[("/v1/files/confirm", Method::Post, confirm)])
+    })
 }
 
 #[derive(Deserialize)]

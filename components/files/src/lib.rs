@@ -2,30 +2,21 @@
 //! `POST /v1/files/{id}/unit` (unit override that recomputes every metric
 //! from the stored mesh), seed 001.
 
-#[path = "../kit/mod.rs"]
-mod kit;
-
 use farm_platform::farm_domain::scope::Scope;
 use farm_platform::{ApiError, Ctx, handle, response};
 use kit::rows::FileRow;
 use serde::Deserialize;
 use spin_sdk::http::{Method, Request, Response};
 
-/// The Wasm entry point. `http_component` expands to the component's export
-/// shim, which is `unsafe` by nature; no hand-written unsafe code lives here.
-#[allow(unsafe_code)]
-mod entry {
-    use super::*;
+farm_platform::export_http!(crate::serve);
 
-    #[spin_sdk::http_component]
-    fn entry(req: Request) -> Response {
-        handle(req, |ctx| {
-            ctx.dispatch(&[
-                ("/v1/files/:id", Method::Get, get_file),
-                ("/v1/files/:id/unit", Method::Post, set_unit),
-            ])
-        })
-    }
+fn serve(req: Request) -> Response {
+    handle(req, |ctx| {
+        ctx.dispatch(&[
+            ("/v1/files/:id", Method::Get, get_file),
+            ("/v1/files/:id/unit", Method::Post, set_unit),
+        ])
+    })
 }
 
 fn get_file(ctx: &mut Ctx) -> Result<Response, ApiError> {

@@ -5,9 +5,6 @@
 //! person should look at first, is rejected with the findings before anything
 //! is stored or queued.
 
-#[path = "../../files/kit/mod.rs"]
-mod kit;
-
 use farm_platform::farm_domain::ids::IdKind;
 use farm_platform::farm_domain::scope::Scope;
 use farm_platform::{ApiError, Caller, Ctx, col, handle, new_id, response};
@@ -20,21 +17,15 @@ use spin_sdk::http::{Method, Request, Response};
 /// Events a job emits (webhooks arrive with the order issue).
 const WEBHOOK_EVENTS: [&str; 2] = ["job.printing", "job.shipped"];
 
-/// The Wasm entry point. `http_component` expands to the component's export
-/// shim, which is `unsafe` by nature; no hand-written unsafe code lives here.
-#[allow(unsafe_code)]
-mod entry {
-    use super::*;
+farm_platform::export_http!(crate::serve);
 
-    #[spin_sdk::http_component]
-    fn entry(req: Request) -> Response {
-        handle(req, |ctx| {
-            ctx.dispatch(&[
-                ("/v1/jobs", Method::Post, create_job),
-                ("/v1/jobs/:id", Method::Get, get_job),
-            ])
-        })
-    }
+fn serve(req: Request) -> Response {
+    handle(req, |ctx| {
+        ctx.dispatch(&[
+            ("/v1/jobs", Method::Post, create_job),
+            ("/v1/jobs/:id", Method::Get, get_job),
+        ])
+    })
 }
 
 #[derive(Deserialize)]
@@ -131,7 +122,6 @@ fn place(ctx: &mut Ctx, caller: &Caller) -> Result<Response, ApiError> {
     let now = ctx.now();
     let mut file = FileRow {
         id: file_id.clone(),
-        account_id: caller.account_id.clone(),
         status: "ready".into(),
         filename,
         content_type: content_type.clone(),

@@ -1,9 +1,6 @@
 //! `POST /v1/files/presign`: registers a file and returns a presigned SigV4
 //! `PUT` URL, so the bytes go straight to the object store (seed 001, step 1).
 
-#[path = "../../files/kit/mod.rs"]
-mod kit;
-
 use farm_platform::farm_domain::ids::IdKind;
 use farm_platform::farm_domain::scope::Scope;
 use farm_platform::{ApiError, Ctx, handle, new_id, response};
@@ -12,18 +9,12 @@ use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
 
-/// The Wasm entry point. `http_component` expands to the component's export
-/// shim, which is `unsafe` by nature; no hand-written unsafe code lives here.
-#[allow(unsafe_code)]
-mod entry {
-    use super::*;
+farm_platform::export_http!(crate::serve);
 
-    #[spin_sdk::http_component]
-    fn entry(req: Request) -> Response {
-        handle(req, |ctx| {
-            ctx.dispatch(&[("/v1/files/presign", Method::Post, presign)])
-        })
-    }
+fn serve(req: Request) -> Response {
+    handle(req, |ctx| {
+        ctx.dispatch(&[("/v1/files/presign", Method::Post, presign)])
+    })
 }
 
 #[derive(Deserialize)]

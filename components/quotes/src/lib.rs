@@ -2,9 +2,6 @@
 //! breakdown, a price range, lead time from the farm's queue, risk flags and
 //! the execution mode (seeds 000 and 001).
 
-#[path = "../../files/kit/mod.rs"]
-mod kit;
-
 use farm_platform::farm_domain::ids::IdKind;
 use farm_platform::farm_domain::scope::Scope;
 use farm_platform::{ApiError, Ctx, col, handle, response};
@@ -12,21 +9,15 @@ use kit::rows::FileRow;
 use serde::Deserialize;
 use spin_sdk::http::{Method, Request, Response};
 
-/// The Wasm entry point. `http_component` expands to the component's export
-/// shim, which is `unsafe` by nature; no hand-written unsafe code lives here.
-#[allow(unsafe_code)]
-mod entry {
-    use super::*;
+farm_platform::export_http!(crate::serve);
 
-    #[spin_sdk::http_component]
-    fn entry(req: Request) -> Response {
-        handle(req, |ctx| {
-            ctx.dispatch(&[
-                ("/v1/quotes", Method::Post, create_quote),
-                ("/v1/quotes/:id", Method::Get, get_quote),
-            ])
-        })
-    }
+fn serve(req: Request) -> Response {
+    handle(req, |ctx| {
+        ctx.dispatch(&[
+            ("/v1/quotes", Method::Post, create_quote),
+            ("/v1/quotes/:id", Method::Get, get_quote),
+        ])
+    })
 }
 
 #[derive(Deserialize)]

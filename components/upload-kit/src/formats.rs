@@ -31,7 +31,7 @@ pub fn format_of(filename: &str) -> Result<&'static str, ApiError> {
 }
 
 /// Content types we accept for each format (what browsers, curl and CAD tools send).
-pub fn content_types(format: &str) -> &'static [&'static str] {
+fn content_types(format: &str) -> &'static [&'static str] {
     match format {
         "stl" => &[
             "model/stl",

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 /// Checks whose error findings make a part unorderable. Open or non-manifold
 /// meshes are risks a person may accept (seed 001); a part that does not fit
 /// the printer cannot be printed at all.
-pub const BLOCKING_CHECKS: &[&str] = &["build_volume"];
+const BLOCKING_CHECKS: &[&str] = &["build_volume"];
 
 /// The stored outcome of analysing one file.
 #[derive(Debug)]
@@ -26,7 +26,7 @@ pub fn analyze(bytes: &[u8], unit: Option<Unit>) -> Result<Analysis, mesh_engine
     Ok(analyze_mesh(&mesh, unit))
 }
 
-pub fn analyze_mesh(mesh: &Mesh, unit: Option<Unit>) -> Analysis {
+fn analyze_mesh(mesh: &Mesh, unit: Option<Unit>) -> Analysis {
     let choice = unit.map_or(UnitChoice::Auto, UnitChoice::Fixed);
     let base = AnalyzeOptions {
         unit: choice,
@@ -140,7 +140,7 @@ fn fix_hint_json(h: &mesh_engine::FixHint) -> Value {
     }
 }
 
-pub fn is_blocking(check: &str, is_error: bool) -> bool {
+fn is_blocking(check: &str, is_error: bool) -> bool {
     is_error && BLOCKING_CHECKS.contains(&check)
 }
 
@@ -162,7 +162,7 @@ fn report_json(r: &Report, estimates: serde_json::Map<String, Value>) -> Value {
 }
 
 /// The blocking findings of a stored report (for 422 answers).
-pub fn blocking_findings(report: &Value) -> Vec<Value> {
+pub(crate) fn blocking_findings(report: &Value) -> Vec<Value> {
     report["findings"]
         .as_array()
         .map(|fs| {
@@ -175,7 +175,7 @@ pub fn blocking_findings(report: &Value) -> Vec<Value> {
 }
 
 /// Quoting facts for `material_id` from a stored report and metrics.
-pub fn facts(
+pub(crate) fn facts(
     metrics: &Value,
     report: &Value,
     material_id: &str,

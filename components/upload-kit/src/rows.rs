@@ -5,11 +5,11 @@ use farm_platform::{ApiError, Ctx, col};
 use serde_json::{Value, json};
 use spin_sdk::pg4::DbValue;
 
-/// One file as stored.
+/// One file as stored. It carries no account id: every query that loads a
+/// row is already scoped by the caller's account.
 #[derive(Debug, Clone)]
 pub struct FileRow {
     pub id: String,
-    pub account_id: String,
     pub status: String,
     pub filename: String,
     pub content_type: String,
@@ -27,7 +27,7 @@ pub struct FileRow {
     pub updated_at: i64,
 }
 
-pub const FILE_COLUMNS: &str = "id, account_id, status, filename, content_type, format, size_bytes, object_key, \
+pub const FILE_COLUMNS: &str = "id, status, filename, content_type, format, size_bytes, object_key, \
      content_sha256, selected_unit, unit_confirmed_by, metrics::text, report::text, failure_reason, \
      extract(epoch from upload_expires_at)::bigint, extract(epoch from created_at)::bigint, \
      extract(epoch from updated_at)::bigint";
@@ -40,22 +40,21 @@ impl FileRow {
         };
         Ok(FileRow {
             id: col(row, 0)?,
-            account_id: col(row, 1)?,
-            status: col(row, 2)?,
-            filename: col(row, 3)?,
-            content_type: col(row, 4)?,
-            format: col(row, 5)?,
-            size_bytes: col(row, 6)?,
-            object_key: col(row, 7)?,
-            content_sha256: col(row, 8)?,
-            selected_unit: col(row, 9)?,
-            unit_confirmed_by: col(row, 10)?,
-            metrics: json_col(11)?,
-            report: json_col(12)?,
-            failure_reason: col(row, 13)?,
-            upload_expires_at: col(row, 14)?,
-            created_at: col(row, 15)?,
-            updated_at: col(row, 16)?,
+            status: col(row, 1)?,
+            filename: col(row, 2)?,
+            content_type: col(row, 3)?,
+            format: col(row, 4)?,
+            size_bytes: col(row, 5)?,
+            object_key: col(row, 6)?,
+            content_sha256: col(row, 7)?,
+            selected_unit: col(row, 8)?,
+            unit_confirmed_by: col(row, 9)?,
+            metrics: json_col(10)?,
+            report: json_col(11)?,
+            failure_reason: col(row, 12)?,
+            upload_expires_at: col(row, 13)?,
+            created_at: col(row, 14)?,
+            updated_at: col(row, 15)?,
         })
     }
 
@@ -73,7 +72,7 @@ impl FileRow {
         FileRow::from_row(row)
     }
 
-    pub fn next_action(&self) -> &'static str {
+    fn next_action(&self) -> &'static str {
         match self.status.as_str() {
             "pending_upload" => "upload_file_then_confirm",
             "processing" => "poll_file_until_ready",

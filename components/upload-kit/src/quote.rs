@@ -7,11 +7,11 @@ use farm_platform::{ApiError, Caller, Ctx, col, new_id, wire};
 use farm_quoting::{Assessment, FarmLoad, PartFacts, Quantity, QuoteRequest, price::MAX_QUANTITY};
 use serde_json::{Value, json};
 
-use super::analysis;
-use super::rows::FileRow;
+use crate::analysis;
+use crate::rows::FileRow;
 
 /// How long a quote can be ordered from.
-pub const QUOTE_TTL_SECS: i64 = 24 * 3600;
+const QUOTE_TTL_SECS: i64 = 24 * 3600;
 
 /// Validated quote parameters.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use farm_signing::sigv4::{Bucket, Credentials, Endpoint, PresignedRequest};
 use spin_sdk::http::{Method, Request, Response};
 
 /// The bucket configured by the `s3_*` variables.
-pub fn bucket(ctx: &Ctx) -> Result<Bucket, ApiError> {
+fn bucket(ctx: &Ctx) -> Result<Bucket, ApiError> {
     let endpoint = Endpoint::parse(&ctx.var("s3_endpoint")?).map_err(ApiError::internal)?;
     Ok(Bucket::new(
         endpoint,

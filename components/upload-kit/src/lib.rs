@@ -1,0 +1,11 @@
+//! The upload kit: code the upload/quote components share (presign, confirm,
+//! analyze, files, quotes, jobs). A plain library crate that each of them
+//! links: accepted formats, the object store, the `files` row, the stored
+//! mesh analysis, quotes, and the internal token that guards analyze.
+
+pub mod analysis;
+pub mod formats;
+pub mod internal;
+pub mod quote;
+pub mod rows;
+pub mod store;
