@@ -32,9 +32,9 @@ impl Default for Limits {
     }
 }
 
-/// Hard ceiling whatever the caller configures: half-edge ids are packed into
-/// 31 bits (`3 × triangles × 2 < 2³²`).
-pub(crate) const HARD_MAX_TRIANGLES: u64 = 700_000_000;
+/// Hard ceiling whatever the caller configures: half-edge ids (`4 × face +
+/// corner`) and a direction bit are packed into 32 bits (`4 × 2 × triangles < 2³²`).
+pub(crate) const HARD_MAX_TRIANGLES: u64 = 500_000_000;
 
 impl Limits {
     pub(crate) fn triangle_cap(&self) -> u64 {

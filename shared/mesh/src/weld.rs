@@ -7,6 +7,13 @@
 //! by their exact bits, sits in front of it: mesh files list neighbouring
 //! triangles close together, so most corners (each vertex is a corner of about
 //! six triangles) are found there without touching the table.
+//!
+//! What still reaches the table (first occurrences, and vertices met again
+//! far apart in the file) is welded in batches: a first pass computes every
+//! miss's slot and loads it, then its vertex, before any is needed, so the
+//! CPU waits for many cache misses at once instead of one after another.
+//! Plain loads (kept by `black_box`) do this on every target, Wasm included (no prefetch
+//! instruction, no `unsafe`).
 
 /// Coordinates beyond this magnitude are refused: their 1e-8 grid index would
 /// not fit an `i64`, and no printable part is ten thousand kilometres wide.
@@ -51,8 +58,11 @@ fn hash(k: [i64; 3]) -> u64 {
     h ^ (h >> 29)
 }
 
-/// Slots in the recent-points cache: 128 KiB, which stays in L2.
-const RECENT_SLOTS: usize = 1 << 12;
+/// Slots in the recent-points cache: 256 KiB, which stays in L2.
+const RECENT_SLOTS: usize = 1 << 13;
+
+/// Points per batch in [`Welder::insert_batch`].
+pub(crate) const BATCH: usize = 96;
 
 /// Slot in the recent-points cache for a point's exact bits.
 #[inline]
@@ -62,12 +72,36 @@ fn recent_slot(bits: [u64; 3]) -> usize {
     (h >> (64 - RECENT_SLOTS.trailing_zeros())) as usize
 }
 
+/// An empty slot of the recent-points cache.
+const EMPTY: u32 = u32::MAX;
+/// Recent-cache indices from here up (below [`EMPTY`]) name a point still
+/// pending in the current batch, by its position among the batch's misses. No
+/// vertex index gets this high: a mesh has at most 3 × 500M vertices.
+const PENDING: u32 = EMPTY - BATCH as u32;
+/// [`Miss::same_as`] of a point that is not a repeat within its batch.
+const NO_MISS: u32 = u32::MAX;
+
+/// A point of a batch that the recent cache did not answer.
+#[derive(Clone, Copy)]
+struct Miss {
+    /// Position in the batch.
+    at: u32,
+    /// The earlier miss of the batch with the same bits, or [`NO_MISS`].
+    same_as: u32,
+    /// Its slot in the recent cache.
+    recent: u32,
+    key: [i64; 3],
+    hash: u64,
+}
+
 /// Assigns each distinct (quantised) point a dense index, in order of first
 /// appearance; keeps the first point's exact coordinates.
 pub(crate) struct Welder {
-    /// Recently seen points by exact bits, with their index (`u32::MAX`:
-    /// empty). Equal bits imply equal quantised keys, so a hit is always right.
+    /// Recently seen points by exact bits, with their index ([`EMPTY`]: none).
+    /// Equal bits imply equal quantised keys, so a hit is always right.
     recent: Vec<([u64; 3], u32)>,
+    /// Scratch space of [`Welder::insert_batch`], kept to avoid reallocating.
+    misses: Vec<Miss>,
     /// Each slot: 0 when empty, else `(tag << 32) | (index + 1)` where the tag is
     /// the high half of the hash, so most probes compare without touching the
     /// vertex array.
@@ -81,11 +115,69 @@ impl Welder {
     pub(crate) fn with_capacity(expected: usize) -> Welder {
         let slots = (expected.max(8) * 2).next_power_of_two();
         Welder {
-            recent: vec![([0; 3], u32::MAX); RECENT_SLOTS],
+            recent: vec![([0; 3], EMPTY); RECENT_SLOTS],
+            misses: Vec::with_capacity(BATCH),
             table: vec![0; slots],
             mask: slots - 1,
             vertices: Vec::with_capacity(expected.min(1 << 24)),
         }
+    }
+
+    /// Welds `points` in order, writing each one's index to `out` (the same
+    /// length); the same result as [`Welder::insert`] on each in turn, with
+    /// the table's cache misses overlapped. Every point must have passed
+    /// [`check_point`]; at most [`BATCH`] points.
+    pub(crate) fn insert_batch(&mut self, points: &[[f64; 3]], out: &mut [u32]) {
+        debug_assert!(points.len() <= BATCH && points.len() == out.len());
+        let mut misses = std::mem::take(&mut self.misses);
+        misses.clear();
+        let mut touched = 0u64;
+        for (i, p) in points.iter().enumerate() {
+            let bits = p.map(f64::to_bits);
+            let recent = recent_slot(bits);
+            let (seen, index) = self.recent[recent];
+            let mut miss = Miss {
+                at: i as u32,
+                same_as: NO_MISS,
+                recent: recent as u32,
+                key: [0; 3],
+                hash: 0,
+            };
+            if index != EMPTY && seen == bits {
+                if index < PENDING {
+                    out[i] = index;
+                    continue;
+                }
+                // The same point as an earlier miss of this batch.
+                miss.same_as = index - PENDING;
+            } else {
+                miss.key = quantise(*p);
+                miss.hash = hash(miss.key);
+                touched ^= self.table[(miss.hash as usize) & self.mask];
+                self.recent[recent] = (bits, PENDING + misses.len() as u32);
+            }
+            misses.push(miss);
+        }
+        for m in misses.iter().filter(|m| m.same_as == NO_MISS) {
+            let e = self.table[(m.hash as usize) & self.mask];
+            if e != 0 {
+                touched ^= self.vertices[(e as u32 - 1) as usize][0].to_bits();
+            }
+        }
+        // Keeps the early loads: their values matter to nothing but the cache.
+        std::hint::black_box(touched);
+        // Every pending mark set above is replaced here by its real index.
+        for m in &misses {
+            let i = m.at as usize;
+            out[i] = if m.same_as == NO_MISS {
+                let index = self.lookup_or_add(points[i], m.key, m.hash);
+                self.recent[m.recent as usize] = (points[i].map(f64::to_bits), index);
+                index
+            } else {
+                out[misses[m.same_as as usize].at as usize]
+            };
+        }
+        self.misses = misses;
     }
 
     /// Returns the index of `p`, adding it if new. `p` must have passed
@@ -95,18 +187,18 @@ impl Welder {
         let bits = p.map(f64::to_bits);
         let slot = recent_slot(bits);
         let (seen, index) = self.recent[slot];
-        if index != u32::MAX && seen == bits {
+        if index != EMPTY && seen == bits {
             return index;
         }
-        let index = self.lookup_or_add(p);
+        let key = quantise(p);
+        let index = self.lookup_or_add(p, key, hash(key));
         self.recent[slot] = (bits, index);
         index
     }
 
+    /// The table lookup for `p`, whose quantised key is `key` with hash `h`.
     #[inline]
-    fn lookup_or_add(&mut self, p: [f64; 3]) -> u32 {
-        let key = quantise(p);
-        let h = hash(key);
+    fn lookup_or_add(&mut self, p: [f64; 3], key: [i64; 3], h: u64) -> u32 {
         let tag = h >> 32;
         let mut slot = (h as usize) & self.mask;
         loop {
@@ -122,7 +214,9 @@ impl Welder {
             }
             if e >> 32 == tag {
                 let index = (e as u32) - 1;
-                if quantise(self.vertices[index as usize]) == key {
+                // Equal coordinates (the usual case) need no rounding.
+                let v = self.vertices[index as usize];
+                if v == p || quantise(v) == key {
                     return index;
                 }
             }
@@ -205,6 +299,35 @@ mod tests {
             assert_eq!(id, expected, "point {p:?}");
         }
         assert_eq!(w.len(), reference.len());
+    }
+
+    #[test]
+    fn batches_weld_exactly_like_one_point_at_a_time() {
+        // Repeats inside a batch, across batches, nudged copies that only
+        // merge after rounding, and batches of every length up to BATCH.
+        let mut state = 0x1234_5678_9ABC_DEF1u64;
+        let mut points = Vec::new();
+        for _ in 0..60_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let cell = (state % 5_000) as f64;
+            let nudge = if state & (1 << 33) != 0 { 4e-9 } else { 0.0 };
+            points.push([cell * 0.5 + nudge, (cell * 7.0) % 3.0, 1.0]);
+        }
+        let mut one = Welder::with_capacity(4);
+        let expected: Vec<u32> = points.iter().map(|p| one.insert(*p)).collect();
+        let mut batched = Welder::with_capacity(4);
+        let mut got = vec![0u32; points.len()];
+        let (mut at, mut len) = (0, 1);
+        while at < points.len() {
+            let end = (at + len).min(points.len());
+            batched.insert_batch(&points[at..end], &mut got[at..end]);
+            at = end;
+            len = len % BATCH + 1;
+        }
+        assert_eq!(got, expected);
+        assert_eq!(batched.into_vertices(), one.into_vertices());
     }
 
     #[test]

@@ -47,6 +47,12 @@ impl UnionFind {
         x
     }
 
+    /// Whether `x` is its set's representative (the lowest index of the set).
+    #[inline]
+    fn is_root(&self, x: u32) -> bool {
+        self.0[x as usize] == x
+    }
+
     /// Links the larger root under the smaller, so every root is the lowest
     /// index of its set.
     #[inline]
@@ -92,15 +98,16 @@ pub(crate) fn compute(triangles: &[[u32; 3]], vertex_count: usize) -> Topology {
     for i in 0..vertex_count {
         start[i + 1] += start[i];
     }
-    // Each entry: other vertex in the high half; half-edge id and direction
-    // (1 when it runs from the smaller vertex to the larger) in the low half.
+    // Each entry: other vertex in the high half; in the low half the half-edge
+    // id `4 × face + k` (k: its corner in the face, where it starts) and the
+    // direction (1 when it runs from the smaller vertex to the larger).
     let mut entries = vec![0u64; 3 * n];
     let mut cursor = start.clone();
     for (f, t) in triangles.iter().enumerate() {
         for k in 0..3 {
             let (a, b) = (t[k], t[(k + 1) % 3]);
             let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-            let h = (3 * f + k) as u64;
+            let h = (4 * f + k) as u64;
             let slot = &mut cursor[lo as usize];
             entries[*slot as usize] = (u64::from(hi) << 32) | (h << 1) | u64::from(a < b);
             *slot += 1;
@@ -127,7 +134,7 @@ pub(crate) fn compute(triangles: &[[u32; 3]], vertex_count: usize) -> Topology {
             }
             let group = &seg[i..j];
             topo.unique_edges += 1;
-            let face_of = |e: u64| ((e as u32) >> 1) / 3;
+            let face_of = |e: u64| (e as u32) >> 3;
             match group.len() {
                 1 => {
                     topo.boundary_edges += 1;
@@ -135,7 +142,7 @@ pub(crate) fn compute(triangles: &[[u32; 3]], vertex_count: usize) -> Topology {
                 }
                 2 => {
                     let (e1, e2) = (group[0] as u32, group[1] as u32);
-                    let (f1, f2) = ((e1 >> 1) / 3, (e2 >> 1) / 3);
+                    let (f1, f2) = (e1 >> 3, e2 >> 3);
                     // A repeated-vertex edge (v, v) always counts as opposed, as in trimesh.
                     if (e1 & 1) == (e2 & 1) && other != v as u64 {
                         topo.inconsistent_edges += 1;
@@ -143,14 +150,18 @@ pub(crate) fn compute(triangles: &[[u32; 3]], vertex_count: usize) -> Topology {
                         push_sample(&mut topo.inconsistent_faces, f2);
                     }
                     faces.union(f1, f2);
-                    // The corner of each face at vertex `v` and at vertex `other`.
+                    // The corner (3 × face + k) of each face at vertex `v` and at
+                    // vertex `other`: where the half-edge starts, or where it ends.
                     let corner = |e: u32, at_tail: bool| {
-                        let h = e >> 1;
-                        if at_tail {
-                            h
+                        let (f, k) = (e >> 3, (e >> 1) & 3);
+                        let k = if at_tail {
+                            k
+                        } else if k == 2 {
+                            0
                         } else {
-                            h - h % 3 + (h % 3 + 1) % 3
-                        }
+                            k + 1
+                        };
+                        3 * f + k
                     };
                     // The tail of a half-edge is the smaller vertex when its direction bit is 1.
                     let (t1, t2) = (e1 & 1 == 1, e2 & 1 == 1);
@@ -171,7 +182,7 @@ pub(crate) fn compute(triangles: &[[u32; 3]], vertex_count: usize) -> Topology {
     drop(start);
 
     for f in 0..n as u32 {
-        if faces.find(f) == f {
+        if faces.is_root(f) {
             topo.body_count += 1;
             push_sample(&mut topo.body_first_faces, f);
         }
@@ -181,8 +192,7 @@ pub(crate) fn compute(triangles: &[[u32; 3]], vertex_count: usize) -> Topology {
     let mut fans = vec![0u8; vertex_count];
     for (f, t) in triangles.iter().enumerate() {
         for (k, &v) in t.iter().enumerate() {
-            let c = (3 * f + k) as u32;
-            if corners.find(c) == c {
+            if corners.is_root((3 * f + k) as u32) {
                 let fan = &mut fans[v as usize];
                 *fan = fan.saturating_add(1);
             }

@@ -10,7 +10,7 @@ use super::text::{line_of, parse_f64, show};
 use crate::error::{Error, Location, Result};
 use crate::limits::Limits;
 use crate::mesh::{Format, Mesh, ParseWarning};
-use crate::weld::{Welder, check_point};
+use crate::weld::{BATCH, Welder, check_point};
 
 const HEADER: usize = 84;
 const RECORD: usize = 50;
@@ -67,24 +67,32 @@ pub(crate) fn parse_binary(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
     let records = &bytes[HEADER..HEADER + used * RECORD];
     let mut welder = Welder::with_capacity(used / 2 + 8);
     let mut triangles = Vec::with_capacity(used);
-    for (t, rec) in records.chunks_exact(RECORD).enumerate() {
-        let mut tri = [0u32; 3];
-        for (k, slot) in tri.iter_mut().enumerate() {
-            let base = 12 + 12 * k;
-            let p = [0, 4, 8].map(|o| {
-                let b = &rec[base + o..base + o + 4];
-                f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            });
-            if let Err(value) = check_point(p) {
-                return Err(Error::BadCoordinate {
-                    format: Format::StlBinary,
-                    value,
-                    at: Location::ByteOffset((HEADER + t * RECORD + base) as u64),
+    // Triangles are welded a batch at a time (see `Welder::insert_batch`).
+    const PER_BATCH: usize = BATCH / 3;
+    let mut points = [[0.0f64; 3]; BATCH];
+    let mut indices = [0u32; BATCH];
+    for (b, block) in records.chunks(PER_BATCH * RECORD).enumerate() {
+        let n = block.len() / RECORD;
+        for (r, rec) in block.chunks_exact(RECORD).enumerate() {
+            for k in 0..3 {
+                let base = 12 + 12 * k;
+                let p = [0, 4, 8].map(|o| {
+                    let c = &rec[base + o..base + o + 4];
+                    f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
                 });
+                if let Err(value) = check_point(p) {
+                    let t = b * PER_BATCH + r;
+                    return Err(Error::BadCoordinate {
+                        format: Format::StlBinary,
+                        value,
+                        at: Location::ByteOffset((HEADER + t * RECORD + base) as u64),
+                    });
+                }
+                points[3 * r + k] = p;
             }
-            *slot = welder.insert(p);
         }
-        triangles.push(tri);
+        welder.insert_batch(&points[..3 * n], &mut indices[..3 * n]);
+        triangles.extend(indices[..3 * n].chunks_exact(3).map(|c| [c[0], c[1], c[2]]));
     }
     Mesh::new(
         Format::StlBinary,
