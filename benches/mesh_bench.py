@@ -1,6 +1,12 @@
 """Mesh engine benchmark driver (run by mesh.sh). Per size: our time (native,
-parse + all metrics, file read included), trimesh's (in-process, import
-excluded), the ratio, peak RSS of each, and Wasm/native."""
+file read + parse + all metrics, against trimesh's load, which reads the file
+too), trimesh's (in-process, import excluded), the ratio, peak RSS of each, and
+Wasm/native on the engine alone (parse + metrics).
+
+Wasm/native leaves the file read out: inside the guest, reading goes through
+the runner's WASI file implementation (a dev build of wasmtime, and in
+production the bytes arrive as an HTTP body instead), which says nothing about
+the engine compiled to Wasm. The read is still printed for both."""
 import json
 import os
 import subprocess
@@ -27,6 +33,7 @@ def run_rss(cmd):
 
 
 def ours(path, repeats):
+    """Best of `repeats` runs: (read + parse + metrics ms, engine ms, read ms, peak RSS, report)."""
     best = None
     for _ in range(repeats):
         out, _, rss = run_rss([str(NATIVE), "--unit", "mm", "--metrics-only", "--timing", str(path)])
@@ -34,7 +41,7 @@ def ours(path, repeats):
         t = line["timing_ms"]
         ms = t["read"] + t["parse"] + t["metrics"]
         if best is None or ms < best[0]:
-            best = (ms, rss, line)
+            best = (ms, t["parse"] + t["metrics"], t["read"], rss, line)
     return best
 
 
@@ -45,9 +52,9 @@ def wasm(path, repeats):
                                  "--unit", "mm", "--metrics-only", "--timing", f"/data/{path.name}"])
         t = json.loads(out)["timing_ms"]
         host = json.loads(err.strip().splitlines()[-1])
-        ms = t["read"] + t["parse"] + t["metrics"]
+        ms = t["parse"] + t["metrics"]
         if best is None or ms < best[0]:
-            best = (ms, rss, host)
+            best = (ms, t["read"], rss, host)
     return best
 
 
@@ -67,29 +74,36 @@ def main():
     rows = []
     for size, f in zip(sizes, files):
         path = Path(f)
-        n_ms, n_rss, line = ours(path, 3)
-        w_ms, w_rss, host = wasm(path, 2)
+        # Best of several: the machine is a shared VM whose timings wander.
+        n_ms, n_engine, n_read, n_rss, line = ours(path, 7 if size <= 1_000_000 else 4)
+        w_ms, w_read, w_rss, host = wasm(path, 4 if size <= 1_000_000 else 2)
         t, t_rss = trimesh_run(path, 2 if size <= 1_000_000 else 1)
         m = line["metrics"]
         agree = (m["triangle_count"] == t["triangles"] and m["vertex_count"] == t["vertices"]
                  and abs(m["raw"]["volume"] - t["volume"]) <= 1e-6 * abs(t["volume"])
                  and abs(m["raw"]["area"] - t["area"]) <= 1e-6 * t["area"]
                  and m["is_watertight"] == t["is_watertight"] and m["body_count"] == t["bodies"])
-        rows.append(dict(size=size, ours_ms=n_ms, ours_rss_mb=n_rss / 1024, wasm_ms=w_ms, wasm_rss_mb=w_rss / 1024,
+        rows.append(dict(size=size, ours_ms=n_ms, ours_engine_ms=n_engine, ours_read_ms=n_read,
+                         ours_rss_mb=n_rss / 1024, wasm_ms=w_ms, wasm_read_ms=w_read, wasm_rss_mb=w_rss / 1024,
                          wasm_compile_ms=host["compile_ms"], trimesh_ms=t["seconds"] * 1000,
                          trimesh_rss_mb=t_rss / 1024, trimesh_after_import_mb=t["after_import_rss_kb"] / 1024,
                          agree=agree))
         print(json.dumps(rows[-1]), flush=True)
     print()
+    print("ours ms = read + parse + metrics, natively (trimesh's load reads the file too);")
+    print("engine ms = parse + metrics; wasm/native compares engine times; read ms = the file read, native / wasm.")
     print(f"{'triangles':>10} {'ours ms':>9} {'trimesh ms':>11} {'speedup':>8} {'ours MB':>8} {'trimesh MB':>11} "
-          f"{'wasm ms':>9} {'wasm/nat':>9} {'wasm MB':>8} agree")
+          f"{'engine ms':>10} {'wasm ms':>9} {'wasm/nat':>9} {'read ms':>13} {'wasm MB':>8} agree")
     for r in rows:
+        reads = f"{r['ours_read_ms']:.0f} / {r['wasm_read_ms']:.0f}"
         print(f"{r['size']:>10} {r['ours_ms']:>9.1f} {r['trimesh_ms']:>11.1f} {r['trimesh_ms'] / r['ours_ms']:>7.1f}x "
-              f"{r['ours_rss_mb']:>8.1f} {r['trimesh_rss_mb']:>11.1f} {r['wasm_ms']:>9.1f} "
-              f"{r['wasm_ms'] / r['ours_ms']:>8.2f}x {r['wasm_rss_mb']:>8.1f} {r['agree']}")
+              f"{r['ours_rss_mb']:>8.1f} {r['trimesh_rss_mb']:>11.1f} {r['ours_engine_ms']:>10.1f} {r['wasm_ms']:>9.1f} "
+              f"{r['wasm_ms'] / r['ours_engine_ms']:>8.2f}x {reads:>13} {r['wasm_rss_mb']:>8.1f} {r['agree']}")
     by = {r["size"]: r for r in rows}
     if 1_000_000 in by and 4_000_000 in by:
-        print(f"\nlinearity: 4M/1M time = {by[4_000_000]['ours_ms'] / by[1_000_000]['ours_ms']:.2f}x (target <= 4.5x)")
+        a, b = by[1_000_000], by[4_000_000]
+        print(f"\nlinearity: 4M/1M time = {b['ours_ms'] / a['ours_ms']:.2f}x with the read, "
+              f"{b['ours_engine_ms'] / a['ours_engine_ms']:.2f}x engine only (target <= 4.5x)")
     print("trimesh MB is the whole Python process (after-import baseline "
           f"{rows[0]['trimesh_after_import_mb']:.0f} MB); ours and wasm MB are whole processes too "
           "(wasm includes wasmtime and the compiled module).")

@@ -8,6 +8,11 @@
 //! triangles close together, so most corners (each vertex is a corner of about
 //! six triangles) are found there without touching the table.
 //!
+//! Binary STL holds single-precision floats, whose neighbours at magnitude
+//! 0.25 and above are more than 1e-8 apart: such a point (every coordinate
+//! that large) merges only with its exact copies, so its exact bits key the
+//! table and the rounding is skipped.
+//!
 //! What still reaches the table (first occurrences, and vertices met again
 //! far apart in the file) is welded in batches: a first pass computes every
 //! miss's slot and loads it, then its vertex, before any is needed, so the
@@ -90,8 +95,23 @@ struct Miss {
     same_as: u32,
     /// Its slot in the recent cache.
     recent: u32,
-    key: [i64; 3],
+    key: Key,
     hash: u64,
+}
+
+/// Below this magnitude a single-precision coordinate can round to the same
+/// 1e-8 grid point as its neighbours (the f32 spacing just under 0.25 is
+/// 2⁻²⁶ ≈ 1.5e-8, so from 0.25 up any two distinct values are farther apart
+/// than the grid and round apart).
+const COARSE: f64 = 0.25;
+
+/// What the table compares: the exact bits of a coarse single-precision
+/// point, or the quantised coordinates of any other. The two kinds never
+/// weld to each other (see [`COARSE`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key {
+    exact: bool,
+    k: [i64; 3],
 }
 
 /// Assigns each distinct (quantised) point a dense index, in order of first
@@ -108,6 +128,9 @@ pub(crate) struct Welder {
     table: Vec<u64>,
     mask: usize,
     vertices: Vec<[f64; 3]>,
+    /// Every point came from an f32 (binary STL): coarse points use [`Key`]'s
+    /// exact form.
+    single_precision: bool,
 }
 
 impl Welder {
@@ -120,7 +143,34 @@ impl Welder {
             table: vec![0; slots],
             mask: slots - 1,
             vertices: Vec::with_capacity(expected.min(1 << 24)),
+            single_precision: false,
         }
+    }
+
+    /// A welder for points that are all exact f32 values widened to f64.
+    pub(crate) fn for_single_precision(expected: usize) -> Welder {
+        Welder {
+            single_precision: true,
+            ..Welder::with_capacity(expected)
+        }
+    }
+
+    /// The table key of `p` and its hash.
+    #[inline]
+    fn key_of(&self, p: [f64; 3]) -> (Key, u64) {
+        let key = if self.single_precision && p.iter().all(|c| c.abs() >= COARSE) {
+            // An f32 widened to f64 has 29 zero low bits; drop them for the hash.
+            Key {
+                exact: true,
+                k: p.map(|c| (c.to_bits() >> 29) as i64),
+            }
+        } else {
+            Key {
+                exact: false,
+                k: quantise(p),
+            }
+        };
+        (key, hash(key.k))
     }
 
     /// Welds `points` in order, writing each one's index to `out` (the same
@@ -140,7 +190,10 @@ impl Welder {
                 at: i as u32,
                 same_as: NO_MISS,
                 recent: recent as u32,
-                key: [0; 3],
+                key: Key {
+                    exact: false,
+                    k: [0; 3],
+                },
                 hash: 0,
             };
             if index != EMPTY && seen == bits {
@@ -151,8 +204,7 @@ impl Welder {
                 // The same point as an earlier miss of this batch.
                 miss.same_as = index - PENDING;
             } else {
-                miss.key = quantise(*p);
-                miss.hash = hash(miss.key);
+                (miss.key, miss.hash) = self.key_of(*p);
                 touched ^= self.table[(miss.hash as usize) & self.mask];
                 self.recent[recent] = (bits, PENDING + misses.len() as u32);
             }
@@ -190,15 +242,15 @@ impl Welder {
         if index != EMPTY && seen == bits {
             return index;
         }
-        let key = quantise(p);
-        let index = self.lookup_or_add(p, key, hash(key));
+        let (key, h) = self.key_of(p);
+        let index = self.lookup_or_add(p, key, h);
         self.recent[slot] = (bits, index);
         index
     }
 
-    /// The table lookup for `p`, whose quantised key is `key` with hash `h`.
+    /// The table lookup for `p`, whose key is `key` with hash `h`.
     #[inline]
-    fn lookup_or_add(&mut self, p: [f64; 3], key: [i64; 3], h: u64) -> u32 {
+    fn lookup_or_add(&mut self, p: [f64; 3], key: Key, h: u64) -> u32 {
         let tag = h >> 32;
         let mut slot = (h as usize) & self.mask;
         loop {
@@ -216,7 +268,7 @@ impl Welder {
                 let index = (e as u32) - 1;
                 // Equal coordinates (the usual case) need no rounding.
                 let v = self.vertices[index as usize];
-                if v == p || quantise(v) == key {
+                if v == p || (!key.exact && quantise(v) == key.k) {
                     return index;
                 }
             }
@@ -229,7 +281,7 @@ impl Welder {
         let mut table = vec![0u64; slots];
         let mask = slots - 1;
         for (index, p) in self.vertices.iter().enumerate() {
-            let h = hash(quantise(*p));
+            let (_, h) = self.key_of(*p);
             let mut slot = (h as usize) & mask;
             while table[slot] != 0 {
                 slot = (slot + 1) & mask;
@@ -328,6 +380,50 @@ mod tests {
         }
         assert_eq!(got, expected);
         assert_eq!(batched.into_vertices(), one.into_vertices());
+    }
+
+    #[test]
+    fn single_precision_points_weld_as_by_rounding() {
+        // f32 values around the COARSE threshold, tiny ones that merge after
+        // rounding, and their f32 neighbours; checked against a plain map of
+        // rounded keys, through both entry points.
+        let mut state = 0xDEAD_BEEF_CAFE_F00Du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let bases = [
+            0.25f32, -0.25, 0.2499999, 0.1, -0.07, 1e-8, -3e-8, 0.0, -0.0, 1.5, 100.0, 7e-9,
+        ];
+        let mut points = Vec::new();
+        for _ in 0..40_000 {
+            let mut p = [0f64; 3];
+            for c in &mut p {
+                let r = next();
+                let base = bases[(r % bases.len() as u64) as usize];
+                let steps = ((r >> 8) % 5) as u32;
+                let mut v = base;
+                for _ in 0..steps {
+                    v = f32::from_bits(v.to_bits() + 1);
+                }
+                *c = f64::from(v);
+            }
+            points.push(p);
+        }
+        let mut reference = std::collections::HashMap::new();
+        let mut w = Welder::for_single_precision(4);
+        let mut got = vec![0u32; points.len()];
+        for (chunk, out) in points.chunks(BATCH).zip(got.chunks_mut(BATCH)) {
+            w.insert_batch(chunk, out);
+        }
+        for (p, id) in points.iter().zip(&got) {
+            let expected = *reference.entry(quantise(*p)).or_insert(*id);
+            assert_eq!(*id, expected, "point {p:?}");
+            assert_eq!(w.insert(*p), *id);
+        }
+        assert_eq!(w.len(), reference.len());
     }
 
     #[test]

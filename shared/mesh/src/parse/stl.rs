@@ -65,7 +65,7 @@ pub(crate) fn parse_binary(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
     }
     let used = used as usize;
     let records = &bytes[HEADER..HEADER + used * RECORD];
-    let mut welder = Welder::with_capacity(used / 2 + 8);
+    let mut welder = Welder::for_single_precision(used / 2 + 8);
     let mut triangles = Vec::with_capacity(used);
     // Triangles are welded a batch at a time (see `Welder::insert_batch`).
     const PER_BATCH: usize = BATCH / 3;
