@@ -12,7 +12,7 @@ cargo build --release -p mesh-engine --features cli --bin mesh-report
 cargo build --release --target wasm32-wasip2 -p mesh-engine --features cli --bin mesh-report
 # The runner's own speed does not matter (the guest's time is measured inside
 # the guest and compilation is excluded), so it shares the dev build of wasmtime.
-cargo build -p mesh-wasm
+cargo build --bin mesh-wasm  # no -p: the feature set of the test build, so wasmtime is not built twice
 
 if [ ! -x benches/.venv/bin/python ]; then
   python3 -m venv benches/.venv

@@ -32,40 +32,43 @@ def run_rss(cmd):
     return out.decode(), err.decode(), usage.ru_maxrss
 
 
-def ours(path, repeats):
-    """Best of `repeats` runs: (read + parse + metrics ms, engine ms, read ms, peak RSS, report)."""
-    best = None
-    for _ in range(repeats):
-        out, _, rss = run_rss([str(NATIVE), "--unit", "mm", "--metrics-only", "--timing", str(path)])
-        line = json.loads(out)
-        t = line["timing_ms"]
-        ms = t["read"] + t["parse"] + t["metrics"]
-        if best is None or ms < best[0]:
-            best = (ms, t["parse"] + t["metrics"], t["read"], rss, line)
-    return best
+def ours_once(path):
+    """(read + parse + metrics ms, engine ms, read ms, peak RSS, report) of one native run."""
+    out, _, rss = run_rss([str(NATIVE), "--unit", "mm", "--metrics-only", "--timing", str(path)])
+    line = json.loads(out)
+    t = line["timing_ms"]
+    return (t["read"] + t["parse"] + t["metrics"], t["parse"] + t["metrics"], t["read"], rss, line)
 
 
-def wasm(path, repeats):
-    best = None
-    for _ in range(repeats):
-        out, err, rss = run_rss([str(RUNNER), "--wasm", str(WASM), "--dir", str(path.parent),
-                                 "--unit", "mm", "--metrics-only", "--timing", f"/data/{path.name}"])
-        t = json.loads(out)["timing_ms"]
-        host = json.loads(err.strip().splitlines()[-1])
-        ms = t["parse"] + t["metrics"]
-        if best is None or ms < best[0]:
-            best = (ms, t["read"], rss, host)
-    return best
+def wasm_once(path):
+    """(engine ms, read ms, peak RSS, runner's report) of one run in the Wasm runner."""
+    out, err, rss = run_rss([str(RUNNER), "--wasm", str(WASM), "--dir", str(path.parent),
+                             "--unit", "mm", "--metrics-only", "--timing", f"/data/{path.name}"])
+    t = json.loads(out)["timing_ms"]
+    host = json.loads(err.strip().splitlines()[-1])
+    return (t["parse"] + t["metrics"], t["read"], rss, host)
 
 
-def trimesh_run(path, repeats):
-    best = None
-    for _ in range(repeats):
-        out, _, rss = run_rss([PY, str(ROOT / "benches/mesh_trimesh.py"), str(path)])
-        r = json.loads(out)
-        if best is None or r["seconds"] < best[0]["seconds"]:
-            best = (r, rss)
-    return best
+def trimesh_once(path):
+    """(trimesh's report, peak RSS) of one run."""
+    out, _, rss = run_rss([PY, str(ROOT / "benches/mesh_trimesh.py"), str(path)])
+    return json.loads(out), rss
+
+
+def measure(path, rounds, trimesh_rounds):
+    """Best of several runs of each, interleaved round by round: the machine is a
+    shared VM whose speed wanders over minutes, and interleaving exposes all
+    three to the same spells."""
+    n = w = t = None
+    for r in range(rounds):
+        x = ours_once(path)
+        n = x if n is None or x[0] < n[0] else n
+        y = wasm_once(path)
+        w = y if w is None or y[0] < w[0] else w
+        if r < trimesh_rounds:
+            z = trimesh_once(path)
+            t = z if t is None or z[0]["seconds"] < t[0]["seconds"] else t
+    return n, w, t
 
 
 def main():
@@ -74,10 +77,9 @@ def main():
     rows = []
     for size, f in zip(sizes, files):
         path = Path(f)
-        # Best of several: the machine is a shared VM whose timings wander.
-        n_ms, n_engine, n_read, n_rss, line = ours(path, 7 if size <= 1_000_000 else 4)
-        w_ms, w_read, w_rss, host = wasm(path, 4 if size <= 1_000_000 else 2)
-        t, t_rss = trimesh_run(path, 2 if size <= 1_000_000 else 1)
+        n, w, (t, t_rss) = measure(path, 5 if size <= 1_000_000 else 3, 3 if size <= 1_000_000 else 2)
+        n_ms, n_engine, n_read, n_rss, line = n
+        w_ms, w_read, w_rss, host = w
         m = line["metrics"]
         agree = (m["triangle_count"] == t["triangles"] and m["vertex_count"] == t["vertices"]
                  and abs(m["raw"]["volume"] - t["volume"]) <= 1e-6 * abs(t["volume"])
