@@ -156,3 +156,45 @@ fn text_in_no_supported_format_is_unknown() {
         Some(Error::UnknownFormat)
     );
 }
+
+#[test]
+fn binary_stl_coordinates_out_of_range_are_refused_at_their_vertex() {
+    // Triangle 4, vertex 3, coordinate z: the record starts at 84 + 50 × 4,
+    // the vertex 12 + 24 bytes into it. (A later batch: the 48-triangle mesh below.)
+    for bad in [f32::NAN, f32::INFINITY, -2e10] {
+        let mut bytes = binary_stl(&cube(10.0));
+        let at = 84 + 50 * 4 + 12 + 24;
+        bytes[at + 8..at + 12].copy_from_slice(&bad.to_le_bytes());
+        match parse(&bytes, &Limits::default()) {
+            Err(Error::BadCoordinate {
+                format: Format::StlBinary,
+                at: Location::ByteOffset(offset),
+                value,
+            }) => {
+                assert_eq!(offset, at as u64, "{bad}");
+                assert!(
+                    value.is_nan() == bad.is_nan() && (bad.is_nan() || value == f64::from(bad))
+                );
+            }
+            other => panic!("expected BadCoordinate for {bad}, got {other:?}"),
+        }
+    }
+    // The largest accepted magnitude is 1e10, in any batch.
+    let mut bytes = binary_stl(&cube(10.0));
+    bytes[84 + 12..84 + 16].copy_from_slice(&(-1e10f32).to_le_bytes());
+    assert!(parse(&bytes, &Limits::default()).is_ok());
+    let mut many: Solid = (Vec::new(), Vec::new());
+    for i in 0..4 {
+        let c = cuboid([20.0 * f64::from(i), 0.0, 0.0], [10.0; 3]);
+        let base = many.0.len() as u32;
+        many.0.extend(c.0);
+        many.1.extend(c.1.iter().map(|t| t.map(|v| v + base)));
+    }
+    let mut bytes = binary_stl(&many);
+    let at = 84 + 50 * 45 + 12;
+    bytes[at..at + 4].copy_from_slice(&2e10f32.to_le_bytes());
+    assert!(matches!(
+        parse(&bytes, &Limits::default()),
+        Err(Error::BadCoordinate { at: Location::ByteOffset(o), .. }) if o == at as u64
+    ));
+}

@@ -10,10 +10,13 @@ use super::text::{line_of, parse_f64, show};
 use crate::error::{Error, Location, Result};
 use crate::limits::Limits;
 use crate::mesh::{Format, Mesh, ParseWarning};
-use crate::weld::{BATCH, Welder, check_point};
+use crate::weld::{BATCH, MAX_COORD, Welder, check_point};
 
 const HEADER: usize = 84;
 const RECORD: usize = 50;
+/// `|coordinate|` bits of the largest accepted f32 coordinate ([`MAX_COORD`]
+/// is exact in f32); NaN and the infinities compare above it.
+const MAX_COORD_BITS: u32 = (MAX_COORD as f32).to_bits();
 
 pub(crate) fn parse_binary(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
     let len = bytes.len() as u64;
@@ -64,35 +67,36 @@ pub(crate) fn parse_binary(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
         });
     }
     let used = used as usize;
-    let records = &bytes[HEADER..HEADER + used * RECORD];
+    let (records, _) = bytes[HEADER..HEADER + used * RECORD].as_chunks::<RECORD>();
     let mut welder = Welder::for_single_precision(used / 2 + 8);
     let mut triangles = Vec::with_capacity(used);
     // Triangles are welded a batch at a time (see `Welder::insert_batch`).
     const PER_BATCH: usize = BATCH / 3;
     let mut points = [[0.0f64; 3]; BATCH];
     let mut indices = [0u32; BATCH];
-    for (b, block) in records.chunks(PER_BATCH * RECORD).enumerate() {
-        let n = block.len() / RECORD;
-        for (r, rec) in block.chunks_exact(RECORD).enumerate() {
-            for k in 0..3 {
-                let base = 12 + 12 * k;
-                let p = [0, 4, 8].map(|o| {
-                    let c = &rec[base + o..base + o + 4];
-                    f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+    for (b, block) in records.chunks(PER_BATCH).enumerate() {
+        for (r, rec) in block.iter().enumerate() {
+            // The nine vertex coordinates, after the 12-byte normal.
+            let words: [u32; 9] = std::array::from_fn(|i| {
+                let o = 12 + 4 * i;
+                u32::from_le_bytes([rec[o], rec[o + 1], rec[o + 2], rec[o + 3]])
+            });
+            if let Some(i) = words.iter().position(|w| w & 0x7FFF_FFFF > MAX_COORD_BITS) {
+                let t = b * PER_BATCH + r;
+                return Err(Error::BadCoordinate {
+                    format: Format::StlBinary,
+                    value: f64::from(f32::from_bits(words[i])),
+                    at: Location::ByteOffset((HEADER + t * RECORD + 12 + 12 * (i / 3)) as u64),
                 });
-                if let Err(value) = check_point(p) {
-                    let t = b * PER_BATCH + r;
-                    return Err(Error::BadCoordinate {
-                        format: Format::StlBinary,
-                        value,
-                        at: Location::ByteOffset((HEADER + t * RECORD + base) as u64),
-                    });
-                }
-                points[3 * r + k] = p;
+            }
+            for k in 0..3 {
+                points[3 * r + k] =
+                    std::array::from_fn(|c| f64::from(f32::from_bits(words[3 * k + c])));
             }
         }
-        welder.insert_batch(&points[..3 * n], &mut indices[..3 * n]);
-        triangles.extend(indices[..3 * n].chunks_exact(3).map(|c| [c[0], c[1], c[2]]));
+        let n = 3 * block.len();
+        welder.insert_batch(&points[..n], &mut indices[..n]);
+        triangles.extend(indices[..n].chunks_exact(3).map(|c| [c[0], c[1], c[2]]));
     }
     Mesh::new(
         Format::StlBinary,
