@@ -17,8 +17,8 @@
 //! far apart in the file) is welded in batches: a first pass computes every
 //! miss's slot and loads it, then its vertex, before any is needed, so the
 //! CPU waits for many cache misses at once instead of one after another.
-//! Plain loads (kept by `black_box`) do this on every target, Wasm included (no prefetch
-//! instruction, no `unsafe`).
+//! Plain loads (kept by `black_box`) do this on every target, Wasm included
+//! (no prefetch instruction, no `unsafe`).
 
 /// Coordinates beyond this magnitude are refused: their 1e-8 grid index would
 /// not fit an `i64`, and no printable part is ten thousand kilometres wide.
