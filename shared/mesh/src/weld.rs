@@ -63,18 +63,79 @@ fn hash(k: [i64; 3]) -> u64 {
     h ^ (h >> 29)
 }
 
-/// Slots in the recent-points cache: 256 KiB, which stays in L2.
+/// Slots in the recent-points cache (256 KiB or less, which stays in L2).
 const RECENT_SLOTS: usize = 1 << 13;
 
 /// Points per batch in [`Welder::insert_batch`].
 pub(crate) const BATCH: usize = 96;
 
+/// How a parser hands a point to the welder: its exact bits, which key the
+/// recent-points cache, and its value.
+pub(crate) trait Corner: Copy {
+    /// Equal bits mean the same point.
+    type Bits: Copy + Eq;
+    /// Bits for an empty cache slot (told apart by its index, [`EMPTY`]).
+    const NO_BITS: Self::Bits;
+    /// Every point is an exact f32 value (see [`COARSE`]).
+    const SINGLE_PRECISION: bool;
+    fn bits(self) -> Self::Bits;
+    /// A well-mixed hash of the bits; its top bits pick the cache slot.
+    fn mix(bits: Self::Bits) -> u64;
+    fn point(self) -> [f64; 3];
+}
+
+impl Corner for [f64; 3] {
+    type Bits = [u64; 3];
+    const NO_BITS: [u64; 3] = [0; 3];
+    const SINGLE_PRECISION: bool = false;
+
+    #[inline]
+    fn bits(self) -> [u64; 3] {
+        self.map(f64::to_bits)
+    }
+
+    #[inline]
+    fn mix(b: [u64; 3]) -> u64 {
+        (b[0] ^ b[1].rotate_left(21) ^ b[2].rotate_left(42)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+
+    #[inline]
+    fn point(self) -> [f64; 3] {
+        self
+    }
+}
+
+/// A binary STL vertex as its three f32 bit patterns: a 16-byte cache entry
+/// instead of 32, and no conversion until the table needs the value.
+#[derive(Clone, Copy)]
+pub(crate) struct F32Bits(pub [u32; 3]);
+
+impl Corner for F32Bits {
+    type Bits = [u32; 3];
+    const NO_BITS: [u32; 3] = [0; 3];
+    const SINGLE_PRECISION: bool = true;
+
+    #[inline]
+    fn bits(self) -> [u32; 3] {
+        self.0
+    }
+
+    #[inline]
+    fn mix(b: [u32; 3]) -> u64 {
+        ((u64::from(b[0]) << 32 | u64::from(b[1])) ^ u64::from(b[2]).rotate_left(17))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+
+    #[inline]
+    fn point(self) -> [f64; 3] {
+        self.0.map(|w| f64::from(f32::from_bits(w)))
+    }
+}
+
 /// Slot in the recent-points cache for a point's exact bits.
 #[inline]
-fn recent_slot(bits: [u64; 3]) -> usize {
-    let h = (bits[0] ^ bits[1].rotate_left(21) ^ bits[2].rotate_left(42))
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> (64 - RECENT_SLOTS.trailing_zeros())) as usize
+fn recent_slot<C: Corner>(bits: C::Bits) -> usize {
+    (C::mix(bits) >> (64 - RECENT_SLOTS.trailing_zeros())) as usize
 }
 
 /// An empty slot of the recent-points cache.
@@ -115,11 +176,12 @@ struct Key {
 }
 
 /// Assigns each distinct (quantised) point a dense index, in order of first
-/// appearance; keeps the first point's exact coordinates.
-pub(crate) struct Welder {
+/// appearance; keeps the first point's exact coordinates. `C` is how points
+/// arrive (see [`Corner`]).
+pub(crate) struct Welder<C: Corner = [f64; 3]> {
     /// Recently seen points by exact bits, with their index ([`EMPTY`]: none).
     /// Equal bits imply equal quantised keys, so a hit is always right.
-    recent: Vec<([u64; 3], u32)>,
+    recent: Vec<(C::Bits, u32)>,
     /// Scratch space of [`Welder::insert_batch`], kept to avoid reallocating.
     misses: Vec<Miss>,
     /// Each slot: 0 when empty, else `(tag << 32) | (index + 1)` where the tag is
@@ -128,37 +190,25 @@ pub(crate) struct Welder {
     table: Vec<u64>,
     mask: usize,
     vertices: Vec<[f64; 3]>,
-    /// Every point came from an f32 (binary STL): coarse points use [`Key`]'s
-    /// exact form.
-    single_precision: bool,
 }
 
-impl Welder {
+impl<C: Corner> Welder<C> {
     /// A welder sized for about `expected` distinct points.
-    pub(crate) fn with_capacity(expected: usize) -> Welder {
+    pub(crate) fn with_capacity(expected: usize) -> Welder<C> {
         let slots = (expected.max(8) * 2).next_power_of_two();
         Welder {
-            recent: vec![([0; 3], EMPTY); RECENT_SLOTS],
+            recent: vec![(C::NO_BITS, EMPTY); RECENT_SLOTS],
             misses: Vec::with_capacity(BATCH),
             table: vec![0; slots],
             mask: slots - 1,
             vertices: Vec::with_capacity(expected.min(1 << 24)),
-            single_precision: false,
-        }
-    }
-
-    /// A welder for points that are all exact f32 values widened to f64.
-    pub(crate) fn for_single_precision(expected: usize) -> Welder {
-        Welder {
-            single_precision: true,
-            ..Welder::with_capacity(expected)
         }
     }
 
     /// The table key of `p` and its hash.
     #[inline]
     fn key_of(&self, p: [f64; 3]) -> (Key, u64) {
-        let key = if self.single_precision && p.iter().all(|c| c.abs() >= COARSE) {
+        let key = if C::SINGLE_PRECISION && p.iter().all(|c| c.abs() >= COARSE) {
             // An f32 widened to f64 has 29 zero low bits; drop them for the hash.
             Key {
                 exact: true,
@@ -177,14 +227,14 @@ impl Welder {
     /// length); the same result as [`Welder::insert`] on each in turn, with
     /// the table's cache misses overlapped. Every point must have passed
     /// [`check_point`]; at most [`BATCH`] points.
-    pub(crate) fn insert_batch(&mut self, points: &[[f64; 3]], out: &mut [u32]) {
+    pub(crate) fn insert_batch(&mut self, points: &[C], out: &mut [u32]) {
         debug_assert!(points.len() <= BATCH && points.len() == out.len());
         let mut misses = std::mem::take(&mut self.misses);
         misses.clear();
         let mut touched = 0u64;
         for (i, p) in points.iter().enumerate() {
-            let bits = p.map(f64::to_bits);
-            let recent = recent_slot(bits);
+            let bits = p.bits();
+            let recent = recent_slot::<C>(bits);
             let (seen, index) = self.recent[recent];
             let mut miss = Miss {
                 at: i as u32,
@@ -204,7 +254,7 @@ impl Welder {
                 // The same point as an earlier miss of this batch.
                 miss.same_as = index - PENDING;
             } else {
-                (miss.key, miss.hash) = self.key_of(*p);
+                (miss.key, miss.hash) = self.key_of(p.point());
                 touched ^= self.table[(miss.hash as usize) & self.mask];
                 self.recent[recent] = (bits, PENDING + misses.len() as u32);
             }
@@ -222,8 +272,8 @@ impl Welder {
         for m in &misses {
             let i = m.at as usize;
             out[i] = if m.same_as == NO_MISS {
-                let index = self.lookup_or_add(points[i], m.key, m.hash);
-                self.recent[m.recent as usize] = (points[i].map(f64::to_bits), index);
+                let index = self.lookup_or_add(points[i].point(), m.key, m.hash);
+                self.recent[m.recent as usize] = (points[i].bits(), index);
                 index
             } else {
                 out[misses[m.same_as as usize].at as usize]
@@ -235,15 +285,15 @@ impl Welder {
     /// Returns the index of `p`, adding it if new. `p` must have passed
     /// [`check_point`].
     #[inline]
-    pub(crate) fn insert(&mut self, p: [f64; 3]) -> u32 {
-        let bits = p.map(f64::to_bits);
-        let slot = recent_slot(bits);
+    pub(crate) fn insert(&mut self, p: C) -> u32 {
+        let bits = p.bits();
+        let slot = recent_slot::<C>(bits);
         let (seen, index) = self.recent[slot];
         if index != EMPTY && seen == bits {
             return index;
         }
-        let (key, h) = self.key_of(p);
-        let index = self.lookup_or_add(p, key, h);
+        let (key, h) = self.key_of(p.point());
+        let index = self.lookup_or_add(p.point(), key, h);
         self.recent[slot] = (bits, index);
         index
     }
@@ -399,7 +449,7 @@ mod tests {
         ];
         let mut points = Vec::new();
         for _ in 0..40_000 {
-            let mut p = [0f64; 3];
+            let mut p = [0u32; 3];
             for c in &mut p {
                 let r = next();
                 let base = bases[(r % bases.len() as u64) as usize];
@@ -408,19 +458,19 @@ mod tests {
                 for _ in 0..steps {
                     v = f32::from_bits(v.to_bits() + 1);
                 }
-                *c = f64::from(v);
+                *c = v.to_bits();
             }
-            points.push(p);
+            points.push(F32Bits(p));
         }
         let mut reference = std::collections::HashMap::new();
-        let mut w = Welder::for_single_precision(4);
+        let mut w = Welder::<F32Bits>::with_capacity(4);
         let mut got = vec![0u32; points.len()];
         for (chunk, out) in points.chunks(BATCH).zip(got.chunks_mut(BATCH)) {
             w.insert_batch(chunk, out);
         }
         for (p, id) in points.iter().zip(&got) {
-            let expected = *reference.entry(quantise(*p)).or_insert(*id);
-            assert_eq!(*id, expected, "point {p:?}");
+            let expected = *reference.entry(quantise(p.point())).or_insert(*id);
+            assert_eq!(*id, expected, "point {:?}", p.point());
             assert_eq!(w.insert(*p), *id);
         }
         assert_eq!(w.len(), reference.len());

@@ -10,7 +10,7 @@ use super::text::{line_of, parse_f64, show};
 use crate::error::{Error, Location, Result};
 use crate::limits::Limits;
 use crate::mesh::{Format, Mesh, ParseWarning};
-use crate::weld::{BATCH, MAX_COORD, Welder, check_point};
+use crate::weld::{BATCH, F32Bits, MAX_COORD, Welder, check_point};
 
 const HEADER: usize = 84;
 const RECORD: usize = 50;
@@ -68,11 +68,11 @@ pub(crate) fn parse_binary(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
     }
     let used = used as usize;
     let (records, _) = bytes[HEADER..HEADER + used * RECORD].as_chunks::<RECORD>();
-    let mut welder = Welder::for_single_precision(used / 2 + 8);
+    let mut welder = Welder::<F32Bits>::with_capacity(used / 2 + 8);
     let mut triangles = Vec::with_capacity(used);
     // Triangles are welded a batch at a time (see `Welder::insert_batch`).
     const PER_BATCH: usize = BATCH / 3;
-    let mut points = [[0.0f64; 3]; BATCH];
+    let mut points = [F32Bits([0; 3]); BATCH];
     let mut indices = [0u32; BATCH];
     for (b, block) in records.chunks(PER_BATCH).enumerate() {
         for (r, rec) in block.iter().enumerate() {
@@ -90,8 +90,7 @@ pub(crate) fn parse_binary(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
                 });
             }
             for k in 0..3 {
-                points[3 * r + k] =
-                    std::array::from_fn(|c| f64::from(f32::from_bits(words[3 * k + c])));
+                points[3 * r + k] = F32Bits([words[3 * k], words[3 * k + 1], words[3 * k + 2]]);
             }
         }
         let n = 3 * block.len();
