@@ -63,8 +63,8 @@ fn hash(k: [i64; 3]) -> u64 {
     h ^ (h >> 29)
 }
 
-/// Slots in the recent-points cache (256 KiB or less, which stays in L2).
-const RECENT_SLOTS: usize = 1 << 13;
+/// Slots in the recent-points cache (512 KiB or less, which stays in L2).
+const RECENT_SLOTS: usize = 1 << 14;
 
 /// Points per batch in [`Welder::insert_batch`].
 pub(crate) const BATCH: usize = 96;
