@@ -55,17 +55,19 @@ def trimesh_once(path):
     return json.loads(out), rss
 
 
-def measure(path, rounds, trimesh_rounds):
+def measure(path, rounds):
     """Best of several runs of each, interleaved round by round: the machine is a
     shared VM whose speed wanders over minutes, and interleaving exposes all
-    three to the same spells."""
+    three to the same spells. `rounds`: (native, wasm, trimesh) run counts."""
     n = w = t = None
-    for r in range(rounds):
-        x = ours_once(path)
-        n = x if n is None or x[0] < n[0] else n
-        y = wasm_once(path)
-        w = y if w is None or y[0] < w[0] else w
-        if r < trimesh_rounds:
+    for r in range(max(rounds)):
+        if r < rounds[0]:
+            x = ours_once(path)
+            n = x if n is None or x[0] < n[0] else n
+        if r < rounds[1]:
+            y = wasm_once(path)
+            w = y if w is None or y[0] < w[0] else w
+        if r < rounds[2]:
             z = trimesh_once(path)
             t = z if t is None or z[0]["seconds"] < t[0]["seconds"] else t
     return n, w, t
@@ -77,7 +79,7 @@ def main():
     rows = []
     for size, f in zip(sizes, files):
         path = Path(f)
-        n, w, (t, t_rss) = measure(path, 5 if size <= 1_000_000 else 3, 3 if size <= 1_000_000 else 2)
+        n, w, (t, t_rss) = measure(path, (9, 5, 3) if size <= 1_000_000 else (7, 3, 2))
         n_ms, n_engine, n_read, n_rss, line = n
         w_ms, w_read, w_rss, host = w
         m = line["metrics"]
