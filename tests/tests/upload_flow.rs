@@ -363,3 +363,100 @@ async fn analyze_refuses_calls_without_the_internal_token() {
         .await;
     assert_eq!(r.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn a_unit_override_rescales_every_metric_and_the_next_quote() {
+    let app = spawn_upload_app().await;
+    let key = new_key(&app, "test").await;
+    let file = upload(
+        &app,
+        &key,
+        "box.stl",
+        "model/stl",
+        box_stl([4.0, 3.0, 2.0], 1),
+    )
+    .await;
+    assert_eq!(file["status"], "ready", "{file}");
+    let id = file["id"].as_str().expect("id");
+    let unit_path = format!("/v1/files/{id}/unit");
+
+    let mut grams = Vec::new();
+    for (unit, extents, volume_cm3) in [
+        ("mm", [4.0, 3.0, 2.0], 0.024),
+        ("cm", [40.0, 30.0, 20.0], 24.0),
+    ] {
+        let (status, body) = post(
+            &app,
+            &key,
+            &unit_path,
+            &json!({"selected_unit": unit, "confirmed_by": "user"}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["selected_unit"], unit, "{body}");
+        assert_eq!(body["unit_confirmed_by"], "user", "{body}");
+        let m = &body["metrics_json"];
+        let bbox: Vec<f64> = m["bbox_mm"]
+            .as_array()
+            .expect("bbox_mm")
+            .iter()
+            .map(|v| v.as_f64().expect("number"))
+            .collect();
+        for (got, want) in bbox.iter().zip(extents) {
+            assert!((got - want).abs() < 1e-6 * want, "{unit}: {m}");
+        }
+        let volume = m["volume_cm3"].as_f64().expect("volume_cm3");
+        assert!(
+            (volume - volume_cm3).abs() < 1e-9 + 1e-6 * volume_cm3,
+            "{unit}: {m}"
+        );
+        // The stored file says the same, and the next quote prices the new size.
+        let (_, stored) = get(&app, &key, &format!("/v1/files/{id}")).await;
+        assert_eq!(stored["metrics_json"], body["metrics_json"]);
+        let quote = quote_and_check(&app, &key, &stored, "pla", 1).await;
+        grams.push(
+            quote["breakdown"]["grams_per_part"]
+                .as_f64()
+                .expect("grams"),
+        );
+    }
+    // A part ten times larger each way weighs far more (shell and infill grow
+    // with area and volume).
+    assert!(grams[1] > 100.0 * grams[0], "{grams:?}");
+
+    for (body, field) in [
+        (
+            json!({"selected_unit": "furlong", "confirmed_by": "user"}),
+            "selected_unit",
+        ),
+        (
+            json!({"selected_unit": "cm", "confirmed_by": "someone"}),
+            "confirmed_by",
+        ),
+    ] {
+        let (status, answer) = post(&app, &key, &unit_path, &body).await;
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (400, Some("invalid_request")),
+            "{answer}"
+        );
+        assert_eq!(answer["fields"][0]["field"], field, "{answer}");
+    }
+    let stranger = new_key(&app, "test").await;
+    let (status, answer) = post(
+        &app,
+        &stranger,
+        &unit_path,
+        &json!({"selected_unit": "in", "confirmed_by": "agent"}),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (404, Some("file_not_found"))
+    );
+    let (_, stored) = get(&app, &key, &format!("/v1/files/{id}")).await;
+    assert_eq!(
+        stored["selected_unit"], "cm",
+        "a refused override changes nothing"
+    );
+}
