@@ -9,8 +9,11 @@ production the bytes arrive as an HTTP body instead), which says nothing about
 the engine compiled to Wasm. The read is still printed for both."""
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +76,19 @@ def measure(path, rounds):
     return n, w, t
 
 
+def instructions(path):
+    """Instructions our native run executes (valgrind's callgrind), or None
+    without valgrind: a count that the machine's speed does not move."""
+    if shutil.which("valgrind") is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        p = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out",
+                            str(NATIVE), "--unit", "mm", "--metrics-only", str(path)],
+                           capture_output=True, text=True, check=True)
+    found = re.search(r"Collected : (\d+)", p.stderr)
+    return int(found.group(1)) if found else None
+
+
 def main():
     sizes = [int(s) for s in (sys.argv[1:] or ["100000", "1000000", "4000000"])]
     files = subprocess.check_output([PY, str(ROOT / "benches/mesh_gen.py"), str(OUT)] + [str(s) for s in sizes]).decode().split()
@@ -108,6 +124,10 @@ def main():
         a, b = by[1_000_000], by[4_000_000]
         print(f"\nlinearity: 4M/1M time = {b['ours_ms'] / a['ours_ms']:.2f}x with the read, "
               f"{b['ours_engine_ms'] / a['ours_engine_ms']:.2f}x engine only (target <= 4.5x)")
+        counts = [instructions(OUT / f"torus_{n}.stl") for n in (1_000_000, 4_000_000)]
+        if None not in counts:
+            print(f"instructions (callgrind, whole run): 1M {counts[0] / 1e9:.3f} G, 4M {counts[1] / 1e9:.3f} G, "
+                  f"4M/1M = {counts[1] / counts[0]:.2f}x")
     print("trimesh MB is the whole Python process (after-import baseline "
           f"{rows[0]['trimesh_after_import_mb']:.0f} MB); ours and wasm MB are whole processes too "
           "(wasm includes wasmtime and the compiled module).")
