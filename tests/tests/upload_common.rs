@@ -175,7 +175,8 @@ pub async fn wait_ready(app: &TestApp, key: &str, file_id: &str) -> Value {
     }
 }
 
-/// Presign, PUT, confirm, poll: the file as `GET /v1/files/{id}` reports it.
+/// Presign, PUT, confirm (which answers `processing` at once), poll: the file
+/// as `GET /v1/files/{id}` reports it.
 pub async fn upload(
     app: &TestApp,
     key: &str,
@@ -188,6 +189,12 @@ pub async fn upload(
     let file_id = presigned["file_id"].as_str().expect("file_id").to_owned();
     let (status, body) = post(app, key, "/v1/files/confirm", &json!({"file_id": file_id})).await;
     assert_eq!(status, 200, "confirm: {body}");
+    // Confirm answers before the analysis runs (seed 001: poll until ready).
+    assert_eq!(
+        (body["status"].as_str(), body["next_action"].as_str()),
+        (Some("processing"), Some("poll_file_until_ready")),
+        "confirm: {body}"
+    );
     wait_ready(app, key, &file_id).await
 }
 

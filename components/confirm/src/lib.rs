@@ -1,7 +1,8 @@
 //! `POST /v1/files/confirm`: checks the upload, moves the file to
-//! `processing`, queues its analysis durably and kicks the private analyze
-//! component (seed 001, step 3). Idempotent: a second confirm returns the
-//! current state and never queues a second analysis.
+//! `processing`, queues its analysis durably, answers at once, and then kicks
+//! the private analyze component (seed 001, step 3: the caller polls
+//! `GET /v1/files/{id}` until `ready`). Idempotent: a second confirm returns
+//! the current state and never queues a second analysis.
 
 use farm_platform::farm_domain::scope::Scope;
 use farm_platform::{ApiError, Ctx, handle, response};
@@ -29,7 +30,7 @@ fn confirm(ctx: &mut Ctx) -> Result<Response, ApiError> {
     if file.status != "pending_upload" {
         // Already confirmed: report the state; re-kick an analysis whose worker died.
         if file.status == "processing" {
-            kick_analysis(ctx, &file.id);
+            analyze_after_response(ctx, &file.id);
             return respond(ctx, &file.id, &caller.account_id);
         }
         return Ok(response::ok(&file.to_json()));
@@ -76,7 +77,7 @@ fn confirm(ctx: &mut Ctx) -> Result<Response, ApiError> {
         &[file.id.clone().into(), caller.account_id.clone().into()],
     )?;
     if !moved.rows.is_empty() {
-        kick_analysis(ctx, &file.id);
+        analyze_after_response(ctx, &file.id);
     }
     respond(ctx, &file.id, &caller.account_id)
 }
@@ -86,33 +87,37 @@ fn respond(ctx: &mut Ctx, file_id: &str, account_id: &str) -> Result<Response, A
     Ok(response::ok(&file.to_json()))
 }
 
-/// Calls the private analyze component by service chaining. The analysis runs
-/// within this call; when it cannot be reached the file stays `processing`
-/// with its queue row, and the next confirm (or sweep) picks it up.
-fn kick_analysis(ctx: &Ctx, file_id: &str) {
-    let outcome = (|| -> Result<u16, ApiError> {
-        let token = ctx.var("internal_token")?;
-        let body = serde_json::to_vec(&serde_json::json!({ "file_id": file_id }))
-            .map_err(ApiError::internal)?;
-        let request = Request::builder()
-            .method(Method::Post)
-            .uri("http://analyze.spin.internal/analyze")
-            .header("content-type", "application/json")
-            .header(kit::internal::INTERNAL_HEADER, token)
-            .header("x-request-id", ctx.request_id())
-            .body(body)
-            .build();
-        let response: Response =
-            spin_sdk::http::run(async move { spin_sdk::http::send(request).await })
-                .map_err(|e| ApiError::unavailable(format!("analyze: {e}")))?;
-        Ok(*response.status())
-    })();
-    match outcome {
-        Ok(200) => {}
-        Ok(status) => ctx.log(format_args!("analyze file={file_id} status={status}")),
-        Err(e) => ctx.log(format_args!(
-            "analyze file={file_id} unreachable: {}",
-            e.cause().unwrap_or(e.message())
-        )),
-    }
+/// Once the response is out, calls the private analyze component by service
+/// chaining. When it cannot be reached the file stays `processing` with its
+/// queue row, and the next confirm (or sweep) picks it up.
+fn analyze_after_response(ctx: &Ctx, file_id: &str) {
+    let token = ctx.var("internal_token");
+    let (file_id, request_id) = (file_id.to_owned(), ctx.request_id().to_owned());
+    ctx.after_response(move || {
+        let log = |message: String| println!("request_id={request_id} {message}");
+        let outcome = (|| -> Result<u16, ApiError> {
+            let body = serde_json::to_vec(&serde_json::json!({ "file_id": file_id }))
+                .map_err(ApiError::internal)?;
+            let request = Request::builder()
+                .method(Method::Post)
+                .uri("http://analyze.spin.internal/analyze")
+                .header("content-type", "application/json")
+                .header(kit::internal::INTERNAL_HEADER, token?)
+                .header("x-request-id", request_id.as_str())
+                .body(body)
+                .build();
+            let response: Response =
+                spin_sdk::http::run(async move { spin_sdk::http::send(request).await })
+                    .map_err(|e| ApiError::unavailable(format!("analyze: {e}")))?;
+            Ok(*response.status())
+        })();
+        match outcome {
+            Ok(200) => {}
+            Ok(status) => log(format!("analyze file={file_id} status={status}")),
+            Err(e) => log(format!(
+                "analyze file={file_id} unreachable: {}",
+                e.cause().unwrap_or(e.message())
+            )),
+        }
+    });
 }

@@ -253,6 +253,13 @@ impl Ctx {
     }
 
     /// Prints one log line prefixed with the request id. Never log secrets.
+    /// Queues `job` to run after the response has been sent (see
+    /// [`crate::after_response`]): for work the caller polls for instead of
+    /// waiting on, such as the analysis a confirm starts.
+    pub fn after_response(&self, job: impl FnOnce() + 'static) {
+        crate::after_response::push(Box::new(job));
+    }
+
     pub fn log(&self, message: impl fmt::Display) {
         println!("request_id={} {message}", self.request_id);
     }

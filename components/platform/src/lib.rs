@@ -68,6 +68,7 @@
 //!     `idempotency_request_in_progress`; absent and required → 400
 //!     `idempotency_key_required`).
 //!   - `ctx.set_response_header(name, value)`.
+//!   - `ctx.after_response(job)`: work run once the response has gone out.
 //! - [`ApiError`]: `new(status, code, message)`, `.with_detail(k, v)`,
 //!   `.with_header(k, v)`, `.with_cause(e)`; named constructors for the
 //!   stable codes; `From<farm_domain::Error>` is the one domain → HTTP mapping.
@@ -86,6 +87,7 @@
 //!
 //! `api_keys`, `rate_limit_windows`, `usage_daily`, `idempotency_keys`.
 
+pub mod after_response;
 mod auth;
 mod ctx;
 pub mod error;
@@ -105,7 +107,9 @@ pub use farm_domain;
 pub use spin_sdk;
 
 /// Exports a component's entry point: `farm_platform::export_http!(crate::serve);`
-/// with `fn serve(req: Request) -> Response` (usually `handle(req, ...)`).
+/// with `fn serve(req: Request) -> Response` (usually `handle(req, ...)`). The
+/// response is sent first, then any work the endpoint queued with
+/// [`Ctx::after_response`] runs.
 ///
 /// Spin's `#[http_component]` expands to the `wasi:http` export glue, which
 /// needs `unsafe` (exported symbols); the workspace denies `unsafe_code`, so
@@ -117,8 +121,11 @@ macro_rules! export_http {
         #[allow(unsafe_code)]
         mod __farm_http_export {
             #[::spin_sdk::http_component]
-            fn entry(req: ::spin_sdk::http::Request) -> ::spin_sdk::http::Response {
-                $serve(req)
+            async fn entry(
+                req: ::spin_sdk::http::Request,
+                out: ::spin_sdk::http::ResponseOutparam,
+            ) {
+                $crate::after_response::respond_then_run_queued(out, $serve(req)).await
             }
         }
     };
