@@ -92,9 +92,8 @@ fn respond(ctx: &mut Ctx, file_id: &str, account_id: &str) -> Result<Response, A
 /// queue row, and the next confirm (or sweep) picks it up.
 fn analyze_after_response(ctx: &Ctx, file_id: &str) {
     let token = ctx.var("internal_token");
-    let (file_id, request_id) = (file_id.to_owned(), ctx.request_id().to_owned());
+    let (file_id, log) = (file_id.to_owned(), ctx.logger());
     ctx.after_response(move || {
-        let log = |message: String| println!("request_id={request_id} {message}");
         let outcome = (|| -> Result<u16, ApiError> {
             let body = serde_json::to_vec(&serde_json::json!({ "file_id": file_id }))
                 .map_err(ApiError::internal)?;
@@ -103,7 +102,7 @@ fn analyze_after_response(ctx: &Ctx, file_id: &str) {
                 .uri("http://analyze.spin.internal/analyze")
                 .header("content-type", "application/json")
                 .header(kit::internal::INTERNAL_HEADER, token?)
-                .header("x-request-id", request_id.as_str())
+                .header("x-request-id", log.request_id())
                 .body(body)
                 .build();
             let response: Response =
@@ -113,8 +112,8 @@ fn analyze_after_response(ctx: &Ctx, file_id: &str) {
         })();
         match outcome {
             Ok(200) => {}
-            Ok(status) => log(format!("analyze file={file_id} status={status}")),
-            Err(e) => log(format!(
+            Ok(status) => log.line(format_args!("analyze file={file_id} status={status}")),
+            Err(e) => log.line(format_args!(
                 "analyze file={file_id} unreachable: {}",
                 e.cause().unwrap_or(e.message())
             )),

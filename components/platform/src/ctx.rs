@@ -261,7 +261,13 @@ impl Ctx {
     }
 
     pub fn log(&self, message: impl fmt::Display) {
-        println!("request_id={} {message}", self.request_id);
+        self.logger().line(message);
+    }
+
+    /// This request's log, for work that outlives the `Ctx` (see
+    /// [`Ctx::after_response`]).
+    pub fn logger(&self) -> RequestLog {
+        RequestLog(self.request_id.clone())
     }
 
     /// Routes to the endpoint for this request's matched route and method.
@@ -372,5 +378,20 @@ mod tests {
         let api = data_error(&e);
         assert_eq!(api.code(), "invalid_request");
         assert_eq!(api.body("r")["fields"][0]["field"], "email");
+    }
+}
+
+/// Writes log lines tagged with a request id: `request_id=… message`, the one
+/// log line format of every component.
+#[derive(Debug, Clone)]
+pub struct RequestLog(String);
+
+impl RequestLog {
+    pub fn request_id(&self) -> &str {
+        &self.0
+    }
+
+    pub fn line(&self, message: impl fmt::Display) {
+        println!("request_id={} {message}", self.0);
     }
 }

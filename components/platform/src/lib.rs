@@ -68,7 +68,8 @@
 //!     `idempotency_request_in_progress`; absent and required → 400
 //!     `idempotency_key_required`).
 //!   - `ctx.set_response_header(name, value)`.
-//!   - `ctx.after_response(job)`: work run once the response has gone out.
+//!   - `ctx.after_response(job)`: work run once the response has gone out;
+//!     `ctx.logger()` gives it the request's log (`request_id=… message`).
 //! - [`ApiError`]: `new(status, code, message)`, `.with_detail(k, v)`,
 //!   `.with_header(k, v)`, `.with_cause(e)`; named constructors for the
 //!   stable codes; `From<farm_domain::Error>` is the one domain → HTTP mapping.
@@ -97,7 +98,7 @@ pub mod response;
 pub mod wire;
 
 pub use auth::{Caller, col};
-pub use ctx::{Ctx, Endpoint, MAX_JSON_BODY_BYTES, handle, is_well_formed_request_id};
+pub use ctx::{Ctx, Endpoint, MAX_JSON_BODY_BYTES, RequestLog, handle, is_well_formed_request_id};
 pub use error::ApiError;
 pub use idempotency::IDEMPOTENCY_TTL_HOURS;
 pub use random::{new_id, random_bytes};
