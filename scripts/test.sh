@@ -31,6 +31,12 @@ bash scripts/build-wasm.sh || wasm_ok=0
 step "cargo test (native workspace crates)"
 test_ok=1
 cargo test --no-fail-fast "$@" 2>&1 | tee "$log" || test_ok=0
+# The mesh-report tool's tests need the `cli` feature (its JSON output), which
+# the workspace run leaves off; run them too unless the caller chose crates.
+if [ "$#" = 0 ]; then
+  step "cargo test -p mesh-engine --features cli --test cli (mesh-report)"
+  cargo test --no-fail-fast -p mesh-engine --features cli --test cli 2>&1 | tee -a "$log" || test_ok=0
+fi
 
 # Add up the per-binary "test result:" lines into one summary.
 read -r passed failed ignored < <(awk '

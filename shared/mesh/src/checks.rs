@@ -198,14 +198,21 @@ pub(crate) fn size_findings(
     if largest < lo || largest > hi {
         // Suggest the unit that makes the part most plausible.
         let raw_largest = largest / metrics.unit.mm_per_unit();
-        let suggestion = [Unit::Millimeter, Unit::Centimeter, Unit::Inch, Unit::Meter]
-            .into_iter()
-            .filter(|&u| u != metrics.unit)
-            .max_by(|a, b| {
-                size_plausibility(raw_largest * a.mm_per_unit())
-                    .total_cmp(&size_plausibility(raw_largest * b.mm_per_unit()))
-            })
-            .unwrap_or_else(|| detect(raw_largest).unit);
+        // Round sides in another unit outweigh the size alone.
+        let round_elsewhere =
+            metrics.detected_unit != metrics.unit && metrics.unit_evidence.code() == "round_sides";
+        let suggestion = if round_elsewhere {
+            metrics.detected_unit
+        } else {
+            [Unit::Millimeter, Unit::Centimeter, Unit::Inch, Unit::Meter]
+                .into_iter()
+                .filter(|&u| u != metrics.unit)
+                .max_by(|a, b| {
+                    size_plausibility(raw_largest * a.mm_per_unit())
+                        .total_cmp(&size_plausibility(raw_largest * b.mm_per_unit()))
+                })
+                .unwrap_or_else(|| detect(raw_largest).unit)
+        };
         out.push(Finding {
             check: Check::UnitSuspect,
             severity: Severity::Warning,

@@ -67,8 +67,9 @@ pub enum Error {
     #[error("3MF container: {message}")]
     Zip { message: String },
 
-    /// A 3MF entry decompresses to more than the limit.
-    #[error("3MF entry {name:?} decompresses to more than {limit} bytes")]
+    /// A 3MF entry takes the package's decompressed parts over
+    /// [`crate::Limits::max_uncompressed_bytes`] (`limit`).
+    #[error("3MF entry {name:?} takes the parts read over the limit of {limit} decompressed bytes")]
     EntryTooLarge { name: String, limit: u64 },
 
     /// A 3MF entry compresses better than any real model: a zip bomb.
@@ -93,7 +94,18 @@ pub enum Error {
         message: String,
     },
 
-    /// 3MF components expand to more object instances than the triangle limit
+    /// A 3MF model part requires an extension we do not implement, or names a
+    /// prefix it never declared (3MF core §2.3.1): reading it without the
+    /// extension could get the geometry, and so the price, wrong.
+    #[error("3MF model {part:?}: {reason}")]
+    UnsupportedRequiredExtension {
+        part: String,
+        /// The namespace, or the undeclared prefix.
+        extension: String,
+        reason: String,
+    },
+
+    /// 3MF components expand to more object instances than the limit
     /// (a component graph that multiplies without adding geometry).
     #[error("3MF components expand to more than {limit} object instances at {at}")]
     TooManyInstances { limit: u64, at: Location },
@@ -143,6 +155,7 @@ impl Error {
             Error::Model { .. } => "invalid_model",
             Error::NestingTooDeep { .. } => "nesting_too_deep",
             Error::TooManyInstances { .. } => "too_many_instances",
+            Error::UnsupportedRequiredExtension { .. } => "unsupported_required_extension",
         }
     }
 }

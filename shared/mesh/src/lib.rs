@@ -33,11 +33,30 @@
 //!
 //! Detected from content: binary STL (also with a `solid` header, a zero
 //! count or trailing bytes, reported as [`ParseWarning`]s), ASCII STL (several
-//! `solid` blocks allowed), OBJ (`v`/`f`, polygons fan-triangulated, negative
-//! indices), 3MF (core spec: objects, components, build items with transforms,
-//! `unit`; production-extension `p:path` parts). 3MF reading is bounded by
-//! entry count, total decompressed bytes, per-part compression ratio, element
-//! and component nesting, and object instances.
+//! `solid` blocks allowed; the dialects exporters write and PrusaSlicer,
+//! trimesh and numpy-stl read — lone-CR line ends, one line, any case,
+//! E-notation, words after `endloop`/`endfacet`/`endsolid`, `end loop` as two
+//! words — are read whole with a `stl_ascii_nonstandard` warning listing each
+//! [`StlQuirk`]; a file cut inside a facet is refused, never half read), OBJ
+//! (`v`/`f`, polygons triangulated by ear clipping so non-convex faces stay
+//! inside their outline, negative indices, `\` line continuations), 3MF (core
+//! spec: objects, components, build items with transforms, `unit`;
+//! production-extension `p:path` parts).
+//!
+//! 3MF rules that change the price (core spec §2.3.1, §4.1): an attribute
+//! written twice on an element is malformed XML (`invalid_model`, naming the
+//! part); `requiredextensions` naming an undeclared prefix or a namespace we
+//! do not implement is `unsupported_required_extension` (materials and
+//! production are implemented; beam lattice is accepted while the part has no
+//! beams and refused when it has, since beams are not measured); objects of
+//! type `support`/`solidsupport` are not part of the weighed mesh and are
+//! reported apart (`3mf_support_objects`, with their volume); `other` objects
+//! in the build are excluded and named (`3mf_other_objects_excluded`);
+//! objects with an empty mesh are skipped and named (`3mf_empty_objects`).
+//! 3MF reading is bounded by entry count, total decompressed bytes (checked
+//! against each entry's declared size before inflating, and while inflating),
+//! per-part compression ratio, element and component nesting, and object
+//! instances (counted over the component tree before any geometry is made).
 //!
 //! # Metric definitions (agree with trimesh 5.2)
 //!
@@ -57,7 +76,12 @@
 //! Units: 3MF declares its unit (confidence 1). STL and OBJ have none; the unit
 //! is guessed from the largest bounding-box side with prior weights (mm 0.85,
 //! in 0.07, m 0.04, cm 0.04) times a plausibility that is 1 for 8–300 mm
-//! parts and falls off on a log scale outside. `UnitChoice::Fixed` overrides.
+//! parts and falls off on a log scale outside, times the evidence of round
+//! sides: when the sides become whole tenths of a millimetre in some units
+//! only (3.93700788 × 25.4 = 100), each such unit gains the likelihood ratio
+//! of that coincidence (see [`units::detect_from_sides`]). The decision's
+//! basis is reported as [`UnitEvidence`] beside the confidence.
+//! `UnitChoice::Fixed` overrides.
 //!
 //! # Printability checks
 //!
@@ -106,8 +130,8 @@ pub use estimate::{Estimates, SUPPORT_FILL};
 pub use findings::{Check, Finding, FixHint, Severity, SkippedCheck};
 pub use limits::Limits;
 pub use measure::Measurements;
-pub use mesh::{Format, Mesh, ParseWarning};
+pub use mesh::{Format, Mesh, ParseWarning, StlQuirk};
 pub use metrics::{Metrics, RawMetrics};
 pub use parse::{detect, parse, parse_as};
 pub use report::{AnalyzeOptions, Report, analyze};
-pub use units::{Unit, UnitChoice, UnitSource};
+pub use units::{Unit, UnitChoice, UnitEvidence, UnitSource};

@@ -17,6 +17,9 @@ pub struct Limits {
     pub max_zip_entries: u32,
     /// Deepest nesting of XML elements and of 3MF components.
     pub max_nesting_depth: u32,
+    /// Most object instances a 3MF build expands to (every build item and every
+    /// component reference reached through the component tree counts once).
+    pub max_instances: u64,
 }
 
 impl Default for Limits {
@@ -28,6 +31,8 @@ impl Default for Limits {
             max_compression_ratio: 200,
             max_zip_entries: 10_000,
             max_nesting_depth: 32,
+            // A full plate of small parts is a few thousand instances.
+            max_instances: 100_000,
         }
     }
 }

@@ -4,6 +4,7 @@ use std::cell::OnceCell;
 
 use crate::error::{Error, Location, Result};
 use crate::measure::Measurements;
+pub use crate::parse::StlQuirk;
 use crate::units::Unit;
 use crate::weld::Welder;
 
@@ -38,15 +39,29 @@ impl std::fmt::Display for Format {
 }
 
 /// Something irregular the parser tolerated; reported, not fatal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ParseWarning {
     /// Binary STL whose header count disagrees with the records present; the
     /// records were read (`used` triangles).
     StlCountMismatch { declared: u64, used: u64 },
     /// Bytes after the last binary STL record, ignored.
     StlTrailingBytes { offset: u64, len: u64 },
-    /// 3MF objects of a type other than `model` were included in the build.
-    ThreeMfNonModelObjects { count: u64 },
+    /// An ASCII STL in a dialect the format does not allow but exporters
+    /// write; every facet was read (never a partial mesh).
+    StlAsciiNonStandard { quirks: Vec<StlQuirk> },
+    /// 3MF objects of type `support` or `solidsupport`: not part of the
+    /// weighed mesh, reported apart (3MF core §4.1). `volume` is the supports'
+    /// enclosed volume in file units³, as placed in the build.
+    ThreeMfSupportObjects {
+        objects: Vec<String>,
+        triangles: u64,
+        volume: f64,
+    },
+    /// 3MF objects of type `other` placed in the build: not printed, not
+    /// weighed (3MF core §4.1).
+    ThreeMfOtherObjectsExcluded { objects: Vec<String> },
+    /// 3MF objects whose mesh has no triangles; the rest of the build is read.
+    ThreeMfEmptyObjects { objects: Vec<String> },
 }
 
 impl ParseWarning {
@@ -55,7 +70,10 @@ impl ParseWarning {
         match self {
             ParseWarning::StlCountMismatch { .. } => "stl_count_mismatch",
             ParseWarning::StlTrailingBytes { .. } => "stl_trailing_bytes",
-            ParseWarning::ThreeMfNonModelObjects { .. } => "3mf_non_model_objects",
+            ParseWarning::StlAsciiNonStandard { .. } => "stl_ascii_nonstandard",
+            ParseWarning::ThreeMfSupportObjects { .. } => "3mf_support_objects",
+            ParseWarning::ThreeMfOtherObjectsExcluded { .. } => "3mf_other_objects_excluded",
+            ParseWarning::ThreeMfEmptyObjects { .. } => "3mf_empty_objects",
         }
     }
 }
@@ -73,12 +91,34 @@ impl std::fmt::Display for ParseWarning {
                     "ignored {len} bytes after the last triangle record at byte offset {offset}"
                 )
             }
-            ParseWarning::ThreeMfNonModelObjects { count } => {
+            ParseWarning::StlAsciiNonStandard { quirks } => {
+                let codes: Vec<&str> = quirks.iter().map(|q| q.code()).collect();
                 write!(
                     f,
-                    "{count} build objects are of type support/other; included as geometry"
+                    "non-standard ASCII STL ({}); every facet was read",
+                    codes.join(", ")
                 )
             }
+            ParseWarning::ThreeMfSupportObjects {
+                objects,
+                triangles,
+                volume,
+            } => write!(
+                f,
+                "support objects {} ({triangles} triangles, {volume:.3} cubic file units) \
+                 are supports, not part of the weighed part",
+                objects.join(", ")
+            ),
+            ParseWarning::ThreeMfOtherObjectsExcluded { objects } => write!(
+                f,
+                "objects {} are of type `other`: excluded, not printed or weighed",
+                objects.join(", ")
+            ),
+            ParseWarning::ThreeMfEmptyObjects { objects } => write!(
+                f,
+                "objects {} have an empty mesh and were skipped",
+                objects.join(", ")
+            ),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::measure::Measurements;
 use crate::mesh::{Format, Mesh};
-use crate::units::{Unit, UnitChoice, UnitGuess, UnitSource, detect};
+use crate::units::{Unit, UnitChoice, UnitEvidence, UnitGuess, UnitSource, detect_from_sides};
 
 /// The figures of a mesh in the applied unit (mm, cm², cm³), plus the raw
 /// values in file units. Field names follow the API's `metrics_json`.
@@ -39,6 +39,8 @@ pub struct Metrics {
     pub detected_unit: Unit,
     /// 1 for a declared unit; the guess's confidence otherwise.
     pub unit_confidence: f64,
+    /// What `detected_unit` rests on: the declaration, round sides, or size.
+    pub unit_evidence: UnitEvidence,
     pub raw: RawMetrics,
 }
 
@@ -58,8 +60,9 @@ pub(crate) fn detected(mesh: &Mesh, m: &Measurements) -> UnitGuess {
         Some(unit) if mesh.format == Format::ThreeMf => UnitGuess {
             unit,
             confidence: 1.0,
+            evidence: UnitEvidence::Declared,
         },
-        _ => detect(m.extents().into_iter().fold(0.0, f64::max)),
+        _ => detect_from_sides(m.extents()),
     }
 }
 
@@ -109,6 +112,7 @@ impl Mesh {
             unit_source,
             detected_unit: guess.unit,
             unit_confidence: guess.confidence,
+            unit_evidence: guess.evidence,
             raw: RawMetrics {
                 bbox_min: m.bbox_min,
                 bbox_max: m.bbox_max,

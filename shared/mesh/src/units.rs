@@ -78,11 +78,81 @@ pub enum UnitSource {
     Override,
 }
 
-/// A unit with how sure we are of it (0..=1).
+/// A unit with how sure we are of it (0..=1) and why.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct UnitGuess {
     pub unit: Unit,
     pub confidence: f64,
+    pub evidence: UnitEvidence,
+}
+
+/// What a unit decision rests on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum UnitEvidence {
+    /// The file declares its unit (3MF `unit`).
+    Declared,
+    /// The bounding-box sides become round millimetre figures (multiples of
+    /// [`ROUND_MM`]) only in some units; `sides_mm` are the sides in the
+    /// chosen unit. Strong evidence: a part drawn as 100 mm and stored in
+    /// inches has sides of 3.93700788, which no other unit makes round.
+    RoundSides { sides_mm: [f64; 3] },
+    /// Only the part's size (no unit makes the sides rounder than another).
+    Size { largest_side_mm: f64 },
+}
+
+impl UnitEvidence {
+    /// Stable code: `declared`, `round_sides`, `size`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            UnitEvidence::Declared => "declared",
+            UnitEvidence::RoundSides { .. } => "round_sides",
+            UnitEvidence::Size { .. } => "size",
+        }
+    }
+}
+
+impl std::fmt::Display for UnitEvidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UnitEvidence::Declared => f.write_str("the file declares its unit"),
+            UnitEvidence::RoundSides { sides_mm } => write!(
+                f,
+                "the sides are round millimetre figures in this unit ({} × {} × {} mm)",
+                sides_mm[0], sides_mm[1], sides_mm[2]
+            ),
+            UnitEvidence::Size { largest_side_mm } => write!(
+                f,
+                "the part's size only ({largest_side_mm} mm at its largest)"
+            ),
+        }
+    }
+}
+
+/// The grid a designed dimension falls on, mm: CAD parts are drawn in whole
+/// tenths of a millimetre (or coarser).
+pub const ROUND_MM: f64 = 0.1;
+
+/// How much likelier a round side makes a unit: a side that is not a
+/// designed figure lands within the tolerance (±[`ROUND_TOLERANCE`]·side) of
+/// the [`ROUND_MM`] grid by chance with probability 2·tolerance/grid, so a
+/// round side is grid/(2·tolerance) times likelier under the unit that makes
+/// it round (500 for a 100 mm side), capped at [`MAX_ROUND_LIKELIHOOD`].
+fn round_likelihood(side_mm: f64) -> f64 {
+    (ROUND_MM / (2.0 * ROUND_TOLERANCE * side_mm.max(ROUND_MM))).min(MAX_ROUND_LIKELIHOOD)
+}
+
+/// Cap per side: tiny sides would otherwise count for millions, while the
+/// few significant digits a file keeps make tiny sides round by accident.
+const MAX_ROUND_LIKELIHOOD: f64 = 1000.0;
+
+/// Relative tolerance of "round": single-precision STL coordinates and six
+/// significant digits of ASCII keep a side within 1e-6 of its true value.
+const ROUND_TOLERANCE: f64 = 1e-6;
+
+/// True when `mm` is a multiple of [`ROUND_MM`] within [`ROUND_TOLERANCE`].
+fn is_round(mm: f64) -> bool {
+    let steps = mm / ROUND_MM;
+    (steps - steps.round()).abs() * ROUND_MM <= ROUND_TOLERANCE * mm.abs().max(ROUND_MM)
 }
 
 /// Units a unitless file is plausibly drawn in, with prior weights: most files
@@ -125,6 +195,9 @@ pub fn detect(largest_side: f64) -> UnitGuess {
         return UnitGuess {
             unit: Unit::Millimeter,
             confidence: 0.0,
+            evidence: UnitEvidence::Size {
+                largest_side_mm: largest_side,
+            },
         };
     }
     let mut best = scores[0];
@@ -136,6 +209,69 @@ pub fn detect(largest_side: f64) -> UnitGuess {
     UnitGuess {
         unit: best.0,
         confidence: best.1 / total,
+        evidence: UnitEvidence::Size {
+            largest_side_mm: largest_side * best.0.mm_per_unit(),
+        },
+    }
+}
+
+/// Guesses the unit of a unitless file from its bounding-box sides (file
+/// units): the size prior of [`detect`], times the likelihood ratio of each
+/// distinct side (`round_likelihood`) for each unit in which every side is a round millimetre
+/// figure, when some units make the sides round and others do not. When all
+/// or none do, roundness says nothing and the size alone decides.
+pub fn detect_from_sides(sides: [f64; 3]) -> UnitGuess {
+    let largest = sides.into_iter().fold(0.0, f64::max);
+    let by_size = detect(largest);
+    let mut distinct: Vec<f64> = Vec::new();
+    for s in sides {
+        if s > 0.0
+            && !distinct
+                .iter()
+                .any(|d| (d - s).abs() <= ROUND_TOLERANCE * s)
+        {
+            distinct.push(s);
+        }
+    }
+    if distinct.is_empty() {
+        return by_size;
+    }
+    let round = CANDIDATES.map(|(u, _)| distinct.iter().all(|&s| is_round(s * u.mm_per_unit())));
+    if round.iter().all(|&r| r) || round.iter().all(|&r| !r) {
+        return by_size;
+    }
+    let mut scores = [0.0; 4];
+    for (k, (u, prior)) in CANDIDATES.iter().enumerate() {
+        let round_factor = if round[k] {
+            distinct
+                .iter()
+                .map(|&s| round_likelihood(s * u.mm_per_unit()))
+                .product()
+        } else {
+            1.0
+        };
+        scores[k] = prior * size_plausibility(largest * u.mm_per_unit()) * round_factor;
+    }
+    let total: f64 = scores.iter().sum();
+    if total.is_nan() || total <= 1e-300 {
+        return by_size;
+    }
+    let best = (0..4)
+        .max_by(|&a, &b| scores[a].total_cmp(&scores[b]))
+        .unwrap_or(0);
+    let unit = CANDIDATES[best].0;
+    UnitGuess {
+        unit,
+        confidence: scores[best] / total,
+        evidence: if round[best] {
+            UnitEvidence::RoundSides {
+                sides_mm: sides.map(|s| s * unit.mm_per_unit()),
+            }
+        } else {
+            UnitEvidence::Size {
+                largest_side_mm: largest * unit.mm_per_unit(),
+            }
+        },
     }
 }
 
@@ -168,6 +304,40 @@ mod tests {
         let two = detect(2.0);
         assert_eq!(two.unit, Unit::Millimeter);
         assert!(two.confidence < detect(50.0).confidence);
+    }
+
+    #[test]
+    fn sides_that_are_round_only_in_inches_are_inches() {
+        // 100 mm / 25.4, as admesh's block example stores it.
+        let g = detect_from_sides([3.937_007_88; 3]);
+        assert_eq!(g.unit, Unit::Inch);
+        assert!(g.confidence > 0.9, "{}", g.confidence);
+        assert_eq!(g.evidence.code(), "round_sides");
+        // The size alone would have said millimetres.
+        assert_eq!(detect(3.937_007_88).unit, Unit::Millimeter);
+    }
+
+    #[test]
+    fn sides_round_in_every_unit_say_nothing_beyond_size() {
+        let g = detect_from_sides([20.0, 20.0, 10.0]);
+        assert_eq!(g.unit, Unit::Millimeter);
+        assert_eq!(g.evidence.code(), "size");
+        assert_eq!(g.confidence, detect(20.0).confidence);
+    }
+
+    #[test]
+    fn round_millimetre_sides_stored_in_metres_are_metres() {
+        let g = detect_from_sides([0.025, 0.0125, 0.04]);
+        assert_eq!(g.unit, Unit::Meter);
+        assert_eq!(g.evidence.code(), "round_sides");
+        assert!(g.confidence > 0.9, "{}", g.confidence);
+    }
+
+    #[test]
+    fn an_organic_part_in_millimetres_stays_millimetres() {
+        let g = detect_from_sides([37.284_63, 21.917_5, 12.003_71]);
+        assert_eq!(g.unit, Unit::Millimeter);
+        assert_eq!(g.evidence.code(), "size");
     }
 
     #[test]

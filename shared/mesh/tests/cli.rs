@@ -1,9 +1,10 @@
 //! The `mesh-report` tool: one JSON line per file, errors as JSON, exit codes.
-#![cfg(feature = "cli")]
+
+mod common;
 
 use std::process::Command;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus");
+use common::corpus_dir;
 
 fn run(args: &[&str]) -> (i32, Vec<serde_json::Value>) {
     let out = Command::new(env!("CARGO_BIN_EXE_mesh-report"))
@@ -20,8 +21,8 @@ fn run(args: &[&str]) -> (i32, Vec<serde_json::Value>) {
 
 #[test]
 fn reports_metrics_findings_and_estimates_per_file() {
-    let cube = format!("{CORPUS}/synthetic/cube10_ok.stl");
-    let inch = format!("{CORPUS}/synthetic/cube1_inch.3mf");
+    let cube = format!("{}/synthetic/cube10_ok.stl", corpus_dir().display());
+    let inch = format!("{}/synthetic/cube1_inch.3mf", corpus_dir().display());
     let (code, lines) = run(&["--material", "PETG", &cube, &inch]);
     assert_eq!(code, 0);
     assert_eq!(lines.len(), 2);
@@ -37,7 +38,7 @@ fn reports_metrics_findings_and_estimates_per_file() {
 
 #[test]
 fn unit_mm_reads_coordinates_raw() {
-    let metres = format!("{CORPUS}/synthetic/cube_0.01_metres.stl");
+    let metres = format!("{}/synthetic/cube_0.01_metres.stl", corpus_dir().display());
     let (_, auto) = run(&[&metres]);
     assert_eq!(auto[0]["metrics"]["unit"], "m");
     let (_, raw) = run(&["--unit", "mm", &metres]);
@@ -53,10 +54,34 @@ fn unit_mm_reads_coordinates_raw() {
 
 #[test]
 fn a_bad_file_prints_a_json_error_and_exits_non_zero() {
-    let off = format!("{CORPUS}/assimp/test/models/OFF/Cube.off");
+    let off = format!("{}/assimp/test/models/OFF/Cube.off", corpus_dir().display());
     let (code, lines) = run(&[&off]);
     assert_eq!(code, 1);
     assert_eq!(lines[0]["error"], "unknown_format");
     let (code, _) = run(&["--unit", "furlong", &off]);
     assert_eq!(code, 2);
+}
+
+#[test]
+fn field_files_print_their_unit_evidence_and_dialect_warnings() {
+    let dir = corpus_dir().join("field");
+    let inch = dir.join("admesh_block_inch.stl");
+    let loose = dir.join("stl_end_loop_two_words.stl");
+    let (code, lines) = run(&[inch.to_str().expect("utf8"), loose.to_str().expect("utf8")]);
+    assert_eq!(code, 0);
+    let m = &lines[0]["metrics"];
+    assert_eq!(m["unit"], "in");
+    assert_eq!(m["unit_evidence"]["code"], "round_sides");
+    assert!(m["unit_confidence"].as_f64().expect("number") > 0.9);
+    // 100 mm sides: 1,000 cm³.
+    assert!((m["volume_cm3"].as_f64().expect("number") - 1000.0).abs() < 1e-3);
+    let warnings = lines[1]["parse_warnings"].as_array().expect("array");
+    assert_eq!(warnings[0]["code"], "stl_ascii_nonstandard");
+    assert!(
+        warnings[0]["message"]
+            .as_str()
+            .expect("text")
+            .contains("two_word_end_keyword")
+    );
+    assert_eq!(lines[1]["metrics"]["triangle_count"], 12);
 }

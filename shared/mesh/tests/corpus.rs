@@ -3,17 +3,13 @@
 //! `corpus_exceptions.json` gives a written reason for that file and field.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use mesh_engine::{Limits, UnitChoice, parse};
 use serde_json::Value;
 
-fn corpus_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/corpus"
-    ))
-}
+mod common;
+
+use common::corpus_dir;
 
 fn exceptions() -> BTreeMap<String, BTreeMap<String, Value>> {
     let text = include_str!("corpus_exceptions.json");

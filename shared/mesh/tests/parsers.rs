@@ -115,7 +115,7 @@ fn nan_coordinates_are_refused_with_a_location() {
 }
 
 #[test]
-fn obj_polygons_are_fan_triangulated_and_negative_indices_resolved() {
+fn obj_polygons_are_triangulated_and_negative_indices_resolved() {
     let text = b"v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nf -4 -3 -2 -1\n";
     let mesh = parse(text, &Limits::default()).expect("parses");
     assert_eq!(mesh.triangles(), &[[0, 1, 2], [0, 2, 3]]);
@@ -197,4 +197,46 @@ fn binary_stl_coordinates_out_of_range_are_refused_at_their_vertex() {
         parse(&bytes, &Limits::default()),
         Err(Error::BadCoordinate { at: Location::ByteOffset(o), .. }) if o == at as u64
     ));
+}
+
+/// An L-shaped prism (a 2 × 2 square less a 1 × 1 corner, 1 high) whose caps
+/// are listed from the corner next to the notch, where a fan leaves the
+/// polygon; the side quads are split by a `\\` continuation.
+const L_PRISM: &[u8] = b"v 2 1 0\nv 1 1 0\nv 1 2 0\nv 0 2 0\nv 0 0 0\nv 2 0 0
+v 2 1 1\nv 1 1 1\nv 1 2 1\nv 0 2 1\nv 0 0 1\nv 2 0 1
+f 1 6 5 4 3 2
+f 7 8 9 \\
+  10 11 12
+f 1 2 8 7\nf 2 3 9 8\nf 3 4 10 9\nf 4 5 11 10\nf 5 6 12 11\nf 6 1 7 12
+";
+
+#[test]
+fn obj_non_convex_faces_are_ear_clipped_not_fanned() {
+    let mesh = parse(L_PRISM, &Limits::default()).expect("parses");
+    assert_eq!(mesh.triangles().len(), 2 * 4 + 6 * 2);
+    let m = mesh.metrics(mesh_engine::UnitChoice::Auto);
+    // Volume 3 × 1; area 2 caps × 3 + perimeter 8 × height 1. A fan from the
+    // first corner, (2, 1), crosses the notch and covers area outside the cap.
+    assert!(
+        (m.raw.signed_volume - 3.0).abs() < 1e-12,
+        "{}",
+        m.raw.signed_volume
+    );
+    assert!((m.raw.area - 14.0).abs() < 1e-12, "{}", m.raw.area);
+    assert!(m.is_watertight && m.is_winding_consistent);
+    assert_eq!(m.degenerate_faces, 0);
+}
+
+#[test]
+fn a_truncated_ascii_stl_is_refused_never_a_partial_mesh() {
+    let whole = String::from_utf8(ascii_stl(&cube(10.0))).expect("utf8");
+    let cut = &whole[..whole.len() / 2];
+    assert!(parse(&whole.as_bytes()[..whole.len() / 2], &Limits::default()).is_err());
+    // Cut right after a facet: every facet read, and the missing end named.
+    let end = cut.rfind("endfacet").expect("a facet") + "endfacet".len();
+    let mesh = parse(&whole.as_bytes()[..end], &Limits::default()).expect("parses");
+    assert!(
+        matches!(mesh.warnings(), [ParseWarning::StlAsciiNonStandard { quirks }]
+        if quirks.iter().any(|q| q.code() == "missing_endsolid"))
+    );
 }

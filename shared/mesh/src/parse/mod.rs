@@ -1,6 +1,7 @@
 //! Parsers. The format is detected from the content, never the file name.
 
 mod obj;
+mod polygon;
 mod stl;
 mod text;
 mod threemf;
@@ -8,6 +9,8 @@ mod threemf;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::mesh::{Format, Mesh};
+
+pub use stl::StlQuirk;
 
 /// Parses a mesh file of any supported format.
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Mesh> {

@@ -1,7 +1,10 @@
-//! Wavefront OBJ: `v` and `f` statements. Polygons are fan-triangulated,
-//! negative (relative) indices are resolved, `v/vt/vn` forms are accepted;
-//! materials, normals, texture coordinates, groups and lines are ignored.
+//! Wavefront OBJ: `v` and `f` statements. Polygons are triangulated by ear
+//! clipping ([`super::polygon`]), negative (relative) indices are resolved,
+//! `v/vt/vn` forms are accepted, and a line ending in `\\` continues on the
+//! next (Rhino writes long faces so); materials, normals, texture coordinates,
+//! groups and lines are ignored.
 
+use super::polygon::{EAR_TEST_BUDGET, triangulate};
 use super::text::{line_of, parse_f64, show};
 use crate::error::{Error, Location, Result};
 use crate::limits::Limits;
@@ -20,12 +23,58 @@ pub(crate) fn looks_like_obj(head: &[u8]) -> bool {
     })
 }
 
+/// One `f` statement: its corners are `corners[start..end]`.
 struct Face {
     /// Offset of the `f` statement, for errors found after the whole file is read.
     offset: usize,
-    /// Raw vertex index (0-based, not yet range-checked) of each corner.
-    first: u32,
-    corners: [u32; 2],
+    /// End of this face's corners in the shared corner list (the start is the
+    /// previous face's end).
+    end: u32,
+}
+
+/// Splits the text into logical lines: a line whose last non-blank byte is
+/// `\\` is joined with the next (the backslash becomes a space). Yields each
+/// line's byte offset, for error messages.
+fn logical_lines(bytes: &[u8]) -> impl Iterator<Item = (usize, std::borrow::Cow<'_, [u8]>)> {
+    let mut offset = 0usize;
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        if rest.is_empty() && offset > bytes.len() {
+            return None;
+        }
+        let start = offset;
+        let mut joined: Option<Vec<u8>> = None;
+        loop {
+            let (line, tail) = match rest.iter().position(|&c| c == b'\n') {
+                Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+                None => (rest, None),
+            };
+            offset += line.len() + 1;
+            let trimmed = line.trim_ascii_end();
+            let continued = trimmed.ends_with(b"\\") && tail.is_some();
+            rest = tail.unwrap_or(&[]);
+            if tail.is_none() {
+                // Past the end: the next call stops.
+                offset = offset.max(bytes.len() + 1);
+            }
+            match (&mut joined, continued) {
+                (None, false) => return Some((start, std::borrow::Cow::Borrowed(line))),
+                (None, true) => {
+                    let mut v = trimmed[..trimmed.len() - 1].to_vec();
+                    v.push(b' ');
+                    joined = Some(v);
+                }
+                (Some(v), false) => {
+                    v.extend_from_slice(line);
+                    return Some((start, std::borrow::Cow::Owned(std::mem::take(v))));
+                }
+                (Some(v), true) => {
+                    v.extend_from_slice(&trimmed[..trimmed.len() - 1]);
+                    v.push(b' ');
+                }
+            }
+        }
+    })
 }
 
 pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
@@ -37,11 +86,10 @@ pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
     let cap = limits.triangle_cap();
     let mut raw: Vec<[f64; 3]> = Vec::new();
     let mut faces: Vec<Face> = Vec::new();
-    let mut polygon: Vec<u32> = Vec::new();
-    let mut offset = 0usize;
-    for line in bytes.split(|&c| c == b'\n') {
-        let line_start = offset;
-        offset += line.len() + 1;
+    let mut corners: Vec<u32> = Vec::new();
+    let mut triangle_count = 0u64;
+    for (line_start, line) in logical_lines(bytes) {
+        let line: &[u8] = &line;
         let content = match line.iter().position(|&c| c == b'#') {
             Some(i) => &line[..i],
             None => line,
@@ -77,7 +125,7 @@ pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
                 raw.push(p);
             }
             b"f" => {
-                polygon.clear();
+                let first = corners.len();
                 for w in words {
                     let index_part = w.split(|&c| c == b'/').next().unwrap_or(w);
                     let index = std::str::from_utf8(index_part)
@@ -106,54 +154,65 @@ pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
                             at: Location::Line(line_of(bytes, line_start)),
                         });
                     }
-                    polygon.push(resolved as u32);
+                    corners.push(resolved as u32);
                 }
-                if polygon.len() < 3 {
+                let n = corners.len() - first;
+                if n < 3 {
                     return Err(syntax(
                         line_start,
-                        format!("a face needs 3 vertices, found {}", polygon.len()),
+                        format!("a face needs 3 vertices, found {n}"),
                     ));
                 }
-                for pair in polygon[1..].windows(2) {
-                    if faces.len() as u64 >= cap {
-                        return Err(Error::TooManyTriangles {
-                            limit: cap,
-                            at: Location::Line(line_of(bytes, line_start)),
-                        });
-                    }
-                    faces.push(Face {
-                        offset: line_start,
-                        first: polygon[0],
-                        corners: [pair[0], pair[1]],
+                triangle_count += n as u64 - 2;
+                if triangle_count > cap || corners.len() >= u32::MAX as usize {
+                    return Err(Error::TooManyTriangles {
+                        limit: cap,
+                        at: Location::Line(line_of(bytes, line_start)),
                     });
                 }
+                faces.push(Face {
+                    offset: line_start,
+                    end: corners.len() as u32,
+                });
             }
             _ => {}
         }
     }
     let mut welder = Welder::with_capacity(raw.len());
     let mut remap = vec![u32::MAX; raw.len()];
-    let mut triangles = Vec::with_capacity(faces.len());
+    let mut triangles = Vec::with_capacity(triangle_count as usize);
+    let mut polygon_tris: Vec<[u32; 3]> = Vec::new();
+    let mut budget = EAR_TEST_BUDGET;
+    let mut start = 0usize;
     for face in &faces {
-        let mut tri = [0u32; 3];
-        for (slot, &i) in tri
-            .iter_mut()
-            .zip([face.first, face.corners[0], face.corners[1]].iter())
-        {
-            let Some(&p) = raw.get(i as usize) else {
-                return Err(Error::IndexOutOfRange {
-                    format: Format::Obj,
-                    index: i64::from(i) + 1,
-                    count: raw.len() as u64,
-                    at: Location::Line(line_of(bytes, face.offset)),
-                });
-            };
-            if remap[i as usize] == u32::MAX {
-                remap[i as usize] = welder.insert(p);
-            }
-            *slot = remap[i as usize];
+        let end = face.end as usize;
+        let polygon = &corners[start..end];
+        start = end;
+        if let Some(&bad) = polygon.iter().find(|&&i| i as usize >= raw.len()) {
+            return Err(Error::IndexOutOfRange {
+                format: Format::Obj,
+                index: i64::from(bad) + 1,
+                count: raw.len() as u64,
+                at: Location::Line(line_of(bytes, face.offset)),
+            });
         }
-        triangles.push(tri);
+        polygon_tris.clear();
+        if !triangulate(&raw, polygon, &mut polygon_tris, &mut budget) {
+            return Err(syntax(
+                face.offset,
+                "polygons too large to triangulate within the work limit".into(),
+            ));
+        }
+        for tri in &polygon_tris {
+            let mut out = [0u32; 3];
+            for (slot, &i) in out.iter_mut().zip(tri) {
+                if remap[i as usize] == u32::MAX {
+                    remap[i as usize] = welder.insert(raw[i as usize]);
+                }
+                *slot = remap[i as usize];
+            }
+            triangles.push(out);
+        }
     }
     Mesh::new(
         Format::Obj,

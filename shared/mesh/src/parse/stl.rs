@@ -10,6 +10,7 @@ use super::text::{line_of, parse_f64, show};
 use crate::error::{Error, Location, Result};
 use crate::limits::Limits;
 use crate::mesh::{Format, Mesh, ParseWarning};
+
 use crate::weld::{BATCH, F32Bits, MAX_COORD, Welder, check_point};
 
 const HEADER: usize = 84;
@@ -106,17 +107,22 @@ pub(crate) fn parse_binary(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
     )
 }
 
-/// A whitespace tokenizer that remembers byte offsets for error messages.
+/// A whitespace tokenizer that remembers byte offsets for error messages and
+/// whether a line ended (LF or a lone CR) before the token it returns.
 struct Tokens<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// True when a line end lay between the previous token and this one.
+    new_line: bool,
 }
 
 impl<'a> Tokens<'a> {
     fn next(&mut self) -> Option<(&'a [u8], usize)> {
         let b = self.bytes;
         let mut i = self.pos;
+        self.new_line = false;
         while i < b.len() && b[i].is_ascii_whitespace() {
+            self.new_line |= b[i] == b'\n' || b[i] == b'\r';
             i += 1;
         }
         if i == b.len() {
@@ -131,10 +137,71 @@ impl<'a> Tokens<'a> {
         Some((&b[start..i], start))
     }
 
-    fn skip_line(&mut self) {
-        let b = self.bytes;
-        while self.pos < b.len() && b[self.pos] != b'\n' {
-            self.pos += 1;
+    /// The next token if it is on the current line, without consuming a token
+    /// on a later line.
+    fn next_on_line(&mut self) -> Option<(&'a [u8], usize)> {
+        let saved = (self.pos, self.new_line);
+        match self.next() {
+            Some(t) if !self.new_line => Some(t),
+            _ => {
+                (self.pos, self.new_line) = saved;
+                None
+            }
+        }
+    }
+
+    /// The next token if it is on the current line, without consuming it.
+    fn peek_on_line(&mut self) -> Option<(&'a [u8], usize)> {
+        let saved = (self.pos, self.new_line);
+        let t = self.next_on_line();
+        (self.pos, self.new_line) = saved;
+        t
+    }
+
+    /// Skips the rest of the current line's tokens up to (not including) one of
+    /// `stops`; returns how many were skipped.
+    fn skip_on_line_until(&mut self, stops: &[&[u8]]) -> usize {
+        let mut skipped = 0;
+        loop {
+            let saved = (self.pos, self.new_line);
+            match self.next_on_line() {
+                Some((t, _)) if stops.iter().any(|s| t.eq_ignore_ascii_case(s)) => {
+                    (self.pos, self.new_line) = saved;
+                    return skipped;
+                }
+                Some(_) => skipped += 1,
+                None => return skipped,
+            }
+        }
+    }
+}
+
+/// What an ASCII STL did that the format does not allow but exporters write
+/// and PrusaSlicer, trimesh, ParaView and numpy-stl read. Reported once each
+/// in [`ParseWarning::StlAsciiNonStandard`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StlQuirk {
+    /// Lines end with a lone CR (classic Mac OS).
+    CrLineEnds,
+    /// Facets on the `solid` line (the whole file on one line).
+    FacetsOnSolidLine,
+    /// Words after `endloop`, `endfacet` or `endsolid` (PrusaSlicer tests).
+    TextAfterKeyword,
+    /// `end loop`, `end facet` or `end solid` written as two words.
+    TwoWordEndKeyword,
+    /// The file ends without `endsolid` (it may be truncated).
+    MissingEndsolid,
+}
+
+impl StlQuirk {
+    /// Stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            StlQuirk::CrLineEnds => "cr_line_ends",
+            StlQuirk::FacetsOnSolidLine => "facets_on_solid_line",
+            StlQuirk::TextAfterKeyword => "text_after_keyword",
+            StlQuirk::TwoWordEndKeyword => "two_word_end_keyword",
+            StlQuirk::MissingEndsolid => "missing_endsolid",
         }
     }
 }
@@ -145,7 +212,42 @@ pub(crate) fn parse_ascii(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
         line: line_of(bytes, offset),
         message,
     };
-    let mut toks = Tokens { bytes, pos: 0 };
+    let mut toks = Tokens {
+        bytes,
+        pos: 0,
+        new_line: false,
+    };
+    let mut quirks: Vec<StlQuirk> = Vec::new();
+    let mut quirk = |q: StlQuirk| {
+        if !quirks.contains(&q) {
+            quirks.push(q);
+        }
+    };
+    // A keyword, also in the two-word form `end loop` that some exporters write.
+    let expect_end =
+        |toks: &mut Tokens<'_>, word: &str, quirk: &mut dyn FnMut(StlQuirk)| -> Result<()> {
+            match toks.next() {
+                Some((t, _)) if t.eq_ignore_ascii_case(word.as_bytes()) => Ok(()),
+                Some((t, at)) if t.eq_ignore_ascii_case(b"end") => match toks.next_on_line() {
+                    Some((t, _)) if t.eq_ignore_ascii_case(&word.as_bytes()[3..]) => {
+                        quirk(StlQuirk::TwoWordEndKeyword);
+                        Ok(())
+                    }
+                    _ => Err(syntax(at, format!("expected `{word}`, found `end`"))),
+                },
+                Some((t, at)) if t.eq_ignore_ascii_case(b"vertex") && word == "endloop" => {
+                    Err(syntax(at, "a facet has more than three vertices".into()))
+                }
+                Some((t, at)) => Err(syntax(
+                    at,
+                    format!("expected `{word}`, found `{}`", show(t)),
+                )),
+                None => Err(syntax(
+                    bytes.len(),
+                    format!("expected `{word}`, found end of file"),
+                )),
+            }
+        };
     let expect = |toks: &mut Tokens<'_>, word: &str| -> Result<usize> {
         match toks.next() {
             Some((t, at)) if t.eq_ignore_ascii_case(word.as_bytes()) => Ok(at),
@@ -159,6 +261,11 @@ pub(crate) fn parse_ascii(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
             )),
         }
     };
+    // Lone CRs end lines too (the tokenizer treats them so); note the dialect.
+    let head = &bytes[..bytes.len().min(4096)];
+    if head.contains(&b'\r') && !head.contains(&b'\n') {
+        quirk(StlQuirk::CrLineEnds);
+    }
     // A facet is about 250 bytes of text; size the table for that.
     let mut welder = Welder::with_capacity(bytes.len() / 500 + 8);
     let mut triangles: Vec<[u32; 3]> = Vec::with_capacity(bytes.len() / 250);
@@ -168,8 +275,13 @@ pub(crate) fn parse_ascii(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
         toks.pos = 3;
     }
     expect(&mut toks, "solid")?;
-    toks.skip_line();
+    // The solid's name is the rest of its line, unless facets follow on it.
+    toks.skip_on_line_until(&[b"facet", b"endsolid"]);
+    if toks.peek_on_line().is_some() {
+        quirk(StlQuirk::FacetsOnSolidLine);
+    }
     let mut in_solid = true;
+    let mut ended = false;
     while let Some((tok, at)) = toks.next() {
         if tok.eq_ignore_ascii_case(b"facet") {
             if !in_solid {
@@ -204,25 +316,14 @@ pub(crate) fn parse_ascii(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
                 })?;
                 *slot = welder.insert(p);
             }
-            match toks.next() {
-                Some((t, _)) if t.eq_ignore_ascii_case(b"endloop") => {}
-                Some((t, at)) if t.eq_ignore_ascii_case(b"vertex") => {
-                    return Err(syntax(at, "a facet has more than three vertices".into()));
-                }
-                Some((t, at)) => {
-                    return Err(syntax(
-                        at,
-                        format!("expected `endloop`, found `{}`", show(t)),
-                    ));
-                }
-                None => {
-                    return Err(syntax(
-                        bytes.len(),
-                        "expected `endloop`, found end of file".into(),
-                    ));
-                }
+            expect_end(&mut toks, "endloop", &mut quirk)?;
+            if toks.skip_on_line_until(&[b"endfacet", b"end"]) > 0 {
+                quirk(StlQuirk::TextAfterKeyword);
             }
-            expect(&mut toks, "endfacet")?;
+            expect_end(&mut toks, "endfacet", &mut quirk)?;
+            if toks.skip_on_line_until(&[b"facet", b"endsolid", b"end"]) > 0 {
+                quirk(StlQuirk::TextAfterKeyword);
+            }
             if triangles.len() as u64 >= cap {
                 return Err(Error::TooManyTriangles {
                     limit: cap,
@@ -230,12 +331,33 @@ pub(crate) fn parse_ascii(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
                 });
             }
             triangles.push(tri);
-        } else if tok.eq_ignore_ascii_case(b"endsolid") {
+        } else if tok.eq_ignore_ascii_case(b"endsolid") || tok.eq_ignore_ascii_case(b"end") {
+            if tok.len() == 3 {
+                match toks.next_on_line() {
+                    Some((t, _)) if t.eq_ignore_ascii_case(b"solid") => {
+                        quirk(StlQuirk::TwoWordEndKeyword)
+                    }
+                    _ => {
+                        return Err(syntax(
+                            at,
+                            "expected `endsolid` or `facet`, found `end`".into(),
+                        ));
+                    }
+                }
+            }
+            if !in_solid {
+                return Err(syntax(at, "`endsolid` outside a `solid` block".into()));
+            }
             in_solid = false;
-            toks.skip_line();
+            ended = true;
+            // The name (one word); more words on the line are tolerated, but
+            // a `solid` there starts the next block (a one-line file).
+            if toks.skip_on_line_until(&[b"solid"]) > 1 {
+                quirk(StlQuirk::TextAfterKeyword);
+            }
         } else if tok.eq_ignore_ascii_case(b"solid") && !in_solid {
             in_solid = true;
-            toks.skip_line();
+            toks.skip_on_line_until(&[b"facet", b"endsolid"]);
         } else {
             return Err(syntax(
                 at,
@@ -243,11 +365,19 @@ pub(crate) fn parse_ascii(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
             ));
         }
     }
+    if !ended || in_solid {
+        quirk(StlQuirk::MissingEndsolid);
+    }
+    let mut warnings = Vec::new();
+    if !quirks.is_empty() {
+        quirks.sort();
+        warnings.push(ParseWarning::StlAsciiNonStandard { quirks });
+    }
     Mesh::new(
         Format::StlAscii,
         welder.into_vertices(),
         triangles,
         None,
-        Vec::new(),
+        warnings,
     )
 }

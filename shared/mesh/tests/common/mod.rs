@@ -2,6 +2,20 @@
 #![allow(dead_code)]
 
 use std::f64::consts::PI;
+use std::path::PathBuf;
+
+/// The team's shared corpus: `../shared/corpus` beside the checkout (present
+/// in CI), or `FARM_CORPUS_DIR` when the checkout lives elsewhere.
+pub fn corpus_dir() -> PathBuf {
+    std::env::var_os("FARM_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/corpus"
+            ))
+        })
+}
 
 pub type Tri = [u32; 3];
 pub type Solid = (Vec<[f64; 3]>, Vec<Tri>);

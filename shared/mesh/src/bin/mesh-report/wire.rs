@@ -68,6 +68,8 @@ pub struct WireMetrics {
     pub unit_source: &'static str,
     pub detected_unit: &'static str,
     pub unit_confidence: f64,
+    /// `declared`, `round_sides` or `size`, with a sentence.
+    pub unit_evidence: WireNote,
     pub raw: WireRaw,
 }
 
@@ -154,6 +156,10 @@ pub fn metrics(m: &Metrics) -> WireMetrics {
         },
         detected_unit: m.detected_unit.code(),
         unit_confidence: m.unit_confidence,
+        unit_evidence: WireNote {
+            code: m.unit_evidence.code(),
+            message: m.unit_evidence.to_string(),
+        },
         raw: WireRaw {
             bbox_min: m.raw.bbox_min,
             bbox_max: m.raw.bbox_max,

@@ -6,20 +6,21 @@
 //! expanded with every item's and component's transform; a mirroring transform
 //! flips the triangle winding so volumes stay positive, as trimesh does.
 
+mod build;
 mod model;
+mod xml;
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
 
-use model::{
-    Model, Reference, Transform, apply, determinant, parse_model, root_model_target, then,
-};
+use build::{Output, Role, emit, expansion};
+use model::{Model, parse_model, root_model_target};
 
 use crate::error::{Error, Location, Result};
 use crate::limits::Limits;
 use crate::mesh::{Format, Mesh, ParseWarning};
 use crate::units::Unit;
-use crate::weld::{Welder, check_point};
+use crate::weld::Welder;
 
 const DEFAULT_MODEL: &str = "3D/3dmodel.model";
 /// Parts smaller than this are not held to the compression ratio: tiny XML
@@ -30,7 +31,9 @@ const MAX_PARTS: usize = 256;
 
 struct Package<'a> {
     zip: zip::ZipArchive<Cursor<&'a [u8]>>,
+    /// Decompressed bytes still allowed, of `total`.
     budget: u64,
+    total: u64,
     ratio: u64,
 }
 
@@ -51,6 +54,7 @@ impl<'a> Package<'a> {
         Ok(Package {
             zip,
             budget: limits.max_uncompressed_bytes,
+            total: limits.max_uncompressed_bytes,
             ratio: u64::from(limits.max_compression_ratio),
         })
     }
@@ -81,16 +85,8 @@ impl<'a> Package<'a> {
         let compressed = file.compressed_size();
         let by_ratio = compressed.saturating_mul(self.ratio).max(RATIO_FREE_BYTES);
         let allowed = by_ratio.min(self.budget);
-        let mut out = Vec::with_capacity(file.size().min(allowed) as usize);
-        (&mut file)
-            .take(allowed + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| Error::Zip {
-                message: format!("reading {name}: {e}"),
-            })?;
-        let got = out.len() as u64;
-        if got > allowed {
-            return Err(if by_ratio <= self.budget {
+        let too_much = |got: u64| {
+            if got > by_ratio {
                 Error::CompressionRatio {
                     name: name.to_owned(),
                     ratio: got as f64 / compressed.max(1) as f64,
@@ -99,27 +95,31 @@ impl<'a> Package<'a> {
             } else {
                 Error::EntryTooLarge {
                     name: name.to_owned(),
-                    limit: self.budget,
+                    limit: self.total,
                 }
-            });
+            }
+        };
+        // The directory's declared size refuses an honest bomb before any
+        // inflating; a dishonest one is stopped by the bounded read below.
+        if file.size() > allowed {
+            return Err(too_much(file.size()));
+        }
+        // Sized from the declaration (at most `allowed`), so an honest entry
+        // is read without the Vec doubling.
+        let mut out = Vec::with_capacity(file.size() as usize);
+        (&mut file)
+            .take(allowed + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| Error::Zip {
+                message: format!("reading {name}: {e}"),
+            })?;
+        let got = out.len() as u64;
+        if got > allowed {
+            return Err(too_much(got));
         }
         self.budget -= got;
         Ok(Some(out))
     }
-}
-
-/// The geometry emitted so far and the bounds on emitting more.
-struct Output {
-    welder: Welder,
-    triangles: Vec<[u32; 3]>,
-    /// Object-vertex → welded index for the instance being emitted; entries
-    /// touched are reset afterwards so the cost follows triangles, not vertices.
-    remap: Vec<u32>,
-    touched: Vec<u32>,
-    cap: u64,
-    visits: u64,
-    max_depth: u32,
-    non_model: u64,
 }
 
 pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
@@ -147,19 +147,69 @@ pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<Mesh> {
         touched: Vec::new(),
         cap,
         visits: 0,
+        max_visits: limits.max_instances,
         max_depth: depth,
-        non_model: 0,
+        supports: Vec::new(),
+        support_triangles: 0,
+        support_volume: 0.0,
+        others: Vec::new(),
+        empty: Vec::new(),
+        root: root.clone(),
     };
     let items = models[&root].build.clone();
+    // Count what the build expands to before emitting anything: a component
+    // tree that multiplies is refused in time linear in its objects.
+    let mut memo = HashMap::new();
+    let (mut instances, mut triangles) = (0u64, 0u64);
+    for item in &items {
+        let part = item.path.as_deref().unwrap_or(&root);
+        let e = expansion(&models, part, item, 0, depth, &mut memo)?;
+        instances = instances.saturating_add(e.instances);
+        triangles = triangles.saturating_add(e.triangles);
+        let at = || Location::Part {
+            part: part.to_owned(),
+            offset: item.offset,
+        };
+        if instances > limits.max_instances {
+            return Err(Error::TooManyInstances {
+                limit: limits.max_instances,
+                at: at(),
+            });
+        }
+        if triangles > cap {
+            return Err(Error::TooManyTriangles {
+                limit: cap,
+                at: at(),
+            });
+        }
+    }
     for item in &items {
         let part = item.path.clone().unwrap_or_else(|| root.clone());
-        emit(&models, &part, item, &item.transform, 0, &mut out)?;
+        emit(
+            &models,
+            &part,
+            item,
+            &item.transform,
+            0,
+            Role::Part,
+            &mut out,
+        )?;
     }
     let mut warnings = Vec::new();
-    if out.non_model > 0 {
-        warnings.push(ParseWarning::ThreeMfNonModelObjects {
-            count: out.non_model,
+    if !out.supports.is_empty() {
+        warnings.push(ParseWarning::ThreeMfSupportObjects {
+            objects: out.supports,
+            triangles: out.support_triangles,
+            volume: out.support_volume.abs(),
         });
+    }
+    if !out.others.is_empty() {
+        warnings.push(ParseWarning::ThreeMfOtherObjectsExcluded {
+            objects: out.others,
+        });
+    }
+    if !out.empty.is_empty() {
+        warnings.push(ParseWarning::ThreeMfEmptyObjects { objects: out.empty });
     }
     Mesh::new(
         Format::ThreeMf,
@@ -209,91 +259,6 @@ fn load_referenced_parts(
             );
             queue.push(path);
         }
-    }
-    Ok(())
-}
-
-fn emit(
-    models: &HashMap<String, Model>,
-    part: &str,
-    reference: &Reference,
-    transform: &Transform,
-    depth: u32,
-    out: &mut Output,
-) -> Result<()> {
-    let at = || Location::Part {
-        part: part.to_owned(),
-        offset: reference.offset,
-    };
-    if depth > out.max_depth {
-        return Err(Error::NestingTooDeep {
-            limit: out.max_depth,
-            at: at(),
-        });
-    }
-    out.visits += 1;
-    if out.visits > out.cap {
-        return Err(Error::TooManyInstances {
-            limit: out.cap,
-            at: at(),
-        });
-    }
-    let model = models.get(part).ok_or_else(|| Error::Model {
-        part: part.to_owned(),
-        offset: reference.offset,
-        message: "model part not loaded".into(),
-    })?;
-    let object = model
-        .objects
-        .get(&reference.object)
-        .ok_or_else(|| Error::Model {
-            part: part.to_owned(),
-            offset: reference.offset,
-            message: format!("reference to unknown object id {}", reference.object),
-        })?;
-    if !object.is_model {
-        out.non_model += 1;
-    }
-    if let Some(mesh) = &object.mesh {
-        let flip = determinant(transform) < 0.0;
-        if out.remap.len() < mesh.vertices.len() {
-            out.remap.resize(mesh.vertices.len(), u32::MAX);
-        }
-        for tri in &mesh.triangles {
-            if out.triangles.len() as u64 >= out.cap {
-                return Err(Error::TooManyTriangles {
-                    limit: out.cap,
-                    at: at(),
-                });
-            }
-            let mut t = [0u32; 3];
-            for (slot, &v) in t.iter_mut().zip(tri) {
-                let r = &mut out.remap[v as usize];
-                if *r == u32::MAX {
-                    let p = apply(transform, mesh.vertices[v as usize]);
-                    check_point(p).map_err(|value| Error::BadCoordinate {
-                        format: Format::ThreeMf,
-                        value,
-                        at: at(),
-                    })?;
-                    *r = out.welder.insert(p);
-                    out.touched.push(v);
-                }
-                *slot = *r;
-            }
-            if flip {
-                t.swap(1, 2);
-            }
-            out.triangles.push(t);
-        }
-        for v in out.touched.drain(..) {
-            out.remap[v as usize] = u32::MAX;
-        }
-    }
-    for component in &object.components {
-        let child_part = component.path.as_deref().unwrap_or(part);
-        let composed = then(&component.transform, transform);
-        emit(models, child_part, component, &composed, depth + 1, out)?;
     }
     Ok(())
 }

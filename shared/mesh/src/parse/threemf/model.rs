@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
+use super::xml::{BEAM_LATTICE_NS, each_attr, required_extensions};
 use crate::error::{Error, Result};
 use crate::units::Unit;
 use crate::weld::check_point;
@@ -69,9 +70,23 @@ pub(super) struct Reference {
     pub offset: u64,
 }
 
+/// What an object is for (3MF core §4.1, the `type` attribute).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ObjectKind {
+    /// `model` (the default) or `surface`: printed, weighed.
+    #[default]
+    Model,
+    /// `support` or `solidsupport`: printed as support, never filled as part.
+    Support,
+    /// `other`: not printed (a fixture, a reference shape).
+    Other,
+}
+
 #[derive(Debug, Default)]
 pub(super) struct Object {
-    pub is_model: bool,
+    pub kind: ObjectKind,
+    /// The `name` attribute, for warnings.
+    pub name: Option<String>,
     pub mesh: Option<ObjectMesh>,
     pub components: Vec<Reference>,
 }
@@ -79,17 +94,19 @@ pub(super) struct Object {
 #[derive(Debug, Default)]
 pub(super) struct Model {
     pub unit: Option<Unit>,
+    /// Namespace of every extension in `requiredextensions`.
+    pub required: Vec<String>,
     pub objects: HashMap<u32, Object>,
     pub build: Vec<Reference>,
 }
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     part: &'a str,
     offset: u64,
 }
 
 impl Ctx<'_> {
-    fn err(&self, message: impl Into<String>) -> Error {
+    pub(super) fn err(&self, message: impl Into<String>) -> Error {
         Error::Model {
             part: self.part.to_owned(),
             offset: self.offset,
@@ -138,19 +155,18 @@ fn reference(ctx: &Ctx<'_>, e: &BytesStart<'_>) -> Result<Reference> {
     let mut object = None;
     let mut path = None;
     let mut tf = IDENTITY;
-    for attr in e.attributes().with_checks(false) {
-        let attr = attr.map_err(|err| ctx.err(format!("bad attribute: {err}")))?;
-        match attr.key.local_name().as_ref() {
-            b"objectid" => object = Some(index(ctx, "objectid", &attr.value)?),
-            b"transform" => tf = transform(ctx, &attr.value)?,
+    each_attr(ctx, e, |name, _, value| {
+        match name {
+            b"objectid" => object = Some(index(ctx, "objectid", value)?),
+            b"transform" => tf = transform(ctx, value)?,
             b"path" => {
-                let p =
-                    std::str::from_utf8(&attr.value).map_err(|_| ctx.err("path is not UTF-8"))?;
+                let p = std::str::from_utf8(value).map_err(|_| ctx.err("path is not UTF-8"))?;
                 path = Some(p.trim_start_matches('/').to_owned());
             }
             _ => {}
         }
-    }
+        Ok(())
+    })?;
     Ok(Reference {
         object: object.ok_or_else(|| ctx.err("missing `objectid`"))?,
         path,
@@ -178,6 +194,7 @@ pub(super) fn parse_model(
     let mut stack: Vec<Vec<u8>> = Vec::new();
     let mut current: Option<(u32, Object)> = None;
     let mut triangles_seen = 0u64;
+    let mut beams = 0u64;
     loop {
         let event = reader.read_event().map_err(|e| Error::Model {
             part: part.to_owned(),
@@ -209,34 +226,59 @@ pub(super) fn parse_model(
         let in_mesh = stack.len() >= 2 && stack[stack.len() - 2] == b"mesh";
         match (parent, name.as_slice()) {
             (b"", b"model") => {
-                for attr in e.attributes().with_checks(false) {
-                    let attr = attr.map_err(|err| ctx.err(format!("bad attribute: {err}")))?;
-                    if attr.key.local_name().as_ref() == b"unit" {
-                        let u = String::from_utf8_lossy(&attr.value).into_owned();
+                let mut declared: Vec<(Vec<u8>, String)> = Vec::new();
+                let mut required: Option<Vec<u8>> = None;
+                each_attr(&ctx, e, |name, key, value| {
+                    if let Some(prefix) = key.strip_prefix(b"xmlns:") {
+                        declared.push((prefix.to_vec(), String::from_utf8_lossy(value).into()));
+                    } else if key == b"requiredextensions" {
+                        required = Some(value.to_vec());
+                    } else if name == b"unit" && key == b"unit" {
+                        let u = String::from_utf8_lossy(value).into_owned();
                         model.unit = Some(
                             Unit::parse(&u)
                                 .ok_or_else(|| ctx.err(format!("unknown unit `{u}`")))?,
                         );
                     }
+                    Ok(())
+                })?;
+                if let Some(value) = required {
+                    model.required = required_extensions(part, &declared, &value)?;
                 }
             }
             (b"resources", b"object") => {
                 let mut id = None;
-                let mut is_model = true;
-                for attr in e.attributes().with_checks(false) {
-                    let attr = attr.map_err(|err| ctx.err(format!("bad attribute: {err}")))?;
-                    match attr.key.local_name().as_ref() {
-                        b"id" => id = Some(index(&ctx, "id", &attr.value)?),
-                        b"type" => is_model = attr.value.as_ref() == b"model",
+                let mut kind = ObjectKind::Model;
+                let mut object_name = None;
+                each_attr(&ctx, e, |name, _, value| {
+                    match name {
+                        b"id" => id = Some(index(&ctx, "id", value)?),
+                        b"name" => object_name = Some(String::from_utf8_lossy(value).into_owned()),
+                        b"type" => {
+                            kind = match value {
+                                b"model" | b"surface" => ObjectKind::Model,
+                                b"support" | b"solidsupport" => ObjectKind::Support,
+                                b"other" => ObjectKind::Other,
+                                v => {
+                                    return Err(ctx.err(format!(
+                                        "unknown object type `{}` (3MF core §4.1: model, \
+                                         solidsupport, support, surface, other)",
+                                        String::from_utf8_lossy(v)
+                                    )));
+                                }
+                            }
+                        }
                         _ => {}
                     }
-                }
+                    Ok(())
+                })?;
                 let id = id.ok_or_else(|| ctx.err("object without `id`"))?;
                 if model.objects.contains_key(&id) {
                     return Err(ctx.err(format!("duplicate object id {id}")));
                 }
                 let object = Object {
-                    is_model,
+                    kind,
+                    name: object_name,
                     ..Object::default()
                 };
                 if empty {
@@ -255,15 +297,15 @@ pub(super) fn parse_model(
                     return Err(ctx.err("vertex outside a mesh"));
                 };
                 let mut p = [f64::NAN; 3];
-                for attr in e.attributes().with_checks(false) {
-                    let attr = attr.map_err(|err| ctx.err(format!("bad attribute: {err}")))?;
-                    match attr.key.local_name().as_ref() {
-                        b"x" => p[0] = number(&ctx, "x", &attr.value)?,
-                        b"y" => p[1] = number(&ctx, "y", &attr.value)?,
-                        b"z" => p[2] = number(&ctx, "z", &attr.value)?,
+                each_attr(&ctx, e, |name, _, value| {
+                    match name {
+                        b"x" => p[0] = number(&ctx, "x", value)?,
+                        b"y" => p[1] = number(&ctx, "y", value)?,
+                        b"z" => p[2] = number(&ctx, "z", value)?,
                         _ => {}
                     }
-                }
+                    Ok(())
+                })?;
                 if let Err(value) = check_point(p) {
                     return Err(ctx.err(format!(
                         "vertex coordinate {value} is missing, not finite or out of range"
@@ -279,15 +321,15 @@ pub(super) fn parse_model(
                     return Err(ctx.err("triangle outside a mesh"));
                 };
                 let mut v = [u32::MAX; 3];
-                for attr in e.attributes().with_checks(false) {
-                    let attr = attr.map_err(|err| ctx.err(format!("bad attribute: {err}")))?;
-                    match attr.key.local_name().as_ref() {
-                        b"v1" => v[0] = index(&ctx, "v1", &attr.value)?,
-                        b"v2" => v[1] = index(&ctx, "v2", &attr.value)?,
-                        b"v3" => v[2] = index(&ctx, "v3", &attr.value)?,
+                each_attr(&ctx, e, |name, _, value| {
+                    match name {
+                        b"v1" => v[0] = index(&ctx, "v1", value)?,
+                        b"v2" => v[1] = index(&ctx, "v2", value)?,
+                        b"v3" => v[2] = index(&ctx, "v3", value)?,
                         _ => {}
                     }
-                }
+                    Ok(())
+                })?;
                 let count = mesh.vertices.len();
                 if let Some(&bad) = v.iter().find(|&&i| i as usize >= count) {
                     return Err(Error::IndexOutOfRange {
@@ -319,7 +361,12 @@ pub(super) fn parse_model(
                 }
             }
             (b"build", b"item") => model.build.push(reference(&ctx, e)?),
-            _ => {}
+            (b"beams", b"beam") => {
+                beams += 1;
+                each_attr(&ctx, e, |_, _, _| Ok(()))?;
+            }
+            // Elements we do not read must still be well-formed.
+            _ => each_attr(&ctx, e, |_, _, _| Ok(()))?,
         }
         if !empty {
             if stack.len() as u32 >= max_depth {
@@ -333,6 +380,16 @@ pub(super) fn parse_model(
             }
             stack.push(name);
         }
+    }
+    if beams > 0 && model.required.iter().any(|ns| ns == BEAM_LATTICE_NS) {
+        return Err(Error::UnsupportedRequiredExtension {
+            part: part.to_owned(),
+            extension: BEAM_LATTICE_NS.to_owned(),
+            reason: format!(
+                "the part requires the beam lattice extension and has {beams} beams; \
+                 beams are not measured, so the weight would be wrong"
+            ),
+        });
     }
     Ok(model)
 }
