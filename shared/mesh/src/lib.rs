@@ -89,9 +89,10 @@
 //! hint `scale_by` or `reorient`), `open_edges` (error), `non_manifold_edges`
 //! (error), `inconsistent_winding` (error), `non_manifold_vertices`,
 //! `inside_out`, `degenerate_faces`, `multiple_bodies`, `unit_suspect` (largest
-//! side outside 1–1000 mm; hint `set_unit`), `thin_walls` (ray casts through
-//! parry3d from up to 2048 sampled faces inwards; walls thinner than the
-//! material's `min_wall_mm`), `overhang` (downward faces within 45° of
+//! side outside 1–1000 mm; hint `set_unit`), `thin_walls` (short ray casts
+//! inwards from up to 2048 sampled faces, tested against every triangle in
+//! one pass through a grid of the rays, no BVH, so memory follows the
+//! samples; walls thinner than the material's `min_wall_mm`), `overhang` (downward faces within 45° of
 //! horizontal, excluding those on the bed) — all warnings. Open edges, winding
 //! and non-manifold edges are errors because the volume, and so the price, is
 //! undefined for such meshes.

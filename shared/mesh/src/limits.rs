@@ -37,6 +37,30 @@ impl Default for Limits {
     }
 }
 
+/// Memory one execution may use on hosted Spin (Fermyon Cloud / Fermyon
+/// Wasm Functions: 128 MiB per request), bytes.
+pub const HOSTED_MEMORY_BYTES: u64 = 128 * 1024 * 1024;
+
+/// Largest file analysed within [`HOSTED_MEMORY_BYTES`]: the input itself
+/// plus the analysis (parse, topology, ray-cast wall checks per material)
+/// peak at well under three quarters of it for a binary STL of this size
+/// (`tests/memory.rs`; the Wasm high-water mark per million triangles is
+/// printed by `benches/mesh.sh`). The API's upload limit is this.
+pub const HOSTED_MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+impl Limits {
+    /// [`Limits::default`] fitted to one hosted Spin execution: files up to
+    /// [`HOSTED_MAX_FILE_BYTES`], and 3MF parts that decompress to at most
+    /// that much in total (the model XML is held whole while it is parsed).
+    pub fn hosted() -> Limits {
+        Limits {
+            max_file_bytes: HOSTED_MAX_FILE_BYTES,
+            max_uncompressed_bytes: HOSTED_MAX_FILE_BYTES,
+            ..Limits::default()
+        }
+    }
+}
+
 /// Hard ceiling whatever the caller configures: half-edge ids (`4 × face +
 /// corner`) and a direction bit are packed into 32 bits (`4 × 2 × triangles < 2³²`).
 pub(crate) const HARD_MAX_TRIANGLES: u64 = 500_000_000;

@@ -4,7 +4,7 @@
 mod geometry;
 mod topology;
 
-pub(crate) use geometry::{cross, norm, sub};
+pub(crate) use geometry::{cross, dot, norm, sub};
 pub(crate) use topology::SAMPLE;
 
 use crate::mesh::Mesh;
