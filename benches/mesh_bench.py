@@ -6,7 +6,14 @@ Wasm/native on the engine alone (parse + metrics).
 Wasm/native leaves the file read out: inside the guest, reading goes through
 the runner's WASI file implementation (a dev build of wasmtime, and in
 production the bytes arrive as an HTTP body instead), which says nothing about
-the engine compiled to Wasm. The read is still printed for both."""
+the engine compiled to Wasm. The read is still printed for both.
+
+Wasm peak memory is the guest's linear-memory high-water mark (the runner's
+ResourceLimiter), for the whole analysis the analyze component runs (parse,
+metrics, checks with thin walls, estimates with a material), with the file's
+bytes in guest memory as the component holds them; printed per size, per
+million triangles, and for the largest upload the API accepts (32 MiB of
+binary STL) run under hosted Spin's 128 MiB cap."""
 import json
 import os
 import re
@@ -50,6 +57,25 @@ def wasm_once(path):
     t = json.loads(out)["timing_ms"]
     host = json.loads(err.strip().splitlines()[-1])
     return (t["parse"] + t["metrics"], t["read"], rss, host)
+
+
+MIB = 1024 * 1024
+HOSTED_MEMORY = 128 * MIB
+HOSTED_MAX_FILE = 32 * MIB
+
+
+def wasm_peak(path, cap=None):
+    """(peak linear memory in bytes, run ms) of the full analysis in the Wasm runner;
+    with `cap`, memory growth beyond it is refused (None when the run then fails)."""
+    cmd = [str(RUNNER), "--wasm", str(WASM), "--dir", str(path.parent), "--material", "pla"]
+    if cap:
+        cmd[1:1] = ["--max-memory", str(cap)]
+    cmd.append(f"/data/{path.name}")
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        return None, None
+    host = json.loads(p.stderr.strip().splitlines()[-1])
+    return host["peak_memory_bytes"], host["run_ms"]
 
 
 def trimesh_once(path):
@@ -103,7 +129,9 @@ def main():
                  and abs(m["raw"]["volume"] - t["volume"]) <= 1e-6 * abs(t["volume"])
                  and abs(m["raw"]["area"] - t["area"]) <= 1e-6 * t["area"]
                  and m["is_watertight"] == t["is_watertight"] and m["body_count"] == t["bodies"])
-        rows.append(dict(size=size, ours_ms=n_ms, ours_engine_ms=n_engine, ours_read_ms=n_read,
+        peak, _ = wasm_peak(path)
+        rows.append(dict(size=size, wasm_peak_mb=peak / MIB if peak else None,
+                         wasm_peak_mb_per_mtri=peak / MIB / (size / 1e6) if peak else None, ours_ms=n_ms, ours_engine_ms=n_engine, ours_read_ms=n_read,
                          ours_rss_mb=n_rss / 1024, wasm_ms=w_ms, wasm_read_ms=w_read, wasm_rss_mb=w_rss / 1024,
                          wasm_compile_ms=host["compile_ms"], trimesh_ms=t["seconds"] * 1000,
                          trimesh_rss_mb=t_rss / 1024, trimesh_after_import_mb=t["after_import_rss_kb"] / 1024,
@@ -128,6 +156,20 @@ def main():
         if None not in counts:
             print(f"instructions (callgrind, whole run): 1M {counts[0] / 1e9:.3f} G, 4M {counts[1] / 1e9:.3f} G, "
                   f"4M/1M = {counts[1] / counts[0]:.2f}x")
+    print("\nWasm peak linear memory, full analysis (file bytes in guest memory included):")
+    for r in rows:
+        if r["wasm_peak_mb"] is not None:
+            print(f"{r['size']:>10} triangles: {r['wasm_peak_mb']:.1f} MiB, "
+                  f"{r['wasm_peak_mb_per_mtri']:.1f} MiB per million triangles")
+    most = (HOSTED_MAX_FILE - 84) // 50
+    hosted = Path(subprocess.check_output([PY, str(ROOT / "benches/mesh_gen.py"), str(OUT), str(most)]).decode().split()[0])
+    peak, ms = wasm_peak(hosted, cap=HOSTED_MEMORY)
+    if peak is None:
+        print(f"largest accepted upload ({hosted.stat().st_size} bytes): DOES NOT FIT in 128 MiB")
+    else:
+        print(f"largest accepted upload ({hosted.stat().st_size} bytes, {most} triangles): "
+              f"peak {peak / MIB:.1f} MiB of 128 MiB in {ms:.0f} ms "
+              f"({peak / MIB / (most / 1e6):.1f} MiB per million triangles)")
     print("trimesh MB is the whole Python process (after-import baseline "
           f"{rows[0]['trimesh_after_import_mb']:.0f} MB); ours and wasm MB are whole processes too "
           "(wasm includes wasmtime and the compiled module).")

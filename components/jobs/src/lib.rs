@@ -38,6 +38,30 @@ struct Options {
     ship_country: Option<String>,
 }
 
+/// Largest one-shot request body, bytes: hosted Spin (Fermyon Cloud) accepts
+/// request bodies up to 10 MiB. Larger files go through the presigned upload,
+/// whose bytes never pass through a component.
+pub const MAX_JOB_BODY_BYTES: u64 = 10 * 1024 * 1024;
+
+/// 413 `payload_too_large` for a one-shot body over [`MAX_JOB_BODY_BYTES`],
+/// pointing to the presigned upload.
+fn body_too_large(size: u64) -> ApiError {
+    ApiError::new(
+        413,
+        "payload_too_large",
+        format!(
+            "The request body is {size} bytes; a one-shot job accepts at most \
+             {MAX_JOB_BODY_BYTES} bytes (10 MiB, the hosted request limit). Upload larger files \
+             (up to {} bytes) with POST /v1/files/presign, PUT the bytes to the upload_url, \
+             POST /v1/files/confirm, then POST /v1/quotes.",
+            kit::formats::MAX_UPLOAD_BYTES
+        ),
+    )
+    .with_detail("limit_bytes", MAX_JOB_BODY_BYTES)
+    .with_detail("next_action", "presign_upload")
+    .with_detail("presign_url", "/v1/files/presign")
+}
+
 fn create_job(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::OrdersWrite)?;
     if caller.mode.as_str() != "test" {
@@ -60,11 +84,13 @@ fn place(ctx: &mut Ctx, caller: &Caller) -> Result<Response, ApiError> {
             "Send multipart/form-data with a `file` part and an `options` part.",
         )
     })?;
+    let declared = ctx
+        .header("content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok());
     let body = ctx.request().body();
-    if body.len() as u64 > kit::formats::MAX_UPLOAD_BYTES + 64 * 1024 {
-        return Err(ApiError::payload_too_large(
-            kit::formats::MAX_UPLOAD_BYTES as usize,
-        ));
+    let size = declared.unwrap_or(0).max(body.len() as u64);
+    if size > MAX_JOB_BODY_BYTES {
+        return Err(body_too_large(size));
     }
     let parts = multipart::parse(body, &boundary, &multipart::Limits::default())
         .map_err(|e| ApiError::new(400, "invalid_multipart", e.to_string()))?;

@@ -22,7 +22,8 @@ pub struct Analysis {
 /// Parses and analyses `bytes` in `unit` (auto when `None`), with weight,
 /// support and time estimates for every material in the catalog.
 pub fn analyze(bytes: &[u8], unit: Option<Unit>) -> Result<Analysis, mesh_engine::Error> {
-    let mesh = mesh_engine::parse(bytes, &mesh_engine::Limits::default())?;
+    // Hosted limits: the upload size and 3MF decompression fitted to 128 MiB.
+    let mesh = mesh_engine::parse(bytes, &mesh_engine::Limits::hosted())?;
     Ok(analyze_mesh(&mesh, unit))
 }
 
@@ -103,6 +104,8 @@ fn metrics_json(r: &Report) -> Value {
         "is_manifold": m.is_manifold,
         "detected_unit": m.detected_unit.code(),
         "unit_confidence": round(m.unit_confidence, 2),
+        // What the unit rests on: declared, round sides (×25.4, ×10...) or size.
+        "unit_evidence": {"code": m.unit_evidence.code(), "message": m.unit_evidence.to_string()},
         "unit": m.unit.code(),
         "unit_source": match m.unit_source {
             mesh_engine::UnitSource::File => "file",
@@ -157,6 +160,8 @@ fn report_json(r: &Report, estimates: serde_json::Map<String, Value>) -> Value {
         "findings": r.findings.iter().map(finding_json).collect::<Vec<_>>(),
         "skipped_checks": r.skipped_checks.iter().map(|s| json!({"check": s.check.id(), "reason": s.reason})).collect::<Vec<_>>(),
         "parse_warnings": r.parse_warnings.iter().map(|w| w.code()).collect::<Vec<_>>(),
+        // The same warnings with what they name (an empty 3MF object, a support).
+        "parse_notes": r.parse_warnings.iter().map(|w| json!({"code": w.code(), "message": w.to_string()})).collect::<Vec<_>>(),
         "estimates": estimates,
     })
 }

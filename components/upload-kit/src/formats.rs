@@ -2,8 +2,11 @@
 
 use farm_platform::ApiError;
 
-/// Largest upload accepted (presign and one-shot jobs).
-pub const MAX_UPLOAD_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest upload accepted (presign and one-shot jobs): the largest file the
+/// mesh engine analyses within hosted Spin's 128 MiB per execution
+/// ([`mesh_engine::limits::HOSTED_MAX_FILE_BYTES`], 32 MiB, measured by the
+/// engine's `tests/memory.rs`).
+pub const MAX_UPLOAD_BYTES: u64 = mesh_engine::limits::HOSTED_MAX_FILE_BYTES;
 
 /// How long a presigned upload URL stays valid.
 pub const UPLOAD_URL_TTL_SECS: u64 = 900;
@@ -89,7 +92,11 @@ pub fn check_size(size_bytes: i64) -> Result<u64, ApiError> {
         return Err(ApiError::new(
             400,
             "file_too_large",
-            format!("The file is {size} bytes; the limit is {MAX_UPLOAD_BYTES} bytes."),
+            format!(
+                "The file is {size} bytes; the limit is {MAX_UPLOAD_BYTES} bytes ({} MiB, what one \
+                 analysis fits in hosted memory). Reduce the triangle count or split the part.",
+                MAX_UPLOAD_BYTES >> 20
+            ),
         )
         .with_detail("field", "size_bytes")
         .with_detail("limit_bytes", MAX_UPLOAD_BYTES));

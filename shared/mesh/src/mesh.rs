@@ -105,20 +105,18 @@ impl std::fmt::Display for ParseWarning {
                 volume,
             } => write!(
                 f,
-                "support objects {} ({triangles} triangles, {volume:.3} cubic file units) \
-                 are supports, not part of the weighed part",
+                "supports, not part of the weighed part: {} ({triangles} triangles, \
+                 {volume:.3} cubic file units)",
                 objects.join(", ")
             ),
             ParseWarning::ThreeMfOtherObjectsExcluded { objects } => write!(
                 f,
-                "objects {} are of type `other`: excluded, not printed or weighed",
+                "of type `other`, excluded (not printed or weighed): {}",
                 objects.join(", ")
             ),
-            ParseWarning::ThreeMfEmptyObjects { objects } => write!(
-                f,
-                "objects {} have an empty mesh and were skipped",
-                objects.join(", ")
-            ),
+            ParseWarning::ThreeMfEmptyObjects { objects } => {
+                write!(f, "empty mesh, skipped: {}", objects.join(", "))
+            }
         }
     }
 }
