@@ -22,10 +22,14 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 const MIB: f64 = 1024.0 * 1024.0;
 
+/// The peak is process-wide: each test holds this from start to end.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Peak heap (bytes) of holding `bytes` and analysing them as the analyze
-/// component does.
+/// component does. Call with [`serial`] held.
 fn peak_of_analysis(bytes: Vec<u8>, limits: &Limits) -> (f64, u64) {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let before = f64::from(ALLOC.current_usage_as_mb()) * MIB - bytes.len() as f64;
     ALLOC.reset_peak_usage();
     let mesh = parse(&bytes, limits).expect("parses");
@@ -55,6 +59,7 @@ fn torus_stl(triangles: u64) -> Vec<u8> {
 
 #[test]
 fn the_largest_accepted_binary_stl_fits_hosted_spin_memory() {
+    let _serial = serial();
     // A binary STL is 84 + 50 bytes per triangle: the most triangles an
     // accepted file can hold.
     let most = (HOSTED_MAX_FILE_BYTES - 84) / 50;
@@ -79,11 +84,73 @@ fn the_largest_accepted_binary_stl_fits_hosted_spin_memory() {
 
 #[test]
 fn a_file_over_the_hosted_limit_is_refused_naming_it() {
+    let _serial = serial();
     let bytes = vec![0u8; HOSTED_MAX_FILE_BYTES as usize + 1];
     let e = parse(&bytes, &Limits::hosted()).expect_err("too large");
     assert_eq!(e.code(), "file_too_large");
     assert!(
         e.to_string().contains(&HOSTED_MAX_FILE_BYTES.to_string()),
         "{e}"
+    );
+}
+
+/// The worst 3MF the hosted limits let through: a model part stored without
+/// compression, as large as both the file and the decompression budget allow,
+/// so the input and the whole model XML are in memory together.
+#[test]
+fn the_largest_accepted_3mf_fits_hosted_spin_memory() {
+    let _serial = serial();
+    use std::io::{Cursor, Write};
+    use zip::write::SimpleFileOptions;
+    use zip::{CompressionMethod, ZipWriter};
+
+    let rels = br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Target="/3D/3dmodel.model" Id="r0" Type="http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"/></Relationships>"#;
+    // About 73 bytes of XML per triangle (a vertex per two triangles).
+    let budget = HOSTED_MAX_FILE_BYTES as usize - 64 * 1024;
+    let (v, t) = torus(60.0, 15.0, (budget / 73 / 128) as u32, 64);
+    let mut xml = String::with_capacity(budget);
+    xml.push_str(r#"<?xml version="1.0" encoding="UTF-8"?><model unit="millimeter" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02"><resources><object id="1" type="model"><mesh><vertices>"#);
+    for p in &v {
+        xml.push_str(&format!(
+            r#"<vertex x="{:.6}" y="{:.6}" z="{:.6}"/>"#,
+            p[0], p[1], p[2]
+        ));
+    }
+    xml.push_str("</vertices><triangles>");
+    for tri in &t {
+        xml.push_str(&format!(
+            r#"<triangle v1="{}" v2="{}" v3="{}"/>"#,
+            tri[0], tri[1], tri[2]
+        ));
+    }
+    xml.push_str(
+        r#"</triangles></mesh></object></resources><build><item objectid="1"/></build></model>"#,
+    );
+    assert!(xml.len() <= budget, "{} bytes of XML", xml.len());
+    let stored = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+    zip.start_file("_rels/.rels", stored).expect("rels");
+    zip.write_all(rels).expect("write");
+    zip.start_file("3D/3dmodel.model", stored).expect("model");
+    zip.write_all(xml.as_bytes()).expect("write");
+    let bytes = zip.finish().expect("zip").into_inner();
+    drop(xml);
+    assert!(
+        bytes.len() as u64 <= HOSTED_MAX_FILE_BYTES,
+        "{} bytes",
+        bytes.len()
+    );
+    let size = bytes.len();
+    let (peak, triangles) = peak_of_analysis(bytes, &Limits::hosted());
+    println!(
+        "largest accepted 3MF ({size} bytes, model stored uncompressed): {triangles} triangles, \
+         peak heap {:.1} MiB of {} MiB",
+        peak / MIB,
+        HOSTED_MEMORY_BYTES >> 20
+    );
+    assert!(
+        peak < HOSTED_MEMORY_BYTES as f64 * 0.75,
+        "peak {:.1} MiB",
+        peak / MIB
     );
 }
