@@ -24,7 +24,9 @@ async fn the_run_instance_flushes_every_commit_and_is_not_the_test_instance() {
     let url = run_url();
     let (db, connection) = tokio_postgres::connect(&url, NoTls)
         .await
-        .unwrap_or_else(|e| panic!("the run instance {url} is not answering (scripts/services.sh up): {e}"));
+        .unwrap_or_else(|e| {
+            panic!("the run instance {url} is not answering (scripts/services.sh up): {e}")
+        });
     tokio::spawn(connection);
     for setting in ["fsync", "synchronous_commit", "full_page_writes"] {
         let value: String = db

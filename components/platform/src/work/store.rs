@@ -80,13 +80,15 @@ pub fn claim(
     lease_secs: u32,
     only: Option<i64>,
 ) -> Result<Option<ClaimedJob>, ApiError> {
-    let only = only.map_or(ParameterValue::DbNull, ParameterValue::Int64);
+    // Ids start at 1, so 0 stands for "any job" (a typed value rather than a
+    // NULL, whose parameter type the server would have to infer).
+    let only = ParameterValue::Int64(only.unwrap_or(0));
     let rows = db.query(
         "with due as ( \
            select id, attempts as before, status as was from background_jobs \
            where status in ('queued', 'running') and run_at <= now() \
              and (status = 'queued' or lease_until < now()) \
-             and ($2::bigint is null or id = $2) \
+             and ($2::bigint = 0 or id = $2) \
            order by run_at, id limit 1 for update skip locked) \
          update background_jobs j set status = 'running', \
            attempts = case when due.before < j.max_attempts then due.before + 1 else due.before end, \
