@@ -19,8 +19,21 @@ step "services"
 bash scripts/services.sh up
 eval "$(bash scripts/services.sh env)"
 
+# Serve from the durable instance only: a crash must not lose what was
+# committed. (The test instance, FARM_PG_URL, runs with fsync off.)
+db_url=$FARM_RUN_PG_URL
+step "durability of the run database"
+for setting in fsync synchronous_commit full_page_writes; do
+  value=$(psql -X -qtA "$db_url" -c "show $setting")
+  [ "$value" = on ] || {
+    echo "error: $db_url has $setting=$value; scripts/run.sh serves only from a durable instance" >&2
+    exit 1
+  }
+done
+echo "fsync, synchronous_commit, full_page_writes: on ($db_url)" >&2
+
 step "migrations (farm database)"
-bash scripts/migrate.sh "$FARM_PG_URL"
+bash scripts/migrate.sh "$db_url"
 
 step "wasm components"
 bash scripts/build-wasm.sh
@@ -39,7 +52,15 @@ fi
 export SPIN_VARIABLE_INTERNAL_TOKEN=$(cat "$token_file")
 export FARM_INTERNAL_TOKEN=$SPIN_VARIABLE_INTERNAL_TOKEN
 export SPIN_VARIABLE_PUBLIC_BASE_URL=${SPIN_VARIABLE_PUBLIC_BASE_URL:-http://$listen}
-export FARM_DB_URL=$FARM_PG_URL
+export SPIN_VARIABLE_DB_URL=$db_url
+db_host=${db_url#*@}
+export SPIN_VARIABLE_DB_HOST=${db_host%%/*}
+export FARM_DB_URL=$db_url
+# The gateway calls the app's tick route (background work) on its timer...
+export FARM_APP_URL=${FARM_APP_URL:-http://$listen}
+# ...and applies reports only from the printers of its site's configuration:
+# here, exactly the simulated farm's printers.
+export FARM_PRINTERS=${FARM_PRINTERS:-$(target/debug/farm-sim --gateway-printers)}
 
 pids=()
 cleanup() {
@@ -71,7 +92,7 @@ Farm API is up: http://$listen
                 -d '{"email":"you@example.com","name":"me"}'
   catalog:    curl http://$listen/v1/catalog
   logs:       $state/logs/ (printer-gateway.log, farm-sim.log)
-  printers:   psql $FARM_PG_URL -c 'table printers'
+  printers:   psql $db_url -c 'table printers'
 Ctrl-C stops the host, the gateway and the simulated farm.
 
 MSG

@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# Makes the services the app needs available on loopback: PostgreSQL 15, Redis,
-# Mosquitto and an S3-compatible store (s3s-fs). A service already answering on
-# its port is used as it is; otherwise the script installs what is missing and
-# starts a private instance with its data under $FARM_STATE_DIR (./.state).
+# Makes the services the app needs available on loopback: PostgreSQL 15 (two
+# instances), Redis, Mosquitto and an S3-compatible store (s3s-fs). A service
+# already answering on its port is used as it is; otherwise the script installs
+# what is missing and starts a private instance with its data under
+# $FARM_STATE_DIR (./.state).
+#
+# PostgreSQL runs twice:
+#   - the run instance (:55433, FARM_RUN_PG_PORT) that scripts/run.sh serves
+#     from: durable (fsync, synchronous_commit and full_page_writes on, as
+#     PostgreSQL ships), so a crash of the machine loses no committed order;
+#   - the test instance (:55432, FARM_PG_PORT) for scripts/test.sh and .ci/run,
+#     where tests create hundreds of throwaway databases: fsync,
+#     synchronous_commit and full_page_writes off, because its data is never
+#     worth a flush.
 #
 #   scripts/services.sh up      start (or reuse) all four, wait until each answers
 #   scripts/services.sh down    stop the instances this state dir started
@@ -14,6 +24,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 state=${FARM_STATE_DIR:-$root/.state}
 mkdir -p "$state" && state=$(cd "$state" && pwd)
 PG_PORT=${FARM_PG_PORT:-55432}
+RUN_PG_PORT=${FARM_RUN_PG_PORT:-55433}
 REDIS_PORT=${FARM_REDIS_PORT:-16379}
 MQTT_PORT=${FARM_MQTT_PORT:-11883}
 S3_PORT=${FARM_S3_PORT:-19000}
@@ -71,14 +82,15 @@ ensure_packages() {
 # ------------------------------------------------------------------ postgres
 # The cluster's directory must be reachable by $PG_OS_USER. A checkout inside a
 # private directory (mktemp -d is mode 700) is not, so the cluster then lives in
-# /var/tmp under a name derived from the state dir; .state/pg-datadir says where.
-pg_datadir() {
-  if [ -f "$state/pg-datadir" ]; then cat "$state/pg-datadir"; return; fi
-  local dir="$state/pg"
+# /var/tmp under a name derived from the state dir; .state/<instance>-datadir says where.
+pg_datadir() { # instance name: pg (test) or pg-run
+  local name=$1
+  if [ -f "$state/$name-datadir" ]; then cat "$state/$name-datadir"; return; fi
+  local dir="$state/$name"
   if is_root && ! su -s /bin/sh "$PG_OS_USER" -c "test -x '$state'" 2>/dev/null; then
-    dir=/var/tmp/farm-api-pg-$(printf '%s' "$state" | cksum | cut -d' ' -f1)
+    dir=/var/tmp/farm-api-$name-$(printf '%s' "$state" | cksum | cut -d' ' -f1)
   fi
-  echo "$dir" >"$state/pg-datadir"
+  echo "$dir" >"$state/$name-datadir"
   echo "$dir"
 }
 
@@ -86,36 +98,44 @@ as_pg() { # shell command line, run as the cluster's owner
   if is_root; then su -s /bin/sh "$PG_OS_USER" -c "$1"; else sh -c "$1"; fi
 }
 
-start_postgres() {
-  if listening "$PG_PORT"; then
-    log "postgres: using the server already on :$PG_PORT"
+# Settings per instance: the test instance trades durability for speed; the
+# run instance states PostgreSQL's durable defaults explicitly, so nothing in a
+# postgresql.conf can turn them off unnoticed (scripts/run.sh checks them too).
+PG_TEST_SETTINGS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+PG_RUN_SETTINGS="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+
+start_postgres() { # instance name (pg | pg-run), port, settings
+  local name=$1 port=$2 settings=$3
+  if listening "$port"; then
+    log "postgres ($name): using the server already on :$port"
   else
-    local bin data
+    local bin data sync_flag=""
     bin=$(pg_bindir) || die "PostgreSQL server binaries not found under /usr/lib/postgresql"
     if is_root && ! id "$PG_OS_USER" >/dev/null 2>&1; then
       useradd --system --no-create-home --shell /usr/sbin/nologin "$PG_OS_USER"
     fi
-    data=$(pg_datadir)
+    data=$(pg_datadir "$name")
     mkdir -p "$data" "$state/logs"
     if is_root; then chown "$PG_OS_USER" "$data"; fi
     chmod 700 "$data"
     # The server log sits in the data dir (its owner may not reach $state).
-    ln -sfn "$data/server.log" "$state/logs/postgres.log"
+    ln -sfn "$data/server.log" "$state/logs/postgres-$name.log"
+    # Only the throwaway test cluster skips initdb's final flush.
+    [ "$name" = pg ] && sync_flag=--no-sync
     if [ ! -f "$data/PG_VERSION" ]; then
-      as_pg "'$bin/initdb' -D '$data' -U farm --auth=trust -E UTF8 --no-locale --no-sync" \
-        >"$state/logs/initdb.log" 2>&1 || die "initdb failed: $(tail -5 "$state/logs/initdb.log")"
+      as_pg "'$bin/initdb' -D '$data' -U farm --auth=trust -E UTF8 --no-locale $sync_flag" \
+        >"$state/logs/initdb-$name.log" 2>&1 || die "initdb failed: $(tail -5 "$state/logs/initdb-$name.log")"
     fi
-    # fsync off: a disposable local instance where tests create many databases.
     # The socket goes into the data dir, which the owner can always write.
-    as_pg "'$bin/pg_ctl' -D '$data' -l '$data/server.log' -w -t 60 start -o \"-p $PG_PORT \
-      -h 127.0.0.1 -k '$data' -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-      -c max_connections=400\"" >/dev/null || die "postgres failed to start: $(tail -5 "$data/server.log" 2>&1)"
-    log "postgres: started on :$PG_PORT (data in $data)"
+    as_pg "'$bin/pg_ctl' -D '$data' -l '$data/server.log' -w -t 60 start -o \"-p $port \
+      -h 127.0.0.1 -k '$data' $settings -c max_connections=400\"" >/dev/null ||
+      die "postgres ($name) failed to start: $(tail -5 "$data/server.log" 2>&1)"
+    log "postgres ($name): started on :$port (data in $data)"
   fi
-  wait_for postgres 30 pg_isready -q -h 127.0.0.1 -p "$PG_PORT"
-  local admin="postgres://farm@127.0.0.1:$PG_PORT/postgres"
+  wait_for "postgres ($name)" 30 pg_isready -q -h 127.0.0.1 -p "$port"
+  local admin="postgres://farm@127.0.0.1:$port/postgres"
   psql -X -qtA "$admin" -c 'select 1' >/dev/null 2>&1 ||
-    die "postgres on :$PG_PORT does not accept user farm without a password"
+    die "postgres on :$port does not accept user farm without a password"
   if ! psql -X -qtA "$admin" -c "select 1 from pg_database where datname = 'farm'" | grep -q 1; then
     psql -X -q "$admin" -c 'create database farm' >/dev/null
   fi
@@ -192,19 +212,22 @@ stop_pidfile() { # name, pidfile
 
 cmd_up() {
   ensure_packages
-  start_postgres
+  start_postgres pg "$PG_PORT" "$PG_TEST_SETTINGS"
+  start_postgres pg-run "$RUN_PG_PORT" "$PG_RUN_SETTINGS"
   start_redis
   start_mosquitto
   start_s3
-  log "ready: postgres :$PG_PORT, redis :$REDIS_PORT, mosquitto :$MQTT_PORT, s3 :$S3_PORT"
+  log "ready: postgres :$RUN_PG_PORT (run) and :$PG_PORT (tests), redis :$REDIS_PORT, mosquitto :$MQTT_PORT, s3 :$S3_PORT"
 }
 
 cmd_down() {
-  local bin data
-  data=$(cat "$state/pg-datadir" 2>/dev/null || echo "$state/pg")
-  if [ -f "$data/postmaster.pid" ] && bin=$(pg_bindir); then
-    as_pg "'$bin/pg_ctl' -D '$data' -m fast -w stop" >/dev/null 2>&1 && log "postgres: stopped"
-  fi
+  local bin data name
+  for name in pg pg-run; do
+    data=$(cat "$state/$name-datadir" 2>/dev/null || echo "$state/$name")
+    if [ -f "$data/postmaster.pid" ] && bin=$(pg_bindir); then
+      as_pg "'$bin/pg_ctl' -D '$data' -m fast -w stop" >/dev/null 2>&1 && log "postgres ($name): stopped"
+    fi
+  done
   if [ -f "$state/redis.pid" ]; then
     redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 && log "redis: stopped"
     rm -f "$state/redis.pid"
@@ -215,14 +238,17 @@ cmd_down() {
 
 cmd_status() {
   local name port pair
-  for pair in "postgres:$PG_PORT" "redis:$REDIS_PORT" "mosquitto:$MQTT_PORT" "s3:$S3_PORT"; do
+  for pair in "postgres-run:$RUN_PG_PORT" "postgres-test:$PG_PORT" "redis:$REDIS_PORT" "mosquitto:$MQTT_PORT" "s3:$S3_PORT"; do
     name=${pair%%:*} port=${pair##*:}
     if listening "$port"; then echo "$name up 127.0.0.1:$port"; else echo "$name down 127.0.0.1:$port"; fi
   done
 }
 
 cmd_env() {
+  # FARM_PG_* is the test instance (the harness creates its databases there);
+  # FARM_RUN_PG_URL is the durable instance scripts/run.sh serves from.
   cat <<EOF
+export FARM_RUN_PG_URL=postgres://farm@127.0.0.1:$RUN_PG_PORT/farm
 export FARM_PG_URL=postgres://farm@127.0.0.1:$PG_PORT/farm
 export FARM_PG_ADMIN_URL=postgres://farm@127.0.0.1:$PG_PORT/postgres
 export FARM_TEST_PG_URL=postgres://farm@127.0.0.1:$PG_PORT/postgres

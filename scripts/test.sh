@@ -19,7 +19,9 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 
 step "services"
 bash scripts/services.sh up
-# The tests and the gateway read the service URLs from these variables.
+# The tests and the gateway read the service URLs from these variables: the
+# test databases go to the fast, non-durable Postgres (FARM_TEST_PG_URL);
+# FARM_RUN_PG_URL is only read by the check that the run instance is durable.
 eval "$(bash scripts/services.sh env)"
 
 # A failed Wasm build is reported at the end, but the native tests still run:

@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 /// The components this suite exercises.
-const UPLOAD_COMPONENTS: [&str; 6] = ["presign", "confirm", "files", "analyze", "quotes", "jobs"];
+const UPLOAD_COMPONENTS: [&str; 7] = [
+    "presign", "confirm", "files", "analyze", "quotes", "jobs", "tick",
+];
 
 /// Starts the real app (`spin.toml`). While another team's component in it is
 /// still a placeholder the host refuses the whole manifest; then the suite

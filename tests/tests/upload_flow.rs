@@ -258,7 +258,7 @@ async fn confirm_before_upload_wrong_size_and_expiry_are_clear_and_leave_nothing
         async move {
             let row = db
                 .query_one(
-                    "select count(*) from analysis_jobs where file_id = $1",
+                    "select count(*) from background_jobs where payload->>'file_id' = $1",
                     &[&id],
                 )
                 .await
@@ -343,7 +343,8 @@ async fn a_second_confirm_returns_the_same_state_without_a_second_analysis() {
     let db = app.db().await;
     let row = db
         .query_one(
-            "select attempts, status from analysis_jobs where file_id = $1",
+            "select attempts, status from background_jobs \
+             where kind = 'analyze_file' and payload->>'file_id' = $1",
             &[&file["id"].as_str().expect("id")],
         )
         .await

@@ -1,28 +1,44 @@
-//! The private analyze component: fetches an uploaded mesh, runs the mesh
-//! engine, stores metrics, the printability report and per-material estimates,
-//! and moves the file to `ready` or `failed`.
+//! The private analyze component: the handler of `analyze_file` jobs of the
+//! work queue (`farm_platform::work`). Fetches an uploaded mesh, runs the
+//! mesh engine, stores metrics, the printability report and per-material
+//! estimates, and moves the file to `ready` or `failed`.
 //!
 //! Reachable only by service chaining (`http://analyze.spin.internal`, a
-//! private route) or with the internal token (`X-Farm-Internal-Token` or
+//! private route) with the internal token (`X-Farm-Internal-Token` or
 //! `Authorization: Bearer <internal_token>`); partners cannot call it.
 //!
-//! `POST` with `{"file_id": "..."}` analyses that file; without a body it
-//! claims the oldest queued (or lease-expired) file: the sweep.
+//! `POST` with the work envelope `{job_id, kind: "analyze_file", payload:
+//! {file_id}, attempt, max_attempts, give_up, last_error}`. Idempotent: a
+//! file that is no longer `processing` is answered as it is. A transient
+//! failure (the object store unavailable) is a 503, which the queue retries
+//! with backoff; a `give_up` call marks the file `failed`.
 
-use farm_platform::{ApiError, Ctx, col, handle, response};
+use farm_platform::work::handlers::ANALYZE_FILE;
+use farm_platform::{ApiError, Ctx, handle, response};
 use kit::rows::{FILE_COLUMNS, FileRow};
+use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
-
-/// How long a claimed analysis may run before another worker may take it over.
-const LEASE_SECS: i64 = 120;
-/// After this many attempts the file is failed instead of retried.
-const MAX_ATTEMPTS: i32 = 3;
 
 farm_platform::export_http!(crate::serve);
 
 fn serve(req: Request) -> Response {
     handle(req, run)
+}
+
+/// The fields of the work envelope this handler reads.
+#[derive(Deserialize)]
+struct Job {
+    kind: String,
+    payload: Payload,
+    #[serde(default)]
+    give_up: bool,
+    max_attempts: u32,
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    file_id: String,
 }
 
 fn run(ctx: &mut Ctx) -> Result<Response, ApiError> {
@@ -33,55 +49,40 @@ fn run(ctx: &mut Ctx) -> Result<Response, ApiError> {
             &["POST"],
         ));
     }
-    let wanted: Option<String> = if ctx.request().body().is_empty() {
-        None
+    let job: Job = ctx.json_body()?;
+    if job.kind != ANALYZE_FILE {
+        return Err(ApiError::invalid_field(
+            "kind",
+            &format!("this handler runs `{ANALYZE_FILE}` jobs"),
+        ));
+    }
+    let file_id = job.payload.file_id;
+    let status = if job.give_up {
+        let reason = format!(
+            "The analysis did not complete after {} attempts; upload the file again.",
+            job.max_attempts
+        );
+        fail(ctx, &file_id, &reason, "analysis_abandoned")?
     } else {
-        let v: serde_json::Value =
-            serde_json::from_slice(ctx.request().body()).map_err(|e| ApiError::invalid_json(&e))?;
-        v["file_id"].as_str().map(str::to_owned)
+        analyze_file(ctx, &file_id)?
     };
-    let Some((file_id, attempts)) = claim(ctx, wanted.as_deref())? else {
-        return Ok(response::ok(&json!({ "claimed": false })));
-    };
-    let status = analyze_file(ctx, &file_id, attempts)?;
     Ok(response::ok(
-        &json!({ "claimed": true, "file_id": file_id, "status": status }),
+        &json!({ "file_id": file_id, "status": status }),
     ))
 }
 
-/// Claims one analysis (the given file's, or the oldest claimable) with a lease.
-fn claim(ctx: &mut Ctx, file_id: Option<&str>) -> Result<Option<(String, i32)>, ApiError> {
-    let filter = if file_id.is_some() {
-        "and file_id = $2"
-    } else {
-        "and $2::text is null"
-    };
-    let sql = format!(
-        "update analysis_jobs set status = 'running', attempts = attempts + 1, \
-           lease_until = now() + make_interval(secs => $1::bigint), updated_at = now() \
-         where file_id = (select file_id from analysis_jobs \
-           where (status = 'queued' or (status = 'running' and lease_until < now())) {filter} \
-           order by created_at limit 1 for update skip locked) \
-         returning file_id, attempts"
-    );
-    let param = file_id.map_or(spin_sdk::pg4::ParameterValue::DbNull, |f| {
-        f.to_owned().into()
-    });
-    let rows = ctx.db()?.query(&sql, &[LEASE_SECS.into(), param])?;
-    match rows.rows.first() {
-        Some(row) => Ok(Some((col(row, 0)?, col(row, 1)?))),
-        None => Ok(None),
-    }
-}
-
-fn analyze_file(ctx: &mut Ctx, file_id: &str, attempts: i32) -> Result<&'static str, ApiError> {
+/// Analyses a `processing` file; any other state is answered as it is (a
+/// job that already ran, or a file deleted since).
+fn analyze_file(ctx: &mut Ctx, file_id: &str) -> Result<String, ApiError> {
     let sql = format!("select {FILE_COLUMNS} from files where id = $1");
     let rows = ctx.db()?.query(&sql, &[file_id.to_owned().into()])?;
-    let file = FileRow::from_row(
-        rows.rows
-            .first()
-            .ok_or_else(|| ApiError::internal("queued file vanished"))?,
-    )?;
+    let Some(row) = rows.rows.first() else {
+        return Ok("missing".to_owned());
+    };
+    let file = FileRow::from_row(row)?;
+    if file.status != "processing" {
+        return Ok(file.status);
+    }
     let bytes = match kit::store::get(ctx, &file.object_key) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {
@@ -92,18 +93,8 @@ fn analyze_file(ctx: &mut Ctx, file_id: &str, attempts: i32) -> Result<&'static 
                 "object_missing",
             );
         }
-        Err(e) if attempts < MAX_ATTEMPTS => {
-            // Leave the lease to expire; the next sweep or confirm retries.
-            return Err(e);
-        }
-        Err(_) => {
-            return fail(
-                ctx,
-                file_id,
-                "The object store was unavailable for every attempt.",
-                "store_unavailable",
-            );
-        }
+        // Transient: the queue retries with backoff, then gives up.
+        Err(e) => return Err(e),
     };
     let sha = farm_signing::sha256_hex(&bytes);
     let unit = file
@@ -113,11 +104,9 @@ fn analyze_file(ctx: &mut Ctx, file_id: &str, attempts: i32) -> Result<&'static 
     match kit::analysis::analyze(&bytes, unit) {
         Ok(analysis) => {
             ctx.db()?.execute(
-                "with f as (update files set status = 'ready', content_sha256 = $2, metrics = ($3::text)::jsonb, \
+                "update files set status = 'ready', content_sha256 = $2, metrics = ($3::text)::jsonb, \
                    report = ($4::text)::jsonb, failure_reason = null, analyzed_at = now(), updated_at = now() \
-                   where id = $1 returning id) \
-                 update analysis_jobs set status = 'done', lease_until = null, updated_at = now() \
-                 where file_id in (select id from f)",
+                 where id = $1 and status = 'processing'",
                 &[
                     file_id.to_owned().into(),
                     sha.into(),
@@ -125,7 +114,7 @@ fn analyze_file(ctx: &mut Ctx, file_id: &str, attempts: i32) -> Result<&'static 
                     analysis.report.to_string().into(),
                 ],
             )?;
-            Ok("ready")
+            Ok("ready".to_owned())
         }
         Err(e) => {
             let message = format!(
@@ -137,14 +126,17 @@ fn analyze_file(ctx: &mut Ctx, file_id: &str, attempts: i32) -> Result<&'static 
     }
 }
 
-fn fail(ctx: &mut Ctx, file_id: &str, reason: &str, code: &str) -> Result<&'static str, ApiError> {
+/// Marks a `processing` file `failed` with `reason` (shown to the caller).
+fn fail(ctx: &mut Ctx, file_id: &str, reason: &str, code: &str) -> Result<String, ApiError> {
     let metrics = json!({ "errors": [{ "code": code, "message": reason }], "warnings": [] });
     ctx.db()?.execute(
-        "with f as (update files set status = 'failed', failure_reason = $2, metrics = ($3::text)::jsonb, \
-           analyzed_at = now(), updated_at = now() where id = $1 returning id) \
-         update analysis_jobs set status = 'failed', last_error = $2, lease_until = null, updated_at = now() \
-         where file_id in (select id from f)",
-        &[file_id.to_owned().into(), reason.to_owned().into(), metrics.to_string().into()],
+        "update files set status = 'failed', failure_reason = $2, metrics = ($3::text)::jsonb, \
+           analyzed_at = now(), updated_at = now() where id = $1 and status = 'processing'",
+        &[
+            file_id.to_owned().into(),
+            reason.to_owned().into(),
+            metrics.to_string().into(),
+        ],
     )?;
-    Ok("failed")
+    Ok("failed".to_owned())
 }

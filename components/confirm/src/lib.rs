@@ -1,10 +1,13 @@
 //! `POST /v1/files/confirm`: checks the upload, moves the file to
-//! `processing`, queues its analysis durably, answers at once, and then kicks
-//! the private analyze component (seed 001, step 3: the caller polls
-//! `GET /v1/files/{id}` until `ready`). Idempotent: a second confirm returns
-//! the current state and never queues a second analysis.
+//! `processing` and queues its analysis (an `analyze_file` job of the work
+//! queue) in one transaction, answers at once, and then runs that job as
+//! the fast path (seed 001, step 3: the caller polls `GET /v1/files/{id}`
+//! until `ready`). If the fast path dies, the tick route runs the job once
+//! its lease expires. Idempotent: a second confirm returns the current state
+//! and never queues a second analysis.
 
 use farm_platform::farm_domain::scope::Scope;
+use farm_platform::work::{self, handlers::ANALYZE_FILE};
 use farm_platform::{ApiError, Ctx, handle, response};
 use kit::rows::FileRow;
 use serde::Deserialize;
@@ -28,11 +31,7 @@ fn confirm(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let body: ConfirmBody = ctx.json_body()?;
     let file = FileRow::load(ctx, &body.file_id, &caller.account_id)?;
     if file.status != "pending_upload" {
-        // Already confirmed: report the state; re-kick an analysis whose worker died.
-        if file.status == "processing" {
-            analyze_after_response(ctx, &file.id);
-            return respond(ctx, &file.id, &caller.account_id);
-        }
+        // Already confirmed: report the state. Its analysis is in the queue.
         return Ok(response::ok(&file.to_json()));
     }
     let Some(stored_size) = kit::store::head(ctx, &file.object_key)? else {
@@ -65,19 +64,28 @@ fn confirm(ctx: &mut Ctx) -> Result<Response, ApiError> {
         .with_detail("declared_bytes", file.size_bytes)
         .with_detail("stored_bytes", stored_size));
     }
-    // One transaction: the status change and the queue row, so a crash after
-    // this point loses nothing (a later confirm or sweep re-kicks the analysis).
+    // One transaction: the status change and the queued analysis, so a
+    // crash after this point loses nothing (the tick route runs the job).
     // The status guard makes concurrent confirms queue exactly one analysis.
-    let db = ctx.db()?;
-    let moved = db.query(
-        "with moved as ( \
-           update files set status = 'processing', confirmed_at = now(), updated_at = now() \
-           where id = $1 and account_id = $2 and status = 'pending_upload' returning id) \
-         insert into analysis_jobs (file_id) select id from moved on conflict (file_id) do nothing returning file_id",
-        &[file.id.clone().into(), caller.account_id.clone().into()],
-    )?;
-    if !moved.rows.is_empty() {
-        analyze_after_response(ctx, &file.id);
+    let worker = work::Worker::from_ctx(ctx)?;
+    let (file_id, account_id) = (file.id.clone(), caller.account_id.clone());
+    let job_id = farm_platform::transaction(ctx.db()?, |db| {
+        let moved = db.query(
+            "update files set status = 'processing', confirmed_at = now(), updated_at = now() \
+             where id = $1 and account_id = $2 and status = 'pending_upload' returning id",
+            &[file_id.clone().into(), account_id.clone().into()],
+        )?;
+        if moved.rows.is_empty() {
+            return Ok(None);
+        }
+        let payload = serde_json::json!({ "file_id": file_id });
+        work::enqueue(db, ANALYZE_FILE, &payload, Some(&file_id))
+    })?;
+    if let Some(job_id) = job_id {
+        // The fast path: the job's lease keeps the tick from running it too.
+        ctx.after_response(move || {
+            worker.run_now(job_id);
+        });
     }
     respond(ctx, &file.id, &caller.account_id)
 }
@@ -85,38 +93,4 @@ fn confirm(ctx: &mut Ctx) -> Result<Response, ApiError> {
 fn respond(ctx: &mut Ctx, file_id: &str, account_id: &str) -> Result<Response, ApiError> {
     let file = FileRow::load(ctx, file_id, account_id)?;
     Ok(response::ok(&file.to_json()))
-}
-
-/// Once the response is out, calls the private analyze component by service
-/// chaining. When it cannot be reached the file stays `processing` with its
-/// queue row, and the next confirm (or sweep) picks it up.
-fn analyze_after_response(ctx: &Ctx, file_id: &str) {
-    let token = ctx.var("internal_token");
-    let (file_id, log) = (file_id.to_owned(), ctx.logger());
-    ctx.after_response(move || {
-        let outcome = (|| -> Result<u16, ApiError> {
-            let body = serde_json::to_vec(&serde_json::json!({ "file_id": file_id }))
-                .map_err(ApiError::internal)?;
-            let request = Request::builder()
-                .method(Method::Post)
-                .uri("http://analyze.spin.internal/analyze")
-                .header("content-type", "application/json")
-                .header(kit::internal::INTERNAL_HEADER, token?)
-                .header("x-request-id", log.request_id())
-                .body(body)
-                .build();
-            let response: Response =
-                spin_sdk::http::run(async move { spin_sdk::http::send(request).await })
-                    .map_err(|e| ApiError::unavailable(format!("analyze: {e}")))?;
-            Ok(*response.status())
-        })();
-        match outcome {
-            Ok(200) => {}
-            Ok(status) => log.line(format_args!("analyze file={file_id} status={status}")),
-            Err(e) => log.line(format_args!(
-                "analyze file={file_id} unreachable: {}",
-                e.cause().unwrap_or(e.message())
-            )),
-        }
-    });
 }

@@ -3,6 +3,7 @@
 //! the printers and MQTT messages. Still pure: no clock, no broker.
 
 use printer_gateway::bambu::{self, Request, report_topic};
+use printer_gateway::roster::{PrinterSpec, format_printers};
 
 use crate::printer::{CommandError, JobPlan, SimPrinter, Timing};
 
@@ -89,6 +90,21 @@ impl Farm {
             .iter()
             .map(|p| p.serial().to_owned())
             .collect()
+    }
+
+    /// This farm's printers in the printer-gateway's `FARM_PRINTERS` form
+    /// (`serial=model,...`), so a local run configures the gateway with
+    /// exactly the simulated printers.
+    pub fn gateway_printers(&self) -> String {
+        let printers: Vec<PrinterSpec> = self
+            .serials()
+            .into_iter()
+            .map(|serial| PrinterSpec {
+                model: bambu::model_from_serial(&serial).to_owned(),
+                serial,
+            })
+            .collect();
+        format_printers(&printers)
     }
 
     /// Lets `secs` of simulated time pass on every printer.
@@ -197,6 +213,18 @@ mod tests {
         for serial in &serials {
             assert_ne!(bambu::model_from_serial(serial), "unknown", "{serial}");
         }
+    }
+
+    #[test]
+    fn the_gateway_printer_list_names_every_simulated_printer() {
+        use printer_gateway::roster::parse_printers;
+        let farm = Farm::new(settings(0.0));
+        let listed = parse_printers(&farm.gateway_printers()).expect("a valid FARM_PRINTERS");
+        let serials: Vec<String> = listed.iter().map(|p| p.serial.clone()).collect();
+        assert_eq!(serials, farm.serials());
+        let models: Vec<&str> = listed.iter().map(|p| p.model.as_str()).collect();
+        // MODEL_PREFIXES alternate 01P (P1S) and 00M (X1C).
+        assert_eq!(models, ["P1S", "X1C", "P1S", "X1C"]);
     }
 
     #[test]

@@ -55,6 +55,9 @@ async fn farm_and_gateway(
         ("FARM_MQTT_TOPICS", topics),
         ("FARM_MQTT_CLIENT_ID", format!("gw-{tag}")),
         ("FARM_DB_URL", db_url.clone()),
+        // The site's printers are exactly the simulated ones (as scripts/run.sh
+        // configures them with `farm-sim --gateway-printers`).
+        ("FARM_PRINTERS", farm.serials.join(",")),
     ];
     let config =
         Config::from_lookup(|n| vars.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone()))?;

@@ -77,6 +77,12 @@
 //! - [`new_id`]`(IdKind)`, [`random_bytes`]`::<N>()`: ids and secrets from the
 //!   host's CSPRNG.
 //! - [`wire::Money`] `{amount, currency, display}` and [`wire::timestamp`].
+//! - [`transaction`]`(db, |db| ...)`: `BEGIN` ... `COMMIT`, rolled back on `Err`.
+//! - [`work`]: the durable work queue (`background_jobs`): `enqueue` inside
+//!   the caller's transaction, `Worker::run_now` after the response,
+//!   `Worker::drain` from the tick route; the kind → handler table.
+//! - [`internal::require_internal`]: the internal-token check of internal
+//!   routes (401 `invalid_internal_token`).
 //!
 //! # Scopes per endpoint group
 //!
@@ -86,25 +92,31 @@
 //!
 //! # Tables it relies on (migrations/0001_accounts.sql)
 //!
-//! `api_keys`, `rate_limit_windows`, `usage_daily`, `idempotency_keys`.
+//! `api_keys`, `rate_limit_windows`, `usage_daily`, `idempotency_keys`;
+//! `background_jobs` (migrations/0005_work_queue.sql) for [`work`].
 
 pub mod after_response;
 mod auth;
 mod ctx;
+mod db;
 pub mod error;
 mod idempotency;
+pub mod internal;
 mod random;
 pub mod response;
 pub mod wire;
+pub mod work;
 
 pub use auth::{Caller, col};
 pub use ctx::{Ctx, Endpoint, MAX_JSON_BODY_BYTES, RequestLog, handle, is_well_formed_request_id};
+pub use db::transaction;
 pub use error::ApiError;
 pub use idempotency::IDEMPOTENCY_TTL_HOURS;
 pub use random::{new_id, random_bytes};
 
 /// Re-exported so components use the same versions.
 pub use farm_domain;
+pub use farm_work;
 pub use spin_sdk;
 
 /// Exports a component's entry point: `farm_platform::export_http!(crate::serve);`

@@ -5,6 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::bambu::REPORT_TOPIC_FILTER;
+use crate::roster::{PrinterSpec, RosterError, parse_printers};
 
 /// Errors from reading the configuration.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +16,8 @@ pub enum ConfigError {
         value: String,
         reason: &'static str,
     },
+    #[error("FARM_PRINTERS: {0}")]
+    Printers(#[from] RosterError),
 }
 
 /// A secret that never shows in logs: `Debug` and `Display` print a placeholder.
@@ -63,6 +66,15 @@ pub struct Config {
     pub app_url: String,
     /// `FARM_OFFLINE_AFTER_SECS`: silence after which a printer counts as offline.
     pub offline_after: Duration,
+    /// `FARM_PRINTERS`: this site's printers, `serial[=model]` comma
+    /// separated (see `roster::parse_printers`). Reports from any other
+    /// serial are ignored. Empty by default: a site without printers.
+    pub printers: Vec<PrinterSpec>,
+    /// `FARM_TICK_EVERY_MS` (2000): how often the gateway calls the app's
+    /// tick route (`POST {FARM_APP_URL}/internal/tick`, with
+    /// `FARM_INTERNAL_TOKEN`) to drain background work; `0` turns it off.
+    /// Without a token there is no ticker either.
+    pub tick_every: Option<Duration>,
 }
 
 impl Config {
@@ -87,6 +99,12 @@ impl Config {
                     value: offline_secs,
                     reason: "a whole number of seconds above zero",
                 })?;
+        let tick_ms = get("FARM_TICK_EVERY_MS", "2000");
+        let tick_ms: u64 = tick_ms.parse().map_err(|_| ConfigError::Invalid {
+            name: "FARM_TICK_EVERY_MS",
+            value: tick_ms,
+            reason: "a whole number of milliseconds (0 turns the ticker off)",
+        })?;
         Ok(Self {
             mqtt_host,
             mqtt_port,
@@ -97,13 +115,15 @@ impl Config {
                 .filter(|t| !t.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            database_url: get("FARM_DB_URL", "postgres://farm@127.0.0.1:55432/farm"),
+            database_url: get("FARM_DB_URL", "postgres://farm@127.0.0.1:55433/farm"),
             site,
             internal_token: lookup("FARM_INTERNAL_TOKEN")
                 .filter(|t| !t.is_empty())
                 .map(Secret),
             app_url: get("FARM_APP_URL", "http://127.0.0.1:3000"),
             offline_after: std::time::Duration::from_secs(offline_secs),
+            printers: parse_printers(&get("FARM_PRINTERS", ""))?,
+            tick_every: (tick_ms > 0).then(|| Duration::from_millis(tick_ms)),
         })
     }
 }
@@ -147,10 +167,13 @@ mod tests {
     fn defaults_point_at_the_local_services() {
         let c = config(&[]).expect("defaults");
         assert_eq!((c.mqtt_host.as_str(), c.mqtt_port), ("127.0.0.1", 11883));
-        assert_eq!(c.database_url, "postgres://farm@127.0.0.1:55432/farm");
+        assert_eq!(c.database_url, "postgres://farm@127.0.0.1:55433/farm");
         assert_eq!(c.topics, vec!["device/+/report".to_owned()]);
         assert_eq!(c.offline_after, Duration::from_secs(30));
         assert!(c.internal_token.is_none());
+        assert!(c.printers.is_empty());
+        assert_eq!(c.tick_every, Some(Duration::from_secs(2)));
+        assert_eq!(c.app_url, "http://127.0.0.1:3000");
     }
 
     #[test]
@@ -161,8 +184,13 @@ mod tests {
             ("FARM_SITE", "north"),
             ("FARM_OFFLINE_AFTER_SECS", "5"),
             ("FARM_INTERNAL_TOKEN", "tok"),
+            ("FARM_PRINTERS", "01PA=P1S,00MB"),
+            ("FARM_TICK_EVERY_MS", "0"),
         ])
         .expect("overrides");
+        let serials: Vec<&str> = c.printers.iter().map(|p| p.serial.as_str()).collect();
+        assert_eq!(serials, ["01PA", "00MB"]);
+        assert_eq!(c.tick_every, None);
         assert_eq!((c.mqtt_host.as_str(), c.mqtt_port), ("broker.local", 1884));
         assert_eq!(
             c.topics,
@@ -189,6 +217,8 @@ mod tests {
             ("FARM_MQTT_URL", "mqtt://h:port"),
             ("FARM_OFFLINE_AFTER_SECS", "0"),
             ("FARM_OFFLINE_AFTER_SECS", "soon"),
+            ("FARM_PRINTERS", "01PA,01PA"),
+            ("FARM_TICK_EVERY_MS", "-1"),
         ] {
             let err = config(&[(name, value)]).expect_err(value);
             assert!(err.to_string().contains(name), "{err}");

@@ -4,19 +4,24 @@
 //! offline when they fall silent.
 //!
 //! - [`bambu`]: the protocol's messages (pure).
+//! - [`roster`]: the site's configured printers; reports from others are ignored (pure).
 //! - [`fleet`]: how a report changes a printer's state (pure).
 //! - [`store`]: the Postgres tables.
 //! - [`mqtt`]: the broker connection.
 //! - [`worker`]: the step functions and their loops, run by `main`.
+//! - [`ticker`]: the timer that calls the app's tick route (background work).
 //! - [`testing`]: fresh databases and unique names for tests on the real services.
 
 pub mod bambu;
 pub mod config;
 pub mod fleet;
 pub mod mqtt;
+pub mod roster;
 pub mod store;
 pub mod testing;
+pub mod ticker;
 pub mod worker;
 
 pub use config::{Config, Secret};
+pub use ticker::Ticker;
 pub use worker::{Gateway, GatewayError, OfflineSweeper, StepOutcome};

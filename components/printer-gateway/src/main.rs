@@ -2,7 +2,7 @@
 //! Configuration comes from the environment (see `Config`); RUST_LOG=debug|info|warn.
 
 use anyhow::Context;
-use printer_gateway::{Config, Gateway, GatewayError, OfflineSweeper};
+use printer_gateway::{Config, Gateway, GatewayError, OfflineSweeper, Ticker};
 use tokio::task::JoinError;
 
 #[tokio::main]
@@ -21,6 +21,15 @@ async fn main() -> anyhow::Result<()> {
     let sweeper = OfflineSweeper::connect(&config)
         .await
         .context("starting the offline sweeper")?;
+
+    match Ticker::from_config(&config) {
+        // The ticker never stops by itself; it ends with the process.
+        Some(ticker) => drop(tokio::spawn(ticker.run())),
+        None => tracing::warn!(
+            "no tick route calls (FARM_INTERNAL_TOKEN unset or FARM_TICK_EVERY_MS=0): \
+             background work runs only when something else calls /internal/tick"
+        ),
+    }
 
     let reports = tokio::spawn(gateway.run());
     let sweeps = tokio::spawn(sweeper.run());

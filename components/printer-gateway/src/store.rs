@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use tokio_postgres::{Client, NoTls};
 
-use crate::bambu::{GcodeState, PrintStatus, model_from_serial};
+use crate::bambu::{GcodeState, PrintStatus};
 use crate::fleet::{EventKind, PrinterStatus, Snapshot, apply_report};
+use crate::roster::PrinterSpec;
 
 /// Errors from the database.
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +18,8 @@ pub enum StoreError {
     Query(#[from] tokio_postgres::Error),
     #[error("printers row {printer_id} has an unknown status {status:?}")]
     UnknownStatus { printer_id: String, status: String },
+    #[error("printer {serial} has no printers row (was it deleted while the gateway ran?)")]
+    NotRegistered { serial: String },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -53,10 +56,30 @@ impl Store {
         self.client.is_closed()
     }
 
-    /// Records one report of the printer `serial`: registers the printer on
-    /// first sight, merges the report into its row and appends the events it
-    /// caused, in one transaction. The row lock serialises reports of the same
-    /// printer across gateways.
+    /// Makes the configured printers rows of `site` (new ones start
+    /// `offline` until their first report); a known serial gets its model
+    /// and site from the configuration. Rows of printers no longer configured
+    /// are left as they are: their history stays, and the offline sweep
+    /// takes them out of capacity.
+    pub async fn register_printers(&self, site: &str, printers: &[PrinterSpec]) -> Result<()> {
+        for printer in printers {
+            self.client
+                .execute(
+                    "insert into printers (serial, name, model, site) values ($1, $1, $2, $3)
+                     on conflict (serial) do update set model = excluded.model, site = excluded.site,
+                         updated_at = now()
+                     where (printers.model, printers.site) is distinct from (excluded.model, excluded.site)",
+                    &[&printer.serial, &printer.model, &site],
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Records one report of the registered printer `serial`: merges the
+    /// report into its row and appends the events it caused, in one
+    /// transaction. The row lock serialises reports of the same printer
+    /// across gateways.
     pub async fn apply_report(
         &mut self,
         site: &str,
@@ -65,19 +88,16 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<ReportOutcome> {
         let tx = self.client.transaction().await?;
-        tx.execute(
-            "insert into printers (serial, name, model, site) values ($1, $1, $2, $3)
-             on conflict (serial) do nothing",
-            &[&serial, &model_from_serial(serial), &site],
-        )
-        .await?;
         let row = tx
-            .query_one(
+            .query_opt(
                 "select id, status, gcode_state, progress, remaining_minutes, current_file
                  from printers where serial = $1 for update",
                 &[&serial],
             )
-            .await?;
+            .await?
+            .ok_or_else(|| StoreError::NotRegistered {
+                serial: serial.to_owned(),
+            })?;
         let printer_id: String = row.get("id");
         let status: String = row.get("status");
         let previous = Snapshot {

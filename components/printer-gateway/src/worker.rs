@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use crate::bambu::{self, Report};
 use crate::config::Config;
 use crate::mqtt::{self, Inbound, LinkOptions};
+use crate::roster::{Admission, Roster};
 use crate::store::{ReportOutcome, Store, StoreError};
 
 /// Errors that stop a worker.
@@ -33,6 +34,10 @@ pub enum StepOutcome {
     /// A message that is not a usable print report (other message kinds,
     /// malformed JSON, a topic that names no printer). Logged, not fatal.
     Ignored { topic: String, reason: String },
+    /// A report from a serial that is not in this site's configuration
+    /// (`FARM_PRINTERS`): no row, no event. Logged (warn) the first time
+    /// per serial only, so a chatty stranger cannot flood the log.
+    UnknownPrinter { serial: String, first: bool },
     /// The broker confirmed our subscriptions.
     Subscribed,
     /// The broker connection failed; it is retried.
@@ -44,6 +49,7 @@ pub enum StepOutcome {
 /// Applies printer reports from the broker to the farm database.
 pub struct Gateway {
     site: String,
+    roster: Roster,
     store: Store,
     inbound: mpsc::Receiver<Inbound>,
     // Kept so the link stays open as long as the gateway lives.
@@ -53,6 +59,9 @@ pub struct Gateway {
 impl Gateway {
     pub async fn connect(config: &Config) -> Result<Self, GatewayError> {
         let store = Store::connect(&config.database_url).await?;
+        store
+            .register_printers(&config.site, &config.printers)
+            .await?;
         let (client, inbound) = mqtt::start(LinkOptions {
             host: config.mqtt_host.clone(),
             port: config.mqtt_port,
@@ -61,20 +70,24 @@ impl Gateway {
         });
         Ok(Self {
             site: config.site.clone(),
+            roster: Roster::new(&config.printers),
             store,
             inbound,
             _mqtt: Some(client),
         })
     }
 
-    /// A gateway fed from any channel (no broker), for tests of the step logic.
+    /// A gateway fed from any channel (no broker), for tests of the step
+    /// logic; the roster's printers must already be registered.
     pub fn from_parts(
         site: impl Into<String>,
+        roster: Roster,
         store: Store,
         inbound: mpsc::Receiver<Inbound>,
     ) -> Self {
         Self {
             site: site.into(),
+            roster,
             store,
             inbound,
             _mqtt: None,
@@ -92,7 +105,15 @@ impl Gateway {
             Inbound::Subscribed => StepOutcome::Subscribed,
             Inbound::Disconnected { reason } => StepOutcome::Disconnected { reason },
             Inbound::Message { topic, payload } => {
-                handle_report(&mut self.store, &self.site, topic, &payload, Utc::now()).await?
+                handle_report(
+                    &mut self.store,
+                    &self.site,
+                    &mut self.roster,
+                    topic,
+                    &payload,
+                    Utc::now(),
+                )
+                .await?
             }
         })
     }
@@ -124,10 +145,12 @@ impl Gateway {
     }
 }
 
-/// Handles one message from a report topic.
+/// Handles one message from a report topic: applies it when it comes from a
+/// configured printer, ignores (and logs once) any other serial.
 pub async fn handle_report(
     store: &mut Store,
     site: &str,
+    roster: &mut Roster,
     topic: String,
     payload: &[u8],
     now: DateTime<Utc>,
@@ -137,6 +160,23 @@ pub async fn handle_report(
         Ok(serial) => serial.to_owned(),
         Err(error) => return ignored(topic, error.to_string()),
     };
+    match roster.admit(&serial) {
+        Admission::Known => {}
+        Admission::UnknownFirst => {
+            tracing::warn!(%serial, %site,
+                "report from a printer that is not in FARM_PRINTERS; ignoring it and any later ones (logged once per serial)");
+            return Ok(StepOutcome::UnknownPrinter {
+                serial,
+                first: true,
+            });
+        }
+        Admission::UnknownAgain => {
+            return Ok(StepOutcome::UnknownPrinter {
+                serial,
+                first: false,
+            });
+        }
+    }
     match bambu::parse_report(payload) {
         Ok(Report::Print(status)) => {
             let outcome = store.apply_report(site, &serial, &status, now).await?;

@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use chrono::{TimeZone, Utc};
 use printer_gateway::bambu::{GcodeState, PrintStatus, report_topic};
 use printer_gateway::fleet::EventKind;
+use printer_gateway::roster::{PrinterSpec, Roster, format_printers};
 use printer_gateway::store::Store;
 use printer_gateway::worker::handle_report;
 use printer_gateway::{Config, Gateway, OfflineSweeper, StepOutcome, testing};
@@ -53,6 +54,7 @@ impl TestFarm {
             ("FARM_DB_URL", self.db_url.clone()),
             ("FARM_SITE", "test-site".to_owned()),
             ("FARM_OFFLINE_AFTER_SECS", "30".to_owned()),
+            ("FARM_PRINTERS", format_printers(&self.specs())),
         ];
         Config::from_lookup(|name| {
             vars.iter()
@@ -60,6 +62,24 @@ impl TestFarm {
                 .map(|(_, v)| v.clone())
         })
         .expect("config")
+    }
+
+    /// The test's printers, as the site's configuration lists them.
+    fn specs(&self) -> Vec<PrinterSpec> {
+        self.serials
+            .iter()
+            .map(|serial| PrinterSpec {
+                serial: serial.clone(),
+                model: "P1S".to_owned(),
+            })
+            .collect()
+    }
+
+    /// A store with the test's printers registered for `site`, and their roster.
+    async fn registered(&self, site: &str) -> anyhow::Result<(Store, Roster)> {
+        let store = Store::connect(&self.db_url).await?;
+        store.register_printers(site, &self.specs()).await?;
+        Ok((store, Roster::new(&self.specs())))
     }
 
     async fn printer(&self, serial: &str) -> anyhow::Result<(String, String, i32, String, bool)> {
@@ -203,7 +223,7 @@ async fn a_malformed_message_is_ignored_and_the_next_report_still_applies() -> a
 async fn a_print_moves_through_states_with_one_event_per_change() -> anyhow::Result<()> {
     let farm = TestFarm::new(1).await?;
     let serial = farm.serials[0].clone();
-    let mut store = Store::connect(&farm.db_url).await?;
+    let (mut store, mut roster) = farm.registered("test-site").await?;
     let t0 = Utc
         .with_ymd_and_hms(2026, 11, 1, 12, 0, 0)
         .single()
@@ -228,6 +248,7 @@ async fn a_print_moves_through_states_with_one_event_per_change() -> anyhow::Res
         handle_report(
             &mut store,
             "test-site",
+            &mut roster,
             topic.clone(),
             report.to_report_json(1).as_bytes(),
             now,
@@ -264,7 +285,7 @@ async fn a_printer_that_falls_silent_is_marked_offline_and_comes_back_with_its_n
 -> anyhow::Result<()> {
     let farm = TestFarm::new(2).await?;
     let (quiet, chatty) = (farm.serials[0].clone(), farm.serials[1].clone());
-    let mut store = Store::connect(&farm.db_url).await?;
+    let (mut store, mut roster) = farm.registered("test-site").await?;
     let sweeper = OfflineSweeper::new(
         "test-site",
         Store::connect(&farm.db_url).await?,
@@ -284,6 +305,7 @@ async fn a_printer_that_falls_silent_is_marked_offline_and_comes_back_with_its_n
     handle_report(
         &mut store,
         "test-site",
+        &mut roster,
         report_topic(&quiet),
         report.as_bytes(),
         t0,
@@ -292,6 +314,7 @@ async fn a_printer_that_falls_silent_is_marked_offline_and_comes_back_with_its_n
     handle_report(
         &mut store,
         "test-site",
+        &mut roster,
         report_topic(&chatty),
         report.as_bytes(),
         t0,
@@ -307,6 +330,7 @@ async fn a_printer_that_falls_silent_is_marked_offline_and_comes_back_with_its_n
     handle_report(
         &mut store,
         "test-site",
+        &mut roster,
         report_topic(&chatty),
         report.as_bytes(),
         t1,
@@ -325,6 +349,7 @@ async fn a_printer_that_falls_silent_is_marked_offline_and_comes_back_with_its_n
     handle_report(
         &mut store,
         "test-site",
+        &mut roster,
         report_topic(&quiet),
         report.as_bytes(),
         t2,
@@ -342,7 +367,7 @@ async fn a_printer_that_falls_silent_is_marked_offline_and_comes_back_with_its_n
 #[tokio::test]
 async fn the_offline_sweep_leaves_other_sites_alone() -> anyhow::Result<()> {
     let farm = TestFarm::new(1).await?;
-    let mut store = Store::connect(&farm.db_url).await?;
+    let (mut store, mut roster) = farm.registered("test-site").await?;
     let t0 = Utc
         .with_ymd_and_hms(2026, 11, 1, 12, 0, 0)
         .single()
@@ -355,6 +380,7 @@ async fn the_offline_sweep_leaves_other_sites_alone() -> anyhow::Result<()> {
     handle_report(
         &mut store,
         "north",
+        &mut roster,
         report_topic(&farm.serials[0]),
         idle.as_bytes(),
         t0,
@@ -368,6 +394,118 @@ async fn the_offline_sweep_leaves_other_sites_alone() -> anyhow::Result<()> {
     );
     assert_eq!(other_site.sweep(t0 + chrono::Duration::hours(1)).await?, 0);
     assert_eq!(farm.printer(&farm.serials[0]).await?.1, "idle");
+    farm.finish();
+    Ok(())
+}
+
+/// A log sink for one test's thread (the tests run on a current-thread runtime).
+#[derive(Clone, Default)]
+struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log lock").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("log lock")).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn reports_from_a_serial_not_in_the_site_configuration_create_nothing_and_are_logged_once()
+-> anyhow::Result<()> {
+    let log = CapturedLog::default();
+    let sink = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _log_guard = tracing::subscriber::set_default(subscriber);
+
+    let farm = TestFarm::new(1).await?;
+    let known = farm.serials[0].clone();
+    let stranger = format!("01P{}X", testing::unique_tag());
+    // The gateway listens to the stranger's topic too, as `device/+/report`
+    // (the default filter) would in production.
+    let mut config = farm.config();
+    config.topics.push(report_topic(&stranger));
+    let mut gateway = Gateway::connect(&config).await?;
+    wait_subscribed(&mut gateway).await?;
+    // Registered from the configuration alone, before any report: offline.
+    let (_, status, ..) = farm.printer(&known).await?;
+    assert_eq!(status, "offline");
+
+    let running = PrintStatus {
+        gcode_state: Some(GcodeState::Running),
+        percent: Some(7),
+        ..PrintStatus::default()
+    }
+    .to_report_json(1);
+    let client = publisher().await;
+    for _ in 0..3 {
+        client
+            .publish(
+                report_topic(&stranger),
+                QoS::AtLeastOnce,
+                false,
+                running.clone(),
+            )
+            .await?;
+    }
+    let mut firsts = Vec::new();
+    for _ in 0..3 {
+        match next_handled(&mut gateway).await? {
+            StepOutcome::UnknownPrinter { serial, first } => {
+                assert_eq!(serial, stranger);
+                firsts.push(first);
+            }
+            other => bail!("a stranger's report was handled as {other:?}"),
+        }
+    }
+    assert_eq!(firsts, [true, false, false]);
+    client
+        .publish(
+            report_topic(&known),
+            QoS::AtLeastOnce,
+            false,
+            running.clone(),
+        )
+        .await?;
+    assert!(matches!(
+        next_handled(&mut gateway).await?,
+        StepOutcome::Applied { .. }
+    ));
+
+    let strangers: i64 = farm
+        .db
+        .query_one(
+            "select count(*) from printers where serial = $1",
+            &[&stranger],
+        )
+        .await?
+        .get(0);
+    assert_eq!(strangers, 0, "an unconfigured serial became a printer");
+    let all: i64 = farm
+        .db
+        .query_one("select count(*) from printers", &[])
+        .await?
+        .get(0);
+    assert_eq!(all, 1);
+    assert_eq!(farm.printer(&known).await?.1, "printing");
+
+    let text = log.text();
+    let mentions = text.lines().filter(|l| l.contains(&stranger)).count();
+    assert_eq!(mentions, 1, "the stranger is logged once:\n{text}");
+    assert!(text.contains("not in FARM_PRINTERS"), "{text}");
     farm.finish();
     Ok(())
 }

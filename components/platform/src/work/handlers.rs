@@ -1,0 +1,27 @@
+//! Which component runs each kind of job: the one table to extend when a new
+//! kind of background work appears (one line here, plus the component's host
+//! in the `allowed_outbound_hosts` of `tick` in `spin.toml`, and of any
+//! component that starts the kind at once after its response).
+
+/// `(kind, handler URL)`. The URL is a private route of the component that
+/// owns the work, reached by Spin service chaining
+/// (`http://<component>.spin.internal/...`).
+pub const HANDLERS: &[(&str, &str)] = &[
+    // components/analyze: parse and measure an uploaded mesh; the file becomes
+    // `ready` or `failed`. Payload `{"file_id": "file_..."}`.
+    (
+        ANALYZE_FILE,
+        "http://analyze.spin.internal/work/analyze_file",
+    ),
+];
+
+/// Kind of the mesh analysis that confirm queues.
+pub const ANALYZE_FILE: &str = "analyze_file";
+
+/// The handler URL of `kind`, if any component handles it.
+pub fn handler_url(kind: &str) -> Option<&'static str> {
+    HANDLERS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, url)| *url)
+}
