@@ -177,15 +177,18 @@ s3_refuses_unsigned_headers() {
 }
 
 start_s3() {
-  # The s3s-fs that an older version of this script started is replaced.
-  if [ -f "$state/s3s-fs.pid" ] && listening "$S3_PORT"; then
-    log "s3: replacing the s3s-fs this state dir started with farm-s3-store"
-    stop_pidfile s3s-fs "$state/s3s-fs.pid"
-  fi
-  if listening "$S3_PORT"; then
+  # The s3s-fs that an older version of this script started is replaced (on
+  # the same data), once the new store is built: the port is down only briefly.
+  local replace=0
+  if [ -f "$state/s3s-fs.pid" ] && listening "$S3_PORT"; then replace=1; fi
+  if [ "$replace" = 0 ] && listening "$S3_PORT"; then
     log "s3: using the store already on :$S3_PORT"
   else
     build_s3_store
+    if [ "$replace" = 1 ]; then
+      log "s3: replacing the s3s-fs this state dir started with farm-s3-store"
+      stop_pidfile s3s-fs "$state/s3s-fs.pid"
+    fi
     # Each directory under the root is a bucket.
     mkdir -p "$state/s3/$S3_BUCKET" "$state/logs"
     nohup "$S3_STORE_BIN" --host 127.0.0.1 --port "$S3_PORT" --access-key "$S3_ACCESS_KEY" \
