@@ -391,3 +391,23 @@ async fn the_private_analyze_route_demands_the_internal_token() {
         assert_eq!((status, &body), (200, &json!({"claimed": false})), "{body}");
     }
 }
+
+#[tokio::test]
+async fn of_two_concurrent_puts_to_one_url_exactly_one_is_stored() {
+    let app = spawn_upload_app().await;
+    let key = new_key(&app, "test").await;
+    let first = box_stl([20.0, 10.0, 5.0], 1);
+    let second = box_stl([5.0, 10.0, 20.0], 1);
+    let presigned = presign(&app, &key, "race.stl", "model/stl", first.len()).await;
+    let object = object_key_of(&app, presigned["file_id"].as_str().expect("file_id")).await;
+    let headers = required_headers(&presigned);
+    let (a, b) = tokio::join!(
+        put_with(&app, &presigned, &headers, first.clone()),
+        put_with(&app, &presigned, &headers, second.clone()),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 412], "{a:?} {b:?}");
+    let winner = if a.0 == 200 { first } else { second };
+    assert_eq!(store_get(&app, &object).await, (200, winner));
+}
