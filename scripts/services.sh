@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes the services the app needs available on loopback: PostgreSQL 15 (two
-# instances), Redis, Mosquitto and an S3-compatible store (s3s-fs). A service
+# instances), Redis, Mosquitto and an S3-compatible store (farm-s3-store,
+# tools/s3-store: the s3s-fs library behind AWS's signed-header and
+# conditional-write rules; built here with cargo on first use). A service
 # already answering on its port is used as it is; otherwise the script installs
 # what is missing and starts a private instance with its data under
 # $FARM_STATE_DIR (./.state).
@@ -34,8 +36,10 @@ S3_REGION=us-east-1
 S3_BUCKET=farm-uploads
 # PostgreSQL refuses to run as root, so a private cluster belongs to this user.
 PG_OS_USER=${FARM_PG_OS_USER:-postgres}
-# `cargo install` puts s3s-fs here, which is not always on PATH (CI, sudo).
+# cargo is not always on PATH (CI, sudo).
 PATH=$PATH:${CARGO_HOME:-$HOME/.cargo}/bin
+# The store is built into the workspace's target dir (a cache in CI).
+S3_STORE_BIN=$root/target/s3-store/release/farm-s3-store
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] error: %s\n' "$*" >&2; exit 1; }
@@ -73,10 +77,14 @@ ensure_packages() {
   command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
   command -v curl >/dev/null || missing+=(curl ca-certificates)
   [ ${#missing[@]} -eq 0 ] || apt_install $(printf '%s\n' "${missing[@]}" | sort -u)
-  if ! command -v s3s-fs >/dev/null && ! listening "$S3_PORT"; then
-    log "installing s3s-fs (S3-compatible store) with cargo; takes a few minutes, once per machine"
-    cargo install s3s-fs --version 0.14.1 --features binary --locked --quiet
-  fi
+}
+
+# cargo rebuilds only when tools/s3-store changed; the first build takes a few
+# minutes.
+build_s3_store() {
+  log "s3: building farm-s3-store (tools/s3-store) with cargo"
+  cargo build --release --locked --quiet --manifest-path "$root/tools/s3-store/Cargo.toml" \
+    --target-dir "$root/target/s3-store" >&2 || die "s3: farm-s3-store did not build"
 }
 
 # ------------------------------------------------------------------ postgres
@@ -172,25 +180,45 @@ EOF
   wait_for mosquitto 20 mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -t farm/ping -m ping
 }
 
-# ------------------------------------------------------------------ s3s-fs
+# ------------------------------------------------------------------ s3 store
 s3_request() { # curl args...: one SigV4-signed request, prints the HTTP status
   curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
     --aws-sigv4 "aws:amz:$S3_REGION:s3" --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" \
     -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$@"
 }
 
+# The app relies on AWS's rule that a presigned request carrying an unsigned
+# x-amz-* header is refused; a store that answers otherwise (s3s-fs 0.14.1,
+# which this script used to start) would let a presigned PUT copy any object.
+s3_refuses_unsigned_headers() {
+  curl -s --max-time 5 -H 'x-amz-copy-source: /probe/probe' \
+    "http://127.0.0.1:$S3_PORT/$S3_BUCKET/probe?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-SignedHeaders=host&X-Amz-Signature=0" |
+    grep -q 'were not signed'
+}
+
 start_s3() {
-  if listening "$S3_PORT"; then
+  # The s3s-fs that an older version of this script started is replaced (on
+  # the same data), once the new store is built: the port is down only briefly.
+  local replace=0
+  if [ -f "$state/s3s-fs.pid" ] && listening "$S3_PORT"; then replace=1; fi
+  if [ "$replace" = 0 ] && listening "$S3_PORT"; then
     log "s3: using the store already on :$S3_PORT"
   else
-    # s3s-fs serves each directory under its root as a bucket.
+    build_s3_store
+    if [ "$replace" = 1 ]; then
+      log "s3: replacing the s3s-fs this state dir started with farm-s3-store"
+      stop_pidfile s3s-fs "$state/s3s-fs.pid"
+    fi
+    # Each directory under the root is a bucket.
     mkdir -p "$state/s3/$S3_BUCKET" "$state/logs"
-    nohup s3s-fs --host 127.0.0.1 --port "$S3_PORT" --access-key "$S3_ACCESS_KEY" \
-      --secret-key "$S3_SECRET_KEY" "$state/s3" >"$state/logs/s3s-fs.log" 2>&1 </dev/null &
-    echo $! >"$state/s3s-fs.pid"
-    log "s3: started on :$S3_PORT"
+    nohup "$S3_STORE_BIN" --host 127.0.0.1 --port "$S3_PORT" --access-key "$S3_ACCESS_KEY" \
+      --secret-key "$S3_SECRET_KEY" "$state/s3" >"$state/logs/s3-store.log" 2>&1 </dev/null &
+    echo $! >"$state/s3-store.pid"
+    log "s3: started farm-s3-store on :$S3_PORT"
   fi
-  wait_for s3 20 sh -c "curl -s -o /dev/null --max-time 2 http://127.0.0.1:$S3_PORT/"
+  wait_for s3 60 sh -c "curl -s -o /dev/null --max-time 2 http://127.0.0.1:$S3_PORT/"
+  s3_refuses_unsigned_headers || die "s3: the store on :$S3_PORT accepts presigned requests \
+with unsigned x-amz-* headers (an s3s-fs started by hand?); stop it and run '$0 up' again"
   # A store we did not start may serve another root: create the bucket by API.
   local url="http://127.0.0.1:$S3_PORT/$S3_BUCKET" code
   code=$(s3_request -I "$url")
@@ -233,7 +261,8 @@ cmd_down() {
     rm -f "$state/redis.pid"
   fi
   stop_pidfile mosquitto "$state/mosquitto.pid"
-  stop_pidfile s3 "$state/s3s-fs.pid"
+  stop_pidfile s3 "$state/s3-store.pid"
+  stop_pidfile s3s-fs "$state/s3s-fs.pid"
 }
 
 cmd_status() {

@@ -16,21 +16,32 @@ const UPLOAD_COMPONENTS: [&str; 7] = [
 /// serves the upload components' own part of `spin.toml` (their routes,
 /// variables and outbound allow-lists, verbatim) and says so on stderr.
 pub async fn spawn_upload_app() -> TestApp {
-    match AppBuilder::farm().try_spawn().await {
-        Ok(app) => app,
-        Err(e) => {
-            eprintln!("note: full spin.toml refused ({e:#}); serving the upload components only");
-            let manifest = upload_manifest();
-            AppBuilder::manifest(manifest)
-                .runtime_config(Some(repo_root().join("runtime-config.toml")))
-                .migrations(true)
-                .spawn()
-                .await
-        }
-    }
+    spawn_upload_app_with(&[]).await
+}
+
+/// The object store the tests use: `FARM_S3_ENDPOINT` (what
+/// `scripts/services.sh env` exports), default `http://127.0.0.1:19000`.
+pub fn store_endpoint() -> String {
+    std::env::var("FARM_S3_ENDPOINT")
+        .unwrap_or_else(|_| "http://127.0.0.1:19000".into())
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// The app variables that point the components at [`store_endpoint`].
+fn store_variables() -> [(&'static str, String); 2] {
+    let endpoint = store_endpoint();
+    let host = endpoint.trim_start_matches("http://").to_owned();
+    [("s3_endpoint", endpoint), ("s3_host", host)]
 }
 
 fn upload_manifest() -> std::path::PathBuf {
+    upload_manifest_plus(None)
+}
+
+/// The upload components' part of `spin.toml`, plus, when `extra` is given,
+/// more manifest text (a test fixture component and its route).
+fn upload_manifest_plus(extra: Option<&str>) -> std::path::PathBuf {
     let root = repo_root();
     let text = std::fs::read_to_string(root.join("spin.toml")).expect("spin.toml");
     let mut doc: toml::Table = toml::from_str(&text).expect("spin.toml is TOML");
@@ -53,11 +64,34 @@ fn upload_manifest() -> std::path::PathBuf {
             }
         }
     }
+    let mut text = toml::to_string(&doc).expect("serialise manifest");
+    if let Some(extra) = extra {
+        text.push('\n');
+        text.push_str(extra);
+    }
     let dir = Box::leak(Box::new(tempfile::tempdir().expect("temp dir")));
     let path = dir.path().join("spin.toml");
-    std::fs::write(&path, toml::to_string(&doc).expect("serialise manifest"))
-        .expect("write manifest");
+    std::fs::write(&path, text).expect("write manifest");
     path
+}
+
+/// The upload components plus the `chain-relay` test fixture on `/relay/...`,
+/// allowed to call the private analyze component by service chaining: a test
+/// reaches `http://analyze.spin.internal` exactly as confirm does.
+pub async fn spawn_upload_app_with_relay() -> TestApp {
+    let relay = repo_root().join("target/wasm32-wasip2/release/chain_relay.wasm");
+    let extra = format!(
+        "[[trigger.http]]\nroute = \"/relay/...\"\ncomponent = \"relay\"\n\n\
+         [component.relay]\nsource = {:?}\nallowed_outbound_hosts = [\"http://analyze.spin.internal\"]\n",
+        relay.display().to_string()
+    );
+    let mut builder = AppBuilder::manifest(upload_manifest_plus(Some(&extra)))
+        .runtime_config(Some(repo_root().join("runtime-config.toml")))
+        .migrations(true);
+    for (k, v) in store_variables() {
+        builder = builder.variable(k, v);
+    }
+    builder.spawn().await
 }
 
 /// Creates an account and an API key with every scope straight in the
@@ -94,8 +128,9 @@ pub async fn new_key(app: &TestApp, mode: &str) -> String {
     key
 }
 
-/// SHA-256 hex of `data` (coreutils' sha256sum; the harness crate has no hash dependency).
-fn sha256_hex(data: &[u8]) -> String {
+/// SHA-256 hex of `data`, computed by coreutils' `sha256sum` (independent of
+/// the app's own hashing code).
+pub fn sha256_hex(data: &[u8]) -> String {
     let out = std::process::Command::new("sha256sum")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -161,6 +196,121 @@ pub async fn put(app: &TestApp, presigned: &Value, bytes: Vec<u8>) -> u16 {
         .expect("PUT to the store")
         .status()
         .as_u16()
+}
+
+/// The presigned URL's `required_headers`, as (name, value) pairs.
+pub fn required_headers(presigned: &Value) -> Vec<(String, String)> {
+    presigned["required_headers"]
+        .as_object()
+        .expect("required_headers")
+        .iter()
+        .map(|(n, v)| (n.clone(), v.as_str().expect("header value").to_owned()))
+        .collect()
+}
+
+/// PUTs `bytes` to the presigned URL with exactly `headers`; (status, body).
+pub async fn put_with(
+    app: &TestApp,
+    presigned: &Value,
+    headers: &[(String, String)],
+    bytes: Vec<u8>,
+) -> (u16, String) {
+    let mut req = app
+        .client
+        .put(presigned["upload_url"].as_str().expect("upload_url"));
+    for (name, value) in headers {
+        req = req.header(name.as_str(), value.as_str());
+    }
+    let response = req.body(bytes).send().await.expect("PUT to the store");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+/// The object key the app stored for a file (from its row).
+pub async fn object_key_of(app: &TestApp, file_id: &str) -> String {
+    app.db()
+        .await
+        .query_one("select object_key from files where id = $1", &[&file_id])
+        .await
+        .expect("file row")
+        .get(0)
+}
+
+/// The store, addressed with the app's own credentials (what
+/// `scripts/services.sh env` exports), for reading objects back and for
+/// playing a store that lost its guarantees.
+pub fn store_bucket() -> farm_signing::sigv4::Bucket {
+    let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
+    farm_signing::sigv4::Bucket::new(
+        farm_signing::sigv4::Endpoint::parse(&store_endpoint()).expect("store endpoint"),
+        var("FARM_S3_BUCKET", "farm-uploads"),
+        farm_signing::sigv4::Credentials {
+            access_key: var("FARM_S3_ACCESS_KEY", "farmlocal"),
+            secret_key: var("FARM_S3_SECRET_KEY", "farmlocalsecret"),
+            region: var("FARM_S3_REGION", "us-east-1"),
+        },
+    )
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
+}
+
+/// Reads an object straight from the store: (status, bytes).
+pub async fn store_get(app: &TestApp, key: &str) -> (u16, Vec<u8>) {
+    let signed = store_bucket()
+        .sign("GET", key, &[], unix_now())
+        .expect("sign GET");
+    let mut req = app.client.get(&signed.url);
+    for (n, v) in &signed.headers {
+        req = req.header(n.as_str(), v.as_str());
+    }
+    let response = req.send().await.expect("GET from the store");
+    let status = response.status().as_u16();
+    (status, response.bytes().await.expect("body").to_vec())
+}
+
+/// Sends a header-signed request for `key` straight to the store, bypassing
+/// the app (`PUT` without a precondition overwrites, `DELETE` removes).
+pub async fn store_write(app: &TestApp, method: &str, key: &str, bytes: Vec<u8>) -> u16 {
+    let hash = sha256_hex(&bytes);
+    let signed = store_bucket()
+        .sign_payload(method, key, &[], &hash, unix_now())
+        .expect("sign");
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut req = app.client.request(method, &signed.url);
+    for (n, v) in &signed.headers {
+        req = req.header(n.as_str(), v.as_str());
+    }
+    req.body(bytes)
+        .send()
+        .await
+        .expect("request to the store")
+        .status()
+        .as_u16()
+}
+
+/// Puts a file into `processing` with its analysis queued, as confirm does,
+/// without asking the store (for outcomes confirm would not let through,
+/// such as an object that vanished after confirm).
+pub async fn queue_analysis(app: &TestApp, file_id: &str) {
+    let db = app.db().await;
+    db.execute(
+        "update files set status = 'processing', confirmed_at = now() where id = $1",
+        &[&file_id],
+    )
+    .await
+    .expect("file to processing");
+    db.execute(
+        "insert into background_jobs (kind, payload, dedupe_key) \
+         values ('analyze_file', jsonb_build_object('file_id', $1::text), $1) on conflict do nothing",
+        &[&file_id],
+    )
+    .await
+    .expect("queue the analysis");
 }
 
 /// Polls the file until it leaves `processing`.
@@ -316,18 +466,26 @@ pub fn sphere_stl(radius: f32, slices: u32, stacks: u32) -> Vec<u8> {
 
 /// Like [`spawn_upload_app`], with application variables set.
 pub async fn spawn_upload_app_with(vars: &[(&str, &str)]) -> TestApp {
+    let store = store_variables();
+    let all = || {
+        store
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .chain(vars.iter().copied())
+    };
     let mut full = AppBuilder::farm();
-    for (k, v) in vars {
-        full = full.variable(k, *v);
+    for (k, v) in all() {
+        full = full.variable(k, v);
     }
     match full.try_spawn().await {
         Ok(app) => app,
-        Err(_) => {
+        Err(e) => {
+            eprintln!("note: full spin.toml refused ({e:#}); serving the upload components only");
             let mut b = AppBuilder::manifest(upload_manifest())
                 .runtime_config(Some(repo_root().join("runtime-config.toml")))
                 .migrations(true);
-            for (k, v) in vars {
-                b = b.variable(k, *v);
+            for (k, v) in all() {
+                b = b.variable(k, v);
             }
             b.spawn().await
         }

@@ -282,20 +282,25 @@ async fn confirm_before_upload_wrong_size_and_expiry_are_clear_and_leave_nothing
     );
     assert_eq!(queued(id.clone()).await, 0);
 
-    // Declared one size, uploaded another.
+    // Declared one size, uploaded another: the write-once object can never
+    // become the declared file, so the file fails (upload_trust.rs covers
+    // every kind of mismatch).
     let wrong = presign(&app, &key, "cube.stl", "model/stl", bytes.len() + 10).await;
     let wid = wrong["file_id"].as_str().expect("id").to_owned();
     assert_eq!(put(&app, &wrong, bytes.clone()).await, 200);
     let (status, body) = post(&app, &key, "/v1/files/confirm", &json!({"file_id": wid})).await;
     assert_eq!(
         (status, body["error"].as_str()),
-        (409, Some("size_mismatch")),
+        (409, Some("upload_mismatch")),
         "{body}"
     );
-    assert_eq!(body["stored_bytes"].as_i64(), Some(bytes.len() as i64));
+    assert_eq!(
+        body["found"]["size_bytes"].as_i64(),
+        Some(bytes.len() as i64)
+    );
     assert_eq!(
         get(&app, &key, &format!("/v1/files/{wid}")).await.1["status"],
-        "pending_upload"
+        "failed"
     );
     assert_eq!(queued(wid).await, 0);
 
@@ -353,16 +358,6 @@ async fn a_second_confirm_returns_the_same_state_without_a_second_analysis() {
         (row.get::<_, i32>(0), row.get::<_, String>(1)),
         (1, "done".to_owned())
     );
-}
-
-#[tokio::test]
-async fn analyze_refuses_calls_without_the_internal_token() {
-    let app = spawn_upload_app().await;
-    // The analyze component has no public route at all.
-    let r = app
-        .post_json("/analyze", &json!({"file_id": "file_x"}))
-        .await;
-    assert_eq!(r.status().as_u16(), 404);
 }
 
 #[tokio::test]
@@ -459,5 +454,98 @@ async fn a_unit_override_rescales_every_metric_and_the_next_quote() {
     assert_eq!(
         stored["selected_unit"], "cm",
         "a refused override changes nothing"
+    );
+}
+
+/// Physical figures derived here from geometry and the documented constants,
+/// never from the code under test. The estimate model (mesh-engine crate
+/// docs, "Estimates"): shell = min(area × wall thickness, volume), infill =
+/// (volume − shell) × infill share, weight = (shell + infill) × density;
+/// material table (shared/mesh material.rs): PETG 1.27 g/cm³, PLA 1.24
+/// g/cm³, 0.8 mm walls, 15 % infill; price per gram (catalog): PETG 3¢.
+fn estimated_grams(size_mm: [f64; 3], density_g_cm3: f64) -> f64 {
+    let [x, y, z] = size_mm;
+    let volume_mm3 = x * y * z;
+    let area_mm2 = 2.0 * (x * y + y * z + x * z);
+    let shell_mm3 = (area_mm2 * 0.8).min(volume_mm3);
+    let infill_mm3 = (volume_mm3 - shell_mm3) * 0.15;
+    (shell_mm3 + infill_mm3) / 1000.0 * density_g_cm3
+}
+
+#[tokio::test]
+async fn a_petg_box_weighs_what_its_shell_and_infill_weigh() {
+    let app = spawn_upload_app().await;
+    let key = new_key(&app, "test").await;
+    let bytes = box_stl([40.0, 20.0, 10.0], 1);
+    let file = upload(&app, &key, "box.stl", "model/stl", bytes.clone()).await;
+    assert_eq!(file["status"], "ready", "{file}");
+    assert_eq!(file["content_sha256"], sha256_hex(&bytes).as_str());
+    let m = &file["metrics_json"];
+    assert_eq!(m["unit"], "mm", "{m}");
+    assert_eq!(m["bbox_mm"], json!([40.0, 20.0, 10.0]));
+    assert_eq!(m["volume_cm3"], json!(8.0)); // 40 × 20 × 10 mm³
+    assert_eq!(m["surface_area_cm2"], json!(28.0)); // 2 × (800 + 200 + 400) mm²
+
+    // 2800 mm² × 0.8 mm = 2240 mm³ of shell; (8000 − 2240) × 0.15 = 864 mm³
+    // of infill; 3.104 cm³ × 1.27 g/cm³ = 3.942 g. It stands on the bed: no support.
+    let grams = estimated_grams([40.0, 20.0, 10.0], 1.27);
+    assert!((grams - 3.94208).abs() < 1e-9);
+    let petg = &file["printability"]["estimates"]["petg"];
+    assert!(
+        (petg["weight_g"].as_f64().expect("weight_g") - grams).abs() <= 0.005,
+        "{petg}"
+    );
+    assert_eq!(petg["support_g"], json!(0.0), "{petg}");
+    // PLA is lighter by the density ratio alone.
+    let pla = &file["printability"]["estimates"]["pla"];
+    assert!(
+        (pla["weight_g"].as_f64().expect("weight_g") - estimated_grams([40.0, 20.0, 10.0], 1.24))
+            .abs()
+            <= 0.005,
+        "{pla}"
+    );
+
+    // 40 parts at 3¢/g: 3.94 g → 11.82¢ → 12¢ a part, $4.80 in all (no bulk
+    // tier below 50, above the $3 minimum).
+    let (status, quote) = post(
+        &app,
+        &key,
+        "/v1/quotes",
+        &json!({"file_id": file["id"], "material_id": "petg", "quantity": 40}),
+    )
+    .await;
+    assert_eq!(status, 201, "{quote}");
+    let unit_cents = (grams * 100.0).round() * 3.0 / 100.0;
+    assert_eq!(unit_cents.round(), 12.0);
+    assert_eq!(quote["amounts"]["total"]["amount"], json!(480), "{quote}");
+    assert_eq!(quote["content_sha256"], sha256_hex(&bytes).as_str());
+}
+
+#[tokio::test]
+async fn a_one_centimetre_obj_cube_measures_one_cubic_centimetre() {
+    let app = spawn_upload_app().await;
+    let key = new_key(&app, "test").await;
+    // A 10 mm cube: 8 vertices, 6 quads wound outwards.
+    let obj = "v 0 0 0\nv 10 0 0\nv 10 10 0\nv 0 10 0\nv 0 0 10\nv 10 0 10\nv 10 10 10\nv 0 10 10\n\
+               f 1 4 3 2\nf 5 6 7 8\nf 1 2 6 5\nf 2 3 7 6\nf 3 4 8 7\nf 4 1 5 8\n";
+    let bytes = obj.as_bytes().to_vec();
+    let file = upload(&app, &key, "cube.obj", "model/obj", bytes.clone()).await;
+    assert_eq!(file["status"], "ready", "{file}");
+    assert_eq!(file["content_sha256"], sha256_hex(&bytes).as_str());
+    let m = &file["metrics_json"];
+    assert_eq!(m["volume_cm3"], json!(1.0), "{m}");
+    assert_eq!(m["surface_area_cm2"], json!(6.0), "{m}");
+    assert_eq!(m["bbox_mm"], json!([10.0, 10.0, 10.0]), "{m}");
+    assert_eq!(
+        (m["is_watertight"].as_bool(), m["body_count"].as_u64()),
+        (Some(true), Some(1))
+    );
+    // 600 mm² × 0.8 = 480 mm³ shell; 520 × 0.15 = 78 mm³ infill; 0.558 cm³ of PLA.
+    let pla = &file["printability"]["estimates"]["pla"];
+    let grams = estimated_grams([10.0, 10.0, 10.0], 1.24);
+    assert!((grams - 0.69192).abs() < 1e-9);
+    assert!(
+        (pla["weight_g"].as_f64().expect("weight_g") - grams).abs() <= 0.005,
+        "{pla}"
     );
 }

@@ -96,7 +96,17 @@ fn analyze_file(ctx: &mut Ctx, file_id: &str) -> Result<String, ApiError> {
         // Transient: the queue retries with backoff, then gives up.
         Err(e) => return Err(e),
     };
-    let sha = farm_signing::sha256_hex(&bytes);
+    // Confirm checked the stored object, and the key is write-once; a store
+    // that lost that guarantee still cannot make us analyse other bytes.
+    if i64::try_from(bytes.len()).ok() != Some(file.size_bytes) {
+        let message = format!(
+            "The stored file is {} bytes but {} were declared; presign again and upload the declared file.",
+            bytes.len(),
+            file.size_bytes
+        );
+        return fail(ctx, file_id, &message, "upload_mismatch");
+    }
+    let sha = kit::analysis::content_sha256(&bytes);
     let unit = file
         .selected_unit
         .as_deref()
@@ -128,7 +138,7 @@ fn analyze_file(ctx: &mut Ctx, file_id: &str) -> Result<String, ApiError> {
 
 /// Marks a `processing` file `failed` with `reason` (shown to the caller).
 fn fail(ctx: &mut Ctx, file_id: &str, reason: &str, code: &str) -> Result<String, ApiError> {
-    let metrics = json!({ "errors": [{ "code": code, "message": reason }], "warnings": [] });
+    let metrics = kit::analysis::failure_metrics(code, reason);
     ctx.db()?.execute(
         "update files set status = 'failed', failure_reason = $2, metrics = ($3::text)::jsonb, \
            analyzed_at = now(), updated_at = now() where id = $1 and status = 'processing'",

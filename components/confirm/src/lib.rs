@@ -1,10 +1,12 @@
-//! `POST /v1/files/confirm`: checks the upload, moves the file to
-//! `processing` and queues its analysis (an `analyze_file` job of the work
-//! queue) in one transaction, answers at once, and then runs that job as
-//! the fast path (seed 001, step 3: the caller polls `GET /v1/files/{id}`
-//! until `ready`). If the fast path dies, the tick route runs the job once
-//! its lease expires. Idempotent: a second confirm returns the current state
-//! and never queues a second analysis.
+//! `POST /v1/files/confirm`: checks the upload (the stored object must have
+//! the declared size and sniff as the declared format, else the file fails
+//! with `upload_mismatch`), moves the file to `processing` and queues its
+//! analysis (an `analyze_file` job of the work queue) in one transaction,
+//! answers at once, and then runs that job as the fast path (seed 001, step 3:
+//! the caller polls `GET /v1/files/{id}` until `ready`). If the fast path
+//! dies, the tick route runs the job once its lease expires. Idempotent: a
+//! second confirm returns the current state and never queues a second
+//! analysis.
 
 use farm_platform::farm_domain::scope::Scope;
 use farm_platform::work::{self, handlers::ANALYZE_FILE};
@@ -51,18 +53,29 @@ fn confirm(ctx: &mut Ctx) -> Result<Response, ApiError> {
         .with_detail("file_id", &file.id)
         .with_detail("status", &file.status));
     };
-    if stored_size as i64 != file.size_bytes {
-        return Err(ApiError::new(
-            409,
-            "size_mismatch",
-            format!(
-                "The stored file is {stored_size} bytes but {} were declared; presign again with the right size_bytes.",
-                file.size_bytes
-            ),
-        )
-        .with_detail("file_id", &file.id)
-        .with_detail("declared_bytes", file.size_bytes)
-        .with_detail("stored_bytes", stored_size));
+    // Distrust the store: what it holds must be the declared file (size and
+    // sniffed format). The key is write-once, so a mismatch cannot be fixed
+    // by another PUT: the file fails and the caller presigns again.
+    let prefix = kit::store::get_prefix(ctx, &file.object_key, kit::formats::SNIFF_BYTES)?
+        .unwrap_or_default();
+    let declared = u64::try_from(file.size_bytes).unwrap_or_default();
+    if let Err(mismatch) = kit::formats::check_stored(&file.format, declared, &prefix, stored_size)
+    {
+        let error = ApiError::from(mismatch);
+        let failure = kit::analysis::failure_metrics(error.code(), error.message());
+        ctx.db()?.execute(
+            "update files set status = 'failed', failure_reason = $3, metrics = ($4::text)::jsonb, updated_at = now() \
+             where id = $1 and account_id = $2 and status = 'pending_upload'",
+            &[
+                file.id.clone().into(),
+                caller.account_id.clone().into(),
+                error.message().to_owned().into(),
+                failure.to_string().into(),
+            ],
+        )?;
+        return Err(error
+            .with_detail("file_id", &file.id)
+            .with_detail("status", "failed"));
     }
     // One transaction: the status change and the queued analysis, so a
     // crash after this point loses nothing (the tick route runs the job).

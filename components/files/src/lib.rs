@@ -2,6 +2,7 @@
 //! `POST /v1/files/{id}/unit` (unit override that recomputes every metric
 //! from the stored mesh), seed 001.
 
+use farm_platform::farm_domain::Error as DomainError;
 use farm_platform::farm_domain::scope::Scope;
 use farm_platform::{ApiError, Ctx, handle, response};
 use kit::rows::FileRow;
@@ -66,11 +67,21 @@ fn set_unit(ctx: &mut Ctx) -> Result<Response, ApiError> {
             file.object_key
         ))
     })?;
+    // The metrics must keep describing the bytes `content_sha256` names (the
+    // ones quotes were priced from): re-read exactly those, or refuse.
+    let analysed = file.content_sha256.clone().unwrap_or_default();
+    if kit::analysis::content_sha256(&bytes) != analysed {
+        return Err(ApiError::from(DomainError::Conflict {
+            code: "content_changed",
+            reason: "The stored bytes are no longer the ones that were analysed; upload the file again with POST /v1/files/presign.".to_owned(),
+        })
+        .with_detail("content_sha256", analysed));
+    }
     let analysis = kit::analysis::analyze(&bytes, Some(unit))
         .map_err(|e| ApiError::internal(format!("re-analysis: {e}")))?;
     ctx.db()?.execute(
         "update files set selected_unit = $3, unit_confirmed_by = $4, metrics = ($5::text)::jsonb, \
-           report = ($6::text)::jsonb, updated_at = now() where id = $1 and account_id = $2",
+           report = ($6::text)::jsonb, updated_at = now() where id = $1 and account_id = $2 and content_sha256 = $7",
         &[
             id.clone().into(),
             caller.account_id.clone().into(),
@@ -78,6 +89,7 @@ fn set_unit(ctx: &mut Ctx) -> Result<Response, ApiError> {
             confirmed_by.into(),
             analysis.metrics.to_string().into(),
             analysis.report.to_string().into(),
+            analysed.into(),
         ],
     )?;
     let file = FileRow::load(ctx, &id, &caller.account_id)?;

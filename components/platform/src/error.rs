@@ -346,6 +346,26 @@ impl From<DomainError> for ApiError {
             }
             DomainError::InvalidToken => ApiError::new(401, "invalid_token", message),
             DomainError::TokenExpired => ApiError::new(401, "token_expired", message),
+            DomainError::UploadMismatch {
+                expected_format,
+                expected_bytes,
+                found_format,
+                found_bytes,
+            } => ApiError::new(
+                409,
+                "upload_mismatch",
+                format!(
+                    "The stored file is not the one declared: {message}. Presign again and PUT the declared file."
+                ),
+            )
+            .with_detail(
+                "expected",
+                serde_json::json!({ "format": expected_format, "size_bytes": expected_bytes }),
+            )
+            .with_detail(
+                "found",
+                serde_json::json!({ "format": found_format, "size_bytes": found_bytes }),
+            ),
             DomainError::Conflict { code, reason } => ApiError::new(409, code, reason),
         }
     }
@@ -429,6 +449,16 @@ mod tests {
                 "file_not_ready",
             ),
             (DomainError::QuoteExpired, 410, "quote_expired"),
+            (
+                DomainError::UploadMismatch {
+                    expected_format: "stl".into(),
+                    expected_bytes: 684,
+                    found_format: "obj".into(),
+                    found_bytes: 90,
+                },
+                409,
+                "upload_mismatch",
+            ),
             (DomainError::invalid("email", "bad"), 400, "invalid_request"),
         ];
         for (err, status, code) in cases {

@@ -19,6 +19,13 @@ pub struct Analysis {
     pub report: Value,
 }
 
+/// The `content_sha256` of a file: SHA-256 hex of the exact bytes analysed.
+/// Quotes and orders are bound to it, and a re-analysis (unit override)
+/// must see the same value.
+pub fn content_sha256(bytes: &[u8]) -> String {
+    farm_signing::sha256_hex(bytes)
+}
+
 /// Parses and analyses `bytes` in `unit` (auto when `None`), with weight,
 /// support and time estimates for every material in the catalog.
 pub fn analyze(bytes: &[u8], unit: Option<Unit>) -> Result<Analysis, mesh_engine::Error> {
@@ -164,6 +171,11 @@ fn report_json(r: &Report, estimates: serde_json::Map<String, Value>) -> Value {
         "parse_notes": r.parse_warnings.iter().map(|w| json!({"code": w.code(), "message": w.to_string()})).collect::<Vec<_>>(),
         "estimates": estimates,
     })
+}
+
+/// The `metrics_json` of a failed file: the error that failed it, no warnings.
+pub fn failure_metrics(code: &str, message: &str) -> Value {
+    json!({ "errors": [{ "code": code, "message": message }], "warnings": [] })
 }
 
 /// The blocking findings of a stored report (for 422 answers).

@@ -119,3 +119,57 @@ pub fn check_filename(filename: &str) -> Result<String, ApiError> {
     }
     Ok(base.to_owned())
 }
+
+/// How many leading bytes confirm reads to sniff a stored upload: the
+/// 84-byte binary STL header with room for the text formats' first lines
+/// (the mesh engine's own detector looks at the first 4096 bytes).
+pub const SNIFF_BYTES: u64 = 4096;
+
+/// The format the content of a stored object shows, from its first bytes
+/// and its total size: `stl-binary` (the 84-byte header's triangle count
+/// matches the size exactly), `stl-ascii`, `obj`, `3mf` (a zip), or
+/// `unknown`. Strict where the mesh engine is lenient: binary data whose
+/// triangle count does not match its size is `unknown`, not a broken STL.
+pub fn sniff(prefix: &[u8], total_bytes: u64) -> &'static str {
+    use mesh_engine::Format;
+    let binary_stl_fits = prefix.len() >= 84 && {
+        let count = u32::from_le_bytes([prefix[80], prefix[81], prefix[82], prefix[83]]);
+        84 + 50 * u64::from(count) == total_bytes
+    };
+    if binary_stl_fits && !prefix.starts_with(b"PK\x03\x04") {
+        return Format::StlBinary.code();
+    }
+    match mesh_engine::detect(prefix) {
+        // The engine's fallback for binary data; the count did not fit.
+        Ok(Format::StlBinary) | Ok(Format::Memory) | Err(_) => "unknown",
+        Ok(format) => format.code(),
+    }
+}
+
+/// Whether a sniffed format is what a declared format (`stl`, `obj`, `3mf`) means.
+pub fn is_declared(declared: &str, sniffed: &str) -> bool {
+    match declared {
+        "stl" => matches!(sniffed, "stl-binary" | "stl-ascii"),
+        other => other == sniffed,
+    }
+}
+
+/// Distrusts the store: the stored object must have the declared size and
+/// sniff as the declared format; otherwise `upload_mismatch` with both.
+pub fn check_stored(
+    declared_format: &str,
+    declared_bytes: u64,
+    prefix: &[u8],
+    stored_bytes: u64,
+) -> Result<(), farm_platform::farm_domain::Error> {
+    let sniffed = sniff(prefix, stored_bytes);
+    if stored_bytes == declared_bytes && is_declared(declared_format, sniffed) {
+        return Ok(());
+    }
+    Err(farm_platform::farm_domain::Error::UploadMismatch {
+        expected_format: declared_format.to_owned(),
+        expected_bytes: declared_bytes,
+        found_format: sniffed.to_owned(),
+        found_bytes: stored_bytes,
+    })
+}

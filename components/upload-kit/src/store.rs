@@ -1,8 +1,17 @@
 //! The object store, reached over the S3 protocol with SigV4-signed requests.
+//!
+//! Every upload is write-once: the presigned PUT signs `If-None-Match: *`
+//! (S3 conditional writes), so the store refuses a second write to the key
+//! with `412 Precondition Failed`, and the bytes that were checked at confirm
+//! and analysed are the bytes that stay. A client cannot drop the header: it
+//! is covered by the signature.
 
 use farm_platform::{ApiError, Ctx};
 use farm_signing::sigv4::{Bucket, Credentials, Endpoint, PresignedRequest};
 use spin_sdk::http::{Method, Request, Response};
+
+/// The S3 conditional-write header and value that make a PUT create-only.
+pub const WRITE_ONCE: (&str, &str) = ("If-None-Match", "*");
 
 /// The bucket configured by the `s3_*` variables.
 fn bucket(ctx: &Ctx) -> Result<Bucket, ApiError> {
@@ -18,7 +27,9 @@ fn bucket(ctx: &Ctx) -> Result<Bucket, ApiError> {
     ))
 }
 
-/// A presigned PUT for `key` with the content type the client must send.
+/// A presigned, create-only PUT for `key`: the client must send exactly the
+/// returned `required_headers` (`Content-Type`, `If-None-Match: *`,
+/// `x-amz-content-sha256`), and the store refuses any other `x-amz-*` header.
 pub fn presign_put(
     ctx: &Ctx,
     key: &str,
@@ -29,7 +40,7 @@ pub fn presign_put(
         .presign(
             "PUT",
             key,
-            &[("Content-Type", content_type)],
+            &[("Content-Type", content_type), WRITE_ONCE],
             expires_secs,
             ctx.now(),
         )
@@ -51,24 +62,8 @@ fn send(
         _ => "DELETE",
     };
     let signed = if name == "PUT" {
-        let path = format!("/{}/{}", bucket.name(), key);
-        let endpoint = Endpoint::parse(&ctx.var("s3_endpoint")?).map_err(ApiError::internal)?;
-        let creds = Credentials {
-            access_key: ctx.var("s3_access_key")?,
-            secret_key: ctx.var("s3_secret_key")?,
-            region: ctx.var("s3_region")?,
-        };
         let hash = farm_signing::sha256_hex(&body);
-        farm_signing::sigv4::sign(
-            &endpoint,
-            &creds,
-            "PUT",
-            &path,
-            &[],
-            extra,
-            &hash,
-            ctx.now(),
-        )
+        bucket.sign_payload(name, key, extra, &hash, ctx.now())
     } else {
         bucket.sign(name, key, extra, ctx.now())
     }
@@ -117,17 +112,41 @@ pub fn get(ctx: &Ctx, key: &str) -> Result<Option<Vec<u8>>, ApiError> {
     }
 }
 
-/// Stores `bytes` under `key` (payload hash signed).
+/// The first `len` bytes of the stored object (fewer when it is shorter), or
+/// `None` when there is none: an HTTP range request (RFC 9110 §14), so
+/// confirm can sniff a 64 MiB upload without fetching it.
+pub fn get_prefix(ctx: &Ctx, key: &str, len: u64) -> Result<Option<Vec<u8>>, ApiError> {
+    let range = format!("bytes=0-{}", len.saturating_sub(1));
+    let response = send(ctx, Method::Get, key, Vec::new(), &[("range", &range)])?;
+    match *response.status() {
+        // 200: a store that ignores ranges sends everything; keep the prefix.
+        200 | 206 => {
+            let mut body = response.into_body();
+            body.truncate(usize::try_from(len).unwrap_or(usize::MAX));
+            Ok(Some(body))
+        }
+        404 => Ok(None),
+        s => Err(ApiError::unavailable(format!(
+            "object store GET {key} ({range}): status {s}"
+        ))),
+    }
+}
+
+/// Stores `bytes` under a new `key` (payload hash signed, create-only: a key
+/// that already holds an object is an internal error, never an overwrite).
 pub fn put(ctx: &Ctx, key: &str, content_type: &str, bytes: Vec<u8>) -> Result<(), ApiError> {
     let response = send(
         ctx,
         Method::Put,
         key,
         bytes,
-        &[("content-type", content_type)],
+        &[("content-type", content_type), WRITE_ONCE],
     )?;
     match *response.status() {
         200 | 201 | 204 => Ok(()),
+        412 => Err(ApiError::internal(format!(
+            "object store PUT {key}: an object already exists (write-once key)"
+        ))),
         s => Err(ApiError::unavailable(format!(
             "object store PUT {key}: status {s}"
         ))),

@@ -115,6 +115,20 @@ pub enum Error {
     #[error("token expired")]
     TokenExpired,
 
+    /// The object in the store is not the file that was declared at presign:
+    /// its size or its sniffed format (`stl-binary`, `stl-ascii`, `obj`,
+    /// `3mf`, or `unknown`) differs. The file cannot become valid (the stored
+    /// object is write-once), so it is failed and must be presigned again.
+    #[error(
+        "the stored upload is {found_format}, {found_bytes} bytes; {expected_format}, {expected_bytes} bytes was declared"
+    )]
+    UploadMismatch {
+        expected_format: String,
+        expected_bytes: u64,
+        found_format: String,
+        found_bytes: u64,
+    },
+
     /// A state transition that the current state does not allow.
     #[error("conflict: {reason}")]
     Conflict { code: &'static str, reason: String },

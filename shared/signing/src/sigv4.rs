@@ -173,6 +173,19 @@ impl Bucket {
         headers: &[(&str, &str)],
         now_unix: i64,
     ) -> Result<SignedRequest> {
+        self.sign_payload(method, key, headers, EMPTY_SHA256, now_unix)
+    }
+
+    /// Header-signs `method` on object `key` with a body whose SHA-256 hex is
+    /// `payload_sha256` (a PUT), so the store refuses any other body.
+    pub fn sign_payload(
+        &self,
+        method: &str,
+        key: &str,
+        headers: &[(&str, &str)],
+        payload_sha256: &str,
+        now_unix: i64,
+    ) -> Result<SignedRequest> {
         sign(
             &self.endpoint,
             &self.credentials,
@@ -180,7 +193,7 @@ impl Bucket {
             &self.object_path(key),
             &[],
             headers,
-            EMPTY_SHA256,
+            payload_sha256,
             now_unix,
         )
     }

@@ -1,4 +1,4 @@
-//! Signs real requests against the local S3-compatible store (s3s-fs, started
+//! Signs real requests against the local S3-compatible store (farm-s3-store, started
 //! by `scripts/services.sh up`): presigned PUT/GET/HEAD, header-signed HEAD and
 //! GET, and the store's refusal of expired, tampered and mis-headed requests.
 //!
