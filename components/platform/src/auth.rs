@@ -52,7 +52,9 @@ impl Ctx {
     ///
     /// One statement because on a hosted Spin each one is a network round trip
     /// to a managed Postgres (issue 9, item 7); `tests/tests/request_path.rs`
-    /// counts it.
+    /// counts it. The statement is the function `farm_authenticate`
+    /// (migrations/0007_request_path.sql), so its plan is made once per
+    /// connection.
     pub fn authenticate(&mut self, scope: Scope) -> Result<Caller, ApiError> {
         let presented = self.bearer_key()?;
         let secret = ApiKeySecret::parse(&presented).map_err(|_| {
@@ -64,21 +66,11 @@ impl Ctx {
         let day = UtcDate::from_unix(now).iso();
         // Old windows are dead weight; about one request in 64 sweeps them.
         let sweep = crate::random::random_bytes::<1>().is_ok_and(|b| b[0] < 4);
+        // migrations/0007_request_path.sql: one statement whose plan Postgres
+        // keeps per connection (a CTE sent as text is re-planned every time).
         let rows = self.db()?.query(
-            "with k as ( \
-               select id, account_id, key_hash, mode, scopes from api_keys \
-               where key_hash = $1 and revoked_at is null), \
-             counted as ( \
-               insert into rate_limit_windows (key_id, window_start, count) select id, $2, 1 from k \
-               on conflict (key_id, window_start) do update set count = rate_limit_windows.count + 1 \
-               returning count), \
-             used as ( \
-               insert into usage_daily (key_id, account_id, day, requests) \
-               select id, account_id, $3::text::date, 1 from k \
-               on conflict (key_id, day) do update set requests = usage_daily.requests + 1), \
-             touched as (update api_keys set last_used_at = now() where id = (select id from k)), \
-             swept as (delete from rate_limit_windows where $4::boolean and window_start < $5) \
-             select id, account_id, key_hash, mode, scopes, (select count from counted)::bigint from k",
+            "select key_id, account_id, key_hash, mode, scopes, window_count \
+             from farm_authenticate($1, $2, $3::text::date, $4, $5)",
             &[
                 hash.as_str().to_string().into(),
                 window.window_start(now).into(),

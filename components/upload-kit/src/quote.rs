@@ -111,11 +111,11 @@ pub fn load_file_and_farm(
     if !IdKind::File.is_valid(file_id) {
         return Err(ApiError::file_not_found());
     }
+    // The function `farm_quote_context` (migrations/0007_request_path.sql)
+    // keeps its plan per connection; this outer statement is cheap to plan.
     let sql = format!(
-        "select {FILE_COLUMNS}, \
-           coalesce((select sum(estimated_hours) from print_tasks where status in ('queued', 'claimed', 'printing')), 0)::float8, \
-           (select count(*) from printers where status <> 'offline')::bigint \
-         from files where id = $1 and account_id = $2"
+        "select {FILE_COLUMNS}, q.backlog_hours, q.printers \
+         from farm_quote_context($1, $2) q cross join lateral (select (q.file).*) f"
     );
     let rows = ctx.db()?.query(
         &sql,
