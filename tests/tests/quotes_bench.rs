@@ -73,6 +73,44 @@ struct Load {
     errors: usize,
     elapsed: Duration,
     latencies: Vec<Duration>,
+    /// CPU seconds spent by this process (host, guests and load generator)
+    /// and by the test database's Postgres backends during the run: a cost
+    /// per request that other work on a shared machine does not move.
+    cpu_app: f64,
+    cpu_pg: f64,
+}
+
+/// CPU seconds (user + system) of a process, from `/proc/<pid>/stat`.
+fn cpu_secs(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces) end with ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<f64>().ok()))
+        .sum();
+    ticks / 100.0
+}
+
+/// The test database's backends and their CPU seconds so far.
+async fn pg_cpu(app: &farm_tests::TestApp) -> std::collections::HashMap<i32, f64> {
+    let db = app.db().await;
+    let rows = db
+        .query(
+            "select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()",
+            &[],
+        )
+        .await
+        .expect("pg_stat_activity");
+    rows.iter()
+        .map(|r| {
+            let pid: i32 = r.get(0);
+            (pid, cpu_secs(&pid.to_string()))
+        })
+        .collect()
 }
 
 impl Load {
@@ -81,6 +119,8 @@ impl Load {
         self.errors += other.errors;
         self.elapsed += other.elapsed;
         self.latencies.extend(other.latencies);
+        self.cpu_app += other.cpu_app;
+        self.cpu_pg += other.cpu_pg;
         self.latencies.sort();
         self
     }
@@ -102,6 +142,8 @@ async fn load(
     quote_body: Option<serde_json::Value>,
     path: String,
 ) -> Load {
+    let pg_before = pg_cpu(&app).await;
+    let app_before = cpu_secs("self");
     let start = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..concurrency {
@@ -138,11 +180,20 @@ async fn load(
         errors += e;
     }
     latencies.sort();
+    let elapsed = start.elapsed();
+    let cpu_app = cpu_secs("self") - app_before;
+    let cpu_pg = pg_cpu(&app)
+        .await
+        .iter()
+        .map(|(pid, now)| now - pg_before.get(pid).copied().unwrap_or(0.0))
+        .sum();
     Load {
         requests: latencies.len(),
         errors,
-        elapsed: start.elapsed(),
+        elapsed,
         latencies,
+        cpu_app,
+        cpu_pg,
     }
 }
 
@@ -200,15 +251,25 @@ async fn bench_post_quotes_under_concurrent_load() {
         ("POST /v1/quotes", &quotes),
     ] {
         println!(
-            "BENCH {name}: {} requests in {:.1} s with {concurrency} concurrent clients: {:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, errors {}",
+            "BENCH {name}: {} requests in {:.1} s with {concurrency} concurrent clients: {:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, errors {}; \
+             CPU per request {:.2} ms (host, guests and client {:.2} ms, Postgres {:.2} ms)",
             l.requests,
             l.elapsed.as_secs_f64(),
             l.rps(),
             l.pct(0.5),
             l.pct(0.99),
-            l.errors
+            l.errors,
+            (l.cpu_app + l.cpu_pg) * 1e3 / l.requests as f64,
+            l.cpu_app * 1e3 / l.requests as f64,
+            l.cpu_pg * 1e3 / l.requests as f64,
         );
     }
+    let cpu = |l: &Load| (l.cpu_app + l.cpu_pg) / l.requests as f64;
+    println!(
+        "BENCH CPU per quote / CPU per catalog request: {:.2} (its inverse, {:.2}, is the throughput ratio a CPU-bound idle machine would give)",
+        cpu(&quotes) / cpu(&catalog),
+        cpu(&catalog) / cpu(&quotes)
+    );
     let quote = statements(&app, "/v1/quotes ");
     println!(
         "BENCH POST /v1/quotes vs GET /v1/catalog: throughput ratio {:.2} (goal >= 0.50), p99 {:.1} ms (goal < 25 ms); \
