@@ -64,7 +64,7 @@ async fn one_call_answers_in_seed_000s_shape_and_queues_one_task_per_part() {
         "{job}"
     );
     assert_eq!(job["status"], "queued");
-    assert_eq!(job["quote"]["currency"], "USD");
+    assert_eq!(job["quote"]["total"]["currency"], "USD");
     assert_eq!(
         job["webhook_events"],
         json!(["job.printing", "job.shipped"])
@@ -77,15 +77,12 @@ async fn one_call_answers_in_seed_000s_shape_and_queues_one_task_per_part() {
     let grams = job["breakdown"]["grams_per_part"].as_f64().expect("grams");
     let total = expected_total_cents(grams, "petg", 25);
     assert_eq!(
-        job["quote"]["total"].as_f64(),
-        Some(total as f64 / 100.0),
+        job["quote"]["total"]["amount"].as_i64(),
+        Some(total),
         "{job}"
     );
-    let unit = job["quote"]["unit_price"].as_f64().expect("unit");
-    assert!(
-        (unit * 25.0 - total as f64 / 100.0).abs() < 0.01 || total == 300,
-        "{job}"
-    );
+    let unit = job["quote"]["unit_price"]["amount"].as_i64().expect("unit");
+    assert!(unit * 25 == total || total == 300, "{job}");
     let db = app.db().await;
     let tasks: i64 = db
         .query_one(

@@ -1,11 +1,15 @@
-//! `GET /v1/files/{id}` (status, `metrics_json`, printability report) and
-//! `POST /v1/files/{id}/unit` (unit override that recomputes every metric
-//! from the stored mesh), seed 001.
+//! `GET /v1/files` (the caller's files, newest first, Stripe's list shape with
+//! `limit` and `starting_after`), `GET /v1/files/{id}` (status,
+//! `metrics_json`, printability report; the upload URL while one is pending;
+//! `Retry-After` while processing) and `POST /v1/files/{id}/unit` (unit
+//! override that recomputes every metric from the stored mesh), seed 001.
 
 use farm_platform::farm_domain::Error as DomainError;
+use farm_platform::farm_domain::ids::IdKind;
 use farm_platform::farm_domain::scope::Scope;
 use farm_platform::{ApiError, Ctx, handle, response};
-use kit::rows::FileRow;
+use kit::list::Page;
+use kit::rows::{FILE_COLUMNS, FileRow};
 use serde::Deserialize;
 use spin_sdk::http::{Method, Request, Response};
 
@@ -14,17 +18,30 @@ farm_platform::export_http!(crate::serve);
 fn serve(req: Request) -> Response {
     handle(req, |ctx| {
         ctx.dispatch(&[
+            ("/v1/files", Method::Get, list_files),
             ("/v1/files/:id", Method::Get, get_file),
             ("/v1/files/:id/unit", Method::Post, set_unit),
         ])
     })
 }
 
+fn list_files(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.authenticate(Scope::FilesRead)?;
+    let page = Page::from_query(ctx, IdKind::File)?;
+    let rows = page.fetch(ctx, "files", FILE_COLUMNS, &caller.account_id)?;
+    let items = rows
+        .iter()
+        .map(|r| FileRow::from_row(r).map(|f| f.to_json()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(response::ok(&page.render(items)))
+}
+
 fn get_file(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::FilesRead)?;
     let id = ctx.param("id")?;
     let file = FileRow::load(ctx, &id, &caller.account_id)?;
-    Ok(response::ok(&file.to_json()))
+    let body = file.render(ctx)?;
+    Ok(response::ok(&body))
 }
 
 #[derive(Deserialize)]
@@ -59,7 +76,8 @@ fn set_unit(ctx: &mut Ctx) -> Result<Response, ApiError> {
     };
     let file = FileRow::load(ctx, &id, &caller.account_id)?;
     if file.status != "ready" {
-        return Err(ApiError::file_not_ready(&file.status));
+        return Err(ApiError::file_not_ready(&file.status)
+            .with_detail("next_action", file.next_action(ctx.now())));
     }
     let bytes = kit::store::get(ctx, &file.object_key)?.ok_or_else(|| {
         ApiError::internal(format!(
@@ -93,5 +111,6 @@ fn set_unit(ctx: &mut Ctx) -> Result<Response, ApiError> {
         ],
     )?;
     let file = FileRow::load(ctx, &id, &caller.account_id)?;
-    Ok(response::ok(&file.to_json()))
+    let body = file.render(ctx)?;
+    Ok(response::ok(&body))
 }

@@ -1,7 +1,8 @@
 //! `POST /v1/jobs` (seed 000): multipart `file` + `options` JSON → analysis,
 //! quote and a queued order in one call, for accounts that may order without a
 //! checkout step (test keys now; autopay accounts once payments exist).
-//! `GET /v1/jobs/{id}` returns the job. A part that cannot print, or that a
+//! `GET /v1/jobs/{id}` returns the job; `GET /v1/jobs` lists the caller's
+//! jobs, newest first, in Stripe's list shape (`limit`, `starting_after`). A part that cannot print, or that a
 //! person should look at first, is rejected with the findings before anything
 //! is stored or queued.
 
@@ -22,6 +23,7 @@ farm_platform::export_http!(crate::serve);
 fn serve(req: Request) -> Response {
     handle(req, |ctx| {
         ctx.dispatch(&[
+            ("/v1/jobs", Method::Get, list_jobs),
             ("/v1/jobs", Method::Post, create_job),
             ("/v1/jobs/:id", Method::Get, get_job),
         ])
@@ -212,7 +214,7 @@ fn place(ctx: &mut Ctx, caller: &Caller) -> Result<Response, ApiError> {
         let body = json!({
             "id": job_id,
             "status": "queued",
-            "quote": { "unit_price": quote["unit_price"], "total": quote["total"], "currency": quote["currency"] },
+            "quote": { "unit_price": quote["unit_price"], "total": quote["total"] },
             "estimated_ship": quote["estimated_ship"],
             "webhook_events": WEBHOOK_EVENTS,
             "file_id": file.id,
@@ -220,7 +222,6 @@ fn place(ctx: &mut Ctx, caller: &Caller) -> Result<Response, ApiError> {
             "material": params.material.id(),
             "color": params.color,
             "quantity": params.quantity.get(),
-            "amounts": quote["amounts"],
             "breakdown": quote["breakdown"],
             "risk_flags": quote["risk_flags"],
             "created_at": farm_platform::wire::timestamp(ctx.now()),
@@ -270,6 +271,22 @@ fn place(ctx: &mut Ctx, caller: &Caller) -> Result<Response, ApiError> {
             Err(e)
         }
     }
+}
+
+fn list_jobs(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.authenticate(Scope::OrdersRead)?;
+    let page = kit::list::Page::from_query(ctx, IdKind::Job)?;
+    let rows = page.fetch(ctx, "jobs", "response::text, status", &caller.account_id)?;
+    let items = rows
+        .iter()
+        .map(|row| {
+            let mut body: serde_json::Value =
+                serde_json::from_str(&col::<String>(row, 0)?).map_err(ApiError::internal)?;
+            body["status"] = json!(col::<String>(row, 1)?);
+            Ok(body)
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(response::ok(&page.render(items)))
 }
 
 fn get_job(ctx: &mut Ctx) -> Result<Response, ApiError> {

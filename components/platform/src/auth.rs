@@ -4,7 +4,7 @@ use crate::ctx::Ctx;
 use crate::error::ApiError;
 use farm_domain::api_key::{ApiKeySecret, KeyHash, KeyMode};
 use farm_domain::calendar::UtcDate;
-use farm_domain::rate_limit::{DEFAULT_PER_MINUTE, Decision, FixedWindow};
+use farm_domain::rate_limit::{DEFAULT_PER_MINUTE, FixedWindow};
 use farm_domain::scope::{Scope, ScopeSet};
 use spin_sdk::pg4::Decode;
 
@@ -33,30 +33,57 @@ impl Ctx {
     /// Authenticates the request and returns the caller.
     ///
     /// In order: reads `Authorization: Bearer <key>` (missing or malformed →
-    /// 401 `invalid_api_key`); finds the key by its SHA-256 and confirms the
-    /// match in constant time (unknown or revoked → the same 401); counts the
-    /// request against the key's per-minute window and sets
-    /// `X-RateLimit-Limit/-Remaining/-Reset` on the eventual response,
-    /// whatever its status (over the limit → 429 `rate_limit_exceeded` with
+    /// 401 `invalid_api_key`); then, in one SQL statement, finds the key by its
+    /// SHA-256, counts the request in the key's per-minute window and in the
+    /// day's usage, stamps `last_used_at` and (about one request in 64) sweeps
+    /// windows older than an hour; confirms the hash match in constant time
+    /// (unknown or revoked → the same 401, and nothing is counted); sets
+    /// `X-RateLimit-Limit/-Remaining/-Reset` on the eventual response, whatever
+    /// its status (over the limit → 429 `rate_limit_exceeded` with
     /// `Retry-After`); finally checks `scope` (missing → 403
     /// `insufficient_scope`). Every call hits the database, so a revoked key
     /// fails on the very next request.
+    ///
+    /// The counter lives in Postgres, not in Spin's key-value store, because
+    /// `fermyon:spin/key-value@2.0.0` has only get/set: a read-modify-write
+    /// there loses increments under concurrency, while the row lock taken by
+    /// the upsert makes the count exact (100 simultaneous requests see the
+    /// counts 1..=100, so exactly `limit` of them pass).
+    ///
+    /// One statement because on a hosted Spin each one is a network round trip
+    /// to a managed Postgres (issue 9, item 7); `tests/tests/request_path.rs`
+    /// counts it. The statement is the function `farm_authenticate`
+    /// (migrations/0007_request_path.sql), so its plan is made once per
+    /// connection.
     pub fn authenticate(&mut self, scope: Scope) -> Result<Caller, ApiError> {
         let presented = self.bearer_key()?;
         let secret = ApiKeySecret::parse(&presented).map_err(|_| {
             ApiError::invalid_api_key("The API key is malformed; expected fk_live_… or fk_test_….")
         })?;
         let hash = secret.hash();
+        let window = FixedWindow::per_minute(self.rate_limit_per_minute());
+        let now = self.now();
+        let day = UtcDate::from_unix(now).iso();
+        // Old windows are dead weight; about one request in 64 sweeps them.
+        let sweep = crate::random::random_bytes::<1>().is_ok_and(|b| b[0] < 4);
+        // migrations/0007_request_path.sql: one statement whose plan Postgres
+        // keeps per connection (a CTE sent as text is re-planned every time).
         let rows = self.db()?.query(
-            "select id, account_id, key_hash, mode, scopes, revoked_at is not null as revoked \
-             from api_keys where key_hash = $1",
-            &[hash.as_str().to_string().into()],
+            "select key_id, account_id, key_hash, mode, scopes, window_count \
+             from farm_authenticate($1, $2, $3::text::date, $4, $5)",
+            &[
+                hash.as_str().to_string().into(),
+                window.window_start(now).into(),
+                day.into(),
+                sweep.into(),
+                (window.window_start(now) - 3600).into(),
+            ],
         )?;
         let Some(row) = rows.rows.first() else {
             return Err(ApiError::invalid_api_key("The API key is not valid."));
         };
         let stored = KeyHash::from_stored(col::<String>(row, 2)?);
-        if !hash.matches(&stored) || col::<bool>(row, 5)? {
+        if !hash.matches(&stored) {
             return Err(ApiError::invalid_api_key("The API key is not valid."));
         }
         let caller = Caller {
@@ -67,7 +94,11 @@ impl Ctx {
             scopes: ScopeSet::from_storage(&col::<String>(row, 4)?),
         };
         self.caller = Some(caller.clone());
-        let decision = self.count_request(&caller)?;
+        let count: i64 = col(row, 5)?;
+        let decision = window.decide(count.max(0) as u64, now);
+        self.set_response_header("x-ratelimit-limit", decision.limit.to_string());
+        self.set_response_header("x-ratelimit-remaining", decision.remaining.to_string());
+        self.set_response_header("x-ratelimit-reset", decision.reset_at.to_string());
         if !decision.allowed {
             return Err(ApiError::rate_limited(&decision));
         }
@@ -103,59 +134,6 @@ impl Ctx {
                 "The Authorization header must be Bearer <key>.",
             )),
         }
-    }
-
-    /// Counts this request in one statement: the per-minute window counter
-    /// (`INSERT ... ON CONFLICT DO UPDATE SET count = count + 1 RETURNING`),
-    /// the per-day usage counter and the key's `last_used_at`.
-    ///
-    /// The counter lives in Postgres, not in Spin's key-value store, because
-    /// `fermyon:spin/key-value@2.0.0` has only get/set: a read-modify-write
-    /// there loses increments under concurrency, while the row lock taken by
-    /// the upsert makes the count exact (100 simultaneous requests see the
-    /// counts 1..=100, so exactly `limit` of them pass).
-    fn count_request(&mut self, caller: &Caller) -> Result<Decision, ApiError> {
-        let window = FixedWindow::per_minute(self.rate_limit_per_minute());
-        let now = self.now();
-        let day = UtcDate::from_unix(now).iso();
-        let rows = self.db()?.query(
-            "with counted as ( \
-               insert into rate_limit_windows (key_id, window_start, count) values ($1, $2, 1) \
-               on conflict (key_id, window_start) do update set count = rate_limit_windows.count + 1 \
-               returning count), \
-             used as ( \
-               insert into usage_daily (key_id, account_id, day, requests) values ($1, $3, $4::text::date, 1) \
-               on conflict (key_id, day) do update set requests = usage_daily.requests + 1), \
-             touched as (update api_keys set last_used_at = now() where id = $1) \
-             select count::bigint from counted",
-            &[
-                caller.key_id.clone().into(),
-                window.window_start(now).into(),
-                caller.account_id.clone().into(),
-                day.into(),
-            ],
-        )?;
-        let count: i64 = rows
-            .rows
-            .first()
-            .map(|r| col(r, 0))
-            .transpose()?
-            .unwrap_or(0);
-        let decision = window.decide(count.max(0) as u64, now);
-        self.set_response_header("x-ratelimit-limit", decision.limit.to_string());
-        self.set_response_header("x-ratelimit-remaining", decision.remaining.to_string());
-        self.set_response_header("x-ratelimit-reset", decision.reset_at.to_string());
-        // Old windows are dead weight; about one request in 64 sweeps them.
-        if crate::random::random_bytes::<1>().is_ok_and(|b| b[0] < 4) {
-            let cutoff = window.window_start(now) - 3600;
-            if let Err(e) = self.db()?.execute(
-                "delete from rate_limit_windows where window_start < $1",
-                &[cutoff.into()],
-            ) {
-                self.log(format_args!("rate-limit sweep failed: {e}"));
-            }
-        }
-        Ok(decision)
     }
 }
 

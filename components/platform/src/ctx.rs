@@ -53,12 +53,13 @@ pub fn handle(
         None => ("-", "-"),
     };
     println!(
-        "request_id={} method={} path={} status={} account={account} key={key} ms={}",
+        "request_id={} method={} path={} status={} account={account} key={key} ms={} db_statements={}",
         ctx.request_id,
         ctx.req.method(),
         ctx.path(),
         response.status(),
-        started.elapsed().as_millis()
+        started.elapsed().as_millis(),
+        ctx.db.as_ref().map_or(0, crate::db::Db::statements)
     );
     response
 }
@@ -68,7 +69,7 @@ pub fn handle(
 pub struct Ctx {
     pub(crate) req: Request,
     pub(crate) request_id: String,
-    pub(crate) db: Option<pg4::Connection>,
+    pub(crate) db: Option<crate::db::Db>,
     pub(crate) caller: Option<Caller>,
     pub(crate) response_headers: Vec<(String, String)>,
     pub(crate) now: i64,
@@ -191,13 +192,14 @@ impl Ctx {
     }
 
     /// The Postgres connection (variable `db_url`), opened on first use and
-    /// reused for the rest of the request.
-    pub fn db(&mut self) -> Result<&pg4::Connection, ApiError> {
+    /// reused for the rest of the request. Every statement sent through it is
+    /// counted (see [`crate::db::Db`]).
+    pub fn db(&mut self) -> Result<&crate::db::Db, ApiError> {
         if self.db.is_none() {
             let url = self.var("db_url")?;
             let conn = pg4::Connection::open(&url)
                 .map_err(|e| ApiError::unavailable(format!("postgres open: {e}")))?;
-            self.db = Some(conn);
+            self.db = Some(crate::db::Db::new(conn));
         }
         self.db
             .as_ref()

@@ -286,6 +286,8 @@ impl ApiError {
         for (k, v) in &self.0.details {
             body.entry(k.clone()).or_insert_with(|| v.clone());
         }
+        body.entry("next_action")
+            .or_insert_with(|| Value::String(next_action(self.0.status, &self.0.code).into()));
         Value::Object(body)
     }
 
@@ -297,6 +299,29 @@ impl ApiError {
             response.set_header(name, value);
         }
         response
+    }
+}
+
+/// What a caller should do after an error, when the error did not say it
+/// more precisely (`with_detail("next_action", …)` wins). Every error carries
+/// one, so an agent never reaches a dead end (issue 9, item 10).
+pub fn next_action(status: u16, code: &str) -> &'static str {
+    match (status, code) {
+        (_, "invalid_api_key") => "check_api_key",
+        (_, "insufficient_scope") => "use_key_with_required_scope",
+        (_, "rate_limit_exceeded" | "idempotency_request_in_progress") => "retry_after",
+        (_, "idempotency_key_reused") => "use_new_idempotency_key",
+        (_, "quote_expired") => "create_quote",
+        (_, "part_not_printable" | "unreadable_mesh") => "fix_file_and_upload_again",
+        (_, "part_needs_review") => "create_quote",
+        (_, "file_not_ready") => "get_file",
+        (_, "key_limit_reached") => "revoke_unused_key",
+        (_, "autonomous_not_allowed" | "mode_not_allowed") => "ask_user",
+        (_, "payload_too_large") => "use_presigned_upload",
+        (404, "not_found") | (405, _) => "read_openapi",
+        (404, _) => "check_id",
+        (500..=599, _) => "retry_later",
+        _ => "fix_request",
     }
 }
 
@@ -400,6 +425,29 @@ mod tests {
         assert_eq!(body["error"], "unknown_material");
         assert_eq!(body["request_id"], "req_1");
         assert_eq!(body["material_id"], "x");
+    }
+
+    #[test]
+    fn every_error_says_what_to_do_next() {
+        let body = ApiError::new(400, "invalid_request", "m").body("r");
+        assert_eq!(body["next_action"], "fix_request");
+        assert_eq!(
+            ApiError::quote_expired().body("r")["next_action"],
+            "create_quote"
+        );
+        assert_eq!(
+            ApiError::internal("x").body("r")["next_action"],
+            "retry_later"
+        );
+        assert_eq!(
+            ApiError::file_not_found().body("r")["next_action"],
+            "check_id"
+        );
+        // A precise next action given by the endpoint wins.
+        let body = ApiError::file_not_ready("failed")
+            .with_detail("next_action", "fix_file_and_upload_again")
+            .body("r");
+        assert_eq!(body["next_action"], "fix_file_and_upload_again");
     }
 
     #[test]

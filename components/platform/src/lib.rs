@@ -41,7 +41,7 @@
 //!   `A-Za-z0-9._:-`, else `req_<32 hex>`), runs the closure, renders an
 //!   `Err(ApiError)` as the one JSON error shape, adds `X-Request-Id` and any
 //!   rate-limit headers, prints one log line
-//!   (`request_id=… method=… path=… status=… account=… key=… ms=…`).
+//!   (`request_id=… method=… path=… status=… account=… key=… ms=… db_statements=…`).
 //!   5xx causes are logged with the request id, never sent.
 //! - [`Ctx`]:
 //!   - `ctx.authenticate(Scope) -> Result<Caller>`: Bearer key → [`Caller`]
@@ -50,8 +50,9 @@
 //!     sets `X-RateLimit-Limit/-Remaining/-Reset` on the response whatever its
 //!     status; 401 `invalid_api_key`, 429 `rate_limit_exceeded` (+ `Retry-After`),
 //!     403 `insufficient_scope`. `caller.require(Scope)` checks another scope.
-//!   - `ctx.db() -> Result<&pg4::Connection>`: opened from variable `db_url`
-//!     once per request. `?` on pg4 errors gives 500 (503 when the connection
+//!   - `ctx.db() -> Result<&Db>`: opened from variable `db_url` once per
+//!     request; [`Db`] counts its statements (`db_statements=N` in the log
+//!     line; authentication is one statement). `?` on pg4 errors gives 500 (503 when the connection
 //!     fails). [`col`]`::<T>(row, i)` decodes a column.
 //!   - `ctx.var(name)`, `ctx.param("id")` (route parameter),
 //!     `ctx.query(name)`, `ctx.header(name)`, `ctx.path()`, `ctx.route()`,
@@ -109,7 +110,7 @@ pub mod work;
 
 pub use auth::{Caller, col};
 pub use ctx::{Ctx, Endpoint, MAX_JSON_BODY_BYTES, RequestLog, handle, is_well_formed_request_id};
-pub use db::transaction;
+pub use db::{Db, transaction};
 pub use error::ApiError;
 pub use idempotency::IDEMPOTENCY_TTL_HOURS;
 pub use random::{new_id, random_bytes};

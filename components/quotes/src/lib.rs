@@ -1,11 +1,11 @@
 //! `POST /v1/quotes` and `GET /v1/quotes/{id}`: instant prices with a checkable
 //! breakdown, a price range, lead time from the farm's queue, risk flags and
-//! the execution mode (seeds 000 and 001).
+//! the execution mode (seeds 000 and 001). A quote costs three SQL
+//! statements: authentication, the file with the farm's load, the insert.
 
 use farm_platform::farm_domain::ids::IdKind;
 use farm_platform::farm_domain::scope::Scope;
 use farm_platform::{ApiError, Ctx, col, handle, response};
-use kit::rows::FileRow;
 use serde::Deserialize;
 use spin_sdk::http::{Method, Request, Response};
 
@@ -35,7 +35,6 @@ struct QuoteBody {
 fn create_quote(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::QuotesWrite)?;
     let body: QuoteBody = ctx.json_body()?;
-    let file = FileRow::load(ctx, &body.file_id, &caller.account_id)?;
     let params = kit::quote::parse_params(
         body.material_id.as_deref().or(body.material.as_deref()),
         body.color.as_deref(),
@@ -43,8 +42,10 @@ fn create_quote(ctx: &mut Ctx) -> Result<Response, ApiError> {
         body.ship_country.as_deref(),
         body.requested_execution_mode.as_deref(),
     )?;
+    // Three statements in all: authentication, the file with the farm's
+    // load, and the insert (issue 9, item 7; tests/tests/request_path.rs).
+    let (file, load) = kit::quote::load_file_and_farm(ctx, &body.file_id, &caller.account_id)?;
     let facts = kit::quote::facts_for(&file, params.material)?;
-    let load = kit::quote::farm_load(ctx)?;
     let assessment = kit::quote::assess(ctx, &caller, &file, &facts, &params, &load)?;
     let (_, body) = kit::quote::store(ctx, &caller, &file, &params, &assessment, &facts)?;
     Ok(response::created(&body))

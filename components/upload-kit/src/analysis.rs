@@ -4,13 +4,25 @@
 
 use farm_quoting::PartFacts;
 use mesh_engine::material::ALL as MATERIALS;
-use mesh_engine::{AnalyzeOptions, Finding, Mesh, Report, Severity, Unit, UnitChoice};
+use mesh_engine::{
+    AnalyzeOptions, CheckOptions, Finding, Mesh, Report, Severity, Unit, UnitChoice,
+};
 use serde_json::{Value, json};
 
 /// Checks whose error findings make a part unorderable. Open or non-manifold
 /// meshes are risks a person may accept (seed 001); a part that does not fit
 /// the printer cannot be printed at all.
 const BLOCKING_CHECKS: &[&str] = &["build_volume"];
+
+/// A part whose largest side is under this (mm, in the unit applied) gets
+/// the engine's `unit_suspect` warning with a `set_unit` hint. The engine's
+/// own floor is 1 mm; a 2-unit cube read as 2 mm weighs 0.01 g, which no
+/// one orders from a print farm, while the same file in inches is a 50.8 mm
+/// part. The engine's size-plausibility curve
+/// (`mesh_engine::units::size_plausibility`) is 1 from 8 mm and falls to
+/// about 0.9 at 5 mm, where we draw the line: below it the part is
+/// implausible enough that a person should confirm the unit.
+pub const SMALLEST_PLAUSIBLE_MM: f64 = 5.0;
 
 /// The stored outcome of analysing one file.
 #[derive(Debug)]
@@ -36,9 +48,14 @@ pub fn analyze(bytes: &[u8], unit: Option<Unit>) -> Result<Analysis, mesh_engine
 
 fn analyze_mesh(mesh: &Mesh, unit: Option<Unit>) -> Analysis {
     let choice = unit.map_or(UnitChoice::Auto, UnitChoice::Fixed);
+    let defaults = AnalyzeOptions::default();
     let base = AnalyzeOptions {
         unit: choice,
-        ..AnalyzeOptions::default()
+        checks: CheckOptions {
+            plausible_size_mm: [SMALLEST_PLAUSIBLE_MM, defaults.checks.plausible_size_mm[1]],
+            ..defaults.checks
+        },
+        ..defaults
     };
     let report = mesh.analyze(&base);
     let mut estimates = serde_json::Map::new();

@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod formats;
 pub mod internal;
+pub mod list;
 pub mod quote;
 pub mod rows;
 pub mod store;

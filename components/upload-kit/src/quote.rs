@@ -8,10 +8,14 @@ use farm_quoting::{Assessment, FarmLoad, PartFacts, Quantity, QuoteRequest, pric
 use serde_json::{Value, json};
 
 use crate::analysis;
-use crate::rows::FileRow;
+use crate::rows::{FILE_COLUMN_COUNT, FILE_COLUMNS, FileRow};
 
 /// How long a quote can be ordered from.
 const QUOTE_TTL_SECS: i64 = 24 * 3600;
+
+/// The price formula as the breakdown states it (`farm_quoting::price`).
+pub const FORMULA: &str = "unit_price = round_half_up(grams_per_part x price_per_gram x (1 - bulk_discount)); \
+     subtotal = unit_price x quantity; total = max(subtotal, minimum)";
 
 /// Validated quote parameters.
 #[derive(Debug, Clone)]
@@ -96,10 +100,71 @@ pub fn farm_load(ctx: &mut Ctx) -> Result<FarmLoad, ApiError> {
     })
 }
 
-/// Quoting facts for a ready file, or the matching error.
+/// The caller's file and the farm's load in one statement (a quote is three:
+/// authentication, this, and the insert). `file_not_found` as
+/// [`FileRow::load`].
+pub fn load_file_and_farm(
+    ctx: &mut Ctx,
+    file_id: &str,
+    account_id: &str,
+) -> Result<(FileRow, FarmLoad), ApiError> {
+    if !IdKind::File.is_valid(file_id) {
+        return Err(ApiError::file_not_found());
+    }
+    // The function `farm_quote_context` (migrations/0007_request_path.sql)
+    // keeps its plan per connection; this outer statement is cheap to plan.
+    let sql = format!(
+        "select {FILE_COLUMNS}, q.backlog_hours, q.printers \
+         from farm_quote_context($1, $2) q cross join lateral (select (q.file).*) f"
+    );
+    let rows = ctx.db()?.query(
+        &sql,
+        &[file_id.to_owned().into(), account_id.to_owned().into()],
+    )?;
+    let row = rows.rows.first().ok_or_else(ApiError::file_not_found)?;
+    let file = FileRow::from_row(row)?;
+    let n = FILE_COLUMN_COUNT;
+    let printers: i64 = col(row, n + 1)?;
+    let load = FarmLoad {
+        backlog_hours: col(row, n)?,
+        available_printers: u32::try_from(printers).unwrap_or(u32::MAX),
+    };
+    Ok((file, load))
+}
+
+/// Quoting facts for a ready file, or the error that says what to do:
+/// `file_not_ready` with the status and `next_action` (`failed` adds the
+/// `failure_reason`; `processing` a `Retry-After`), 422 `part_not_printable`
+/// for a ready file with a blocking finding.
 pub fn facts_for(file: &FileRow, material: &Material) -> Result<PartFacts, ApiError> {
     if file.status != "ready" {
-        return Err(ApiError::file_not_ready(&file.status));
+        let mut err = ApiError::file_not_ready(&file.status)
+            .with_detail("file_id", &file.id)
+            .with_detail("next_action", file.next_action(now_unix()));
+        match file.status.as_str() {
+            "failed" => {
+                let reason = file.failure_reason.as_deref().unwrap_or("unknown");
+                err = ApiError::new(
+                    400,
+                    "file_not_ready",
+                    format!(
+                        "The file's analysis failed ({reason}); it cannot be quoted. Fix the file and upload it again."
+                    ),
+                )
+                .with_detail("status", "failed")
+                .with_detail("file_id", &file.id)
+                .with_detail("failure_reason", reason)
+                .with_detail("next_action", "fix_file_and_upload_again");
+            }
+            "processing" => {
+                err = err.with_header("retry-after", crate::rows::POLL_INTERVAL_SECS.to_string());
+            }
+            _ => {}
+        }
+        return Err(err);
+    }
+    if file.is_unprintable() {
+        return Err(unprintable(file, &[]));
     }
     let (Some(metrics), Some(report)) = (&file.metrics, &file.report) else {
         return Err(ApiError::internal("ready file without metrics"));
@@ -129,27 +194,61 @@ pub fn assess(
         // Until payments exist, only test keys may order without a person.
         autonomous_allowed: caller.mode.as_str() == "test",
     };
-    farm_quoting::assess(facts, &request, load, ctx.now()).map_err(|e| {
-        let findings = file
-            .report
-            .as_ref()
-            .map(analysis::blocking_findings)
-            .unwrap_or_default();
-        ApiError::new(
+    farm_quoting::assess(facts, &request, load, ctx.now()).map_err(|e| match e {
+        farm_quoting::Error::Unprintable { checks } => unprintable(file, &checks),
+        farm_quoting::Error::NoVolume => ApiError::new(
             422,
             "part_not_printable",
-            format!("This part cannot be printed: {e}."),
+            "This part has no printable volume (an empty or flat mesh).",
         )
         .with_detail("file_id", &file.id)
-        .with_detail("findings", findings)
+        .with_detail("findings", Vec::<Value>::new())
+        .with_detail("next_action", "fix_file_and_upload_again"),
     })
 }
 
-fn major(cents: i64) -> f64 {
-    cents as f64 / 100.0
+/// 422 `part_not_printable`: the blocking findings, each with its message, and
+/// what to do. The message names each blocking check once.
+fn unprintable(file: &FileRow, checks: &[String]) -> ApiError {
+    let findings = file
+        .report
+        .as_ref()
+        .map(analysis::blocking_findings)
+        .unwrap_or_default();
+    let mut reasons: Vec<String> = findings
+        .iter()
+        .filter_map(|f| {
+            Some(format!(
+                "{}: {}",
+                f["check"].as_str()?,
+                f["message"].as_str()?
+            ))
+        })
+        .collect();
+    if reasons.is_empty() {
+        reasons = checks.to_vec();
+    }
+    ApiError::new(
+        422,
+        "part_not_printable",
+        format!("This part cannot be printed: {}.", reasons.join("; ")),
+    )
+    .with_detail("file_id", &file.id)
+    .with_detail("findings", findings)
+    .with_detail("next_action", "fix_file_and_upload_again")
 }
 
-/// Stores the quote and returns its id and wire form.
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Stores the quote (one statement) and returns its id and wire form:
+/// `quote_id` (the quote's only id field, seed 001's name), every amount once
+/// as [`wire::Money`] (`unit_price`, `total`, the breakdown's lines) and the
+/// range as seed 001's `price_estimate` (integer minor units, currency, and a
+/// `display`).
 pub fn store(
     ctx: &mut Ctx,
     caller: &Caller,
@@ -164,24 +263,25 @@ pub fn store(
     let p = &a.price;
     let currency = p.total.currency().code();
     let body = json!({
-        "id": id,
         "quote_id": id,
+        "status": "open",
         "file_id": file.id,
         "content_sha256": file.content_sha256,
         "material_id": params.material.id(),
-        "material": params.material.name(),
         "color": params.color,
         "quantity": params.quantity.get(),
         "ship_country": params.ship_country,
         "unit": file.metrics.as_ref().and_then(|m| m["unit"].as_str()),
-        "unit_price": major(p.unit_price.minor()),
-        "total": major(p.total.minor()),
-        "currency": currency,
-        "amounts": { "unit_price": wire::Money::from(p.unit_price), "total": wire::Money::from(p.total) },
-        "price_estimate": { "min": a.estimate.min.minor(), "max": a.estimate.max.minor(), "currency": currency },
-        "price_estimate_display": { "min_major": major(a.estimate.min.minor()), "max_major": major(a.estimate.max.minor()), "currency": currency },
+        "unit_price": wire::Money::from(p.unit_price),
+        "total": wire::Money::from(p.total),
+        "price_estimate": {
+            "min": a.estimate.min.minor(),
+            "max": a.estimate.max.minor(),
+            "currency": currency,
+            "display": format!("{} – {}", a.estimate.min.display(), a.estimate.max.display()),
+        },
         "breakdown": {
-            "formula": "unit_price = round_half_up(grams_per_part x price_per_gram x (1 - bulk_discount)); total = max(unit_price x quantity, minimum)",
+            "formula": FORMULA,
             "model_grams": p.model_centigrams as f64 / 100.0,
             "support_grams": p.support_centigrams as f64 / 100.0,
             "grams_per_part": p.billable_centigrams as f64 / 100.0,
@@ -189,8 +289,8 @@ pub fn store(
             "list_unit_price": wire::Money::from(p.list_unit_price),
             "bulk_discount_percent": f64::from(p.tier.discount_bp) / 100.0,
             "bulk_tier_min_quantity": p.tier.min_quantity,
-            "discounted_unit_price": wire::Money::from(p.discounted_unit_price),
             "discount": wire::Money::from(p.discount),
+            "subtotal": wire::Money::from(p.subtotal),
             "minimum": wire::Money::from(p.minimum),
             "minimum_applied": p.minimum_applied,
             "print_hours_per_part": facts.print_hours,

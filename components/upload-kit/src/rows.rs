@@ -32,6 +32,9 @@ pub const FILE_COLUMNS: &str = "id, status, filename, content_type, format, size
      extract(epoch from upload_expires_at)::bigint, extract(epoch from created_at)::bigint, \
      extract(epoch from updated_at)::bigint";
 
+/// How many columns [`FILE_COLUMNS`] selects (a query may add more after them).
+pub const FILE_COLUMN_COUNT: usize = 16;
+
 impl FileRow {
     pub fn from_row(row: &[DbValue]) -> Result<Self, ApiError> {
         let json_col = |i: usize| -> Result<Option<Value>, ApiError> {
@@ -72,20 +75,57 @@ impl FileRow {
         FileRow::from_row(row)
     }
 
-    fn next_action(&self) -> &'static str {
+    /// Whether analysis found a finding that blocks printing (the report's
+    /// `printable` is false): such a file is ready but cannot be quoted.
+    pub fn is_unprintable(&self) -> bool {
+        self.report
+            .as_ref()
+            .is_some_and(|r| r["printable"] == false)
+    }
+
+    /// Whether the detected unit is in doubt (the analysis warned
+    /// `unit_suspect`) and nobody has confirmed one.
+    pub fn unit_in_doubt(&self) -> bool {
+        self.unit_confirmed_by.is_none()
+            && self.metrics.as_ref().is_some_and(|m| {
+                m["warnings"]
+                    .as_array()
+                    .is_some_and(|w| w.iter().any(|x| x == "unit_suspect"))
+            })
+    }
+
+    /// What the caller should do next with this file, by state:
+    /// `upload_file_then_confirm` (pending, URL still valid),
+    /// `presign_new_upload` (pending, URL expired), `poll_file_until_ready`
+    /// (processing; `Retry-After` gives the interval), `confirm_unit` (ready,
+    /// but the part is implausibly small or large in the detected unit),
+    /// `create_quote` (ready), `fix_file_and_upload_again` (failed, or ready
+    /// with a blocking finding).
+    pub fn next_action(&self, now: i64) -> &'static str {
         match self.status.as_str() {
-            "pending_upload" => "upload_file_then_confirm",
+            "pending_upload" if self.upload_expires_at > now => "upload_file_then_confirm",
+            "pending_upload" => "presign_new_upload",
             "processing" => "poll_file_until_ready",
+            "ready" if self.is_unprintable() => "fix_file_and_upload_again",
+            "ready" if self.unit_in_doubt() => "confirm_unit",
             "ready" => "create_quote",
             _ => "fix_file_and_upload_again",
         }
     }
 
-    /// The wire form: seed 001's shape plus the printability report.
+    /// The wire form: seed 001's shape plus the printability report. `id` is
+    /// the file's only id field. The upload URL is not part of it (see
+    /// [`FileRow::render`]).
     pub fn to_json(&self) -> Value {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        self.to_json_at(now)
+    }
+
+    fn to_json_at(&self, now: i64) -> Value {
         json!({
             "id": self.id,
-            "file_id": self.id,
             "status": self.status,
             "filename": self.filename,
             "content_type": self.content_type,
@@ -100,7 +140,40 @@ impl FileRow {
             "upload_expires_at": farm_platform::wire::timestamp(self.upload_expires_at),
             "created_at": farm_platform::wire::timestamp(self.created_at),
             "updated_at": farm_platform::wire::timestamp(self.updated_at),
-            "next_action": self.next_action(),
+            "next_action": self.next_action(now),
         })
     }
+
+    /// The file as `GET /v1/files/{id}` answers it: [`FileRow::to_json`], plus,
+    /// while the file waits for its bytes and its URL has not expired, a fresh
+    /// presigned `upload_url` and its `required_headers` (valid until the
+    /// same `upload_expires_at`, so a lost URL never needs a new presign); and
+    /// on a `processing` file a `Retry-After` of [`POLL_INTERVAL_SECS`].
+    pub fn render(&self, ctx: &mut Ctx) -> Result<Value, ApiError> {
+        let now = ctx.now();
+        let mut body = self.to_json_at(now);
+        if self.status == "pending_upload" && self.upload_expires_at > now {
+            let remaining = (self.upload_expires_at - now) as u64;
+            let signed =
+                crate::store::presign_put(ctx, &self.object_key, &self.content_type, remaining)?;
+            body["upload_url"] = json!(signed.url);
+            body["upload_method"] = json!("PUT");
+            body["required_headers"] = signed
+                .required_headers
+                .iter()
+                .map(|(n, v)| (n.clone(), json!(v)))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+        }
+        if self.status == "processing" {
+            ctx.set_response_header("retry-after", POLL_INTERVAL_SECS.to_string());
+        }
+        Ok(body)
+    }
 }
+
+/// How long to wait between polls of a `processing` file (`Retry-After`).
+/// Analysis of an ordinary part takes well under a second and of the largest
+/// accepted upload a few seconds; polling every 2 s spends at most half of the
+/// default budget of 60 requests a minute.
+pub const POLL_INTERVAL_SECS: u32 = 2;

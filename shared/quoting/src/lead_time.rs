@@ -45,6 +45,8 @@ pub struct LeadTime {
     /// Days added to the catalog's base range by the queue and this job.
     pub queue_days: u32,
     pub printers: u32,
+    /// The queue's hours, rounded to 0.01 h (the sum of many task estimates
+    /// carries float noise such as 0.44999999999999996 that no one should read).
     pub backlog_hours: f64,
     pub estimated_ship: UtcDate,
 }
@@ -62,7 +64,7 @@ pub fn lead_time(material: &Material, load: &FarmLoad, job_hours: f64, now_unix:
         max_days,
         queue_days: extra,
         printers,
-        backlog_hours: sane(load.backlog_hours),
+        backlog_hours: (sane(load.backlog_hours) * 100.0).round() / 100.0,
         estimated_ship: UtcDate::from_unix(now_unix + i64::from(max_days) * 86_400),
     }
 }
@@ -119,6 +121,19 @@ mod tests {
             NOW,
         );
         assert_eq!(lt.queue_days, 1);
+    }
+
+    #[test]
+    fn the_backlog_is_reported_to_the_hundredth_of_an_hour() {
+        // 0.15 + 0.15 + 0.15 in floats is 0.44999999999999996.
+        let load = FarmLoad {
+            backlog_hours: 0.15 + 0.15 + 0.15,
+            available_printers: 1,
+        };
+        assert_eq!(
+            lead_time(pla(), &load, 0.0, NOW).backlog_hours.to_string(),
+            "0.45"
+        );
     }
 
     #[test]

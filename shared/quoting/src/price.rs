@@ -1,18 +1,23 @@
 //! The price formula.
 //!
 //! ```text
-//! grams_per_part = model grams + support grams, rounded to 0.01 g
-//! unit_price     = round_half_up(grams_per_part × price_per_gram × (1 − bulk discount))   [cents]
-//! total          = max(unit_price × quantity, order minimum)                            [cents]
+//! grams_per_part  = model grams + support grams, rounded to 0.01 g
+//! list_unit_price = round_half_up(grams_per_part × price_per_gram)                        [cents]
+//! unit_price      = round_half_up(grams_per_part × price_per_gram × (1 − bulk discount))  [cents]
+//! subtotal        = unit_price × quantity                                                 [cents]
+//! total           = max(subtotal, order minimum)                                          [cents]
 //! ```
 //!
 //! All arithmetic after the gram rounding is on integers (centigrams, cents,
 //! basis points), so a person can recompute a quote from its breakdown to the
-//! cent. When the order minimum applies, the total is the minimum and the unit
-//! price shown is `round_half_up(total / quantity)`.
+//! cent. The unit price is always the formula's: when the order minimum
+//! applies, the total is the minimum and the unit price stays what one part
+//! costs (10 parts at 7¢ are a 70¢ subtotal and a $3.00 total, never "30¢
+//! each" beside a 7¢ list price).
 //!
 //! Consequences, checked by property tests: the unit price never increases
-//! with quantity, and no total is below the order minimum.
+//! with quantity, no total is below the order minimum, and the total is the
+//! unit price times the quantity whenever that reaches the minimum.
 
 use farm_domain::catalog::{CURRENCY, Material, ORDER_MINIMUM};
 use farm_domain::money::Money;
@@ -97,13 +102,16 @@ pub struct Price {
     pub tier: BulkTier,
     /// Unit price before the bulk discount.
     pub list_unit_price: Money,
-    /// Unit price after the bulk discount, before the order minimum.
-    pub discounted_unit_price: Money,
-    /// `list_unit_price × quantity − discounted_unit_price × quantity`.
-    pub discount: Money,
-    pub minimum: Money,
-    pub minimum_applied: bool,
+    /// Unit price after the bulk discount: what one part costs.
     pub unit_price: Money,
+    /// `list_unit_price × quantity − subtotal`.
+    pub discount: Money,
+    /// `unit_price × quantity`.
+    pub subtotal: Money,
+    pub minimum: Money,
+    /// Whether the subtotal was below the order minimum (the total is the minimum).
+    pub minimum_applied: bool,
+    /// `max(subtotal, minimum)`: what the order costs.
     pub total: Money,
 }
 
@@ -126,14 +134,8 @@ pub fn price(
         100 * 10_000,
     );
     let minimum = ORDER_MINIMUM.minor();
-    let before_minimum = discounted_unit * q;
-    let minimum_applied = before_minimum < minimum;
-    let total = before_minimum.max(minimum);
-    let unit_price = if minimum_applied {
-        div_round_half_up(i128::from(total), i128::from(q))
-    } else {
-        discounted_unit
-    };
+    let subtotal = discounted_unit * q;
+    let minimum_applied = subtotal < minimum;
     Price {
         model_centigrams,
         support_centigrams,
@@ -142,12 +144,12 @@ pub fn price(
         quantity,
         tier,
         list_unit_price: usd(list_unit),
-        discounted_unit_price: usd(discounted_unit),
-        discount: usd(list_unit * q - before_minimum),
+        unit_price: usd(discounted_unit),
+        discount: usd(list_unit * q - subtotal),
+        subtotal: usd(subtotal),
         minimum: ORDER_MINIMUM,
         minimum_applied,
-        unit_price: usd(unit_price),
-        total: usd(total),
+        total: usd(subtotal.max(minimum)),
     }
 }
 

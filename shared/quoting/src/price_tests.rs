@@ -24,8 +24,9 @@ fn check(model: f64, support: f64, id: &str, n: u32, expected: (i64, i64, bool))
 fn worked_examples() {
     // Seed 000: 25 PETG brackets at $1.84 each, $46.00 in total (3¢/g → 61.33 g).
     check(61.33, 0.0, "petg", 25, (184, 4600, false));
-    // PLA at 2¢/g: 100 g is $2.00, below the $3 minimum for one part.
-    check(100.0, 0.0, "pla", 1, (300, 300, true));
+    // PLA at 2¢/g: 100 g is $2.00, below the $3 minimum for one part; the
+    // unit price stays $2.00 and the total is the minimum.
+    check(100.0, 0.0, "pla", 1, (200, 300, true));
     check(100.0, 0.0, "pla", 2, (200, 400, false));
     // Support grams are billed like part grams.
     check(80.0, 20.0, "pla", 2, (200, 400, false));
@@ -35,7 +36,13 @@ fn worked_examples() {
     check(100.0, 0.0, "pla", 250, (160, 40000, false));
     check(100.0, 0.0, "pla", 500, (150, 75000, false));
     // Half a cent rounds up: 0.25 g × 2¢ = 0.5¢ → 1¢; 7 parts stay at the minimum.
-    check(0.25, 0.0, "pla", 7, (43, 300, true));
+    check(0.25, 0.0, "pla", 7, (1, 300, true));
+    // Issue 9's ten cubes: 3.5 g × 2¢ = 7¢ each, 70¢ for ten, the $3 minimum
+    // in total; the unit price is 7¢, never 30¢.
+    check(3.5, 0.0, "pla", 10, (7, 300, true));
+    // 49 → 50 parts crosses the first tier: 150 ¢ × 49 vs 135 ¢ × 50.
+    check(75.0, 0.0, "pla", 49, (150, 7350, false));
+    check(75.0, 0.0, "pla", 50, (135, 6750, false));
 }
 
 #[test]
@@ -45,9 +52,11 @@ fn breakdown_adds_up() {
     assert_eq!(p.price_per_gram.minor(), 5);
     assert_eq!(p.tier.discount_bp, 1000);
     assert_eq!(p.list_unit_price.minor(), 327); // 65.33 g × 5¢ = 326.65¢
-    assert_eq!(p.discounted_unit_price.minor(), 294); // × 0.9 = 293.985¢
+    assert_eq!(p.unit_price.minor(), 294); // × 0.9 = 293.985¢
+    assert_eq!(p.subtotal.minor(), 294 * 60);
     assert_eq!(p.total.minor(), 294 * 60);
     assert_eq!(p.discount.minor(), 327 * 60 - 294 * 60);
+    assert!(!p.minimum_applied);
 }
 
 #[test]
@@ -115,7 +124,9 @@ proptest! {
     fn total_is_never_below_the_minimum_and_discount_matches_the_table(grams in 0.0f64..5000.0, n in 1u32..=MAX_QUANTITY) {
         let p = price(grams, 0.0, material("pla"), qty(n));
         prop_assert!(p.total.minor() >= 300);
-        prop_assert_eq!(p.total.minor(), (p.discounted_unit_price.minor() * i64::from(n)).max(300));
+        prop_assert_eq!(p.subtotal.minor(), p.unit_price.minor() * i64::from(n));
+        prop_assert_eq!(p.total.minor(), p.subtotal.minor().max(300));
+        prop_assert_eq!(p.minimum_applied, p.subtotal.minor() < 300);
         // The discount never exceeds the published tier's share (plus rounding).
         let list = p.list_unit_price.minor() * i64::from(n);
         let max_discount = (list * i64::from(p.tier.discount_bp) + 9_999) / 10_000 + i64::from(n);

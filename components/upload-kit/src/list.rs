@@ -1,0 +1,110 @@
+//! Cursor pagination for `GET /v1/files` and `GET /v1/jobs`, in Stripe's list
+//! shape: `{"object": "list", "data": [...], "has_more": bool}`, newest first.
+//!
+//! Query parameters: `limit` (1–100, default 10, as Stripe's) and
+//! `starting_after` (the id of the last item of the previous page). A bad
+//! `limit`, or a `starting_after` that is not one of the caller's items, is a
+//! 400 `invalid_request` naming the parameter.
+
+use farm_platform::farm_domain::ids::IdKind;
+use farm_platform::{ApiError, Ctx};
+use serde_json::{Value, json};
+use spin_sdk::pg4::{DbValue, ParameterValue};
+
+/// Items per page when `limit` is absent (Stripe's default).
+pub const DEFAULT_LIMIT: u32 = 10;
+/// The largest `limit` (Stripe's maximum).
+pub const MAX_LIMIT: u32 = 100;
+
+/// A validated page request.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub limit: u32,
+    pub starting_after: Option<String>,
+}
+
+impl Page {
+    /// Reads `limit` and `starting_after` from the query string; `kind` is the
+    /// id kind `starting_after` must have.
+    pub fn from_query(ctx: &Ctx, kind: IdKind) -> Result<Page, ApiError> {
+        let limit = match ctx.query("limit") {
+            None => DEFAULT_LIMIT,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    ApiError::invalid_field(
+                        "limit",
+                        &format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                    )
+                })?,
+        };
+        let starting_after = match ctx.query("starting_after") {
+            None => None,
+            Some(id) if kind.is_valid(&id) => Some(id),
+            Some(_) => return Err(unknown_cursor()),
+        };
+        Ok(Page {
+            limit,
+            starting_after,
+        })
+    }
+
+    /// Up to `limit + 1` rows of `table` (which has `id`, `account_id` and
+    /// `created_at`) for `account_id`, newest first, selecting `columns` (the
+    /// extra row tells whether there is more). One statement; a second one
+    /// only when a cursor is given and the page is empty, to tell the end of
+    /// the list from a cursor that names nothing of the caller's.
+    pub fn fetch(
+        &self,
+        ctx: &mut Ctx,
+        table: &str,
+        columns: &str,
+        account_id: &str,
+    ) -> Result<Vec<Vec<DbValue>>, ApiError> {
+        let sql = format!(
+            "select {columns} from {table} t where t.account_id = $1 and ($2::text is null or \
+               (t.created_at, t.id) < (select c.created_at, c.id from {table} c where c.id = $2 and c.account_id = $1)) \
+             order by t.created_at desc, t.id desc limit $3"
+        );
+        let cursor = self
+            .starting_after
+            .clone()
+            .map_or(ParameterValue::DbNull, Into::into);
+        let rows = ctx.db()?.query(
+            &sql,
+            &[
+                account_id.to_owned().into(),
+                cursor.clone(),
+                i64::from(self.limit + 1).into(),
+            ],
+        )?;
+        if rows.rows.is_empty() && self.starting_after.is_some() {
+            let found = ctx.db()?.query(
+                &format!("select 1 from {table} where id = $1 and account_id = $2"),
+                &[cursor, account_id.to_owned().into()],
+            )?;
+            if found.rows.is_empty() {
+                return Err(unknown_cursor());
+            }
+        }
+        Ok(rows.rows)
+    }
+
+    /// The list body from up to `limit + 1` rendered rows.
+    pub fn render(&self, mut items: Vec<Value>) -> Value {
+        let has_more = items.len() > self.limit as usize;
+        items.truncate(self.limit as usize);
+        json!({"object": "list", "data": items, "has_more": has_more})
+    }
+}
+
+/// 400 for a cursor that names nothing of the caller's.
+pub fn unknown_cursor() -> ApiError {
+    ApiError::invalid_field(
+        "starting_after",
+        "must be the id of one of your items (the last id of the previous page)",
+    )
+}
