@@ -18,6 +18,7 @@ fn serve(req: Request) -> Response {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PresignBody {
     filename: String,
     content_type: String,
