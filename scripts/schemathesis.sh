@@ -48,10 +48,17 @@ bash scripts/migrate.sh "$db_url" >/dev/null
 log="$state/logs/schemathesis-host.log"
 host_pid=
 cleanup() {
-  [ -n "$host_pid" ] && kill "$host_pid" 2>/dev/null && wait "$host_pid" 2>/dev/null
+  local rc=$?
+  if [ -n "$host_pid" ]; then
+    kill "$host_pid" 2>/dev/null || true
+    wait "$host_pid" 2>/dev/null || true
+  fi
   psql -X -q "$FARM_PG_ADMIN_URL" -c "drop database if exists $db with (force)" >/dev/null 2>&1 || true
+  exit "$rc"
 }
 trap cleanup EXIT
+
+: >"$log"
 
 SPIN_VARIABLE_DB_URL=$db_url \
 SPIN_VARIABLE_INTERNAL_TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n') \
@@ -63,7 +70,7 @@ host_pid=$!
 
 base=
 for _ in $(seq 600); do
-  base=$(sed -n 's/^Serving \(http:[^ ]*\).*/\1/p' "$log" | head -1)
+  base=$(sed -n 's/^Serving \(http:[^ ]*\).*/\1/p' "$log" | head -1 || true)
   [ -n "$base" ] && curl -sf -o /dev/null "$base/v1/catalog" && break
   kill -0 "$host_pid" 2>/dev/null || { cat "$log" >&2; echo "spin-local exited" >&2; exit 1; }
   sleep 0.2
@@ -79,17 +86,18 @@ report="$state/logs/schemathesis"
 rm -rf "$report"
 set +e
 # Checks: schemathesis's defaults (all of the response checks, positive and
-# negative data, missing headers, unsupported methods).
-"$venv/bin/schemathesis" run "$base/v1/openapi.json" \
+# negative data, missing headers, unsupported methods). Run from the state
+# dir, where schemathesis keeps its cache (.schemathesis/).
+(cd "$state" && "$venv/bin/schemathesis" run "$base/v1/openapi.json" \
   --header "Authorization: Bearer $key" \
   --phases examples,coverage,fuzzing \
   --max-examples "$max_examples" \
   --max-time "$max_time" \
   --workers 2 \
-  --seed 20261130 \
+  --seed "${ST_SEED:-20261130}" \
   --no-color \
-  --report junit --report-dir "$report" \
-  --output-truncate false 2>&1 | tee "$state/logs/schemathesis.log"
+  --report junit --report-junit-path "$report/junit.xml" \
+  --output-truncate false) 2>&1 | tee "$state/logs/schemathesis.log"
 status=${PIPESTATUS[0]}
 set -e
 

@@ -114,3 +114,38 @@ async fn every_operation_documents_the_common_errors_it_can_answer_and_refuses_u
         "request bodies without additionalProperties: false: {lax_bodies:#?}"
     );
 }
+
+#[tokio::test]
+async fn the_quote_request_schema_offers_exactly_the_catalogs_colours_per_material() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .get("/v1/openapi.json")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let catalog: Value = app.get("/v1/catalog").await.json().await.expect("json");
+    let schema =
+        &doc["paths"]["/v1/quotes"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    let branches = schema["anyOf"].as_array().expect("one branch per material");
+    let items = catalog["items"].as_array().expect("items");
+    assert_eq!(branches.len(), items.len());
+    for item in items {
+        let branch = branches
+            .iter()
+            .find(|b| b["properties"]["material_id"]["const"] == item["id"])
+            .unwrap_or_else(|| panic!("no branch for {}", item["id"]));
+        assert_eq!(
+            branch["properties"]["color"]["enum"], item["colors"],
+            "{}",
+            item["id"]
+        );
+    }
+    let ids: Vec<&Value> = items.iter().map(|i| &i["id"]).collect();
+    let enumerated: Vec<&Value> = schema["properties"]["material_id"]["enum"]
+        .as_array()
+        .expect("material_id enum")
+        .iter()
+        .collect();
+    assert_eq!(enumerated, ids);
+}

@@ -47,6 +47,19 @@ async fn documented_fields(app: &TestApp, path: &str) -> Vec<String> {
     fields
 }
 
+/// A key with every scope, `keys:manage` included, from `POST /v1/connect`.
+async fn connect_key(app: &TestApp) -> String {
+    let r = app
+        .post_json(
+            "/v1/connect",
+            &json!({"email": "owner@example.com", "name": "strict bodies"}),
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 201);
+    let body: Value = r.json().await.expect("json");
+    body["api_key"].as_str().expect("api_key").to_owned()
+}
+
 async fn count(app: &TestApp, table: &str) -> i64 {
     app.db()
         .await
@@ -103,7 +116,7 @@ fn endpoints(file_id: &str) -> Vec<(&'static str, String, Value)> {
 #[tokio::test]
 async fn every_json_endpoint_refuses_an_unknown_field_naming_it_and_the_fields_it_takes() {
     let app = spawn_upload_app().await;
-    let key = new_key(&app, "live").await;
+    let key = connect_key(&app).await;
     let file = upload(&app, &key, "cube.stl", "model/stl", box_stl([10.0; 3], 1)).await;
     let file_id = file["id"].as_str().expect("id").to_owned();
     let before: Vec<i64> = row_counts(&app).await;
@@ -147,7 +160,7 @@ async fn row_counts(app: &TestApp) -> Vec<i64> {
 #[tokio::test]
 async fn the_issues_quote_with_qty_50_is_refused_instead_of_quoting_one_part() {
     let app = spawn_upload_app().await;
-    let key = new_key(&app, "live").await;
+    let key = connect_key(&app).await;
     let file = upload(&app, &key, "cube.stl", "model/stl", box_stl([10.0; 3], 1)).await;
     let body = json!({"file_id": file["id"], "material_id": "pla", "qty": 50});
 
@@ -165,7 +178,7 @@ async fn the_issues_quote_with_qty_50_is_refused_instead_of_quoting_one_part() {
 #[tokio::test]
 async fn wrong_types_and_nulls_are_refused_naming_the_field_on_every_endpoint() {
     let app = spawn_upload_app().await;
-    let key = new_key(&app, "live").await;
+    let key = connect_key(&app).await;
     let before = row_counts(&app).await;
     let unit = format!("/v1/files/{NO_FILE}/unit");
     let cases: Vec<(&str, Value, &str)> = vec![
@@ -257,7 +270,7 @@ async fn wrong_types_and_nulls_are_refused_naming_the_field_on_every_endpoint() 
 #[tokio::test]
 async fn malformed_scopes_never_create_a_key_and_only_absent_scopes_take_the_callers() {
     let app = spawn_upload_app().await;
-    let key = new_key(&app, "live").await;
+    let key = connect_key(&app).await;
     let keys_before = count(&app, "api_keys").await;
     for (scopes, field) in [
         (json!("files:read"), "scopes"),

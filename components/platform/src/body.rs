@@ -35,6 +35,51 @@ where
     T::deserialize(deserializer).map(Some)
 }
 
+/// For integer wire fields: `#[serde(deserialize_with =
+/// "farm_platform::body::integer")]`. JSON has one number type and JSON
+/// Schema's `integer` is any number with a zero fractional part, so `875.0`
+/// is the integer 875; `2.5`, or a number outside `i64`, is refused.
+pub fn integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    deserializer.deserialize_any(IntegerVisitor)
+}
+
+/// [`integer`] for an optional field, with [`non_null`]'s rule for `null`:
+/// `#[serde(default, deserialize_with = "farm_platform::body::non_null_integer")]`.
+pub fn non_null_integer<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    integer(deserializer).map(Some)
+}
+
+struct IntegerVisitor;
+
+impl serde::de::Visitor<'_> for IntegerVisitor {
+    type Value = i64;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an integer")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i64, E> {
+        Ok(v)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i64, E> {
+        i64::try_from(v).map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<i64, E> {
+        // 2^63 is exactly representable; every float below it in magnitude
+        // with a zero fraction converts without loss.
+        const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+        if v.fract() == 0.0 && (-LIMIT..LIMIT).contains(&v) {
+            Ok(v as i64)
+        } else {
+            Err(E::invalid_value(serde::de::Unexpected::Float(v), &self))
+        }
+    }
+}
+
 /// Parses `bytes` as a JSON object into `T` under the rules above.
 ///
 /// `at` names where the object sits when it is not the request body itself
@@ -153,7 +198,7 @@ mod tests {
         name: String,
         #[serde(default, deserialize_with = "non_null")]
         scopes: Option<Vec<String>>,
-        #[serde(default, deserialize_with = "non_null")]
+        #[serde(default, deserialize_with = "non_null_integer")]
         quantity: Option<i64>,
     }
 
@@ -219,6 +264,20 @@ mod tests {
             let reason = body["fields"][0]["reason"].as_str().unwrap_or("");
             assert!(reason.contains(words), "{json}: {reason}");
             assert!(!reason.contains("i64"), "{json}: {reason}");
+        }
+    }
+
+    #[test]
+    fn integers_are_json_schema_integers() {
+        for (json, want) in [("875", 875), ("875.0", 875), ("-3", -3), ("1e3", 1000)] {
+            let text = format!(r#"{{"name": "ci", "quantity": {json}}}"#);
+            let key: Key = from_json(text.as_bytes(), None).expect(json);
+            assert_eq!(key.quantity, Some(want), "{json}");
+        }
+        for json in ["875.5", "1e30", "9223372036854775808", "true"] {
+            let text = format!(r#"{{"name": "ci", "quantity": {json}}}"#);
+            let body = refused(&text, None);
+            assert_eq!(field_of(&body), "quantity", "{json}");
         }
     }
 

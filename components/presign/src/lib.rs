@@ -22,6 +22,7 @@ fn serve(req: Request) -> Response {
 struct PresignBody {
     filename: String,
     content_type: String,
+    #[serde(deserialize_with = "farm_platform::body::integer")]
     size_bytes: i64,
 }
 

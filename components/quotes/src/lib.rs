@@ -29,7 +29,7 @@ struct QuoteBody {
     material_id: String,
     #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     color: Option<String>,
-    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
+    #[serde(default, deserialize_with = "farm_platform::body::non_null_integer")]
     quantity: Option<i64>,
     #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     ship_country: Option<String>,
