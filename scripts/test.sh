@@ -6,6 +6,8 @@
 #
 #   scripts/test.sh [extra cargo test args...]   e.g. scripts/test.sh -p printer-gateway
 #
+# Without arguments it then runs scripts/schemathesis.sh (the OpenAPI document
+# checked against the running app), which counts as one test.
 # Exits non-zero when anything fails; the last line is "N passed, N failed".
 set -euo pipefail
 
@@ -40,6 +42,15 @@ if [ "$#" = 0 ]; then
   cargo test --no-fail-fast -p mesh-engine --features cli --test cli 2>&1 | tee -a "$log" || test_ok=0
 fi
 
+# The spec against the running app (scripts/schemathesis.sh): counted as one
+# test in the summary. Skipped when cargo test was narrowed with arguments.
+st_ok=skip
+if [ "$#" = 0 ]; then
+  step "schemathesis (/v1/openapi.json against the running app)"
+  st_ok=1
+  if [ "$wasm_ok" = 1 ]; then bash scripts/schemathesis.sh || st_ok=0; else st_ok=0; fi
+fi
+
 # Add up the per-binary "test result:" lines into one summary.
 read -r passed failed ignored < <(awk '
   /^test result:/ {
@@ -51,8 +62,14 @@ read -r passed failed ignored < <(awk '
   }
   END { print p + 0, f + 0, g + 0 }' "$log")
 
+case $st_ok in
+  1) passed=$((passed + 1)) ;;
+  0) failed=$((failed + 1)) ;;
+esac
+
 echo
+[ "$st_ok" = 0 ] && echo "FAILED: scripts/schemathesis.sh (see .state/logs/schemathesis.log)"
 [ "$wasm_ok" = 1 ] || echo "FAILED: scripts/build-wasm.sh (Wasm components did not build)"
 [ "$test_ok" = 1 ] || [ "$failed" -gt 0 ] || echo "FAILED: cargo test did not complete (build error?); see $log"
 echo "$passed passed, $failed failed, $ignored skipped"
-[ "$wasm_ok" = 1 ] && [ "$test_ok" = 1 ] && [ "$failed" = 0 ]
+[ "$wasm_ok" = 1 ] && [ "$test_ok" = 1 ] && [ "$st_ok" != 0 ] && [ "$failed" = 0 ]

@@ -3,12 +3,17 @@
 use serde::{Deserialize, Serialize};
 
 /// `POST /v1/connect`. Fields are optional here so that every missing or
-/// invalid one is reported in a single 400.
+/// invalid one is reported in a single 400; `null` is not absence (see
+/// `farm_platform::body`).
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConnectRequest {
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     pub email: Option<String>,
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     pub name: Option<String>,
     /// `"live"` (default) or `"test"`.
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     pub mode: Option<String>,
 }
 
@@ -30,13 +35,18 @@ pub struct ConnectResponse {
     pub next_action: &'static str,
 }
 
-/// `POST /v1/keys`.
+/// `POST /v1/keys`. Absent `scopes`/`mode` take the calling key's; a
+/// present one of the wrong type (`null` included) is a 400, never a default.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateKeyRequest {
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     pub name: Option<String>,
     /// Defaults to the calling key's scopes.
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     pub scopes: Option<Vec<String>>,
     /// Defaults to the calling key's mode.
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     pub mode: Option<String>,
 }
 

@@ -24,6 +24,7 @@ fn serve(req: Request) -> Response {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ConfirmBody {
     file_id: String,
 }

@@ -45,6 +45,7 @@ fn get_file(ctx: &mut Ctx) -> Result<Response, ApiError> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct UnitBody {
     selected_unit: String,
     confirmed_by: String,

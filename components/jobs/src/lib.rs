@@ -30,13 +30,22 @@ fn serve(req: Request) -> Response {
     })
 }
 
+/// The multipart `options` part: a JSON object under the same strict rules
+/// as every JSON body (`farm_platform::body`), its field paths prefixed
+/// `options.`. `material` (seed 000's name) and `material_id` are one field
+/// under two names: give one.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Options {
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     material: Option<String>,
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     material_id: Option<String>,
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     color: Option<String>,
+    #[serde(default, deserialize_with = "farm_platform::body::non_null_integer")]
     quantity: Option<i64>,
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     ship_country: Option<String>,
 }
 
@@ -100,9 +109,7 @@ fn place(ctx: &mut Ctx, caller: &Caller) -> Result<Response, ApiError> {
         ApiError::invalid_field("file", "is required: a multipart part with the mesh")
     })?;
     let options: Options = match parts.iter().find(|p| p.name == "options") {
-        Some(p) => serde_json::from_slice(p.data).map_err(|e| {
-            ApiError::invalid_field("options", &format!("must be a JSON object: {e}"))
-        })?,
+        Some(p) => farm_platform::body::from_json(p.data, Some("options"))?,
         None => {
             return Err(ApiError::invalid_field(
                 "options",
@@ -110,6 +117,12 @@ fn place(ctx: &mut Ctx, caller: &Caller) -> Result<Response, ApiError> {
             ));
         }
     };
+    if options.material.is_some() && options.material_id.is_some() {
+        return Err(ApiError::invalid_field(
+            "options.material_id",
+            "give either material or material_id, not both",
+        ));
+    }
     let filename =
         kit::formats::check_filename(file_part.filename.as_deref().unwrap_or("upload.stl"))?;
     let format = kit::formats::format_of(&filename)?;

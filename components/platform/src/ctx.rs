@@ -206,10 +206,12 @@ impl Ctx {
             .ok_or_else(|| ApiError::internal("database connection vanished"))
     }
 
-    /// Parses the JSON body. 415 `unsupported_media_type` unless the content
-    /// type is `application/json`; 400 `invalid_json` with line and column
-    /// for bad syntax; 400 `invalid_request` (with `fields` when serde names
-    /// one) when the JSON does not fit `T`; 413 when over 1 MiB.
+    /// Parses the JSON body under the strict rules of [`crate::body`]. 415
+    /// `unsupported_media_type` unless the content type is
+    /// `application/json`; 413 when over 1 MiB; 400 `invalid_json` with line
+    /// and column for bad syntax; 400 `invalid_request` with
+    /// `fields: [{field, reason}]` naming the unknown, missing, null or
+    /// mistyped field (and `allowed_fields` for an unknown one).
     pub fn json_body<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         let content_type = self.header("content-type");
         let is_json = content_type.is_some_and(|ct| {
@@ -236,10 +238,7 @@ impl Ctx {
                 "The request body is empty; send a JSON object.",
             ));
         }
-        serde_json::from_slice(body).map_err(|e| match e.classify() {
-            serde_json::error::Category::Data => data_error(&e),
-            _ => ApiError::invalid_json(&e),
-        })
+        crate::body::from_json(body, None)
     }
 
     /// Adds a header to the eventual response, success or error.
@@ -303,26 +302,6 @@ pub fn is_well_formed_request_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
 }
 
-fn data_error(e: &serde_json::Error) -> ApiError {
-    let text = e.to_string();
-    // serde's "missing field `email` at line 1 column 20" names the field.
-    let reason = text.split(" at line ").next().unwrap_or(&text).to_string();
-    if let Some(field) = reason
-        .strip_prefix("missing field `")
-        .and_then(|r| r.strip_suffix('`'))
-    {
-        return ApiError::invalid_field(field, "is required");
-    }
-    ApiError::new(
-        400,
-        "invalid_request",
-        format!("The JSON does not match the expected shape: {reason}."),
-    )
-    .with_detail("reason", reason)
-    .with_detail("line", e.line())
-    .with_detail("column", e.column())
-}
-
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -367,19 +346,6 @@ mod tests {
         assert_eq!(percent_decode("a%20b+c"), "a b c");
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%zz"), "%zz");
-    }
-
-    #[test]
-    fn missing_fields_become_field_errors() {
-        #[derive(serde::Deserialize, Debug)]
-        #[allow(dead_code)]
-        struct T {
-            email: String,
-        }
-        let e = serde_json::from_str::<T>("{}").expect_err("missing");
-        let api = data_error(&e);
-        assert_eq!(api.code(), "invalid_request");
-        assert_eq!(api.body("r")["fields"][0]["field"], "email");
     }
 }
 

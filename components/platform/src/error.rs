@@ -356,7 +356,10 @@ impl From<DomainError> for ApiError {
                         .collect::<Vec<_>>(),
                 ),
             DomainError::FileNotReady { status } => {
-                ApiError::new(400, "file_not_ready", message).with_detail("status", status)
+                // 409: the request is well formed; the file's state is not
+                // ready for it yet (seed 001 sketched 400; a state conflict
+                // is 409, which also lets a client retry it after polling).
+                ApiError::new(409, "file_not_ready", message).with_detail("status", status)
             }
             DomainError::QuoteExpired => ApiError::new(
                 410,
@@ -493,7 +496,7 @@ mod tests {
                 DomainError::FileNotReady {
                     status: "processing".into(),
                 },
-                400,
+                409,
                 "file_not_ready",
             ),
             (DomainError::QuoteExpired, 410, "quote_expired"),

@@ -60,7 +60,10 @@
 //!     `ctx.log(msg)` (one line prefixed with the request id).
 //!   - `ctx.json_body::<T>()`: 415 `unsupported_media_type`, 400
 //!     `invalid_json` (reason, line, column), 400 `invalid_request`
-//!     (`fields: [{field, reason}]` for a missing field), 413 `payload_too_large`.
+//!     (`fields: [{field, reason}]` naming an unknown, missing, null or
+//!     mistyped field; `allowed_fields` for an unknown one), 413
+//!     `payload_too_large`. Wire types declare `#[serde(deny_unknown_fields)]`
+//!     and put [`body::non_null`] on optional fields (see [`body`]).
 //!   - `ctx.dispatch(&[(route, Method, fn)])`: 404 `not_found` / 405
 //!     `method_not_allowed` (+ `Allow`).
 //!   - `ctx.idempotent(&caller, required, |ctx| ...)`: `Idempotency-Key`
@@ -98,6 +101,7 @@
 
 pub mod after_response;
 mod auth;
+pub mod body;
 mod ctx;
 mod db;
 pub mod error;

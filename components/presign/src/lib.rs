@@ -18,9 +18,11 @@ fn serve(req: Request) -> Response {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PresignBody {
     filename: String,
     content_type: String,
+    #[serde(deserialize_with = "farm_platform::body::integer")]
     size_bytes: i64,
 }
 

@@ -20,15 +20,20 @@ fn serve(req: Request) -> Response {
     })
 }
 
+/// The body of `POST /v1/quotes`. Absent optional fields take the documented
+/// defaults; present ones are checked (see `farm_platform::body`).
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct QuoteBody {
     file_id: String,
-    material_id: Option<String>,
-    /// Seed 000's name for the same field.
-    material: Option<String>,
+    material_id: String,
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     color: Option<String>,
+    #[serde(default, deserialize_with = "farm_platform::body::non_null_integer")]
     quantity: Option<i64>,
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     ship_country: Option<String>,
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     requested_execution_mode: Option<String>,
 }
 
@@ -36,7 +41,7 @@ fn create_quote(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::QuotesWrite)?;
     let body: QuoteBody = ctx.json_body()?;
     let params = kit::quote::parse_params(
-        body.material_id.as_deref().or(body.material.as_deref()),
+        Some(&body.material_id),
         body.color.as_deref(),
         body.quantity,
         body.ship_country.as_deref(),
