@@ -4,7 +4,7 @@
 
 use farm_platform::farm_domain::ids::IdKind;
 use farm_platform::farm_domain::scope::Scope;
-use farm_platform::{ApiError, Ctx, col, handle, response};
+use farm_platform::{ApiError, Caller, Ctx, Fingerprint, col, handle, response};
 use kit::rows::FileRow;
 use serde::Deserialize;
 use spin_sdk::http::{Method, Request, Response};
@@ -35,6 +35,13 @@ struct QuoteBody {
 fn create_quote(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::QuotesWrite)?;
     let body: QuoteBody = ctx.json_body()?;
+    let fingerprint = Fingerprint::json_body(ctx)?;
+    ctx.idempotent(&caller.clone(), false, &fingerprint, |ctx| {
+        quote(ctx, &caller, body)
+    })
+}
+
+fn quote(ctx: &mut Ctx, caller: &Caller, body: QuoteBody) -> Result<Response, ApiError> {
     let file = FileRow::load(ctx, &body.file_id, &caller.account_id)?;
     let params = kit::quote::parse_params(
         body.material_id.as_deref().or(body.material.as_deref()),
@@ -45,8 +52,8 @@ fn create_quote(ctx: &mut Ctx) -> Result<Response, ApiError> {
     )?;
     let facts = kit::quote::facts_for(&file, params.material)?;
     let load = kit::quote::farm_load(ctx)?;
-    let assessment = kit::quote::assess(ctx, &caller, &file, &facts, &params, &load)?;
-    let (_, body) = kit::quote::store(ctx, &caller, &file, &params, &assessment, &facts)?;
+    let assessment = kit::quote::assess(ctx, caller, &file, &facts, &params, &load)?;
+    let (_, body) = kit::quote::store(ctx, caller, &file, &params, &assessment, &facts)?;
     Ok(response::created(&body))
 }
 
