@@ -45,6 +45,10 @@ async fn one_hundred_simultaneous_requests_with_one_key_let_exactly_sixty_throug
     });
     let responses = futures_join_all(requests).await;
     let peak = sampler.stop().await;
+    println!(
+        "burst of 100: at most {peak} Postgres connections at once (pool {})",
+        spin_local::DEFAULT_PG_MAX_CONNECTIONS
+    );
     assert!(
         (1..=spin_local::DEFAULT_PG_MAX_CONNECTIONS as i64).contains(&peak),
         "the host held {peak} connections at once; its pool allows {}",
@@ -148,6 +152,7 @@ async fn a_burst_waits_for_pooled_connections_instead_of_opening_one_each() {
     });
     let responses = futures_join_all(requests).await;
     let peak = sampler.stop().await;
+    println!("burst of 100 with a pool of {POOL}: at most {peak} Postgres connections at once");
 
     let statuses: BTreeSet<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
     assert_eq!(statuses, BTreeSet::from([200]), "every request is served");

@@ -72,7 +72,9 @@ async fn each_route_needs_its_scope_and_that_scope_alone_is_enough() {
         .or(file["file_id"].as_str())
         .expect("file id")
         .to_string();
-    let (status, quote) = post(&app, &owner, "/v1/quotes", &json!({"file_id": file_id})).await;
+    let quote_body =
+        json!({"file_id": file_id, "material": "pla", "color": "black", "quantity": 1});
+    let (status, quote) = post(&app, &owner, "/v1/quotes", &quote_body).await;
     assert_eq!(status, 201, "{quote}");
     let quote_id = quote["id"]
         .as_str()
@@ -134,7 +136,7 @@ async fn each_route_needs_its_scope_and_that_scope_alone_is_enough() {
         Case {
             method: Method::POST,
             path: "/v1/quotes".into(),
-            body: Some(Body::Json(json!({"file_id": file_id}))),
+            body: Some(Body::Json(quote_body.clone())),
             scope: "quotes:write",
             ok: 201,
         },
