@@ -64,8 +64,11 @@ impl App {
             }
         }
 
-        let services =
-            Arc::new(build_services(&manifest, &runtime_config, &options.state_dir).await?);
+        let mut services = build_services(&manifest, &runtime_config, &options.state_dir).await?;
+        if let Some(max) = options.pg_max_connections {
+            services.pg = Arc::new(crate::pg::PgPools::new(max));
+        }
+        let services = Arc::new(services);
         let linker = linker()?;
         let cache_dir = options
             .cache_dir

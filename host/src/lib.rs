@@ -23,6 +23,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use anyhow::Context;
+
 pub use logs::LogSink;
 pub use server::RunningApp;
 
@@ -42,14 +44,38 @@ pub struct Options {
     pub cache_dir: Option<PathBuf>,
     /// Also print log lines to stderr (they are always kept in memory).
     pub echo_logs: bool,
+    /// Most Postgres connections open at once per database address; `None`
+    /// is [`DEFAULT_PG_MAX_CONNECTIONS`]. Requests beyond it wait for a free one.
+    pub pg_max_connections: Option<usize>,
 }
+
+pub use pg::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS as DEFAULT_PG_MAX_CONNECTIONS;
 
 /// Loads the app and starts serving it. Fails, with a message that says
 /// what to fix, on a bad manifest or runtime config, a missing `.wasm`, a
 /// required variable without a value, or a component whose imports this host
 /// does not provide.
 pub async fn start(options: Options) -> anyhow::Result<RunningApp> {
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.listen))?;
+    start_on(options, listener.into_std()?).await
+}
+
+/// Like [`start`], on a socket the caller has already bound (`options.listen`
+/// is ignored). A caller that must know the app's address before it starts
+/// (to tell the app its own URL) binds port 0, reads the address and hands
+/// the socket over, so no other process can take the port in between.
+pub async fn start_on(
+    options: Options,
+    listener: std::net::TcpListener,
+) -> anyhow::Result<RunningApp> {
+    listener
+        .set_nonblocking(true)
+        .context("cannot make the listening socket non-blocking")?;
+    let listener =
+        tokio::net::TcpListener::from_std(listener).context("cannot serve on the given socket")?;
     let logs = LogSink::new(options.echo_logs);
     let app = app::App::load(&options, logs.clone()).await?;
-    server::serve(app, options.listen, logs).await
+    server::serve(app, listener, logs)
 }

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 
 const USAGE: &str = "usage: spin-local up [-f spin.toml] [--listen 127.0.0.1:3000] \
-[--runtime-config-file runtime-config.toml] [--state-dir .spin] [--variable name=value]...";
+[--runtime-config-file runtime-config.toml] [--state-dir .spin] [--variable name=value]... \
+[--pg-max-connections 16]";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -28,6 +29,7 @@ async fn main() -> anyhow::Result<()> {
         state_dir: PathBuf::from(".spin"),
         cache_dir: None,
         echo_logs: true,
+        pg_max_connections: None,
     };
     while let Some(flag) = args.next() {
         let mut value = || {
@@ -39,6 +41,13 @@ async fn main() -> anyhow::Result<()> {
             "--listen" => options.listen = value()?.parse().context("--listen takes host:port")?,
             "--runtime-config-file" => options.runtime_config_path = Some(PathBuf::from(value()?)),
             "--state-dir" => options.state_dir = PathBuf::from(value()?),
+            "--pg-max-connections" => {
+                options.pg_max_connections = Some(
+                    value()?
+                        .parse()
+                        .context("--pg-max-connections takes a number")?,
+                )
+            }
             "--variable" => {
                 let v = value()?;
                 let (k, val) = v.split_once('=').context("--variable takes name=value")?;

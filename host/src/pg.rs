@@ -1,5 +1,5 @@
 //! `spin:postgres/postgres@4.0.0` on tokio-postgres, with connections pooled
-//! per address. Connecting is subject to the component's allowed outbound
+//! per address and bounded ([`PgPools`]). Connecting is subject to the component's allowed outbound
 //! hosts, as in Spin.
 
 // The WIT `error` variant is large by its definition; boxing it here would only
@@ -8,8 +8,10 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::types::{FromSql, ToSql, Type};
 use tokio_postgres::{Client, NoTls, Row};
 use wasmtime::component::Resource;
@@ -19,28 +21,88 @@ use crate::bindings::postgres::{
 };
 use crate::state::RequestState;
 
-/// Idle connections by address. A connection returns here when the guest
-/// drops its handle, so a request-per-instance app does not reconnect each time.
-#[derive(Default)]
+/// Connections by address, bounded. At most `max_per_address` connections to
+/// one address exist at once (in use plus idle); a guest that opens one when
+/// all are in use waits for a free one, up to [`OPEN_WAIT`], and then gets
+/// `connection-failed`. Without the bound a burst of requests opens one
+/// connection each and a Postgres with the default `max_connections = 100`
+/// refuses the rest. A connection returns here when the guest drops its
+/// handle, so a request-per-instance app does not reconnect each time.
 pub struct PgPools {
-    idle: Mutex<HashMap<String, Vec<Client>>>,
+    max_per_address: usize,
+    pools: Mutex<HashMap<String, Arc<AddressPool>>>,
 }
 
-const MAX_IDLE_PER_ADDRESS: usize = 32;
+/// One address's connections: a permit per connection in use, and the idle ones.
+struct AddressPool {
+    in_use: Arc<Semaphore>,
+    idle: Mutex<Vec<Client>>,
+}
+
+/// Connections per address when the host is not told otherwise: a fraction of
+/// Postgres's default `max_connections` (100), so several hosts (or test
+/// apps) share one server, and more than a 2-core machine keeps busy.
+pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: usize = 16;
+
+/// How long `open` waits for a free connection: hosted Spin gives a request
+/// 30 s in all, so a wait longer than that cannot help the request.
+pub const OPEN_WAIT: Duration = Duration::from_secs(30);
+
+impl Default for PgPools {
+    fn default() -> Self {
+        Self::new(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS)
+    }
+}
 
 impl PgPools {
-    async fn get(self: &Arc<Self>, address: &str) -> Result<Client, Error> {
+    /// Pools of at most `max_per_address` connections (at least 1).
+    pub fn new(max_per_address: usize) -> Self {
+        Self {
+            max_per_address: max_per_address.max(1),
+            pools: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn pool(&self, address: &str) -> Result<Arc<AddressPool>, Error> {
+        let mut pools = self
+            .pools
+            .lock()
+            .map_err(|_| Error::Other("pool lock poisoned".into()))?;
+        Ok(pools
+            .entry(address.to_string())
+            .or_insert_with(|| {
+                Arc::new(AddressPool {
+                    in_use: Arc::new(Semaphore::new(self.max_per_address)),
+                    idle: Mutex::new(Vec::new()),
+                })
+            })
+            .clone())
+    }
+
+    async fn get(&self, address: &str) -> Result<(Client, OwnedSemaphorePermit), Error> {
+        let pool = self.pool(address)?;
+        let permit = tokio::time::timeout(OPEN_WAIT, pool.in_use.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                Error::ConnectionFailed(format!(
+                    "all {} connections to the database are in use; waited {} s",
+                    self.max_per_address,
+                    OPEN_WAIT.as_secs()
+                ))
+            })?
+            .map_err(|_| Error::Other("pool closed".into()))?;
         let pooled = {
-            let mut idle = self
+            let mut idle = pool
                 .idle
                 .lock()
                 .map_err(|_| Error::Other("pool lock poisoned".into()))?;
-            let list = idle.entry(address.to_string()).or_default();
-            std::iter::from_fn(|| list.pop()).find(|c| !c.is_closed())
+            std::iter::from_fn(|| idle.pop()).find(|c| !c.is_closed())
         };
         if let Some(client) = pooled {
-            return Ok(client);
+            return Ok((client, permit));
         }
+        // No idle connection: open one. In use plus idle stays within the
+        // bound, because a connection is only opened when none is idle.
         let (client, connection) = tokio_postgres::connect(address, NoTls)
             .await
             .map_err(|e| Error::ConnectionFailed(e.to_string()))?;
@@ -49,18 +111,19 @@ impl PgPools {
             // goes away; either way there is nothing left to report to a guest.
             let _ = connection.await;
         });
-        Ok(client)
+        Ok((client, permit))
     }
 
-    fn put(&self, address: String, client: Client) {
+    /// Returns a connection to its address's idle list (before its permit
+    /// is released, so a waiter finds it there).
+    fn put(&self, address: &str, client: Client) {
         if client.is_closed() {
             return;
         }
-        if let Ok(mut idle) = self.idle.lock() {
-            let list = idle.entry(address).or_default();
-            if list.len() < MAX_IDLE_PER_ADDRESS {
-                list.push(client);
-            }
+        if let Ok(pool) = self.pool(address)
+            && let Ok(mut idle) = pool.idle.lock()
+        {
+            idle.push(client);
         }
     }
 }
@@ -70,13 +133,16 @@ pub struct PgConnection {
     address: String,
     client: Option<Client>,
     pools: Arc<PgPools>,
+    /// Held while the guest holds the connection; dropped after `put`.
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Drop for PgConnection {
     fn drop(&mut self) {
         if let Some(client) = self.client.take() {
-            self.pools.put(std::mem::take(&mut self.address), client);
+            self.pools.put(&self.address, client);
         }
+        drop(self.permit.take());
     }
 }
 
@@ -102,7 +168,7 @@ impl postgres::HostConnection for RequestState {
             ))));
         }
         let pools = self.services.pg.clone();
-        let client = match pools.get(&address).await {
+        let (client, permit) = match pools.get(&address).await {
             Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
@@ -110,6 +176,7 @@ impl postgres::HostConnection for RequestState {
             address,
             client: Some(client),
             pools,
+            permit: Some(permit),
         };
         Ok(Ok(self.table.push(conn)?))
     }

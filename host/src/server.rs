@@ -60,11 +60,11 @@ impl Drop for RunningApp {
     }
 }
 
-pub async fn serve(app: Arc<App>, listen: SocketAddr, logs: LogSink) -> anyhow::Result<RunningApp> {
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    let addr = listener.local_addr()?;
+/// Serves `app` on a bound socket until the returned [`RunningApp`] is dropped.
+pub fn serve(app: Arc<App>, listener: TcpListener, logs: LogSink) -> anyhow::Result<RunningApp> {
+    let addr = listener
+        .local_addr()
+        .context("the listening socket has no address")?;
     let accept_app = app.clone();
     let accept_logs = logs.clone();
     let accept = tokio::spawn(async move {

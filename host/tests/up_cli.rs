@@ -2,7 +2,6 @@
 //! `spin up`, takes variable values from `SPIN_VARIABLE_<NAME>`, and exits
 //! non-zero with a clear message when it cannot start.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -46,22 +45,17 @@ fn probe_manifest_in(dir: &Path) -> PathBuf {
     path
 }
 
-fn free_addr() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").to_string()
-}
-
 #[tokio::test]
 async fn up_prints_the_url_and_routes_and_reads_spin_variable_environment() {
     let bin = binary();
     let dir = tempfile::tempdir().expect("tempdir");
     let manifest = probe_manifest_in(dir.path());
-    let addr = free_addr();
-
     let mut child = Command::new(bin)
         .args(["up", "-f"])
         .arg(&manifest)
-        .args(["--listen", &addr, "--state-dir"])
+        // Port 0: the host binds a free port itself and prints it, so no
+        // port is reserved, released and raced for.
+        .args(["--listen", "127.0.0.1:0", "--state-dir"])
         .arg(dir.path().join(".spin"))
         .env("SPIN_VARIABLE_SECRET_TOKEN", "cli-secret")
         .env("SPIN_VARIABLE_GREETING", "salut")
@@ -84,9 +78,14 @@ async fn up_prints_the_url_and_routes_and_reads_spin_variable_environment() {
         .await
         .expect("the banner within 2 minutes");
 
+    let addr = printed
+        .iter()
+        .find_map(|l| l.strip_prefix("Serving http://"))
+        .unwrap_or_else(|| panic!("no `Serving http://…` line: {printed:#?}"))
+        .to_string();
     assert!(
-        printed.contains(&format!("Serving http://{addr}")),
-        "{printed:#?}"
+        addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"),
+        "the banner names the bound port: {addr}"
     );
     assert!(
         printed.iter().any(|l| l == "Available Routes:"),
@@ -135,7 +134,7 @@ async fn up_without_a_required_variable_exits_non_zero_and_names_it() {
     let output = Command::new(bin)
         .args(["up", "-f"])
         .arg(&manifest)
-        .args(["--listen", &free_addr(), "--state-dir"])
+        .args(["--listen", "127.0.0.1:0", "--state-dir"])
         .arg(dir.path().join(".spin"))
         .env_remove("SPIN_VARIABLE_SECRET_TOKEN")
         .output()

@@ -2,7 +2,7 @@
 //! makes it.
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -29,6 +29,7 @@ pub struct AppBuilder {
     variables: HashMap<String, String>,
     migrate: bool,
     state_dir: Option<PathBuf>,
+    pg_max_connections: Option<usize>,
 }
 
 impl AppBuilder {
@@ -41,6 +42,7 @@ impl AppBuilder {
             variables: HashMap::new(),
             migrate: true,
             state_dir: None,
+            pg_max_connections: None,
         }
     }
 
@@ -52,6 +54,7 @@ impl AppBuilder {
             variables: HashMap::new(),
             migrate: false,
             state_dir: None,
+            pg_max_connections: None,
         }
     }
 
@@ -70,6 +73,13 @@ impl AppBuilder {
     /// temporary one, e.g. to restart an app on the same state.
     pub fn state_dir(mut self, dir: &Path) -> Self {
         self.state_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// Bounds the host's Postgres connections to this test's database
+    /// (default [`spin_local::DEFAULT_PG_MAX_CONNECTIONS`]).
+    pub fn pg_max_connections(mut self, max: usize) -> Self {
+        self.pg_max_connections = Some(max);
         self
     }
 
@@ -113,7 +123,10 @@ impl AppBuilder {
                     .tempdir()?,
             ),
         };
-        let listen = free_local_addr()?;
+        // Bound once here and handed to the host: a port only reserved and
+        // released could be taken by another process before the host binds it.
+        let listener = TcpListener::bind("127.0.0.1:0").context("cannot bind a loopback port")?;
+        let listen = listener.local_addr()?;
         let base_url = format!("http://{listen}");
         let declared = declared_variables(&self.manifest)?;
         let mut variables = HashMap::new();
@@ -137,8 +150,9 @@ impl AppBuilder {
             state_dir: state_dir.path().to_path_buf(),
             cache_dir: Some(repo_root().join("target").join("spin-local-cache")),
             echo_logs: std::env::var_os("FARM_TEST_ECHO_LOGS").is_some(),
+            pg_max_connections: self.pg_max_connections,
         };
-        let running = spin_local::start(options)
+        let running = spin_local::start_on(options, listener)
             .await
             .with_context(|| format!("the local host refused {}", self.manifest.display()))?;
         let base_url = running.base_url();
@@ -191,13 +205,6 @@ impl Drop for DbGuard {
             database::drop_blocking(self.admin_url.clone(), self.db_name.clone());
         }
     }
-}
-
-/// A loopback address nobody listens on right now. Reserving it before the
-/// host starts lets the harness tell the app its own URL (`public_base_url`).
-fn free_local_addr() -> anyhow::Result<SocketAddr> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
-    Ok(listener.local_addr()?)
 }
 
 fn declared_variables(manifest: &Path) -> anyhow::Result<Vec<String>> {

@@ -12,6 +12,7 @@
 //! with a message that says which is missing.
 
 mod app;
+pub mod clock;
 mod database;
 mod paths;
 mod probe;

@@ -309,7 +309,18 @@ async fn missing_malformed_unknown_and_revoked_keys_are_all_401_invalid_api_key(
         .delete(&format!("/v1/keys/{doomed_id}"))
         .await;
     assert_eq!(again.status(), StatusCode::OK);
-    assert_ne!(key_id, doomed_id);
+    let db = app.db().await;
+    let active: Vec<String> = db
+        .query(
+            "select id from api_keys where revoked_at is null and id in ($1, $2)",
+            &[&key_id, &doomed_id],
+        )
+        .await
+        .expect("query")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(active, [key_id], "only the doomed key is revoked");
 }
 
 #[tokio::test]
@@ -556,6 +567,8 @@ async fn the_eleventh_active_key_is_refused_until_one_is_revoked() {
 #[tokio::test]
 async fn usage_counts_every_authenticated_request_today_and_this_month() {
     let app = spawn_app().await;
+    // Exact per-day counts: do not straddle UTC midnight (nor a month's end).
+    farm_tests::clock::within_one_utc_day(120).await;
     let (key, key_id, account_id) = key_of(&app, "usage@example.com").await;
     let other = create_key(&app, &key, json!({"name": "other"})).await; // request 1 of `key`
     let other = other.json::<Value>().await.expect("json")["key"]

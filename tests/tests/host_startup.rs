@@ -16,6 +16,7 @@ fn options(manifest: &Path, state: &Path) -> Options {
         state_dir: state.to_path_buf(),
         cache_dir: Some(state.join("cache")),
         echo_logs: false,
+        pg_max_connections: None,
     }
 }
 

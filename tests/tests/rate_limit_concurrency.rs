@@ -6,19 +6,11 @@ use farm_tests::{AppBuilder, TestApp, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Windows are calendar minutes; start a burst early in one so that it
 /// cannot straddle two windows.
 async fn wait_for_fresh_window(max_burst_secs: u64) {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-        % 60;
-    if secs + max_burst_secs >= 60 {
-        tokio::time::sleep(Duration::from_secs(61 - secs)).await;
-    }
+    farm_tests::clock::within_one_minute(max_burst_secs).await;
 }
 
 async fn new_key(app: &TestApp, email: &str) -> String {
@@ -46,11 +38,22 @@ async fn one_hundred_simultaneous_requests_with_one_key_let_exactly_sixty_throug
     let key = new_key(&app, "burst@example.com").await;
     wait_for_fresh_window(30).await;
 
+    let sampler = ConnectionSampler::start(&app.db_name).await;
     let requests = (0..100).map(|_| {
         let request = app.with_key(&key).request(reqwest::Method::GET, "/v1/keys");
         async move { request.send().await.expect("send") }
     });
     let responses = futures_join_all(requests).await;
+    let peak = sampler.stop().await;
+    println!(
+        "burst of 100: at most {peak} Postgres connections at once (pool {})",
+        spin_local::DEFAULT_PG_MAX_CONNECTIONS
+    );
+    assert!(
+        (1..=spin_local::DEFAULT_PG_MAX_CONNECTIONS as i64).contains(&peak),
+        "the host held {peak} connections at once; its pool allows {}",
+        spin_local::DEFAULT_PG_MAX_CONNECTIONS
+    );
 
     let mut remaining_when_allowed = BTreeSet::new();
     let (mut ok, mut limited) = (0, 0);
@@ -73,7 +76,9 @@ async fn one_hundred_simultaneous_requests_with_one_key_let_exactly_sixty_throug
                 assert_eq!(body["retry_after_seconds"], retry_after);
                 assert!(body["request_id"].is_string());
             }
-            other => panic!("unexpected status {other}"),
+            other => {
+                panic!("unexpected status {other} (a 503 means Postgres refused a connection)")
+            }
         }
     }
     assert_eq!((ok, limited), (60, 40));
@@ -99,6 +104,8 @@ async fn the_limit_comes_from_the_variable_and_each_key_has_its_own_window() {
         .await;
     let first = new_key(&app, "small@example.com").await;
     let second = new_key(&app, "small@example.com").await;
+    // The usage count below is per UTC day, the limit per minute.
+    farm_tests::clock::within_one_utc_day(70).await;
     wait_for_fresh_window(10).await;
 
     for expected_remaining in (0..5).rev() {
@@ -124,6 +131,80 @@ async fn the_limit_comes_from_the_variable_and_each_key_has_its_own_window() {
         usage["account_totals"]["requests_today"], 7,
         "refused requests are counted too"
     );
+}
+
+#[tokio::test]
+async fn a_burst_waits_for_pooled_connections_instead_of_opening_one_each() {
+    const POOL: usize = 4;
+    let app = AppBuilder::farm()
+        .variable("rate_limit_per_minute", "1000000")
+        .pg_max_connections(POOL)
+        .spawn()
+        .await;
+    let key = new_key(&app, "pool@example.com").await;
+
+    let sampler = ConnectionSampler::start(&app.db_name).await;
+    let requests = (0..100).map(|_| {
+        let request = app
+            .with_key(&key)
+            .request(reqwest::Method::GET, "/v1/usage");
+        async move { request.send().await.expect("send") }
+    });
+    let responses = futures_join_all(requests).await;
+    let peak = sampler.stop().await;
+    println!("burst of 100 with a pool of {POOL}: at most {peak} Postgres connections at once");
+
+    let statuses: BTreeSet<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses, BTreeSet::from([200]), "every request is served");
+    assert!(
+        (1..=POOL as i64).contains(&peak),
+        "the host held {peak} connections to the database at once; its pool allows {POOL}"
+    );
+}
+
+/// Samples, from the server's maintenance database, how many connections
+/// one database has, and keeps the largest count seen.
+struct ConnectionSampler {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<i64>,
+}
+
+impl ConnectionSampler {
+    async fn start(db_name: &str) -> Self {
+        let (admin, connection) =
+            tokio_postgres::connect(&farm_tests::pg_admin_url(), tokio_postgres::NoTls)
+                .await
+                .expect("connect to the maintenance database");
+        tokio::spawn(connection);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (flag, name) = (stop.clone(), db_name.to_string());
+        let task = tokio::spawn(async move {
+            let mut peak = 0;
+            loop {
+                let done = flag.load(std::sync::atomic::Ordering::SeqCst);
+                let n: i64 = admin
+                    .query_one(
+                        "select count(*) from pg_stat_activity where datname = $1",
+                        &[&name],
+                    )
+                    .await
+                    .expect("count connections")
+                    .get(0);
+                peak = peak.max(n);
+                if done {
+                    return peak;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+        });
+        Self { stop, task }
+    }
+
+    /// Stops sampling (after one last sample) and returns the peak.
+    async fn stop(self) -> i64 {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.task.await.expect("sampler")
+    }
 }
 
 #[tokio::test]

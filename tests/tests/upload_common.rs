@@ -94,37 +94,62 @@ pub async fn spawn_upload_app_with_relay() -> TestApp {
     builder.spawn().await
 }
 
+/// Every scope the upload, quote and job routes know.
+pub const ALL_SCOPES: [&str; 6] = [
+    "files:read",
+    "files:write",
+    "quotes:read",
+    "quotes:write",
+    "orders:read",
+    "orders:write",
+];
+
 /// Creates an account and an API key with every scope straight in the
 /// database, and returns the key. `mode` is `test` or `live`.
 pub async fn new_key(app: &TestApp, mode: &str) -> String {
-    let db = app.db().await;
+    new_account_key(app, mode, &ALL_SCOPES).await.0
+}
+
+/// Creates an account and a key holding exactly `scopes`; returns (key, account id).
+pub async fn new_account_key(app: &TestApp, mode: &str, scopes: &[&str]) -> (String, String) {
     let n = uuid::Uuid::new_v4().simple().to_string();
     let account = format!("acct_{n}");
+    app.db()
+        .await
+        .execute(
+            "insert into accounts (id, email, name) values ($1, $2, 'upload tests')",
+            &[&account, &format!("{n}@example.com")],
+        )
+        .await
+        .expect("insert account");
+    let key = account_key(app, &account, mode, scopes).await;
+    (key, account)
+}
+
+/// Adds a key holding exactly `scopes` to an existing account.
+pub async fn account_key(app: &TestApp, account: &str, mode: &str, scopes: &[&str]) -> String {
+    let n = uuid::Uuid::new_v4().simple().to_string();
     let key = format!(
         "fk_{mode}_{}{}",
         n,
         &uuid::Uuid::new_v4().simple().to_string()[..16]
     );
     let hash = sha256_hex(key.as_bytes());
-    db.execute(
-        "insert into accounts (id, email, name) values ($1, $2, 'upload tests')",
-        &[&account, &format!("{n}@example.com")],
-    )
-    .await
-    .expect("insert account");
-    db.execute(
-        "insert into api_keys (id, account_id, key_hash, key_preview, name, mode, scopes) values ($1, $2, $3, $4, 'k', $5, $6)",
-        &[
-            &format!("key_{n}"),
-            &account,
-            &hash,
-            &key[key.len() - 4..].to_string(),
-            &mode.to_string(),
-            &"files:read files:write quotes:read quotes:write orders:read orders:write".to_string(),
-        ],
-    )
-    .await
-    .expect("insert key");
+    app.db()
+        .await
+        .execute(
+            "insert into api_keys (id, account_id, key_hash, key_preview, name, mode, scopes) values ($1, $2, $3, $4, 'k', $5, $6)",
+            &[
+                &format!("key_{n}"),
+                &account.to_string(),
+                &hash,
+                &key[key.len() - 4..].to_string(),
+                &mode.to_string(),
+                &scopes.join(" "),
+            ],
+        )
+        .await
+        .expect("insert key");
     key
 }
 
@@ -313,17 +338,38 @@ pub async fn queue_analysis(app: &TestApp, file_id: &str) {
     .expect("queue the analysis");
 }
 
-/// Polls the file until it leaves `processing`.
+/// Polls the file until it leaves `processing`, as a client within the
+/// per-minute budget must: backing off (100 ms doubling to 2 s) and honouring
+/// `Retry-After` (on a `processing` answer, and on a 429), so a slow analysis
+/// on a loaded machine costs about 30 requests a minute, not 1,200.
 pub async fn wait_ready(app: &TestApp, key: &str, file_id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut pause = Duration::from_millis(100);
     loop {
-        let (status, body) = get(app, key, &format!("/v1/files/{file_id}")).await;
-        assert_eq!(status, 200, "{body}");
-        if body["status"] != "processing" && body["status"] != "pending_upload" {
-            return body;
-        }
-        assert!(Instant::now() < deadline, "file stayed {}", body["status"]);
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        let r = app.with_key(key).get(&format!("/v1/files/{file_id}")).await;
+        let status = r.status().as_u16();
+        let retry_after = r
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        let wait = match status {
+            429 => retry_after.unwrap_or(pause),
+            200 if body["status"] != "processing" && body["status"] != "pending_upload" => {
+                return body;
+            }
+            200 => retry_after.map_or(pause, |ra| ra.min(Duration::from_secs(5))),
+            _ => panic!("GET /v1/files/{file_id}: {status} {body}"),
+        };
+        assert!(
+            Instant::now() + wait < deadline,
+            "file stayed {} for 2 minutes",
+            body["status"]
+        );
+        tokio::time::sleep(wait).await;
+        pause = (pause * 2).min(Duration::from_secs(2));
     }
 }
 

@@ -8,7 +8,7 @@
 
 use farm_platform::farm_domain::ids::IdKind;
 use farm_platform::farm_domain::scope::Scope;
-use farm_platform::{ApiError, Caller, Ctx, col, handle, new_id, response};
+use farm_platform::{ApiError, Caller, Ctx, Fingerprint, col, handle, new_id, response};
 use farm_signing::multipart;
 use kit::rows::{FILE_COLUMNS, FileRow};
 use serde::Deserialize;
@@ -83,10 +83,33 @@ fn create_job(ctx: &mut Ctx) -> Result<Response, ApiError> {
         )
         .with_detail("reason", "autopay_not_enabled"));
     }
-    ctx.idempotent(&caller.clone(), false, |ctx| place(ctx, &caller))
+    let upload = read_upload(ctx)?;
+    // The key binds to what the request means: the file's bytes (by hash),
+    // its name and type, and the parsed options. An honest retry carries a
+    // new multipart boundary and may reorder the options' keys.
+    let fingerprint = Fingerprint::of(&json!({
+        "file": {
+            "filename": upload.filename,
+            "content_type": upload.content_type,
+            "sha256": farm_signing::sha256_hex(&upload.bytes),
+        },
+        "options": upload.options_value,
+    }));
+    ctx.idempotent(&caller.clone(), false, &fingerprint, |ctx| {
+        place(ctx, &caller, upload)
+    })
 }
 
-fn place(ctx: &mut Ctx, caller: &Caller) -> Result<Response, ApiError> {
+/// The multipart request, read and checked before anything is claimed.
+struct Upload {
+    filename: Option<String>,
+    content_type: Option<String>,
+    bytes: Vec<u8>,
+    options: Options,
+    options_value: serde_json::Value,
+}
+
+fn read_upload(ctx: &Ctx) -> Result<Upload, ApiError> {
     let content_type = ctx.header("content-type").unwrap_or_default().to_owned();
     let boundary = multipart::boundary(&content_type).map_err(|_| {
         ApiError::new(
@@ -108,31 +131,49 @@ fn place(ctx: &mut Ctx, caller: &Caller) -> Result<Response, ApiError> {
     let file_part = parts.iter().find(|p| p.name == "file").ok_or_else(|| {
         ApiError::invalid_field("file", "is required: a multipart part with the mesh")
     })?;
-    let options: Options = match parts.iter().find(|p| p.name == "options") {
-        Some(p) => farm_platform::body::from_json(p.data, Some("options"))?,
-        None => {
-            return Err(ApiError::invalid_field(
-                "options",
-                "is required: {\"material\", \"color\", \"quantity\"}",
-            ));
-        }
+    let Some(options_part) = parts.iter().find(|p| p.name == "options") else {
+        return Err(ApiError::invalid_field(
+            "options",
+            "is required: {\"material\", \"color\", \"quantity\"}",
+        ));
     };
+    // The one rule for bodies (unknown fields, types, nulls named), then the
+    // same bytes as a value for the Idempotency-Key fingerprint.
+    let options: Options = farm_platform::body::from_json(options_part.data, Some("options"))?;
+    let options_value: serde_json::Value = serde_json::from_slice(options_part.data)
+        .map_err(|e| ApiError::invalid_field("options", &format!("must be a JSON object: {e}")))?;
     if options.material.is_some() && options.material_id.is_some() {
         return Err(ApiError::invalid_field(
             "options.material_id",
             "give either material or material_id, not both",
         ));
     }
-    let filename =
-        kit::formats::check_filename(file_part.filename.as_deref().unwrap_or("upload.stl"))?;
+    Ok(Upload {
+        filename: file_part.filename.clone(),
+        content_type: file_part.content_type.clone(),
+        bytes: file_part.data.to_vec(),
+        options,
+        options_value,
+    })
+}
+
+fn place(ctx: &mut Ctx, caller: &Caller, upload: Upload) -> Result<Response, ApiError> {
+    let Upload {
+        filename: part_filename,
+        content_type: part_content_type,
+        bytes,
+        options,
+        ..
+    } = upload;
+    let filename = kit::formats::check_filename(part_filename.as_deref().unwrap_or("upload.stl"))?;
     let format = kit::formats::format_of(&filename)?;
-    let content_type = match &file_part.content_type {
+    let content_type = match &part_content_type {
         Some(ct) if kit::formats::check_content_type(format, ct).is_ok() => {
             kit::formats::check_content_type(format, ct)?
         }
         _ => "application/octet-stream".to_owned(),
     };
-    let size = kit::formats::check_size(file_part.data.len() as i64)?;
+    let size = kit::formats::check_size(bytes.len() as i64)?;
     let params = kit::quote::parse_params(
         options
             .material_id
@@ -145,7 +186,6 @@ fn place(ctx: &mut Ctx, caller: &Caller) -> Result<Response, ApiError> {
     )?;
 
     // Analyse before storing anything: a doomed part never reaches the queue.
-    let bytes = file_part.data.to_vec();
     let analysis = kit::analysis::analyze(&bytes, None).map_err(|e| {
         ApiError::new(
             422,

@@ -66,11 +66,14 @@
 //!     and put [`body::non_null`] on optional fields (see [`body`]).
 //!   - `ctx.dispatch(&[(route, Method, fn)])`: 404 `not_found` / 405
 //!     `method_not_allowed` (+ `Allow`).
-//!   - `ctx.idempotent(&caller, required, |ctx| ...)`: `Idempotency-Key`
-//!     (same key + same request → first response, `Idempotent-Replayed: true`;
-//!     other request → 409 `idempotency_key_reused`; concurrent → 409
-//!     `idempotency_request_in_progress`; absent and required → 400
-//!     `idempotency_key_required`).
+//!   - `ctx.idempotent(&caller, required, &fingerprint, |ctx| ...)`:
+//!     `Idempotency-Key` bound to what the request means ([`Fingerprint`]:
+//!     `Fingerprint::json_body(ctx)` for JSON, the file's SHA-256 and parsed
+//!     options for an upload), never its raw bytes (same key + same meaning →
+//!     first response, `Idempotent-Replayed: true`; other request → 409
+//!     `idempotency_key_reused`; concurrent → 409
+//!     `idempotency_request_in_progress`; a 5xx releases the key; malformed →
+//!     400; absent and required → 400 `idempotency_key_required`).
 //!   - `ctx.set_response_header(name, value)`.
 //!   - `ctx.after_response(job)`: work run once the response has gone out;
 //!     `ctx.logger()` gives it the request's log (`request_id=… message`).
@@ -116,7 +119,7 @@ pub use auth::{Caller, col};
 pub use ctx::{Ctx, Endpoint, MAX_JSON_BODY_BYTES, RequestLog, handle, is_well_formed_request_id};
 pub use db::{Db, transaction};
 pub use error::ApiError;
-pub use idempotency::IDEMPOTENCY_TTL_HOURS;
+pub use idempotency::{Fingerprint, IDEMPOTENCY_ABANDONED_AFTER_SECS, IDEMPOTENCY_TTL_HOURS};
 pub use random::{new_id, random_bytes};
 
 /// Re-exported so components use the same versions.

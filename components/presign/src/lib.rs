@@ -3,7 +3,7 @@
 
 use farm_platform::farm_domain::ids::IdKind;
 use farm_platform::farm_domain::scope::Scope;
-use farm_platform::{ApiError, Ctx, handle, new_id, response};
+use farm_platform::{ApiError, Caller, Ctx, Fingerprint, handle, new_id, response};
 use kit::formats;
 use serde::Deserialize;
 use serde_json::json;
@@ -33,18 +33,32 @@ fn presign(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let format = formats::format_of(&filename)?;
     let content_type = formats::check_content_type(format, &body.content_type)?;
     let size = formats::check_size(body.size_bytes)?;
+    let fingerprint = Fingerprint::json_body(ctx)?;
+    ctx.idempotent(&caller.clone(), false, &fingerprint, |ctx| {
+        register(ctx, &caller, &filename, format, &content_type, size)
+    })
+}
 
+/// Registers the file and signs its upload URL.
+fn register(
+    ctx: &mut Ctx,
+    caller: &Caller,
+    filename: &str,
+    format: &'static str,
+    content_type: &str,
+    size: u64,
+) -> Result<Response, ApiError> {
     let file_id = new_id(IdKind::File)?;
     let key = kit::store::object_key(&caller.account_id, &file_id, format);
-    let signed = kit::store::presign_put(ctx, &key, &content_type, formats::UPLOAD_URL_TTL_SECS)?;
+    let signed = kit::store::presign_put(ctx, &key, content_type, formats::UPLOAD_URL_TTL_SECS)?;
     ctx.db()?.execute(
         "insert into files (id, account_id, status, filename, content_type, format, size_bytes, object_key, upload_expires_at) \
          values ($1, $2, 'pending_upload', $3, $4, $5, $6, $7, to_timestamp($8::bigint))",
         &[
             file_id.clone().into(),
             caller.account_id.clone().into(),
-            filename.into(),
-            content_type.into(),
+            filename.to_owned().into(),
+            content_type.to_owned().into(),
             format.to_owned().into(),
             (size as i64).into(),
             key.into(),

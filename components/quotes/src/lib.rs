@@ -5,7 +5,7 @@
 
 use farm_platform::farm_domain::ids::IdKind;
 use farm_platform::farm_domain::scope::Scope;
-use farm_platform::{ApiError, Ctx, col, handle, response};
+use farm_platform::{ApiError, Caller, Ctx, Fingerprint, col, handle, response};
 use serde::Deserialize;
 use spin_sdk::http::{Method, Request, Response};
 
@@ -40,6 +40,13 @@ struct QuoteBody {
 fn create_quote(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::QuotesWrite)?;
     let body: QuoteBody = ctx.json_body()?;
+    let fingerprint = Fingerprint::json_body(ctx)?;
+    ctx.idempotent(&caller.clone(), false, &fingerprint, |ctx| {
+        quote(ctx, &caller, body)
+    })
+}
+
+fn quote(ctx: &mut Ctx, caller: &Caller, body: QuoteBody) -> Result<Response, ApiError> {
     let params = kit::quote::parse_params(
         Some(&body.material_id),
         body.color.as_deref(),
@@ -51,8 +58,8 @@ fn create_quote(ctx: &mut Ctx) -> Result<Response, ApiError> {
     // load, and the insert (issue 9, item 7; tests/tests/request_path.rs).
     let (file, load) = kit::quote::load_file_and_farm(ctx, &body.file_id, &caller.account_id)?;
     let facts = kit::quote::facts_for(&file, params.material)?;
-    let assessment = kit::quote::assess(ctx, &caller, &file, &facts, &params, &load)?;
-    let (_, body) = kit::quote::store(ctx, &caller, &file, &params, &assessment, &facts)?;
+    let assessment = kit::quote::assess(ctx, caller, &file, &facts, &params, &load)?;
+    let (_, body) = kit::quote::store(ctx, caller, &file, &params, &assessment, &facts)?;
     Ok(response::created(&body))
 }
 
