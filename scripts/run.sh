@@ -39,6 +39,9 @@ fi
 export SPIN_VARIABLE_INTERNAL_TOKEN=$(cat "$token_file")
 export FARM_INTERNAL_TOKEN=$SPIN_VARIABLE_INTERNAL_TOKEN
 export SPIN_VARIABLE_PUBLIC_BASE_URL=${SPIN_VARIABLE_PUBLIC_BASE_URL:-http://$listen}
+# Mail goes to the loopback catcher unless told otherwise.
+export SPIN_VARIABLE_SMTP_HOST=${SPIN_VARIABLE_SMTP_HOST:-$FARM_SMTP_HOST}
+export SPIN_VARIABLE_SMTP_PORT=${SPIN_VARIABLE_SMTP_PORT:-$FARM_SMTP_PORT}
 export FARM_DB_URL=$FARM_PG_URL
 
 pids=()
@@ -70,6 +73,7 @@ Farm API is up: http://$listen
   get a key:  curl -X POST http://$listen/v1/connect -H 'content-type: application/json' \\
                 -d '{"email":"you@example.com","name":"me"}'
   catalog:    curl http://$listen/v1/catalog
+  mail sent:  curl $FARM_MAIL_MESSAGES_URL   (verification codes land here)
   logs:       $state/logs/ (printer-gateway.log, farm-sim.log)
   printers:   psql $FARM_PG_URL -c 'table printers'
 Ctrl-C stops the host, the gateway and the simulated farm.

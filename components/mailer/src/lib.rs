@@ -1,0 +1,101 @@
+//! The private mailer component: sends one mail of `mail_outbox` per call.
+//!
+//! Reachable only by service chaining (`http://mailer.spin.internal`, a
+//! private route) with the internal token. It is the only component allowed
+//! to open outbound TCP (to the SMTP relay) or reach the mail provider.
+//!
+//! `POST /send` with `{"mail_id": "mail_…"}`:
+//! - 200 `{"mail_id", "status": "sent", "already_sent"}`: sent now, or
+//!   earlier (idempotent: a sent row is never sent again, so a retry by the
+//!   work queue after a crash between sending and answering is harmless
+//!   except for that one window, where the mail may go out twice).
+//! - 404 `mail_not_found`; 409 `mail_send_in_progress` (another sender holds
+//!   the row's lease, `Retry-After`); 502 `mail_send_failed` (the transport
+//!   refused; the error is kept in `last_error` and the row stays unsent).
+//!
+//! Settings (Spin variables): `mail_transport` (`smtp` or `http_api`),
+//! `mail_from`; for SMTP `smtp_host` (an IP address: Spin checks outbound
+//! sockets against `allowed_outbound_hosts` by IP and grants no name lookup)
+//! and `smtp_port`; for the HTTPS API `mail_api_url` and `mail_api_key`;
+//! `public_base_url` for the link in the mail; `internal_token`.
+
+mod outbox;
+mod transport;
+
+use farm_domain::ids::IdKind;
+use farm_platform::internal::require_internal;
+use farm_platform::{ApiError, Ctx, handle, response};
+use serde::Deserialize;
+use serde_json::json;
+use spin_sdk::http::{Method, Request, Response};
+
+farm_platform::export_http!(crate::serve);
+
+fn serve(req: Request) -> Response {
+    handle(req, |ctx| {
+        require_internal(ctx)?;
+        ctx.dispatch(&[("/send", Method::Post, send)])
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct SendRequest {
+    mail_id: String,
+}
+
+fn send(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let body: SendRequest = ctx.json_body()?;
+    let mail_id = body.mail_id;
+    if !IdKind::Mail.is_valid(&mail_id) {
+        return Err(mail_not_found());
+    }
+    let claimed = match outbox::claim(ctx, &mail_id)? {
+        outbox::Claim::AlreadySent => {
+            return Ok(response::ok(
+                &json!({"mail_id": mail_id, "status": "sent", "already_sent": true}),
+            ));
+        }
+        outbox::Claim::Missing => return Err(mail_not_found()),
+        outbox::Claim::Busy => {
+            return Err(ApiError::new(
+                409,
+                "mail_send_in_progress",
+                "Another sender holds this mail; retry after its lease.",
+            )
+            .with_header("retry-after", outbox::LEASE_SECS.to_string()));
+        }
+        outbox::Claim::Claimed(row) => row,
+    };
+    let mail = outbox::render(ctx, &claimed)?;
+    let transport = transport::from_settings(ctx)?;
+    match transport.send(&mail) {
+        Ok(()) => {
+            outbox::mark_sent(ctx, &mail_id)?;
+            ctx.log(format_args!(
+                "mail={mail_id} kind={} sent via {}",
+                claimed.kind,
+                transport.name()
+            ));
+            Ok(response::ok(
+                &json!({"mail_id": mail_id, "status": "sent", "already_sent": false}),
+            ))
+        }
+        Err(e) => {
+            outbox::mark_failed(ctx, &mail_id, &e)?;
+            ctx.log(format_args!(
+                "mail={mail_id} send via {} failed: {e}",
+                transport.name()
+            ));
+            Err(ApiError::new(
+                502,
+                "mail_send_failed",
+                "The mail transport refused the mail; it stays in the outbox for a retry.",
+            )
+            .with_detail("reason", e.to_string()))
+        }
+    }
+}
+
+fn mail_not_found() -> ApiError {
+    ApiError::new(404, "mail_not_found", "No such mail in the outbox.")
+}
