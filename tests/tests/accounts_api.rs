@@ -507,7 +507,8 @@ async fn the_eleventh_active_key_is_refused_until_one_is_revoked() {
     assert_eq!(again.status(), StatusCode::ACCEPTED);
     let mails = wait_for_mails(&email, 1, Duration::from_secs(20)).await;
     let code = code_in(&mails.last().expect("the code mail").text);
-    let verify = || app.post_json("/v1/connect/verify", &json!({"email": email, "code": code}));
+    let exchange = json!({"email": email, "code": code});
+    let verify = || app.post_json("/v1/connect/verify", &exchange);
     error_of(verify().await, StatusCode::CONFLICT, "key_limit_reached").await;
 
     let listed: Value = app

@@ -95,12 +95,6 @@ async fn a_tcp_connection_to_an_address_not_in_the_allow_list_is_refused_and_nev
         "a refused connect must not reach the server"
     );
     assert_eq!(allowed.accepted(), 0);
-    assert!(
-        app.logs().iter().any(
-            |l| l.contains("denied: not in allowed_outbound_hosts") && l.contains("TcpConnect")
-        ),
-        "the refusal is logged"
-    );
 }
 
 #[tokio::test]

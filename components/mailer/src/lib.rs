@@ -34,7 +34,13 @@ farm_platform::export_http!(crate::serve);
 fn serve(req: Request) -> Response {
     handle(req, |ctx| {
         require_internal(ctx)?;
-        ctx.dispatch(&[("/send", Method::Post, send)])
+        // A private component has no route of its own (Spin matches it as a
+        // wildcard), so the path is matched here rather than by `dispatch`.
+        match (ctx.path().as_str(), ctx.method()) {
+            ("/send", Method::Post) => send(ctx),
+            ("/send", method) => Err(ApiError::method_not_allowed(&method.to_string(), &["POST"])),
+            (path, _) => Err(ApiError::route_not_found(path)),
+        }
     })
 }
 

@@ -1,11 +1,12 @@
 //! The one mail-sending trait and its two implementations, chosen by the
 //! Spin variable `mail_transport`:
 //!
-//! - `smtp` (default): RFC 5321 SMTP with `lettre` over `std::net::TcpStream`,
-//!   which on `wasm32-wasip2` is `wasi:sockets`; Spin allows the connection
-//!   when `allowed_outbound_hosts` lists `tcp://<ip>:<port>`. No STARTTLS:
-//!   the relay is on loopback or a private network (a relay across the
-//!   internet is reached through `http_api` instead).
+//! - `smtp` (default): the message formatted by `lettre`, handed over with
+//!   `farm-smtp` (RFC 5321) on a `std::net::TcpStream`, which on
+//!   `wasm32-wasip2` is `wasi:sockets`; Spin allows the connection when
+//!   `allowed_outbound_hosts` lists `tcp://<ip>:<port>`. No STARTTLS: the
+//!   relay is on loopback or a private network (a relay across the internet
+//!   is reached through `http_api` instead).
 //! - `http_api`: a provider's HTTPS API. The request is Resend's
 //!   `POST /emails` (`Authorization: Bearer <key>`, JSON `from`, `to`,
 //!   `subject`, `text`, plus `Idempotency-Key: <mail id>`, which Resend
@@ -16,9 +17,8 @@
 use farm_platform::{ApiError, Ctx};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Message};
-use lettre::transport::smtp::extension::ClientId;
-use lettre::{SmtpTransport, Transport};
 use std::fmt;
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::Duration;
 
 /// One mail, ready to send.
@@ -106,15 +106,30 @@ impl MailTransport for Smtp {
             .header(ContentType::TEXT_PLAIN)
             .body(mail.text.clone())
             .map_err(|e| TransportError(format!("message: {e}")))?;
-        let transport = SmtpTransport::builder_dangerous(self.host.as_str())
-            .port(self.port)
-            .hello_name(ClientId::Domain(domain))
-            .timeout(Some(Duration::from_secs(SMTP_TIMEOUT_SECS)))
-            .build();
-        transport
-            .send(&message)
-            .map(|_| ())
-            .map_err(|e| TransportError(format!("smtp {}:{}: {e}", self.host, self.port)))
+        let ip: IpAddr = self.host.parse().map_err(|_| {
+            TransportError(format!(
+                "smtp_host {:?} must be an IP address (Spin grants sockets by IP, without DNS)",
+                self.host
+            ))
+        })?;
+        let timeout = Duration::from_secs(SMTP_TIMEOUT_SECS);
+        let relay = SocketAddr::new(ip, self.port);
+        let stream = TcpStream::connect_timeout(&relay, timeout)
+            .and_then(|s| {
+                s.set_read_timeout(Some(timeout))?;
+                s.set_write_timeout(Some(timeout))?;
+                Ok(s)
+            })
+            .map_err(|e| TransportError(format!("smtp {relay}: connect: {e}")))?;
+        let from = self.from.email.to_string();
+        farm_smtp::send(
+            stream,
+            &domain,
+            &from,
+            &[mail.to.as_str()],
+            &message.formatted(),
+        )
+        .map_err(|e| TransportError(format!("smtp {relay}: {e}")))
     }
 }
 
