@@ -152,13 +152,19 @@ async fn an_existing_email_gets_no_key_but_a_mailed_code_that_verify_exchanges_f
         let text: String = rows[0].get(0);
         assert!(!text.contains(&code), "{table} holds the code: {text}");
     }
-    // The mailer marked the outbox row sent; its Message-ID names the row.
-    let (mail_id, sent): (String, bool) = {
+    // The mailer marks the outbox row sent (just after the relay accepted
+    // the mail, so poll); its Message-ID names the row.
+    let started_wait = std::time::Instant::now();
+    let (mail_id, sent) = loop {
         let row = db
             .query_one("select id, sent_at is not null from mail_outbox", &[])
             .await
             .expect("outbox row");
-        (row.get(0), row.get(1))
+        let (id, sent): (String, bool) = (row.get(0), row.get(1));
+        if sent || started_wait.elapsed() > MAIL_WAIT {
+            break (id, sent);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(sent);
     assert!(mail.message_id.contains(&mail_id), "{}", mail.message_id);
@@ -413,4 +419,39 @@ async fn the_mailed_link_opens_a_page_that_uses_nothing_until_its_button_posts_t
         .expect("send");
     let key = body(posted, StatusCode::CREATED).await;
     assert_eq!(key["account_id"], account_id.as_str());
+}
+
+#[tokio::test]
+async fn behind_a_proxy_the_address_comes_from_the_configured_header_rightmost_entry() {
+    let app = farm_tests::AppBuilder::farm()
+        .variable("client_ip_header", "x-forwarded-for")
+        .spawn()
+        .await;
+    inside_one_hour_window(120).await;
+    let connect_from = |forwarded: &'static str, i: usize| {
+        app.request(reqwest::Method::POST, "/v1/connect")
+            .header("x-forwarded-for", forwarded)
+            .json(&json!({"email": unique_email(&format!("proxied{i}")), "name": "a"}))
+            .send()
+    };
+    // The client may prepend anything; the proxy's own entry is the last one.
+    for i in 0..30 {
+        let spoofed = if i % 2 == 0 {
+            "9.9.9.9, 203.0.113.5"
+        } else {
+            "203.0.113.5"
+        };
+        let r = connect_from(spoofed, i).await.expect("send");
+        assert_eq!(r.status(), StatusCode::CREATED, "connect {i}");
+    }
+    let limited = connect_from("8.8.8.8, 203.0.113.5", 30)
+        .await
+        .expect("send");
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let other = connect_from("203.0.113.6", 31).await.expect("send");
+    assert_eq!(
+        other.status(),
+        StatusCode::CREATED,
+        "another client has its own budget"
+    );
 }

@@ -85,7 +85,10 @@ async fn a_mail_is_sent_once_and_a_second_call_for_it_sends_nothing() {
     let attempts: i32 = app
         .db()
         .await
-        .query_one("select attempts from mail_outbox where id = $1", &[&mail_id])
+        .query_one(
+            "select attempts from mail_outbox where id = $1",
+            &[&mail_id],
+        )
         .await
         .expect("row")
         .get(0);

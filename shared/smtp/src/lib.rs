@@ -1,8 +1,9 @@
 //! A small SMTP client (RFC 5321) for handing one message to a relay.
 //!
-//! Why our own: `lettre`'s SMTP transport opens its socket through `socket2`,
-//! whose socket creation fails with `EINVAL` on `wasm32-wasip2`, while Rust
-//! std's `TcpStream` works there (it is `wasi:sockets`). The mailer therefore
+//! Why our own: `lettre` 0.11's SMTP transport creates and connects its
+//! socket through `socket2`; built for `wasm32-wasip2` that failed with
+//! `EINVAL` (os error 28) in the local host, while Rust std's `TcpStream`
+//! connects there (it is `wasi:sockets`; see tests/tests/host_sockets.rs). The mailer therefore
 //! formats the message with `lettre` (RFC 5322 headers and encodings) and
 //! speaks SMTP with this client over a std `TcpStream`. The client is generic
 //! over `Read + Write`, so it is tested natively with scripted servers.
