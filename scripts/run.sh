@@ -61,6 +61,9 @@ export FARM_APP_URL=${FARM_APP_URL:-http://$listen}
 # ...and applies reports only from the printers of its site's configuration:
 # here, exactly the simulated farm's printers.
 export FARM_PRINTERS=${FARM_PRINTERS:-$(target/debug/farm-sim --gateway-printers)}
+# Mail goes to the loopback catcher unless told otherwise.
+export SPIN_VARIABLE_SMTP_HOST=${SPIN_VARIABLE_SMTP_HOST:-$FARM_SMTP_HOST}
+export SPIN_VARIABLE_SMTP_PORT=${SPIN_VARIABLE_SMTP_PORT:-$FARM_SMTP_PORT}
 
 pids=()
 cleanup() {
@@ -91,6 +94,7 @@ Farm API is up: http://$listen
   get a key:  curl -X POST http://$listen/v1/connect -H 'content-type: application/json' \\
                 -d '{"email":"you@example.com","name":"me"}'
   catalog:    curl http://$listen/v1/catalog
+  mail sent:  curl $FARM_MAIL_MESSAGES_URL   (verification codes land here)
   logs:       $state/logs/ (printer-gateway.log, farm-sim.log)
   printers:   psql $db_url -c 'table printers'
 Ctrl-C stops the host, the gateway and the simulated farm.

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Makes the services the app needs available on loopback: PostgreSQL 15 (two
-# instances), Redis, Mosquitto and an S3-compatible store (farm-s3-store,
+# instances), Redis, Mosquitto, an S3-compatible store (farm-s3-store,
 # tools/s3-store: the s3s-fs library behind AWS's signed-header and
-# conditional-write rules; built here with cargo on first use). A service
+# conditional-write rules; built here with cargo on first use) and a mail
+# catcher (aiosmtpd from PyPI in a venv, scripts/mail-catcher.py: SMTP in,
+# received mail readable as JSON over HTTP). A service
 # already answering on its port is used as it is; otherwise the script installs
 # what is missing and starts a private instance with its data under
 # $FARM_STATE_DIR (./.state).
@@ -16,7 +18,7 @@
 #     synchronous_commit and full_page_writes off, because its data is never
 #     worth a flush.
 #
-#   scripts/services.sh up      start (or reuse) all four, wait until each answers
+#   scripts/services.sh up      start (or reuse) all five, wait until each answers
 #   scripts/services.sh down    stop the instances this state dir started
 #   scripts/services.sh status  one line per service
 #   scripts/services.sh env     export lines for the URLs (eval "$(scripts/services.sh env)")
@@ -30,6 +32,10 @@ RUN_PG_PORT=${FARM_RUN_PG_PORT:-55433}
 REDIS_PORT=${FARM_REDIS_PORT:-16379}
 MQTT_PORT=${FARM_MQTT_PORT:-11883}
 S3_PORT=${FARM_S3_PORT:-19000}
+SMTP_PORT=${FARM_SMTP_PORT:-11025}
+MAIL_HTTP_PORT=${FARM_MAIL_HTTP_PORT:-11080}
+# Pinned: the catcher is test infrastructure, upgraded on purpose only.
+AIOSMTPD_VERSION=1.4.6
 S3_ACCESS_KEY=farmlocal
 S3_SECRET_KEY=farmlocalsecret
 S3_REGION=us-east-1
@@ -76,6 +82,10 @@ ensure_packages() {
   command -v mosquitto >/dev/null || missing+=(mosquitto)
   command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
   command -v curl >/dev/null || missing+=(curl ca-certificates)
+  if ! listening "$SMTP_PORT"; then
+    command -v python3 >/dev/null || missing+=(python3)
+    python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+  fi
   [ ${#missing[@]} -eq 0 ] || apt_install $(printf '%s\n' "${missing[@]}" | sort -u)
 }
 
@@ -226,6 +236,27 @@ with unsigned x-amz-* headers (an s3s-fs started by hand?); stop it and run '$0 
   [ "$code" = 200 ] || die "s3: bucket $S3_BUCKET is not usable (HTTP $code with key $S3_ACCESS_KEY)"
 }
 
+# ------------------------------------------------------------------ mail catcher
+start_mail() {
+  if listening "$SMTP_PORT"; then
+    log "mail: using the SMTP server already on :$SMTP_PORT"
+  else
+    local venv="$state/mail-venv"
+    mkdir -p "$state/logs"
+    if ! "$venv/bin/python" -c "import aiosmtpd" >/dev/null 2>&1; then
+      log "mail: installing aiosmtpd $AIOSMTPD_VERSION into $venv"
+      python3 -m venv "$venv"
+      "$venv/bin/pip" install -q --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION" \
+        >"$state/logs/mail-install.log" 2>&1 || die "pip install aiosmtpd failed: $(tail -5 "$state/logs/mail-install.log")"
+    fi
+    nohup "$venv/bin/python" "$root/scripts/mail-catcher.py" --smtp-port "$SMTP_PORT" \
+      --http-port "$MAIL_HTTP_PORT" >"$state/logs/mail-catcher.log" 2>&1 </dev/null &
+    echo $! >"$state/mail-catcher.pid"
+    log "mail: catcher started, smtp :$SMTP_PORT, messages at http://127.0.0.1:$MAIL_HTTP_PORT/messages"
+  fi
+  wait_for mail 20 sh -c "curl -sf -o /dev/null --max-time 2 http://127.0.0.1:$MAIL_HTTP_PORT/messages"
+}
+
 # ------------------------------------------------------------------ commands
 stop_pidfile() { # name, pidfile
   [ -f "$2" ] || return 0
@@ -245,7 +276,8 @@ cmd_up() {
   start_redis
   start_mosquitto
   start_s3
-  log "ready: postgres :$RUN_PG_PORT (run) and :$PG_PORT (tests), redis :$REDIS_PORT, mosquitto :$MQTT_PORT, s3 :$S3_PORT"
+  start_mail
+  log "ready: postgres :$RUN_PG_PORT (run) and :$PG_PORT (tests), redis :$REDIS_PORT, mosquitto :$MQTT_PORT, s3 :$S3_PORT, smtp :$SMTP_PORT"
 }
 
 cmd_down() {
@@ -263,11 +295,12 @@ cmd_down() {
   stop_pidfile mosquitto "$state/mosquitto.pid"
   stop_pidfile s3 "$state/s3-store.pid"
   stop_pidfile s3s-fs "$state/s3s-fs.pid"
+  stop_pidfile mail "$state/mail-catcher.pid"
 }
 
 cmd_status() {
   local name port pair
-  for pair in "postgres-run:$RUN_PG_PORT" "postgres-test:$PG_PORT" "redis:$REDIS_PORT" "mosquitto:$MQTT_PORT" "s3:$S3_PORT"; do
+  for pair in "postgres-run:$RUN_PG_PORT" "postgres-test:$PG_PORT" "redis:$REDIS_PORT" "mosquitto:$MQTT_PORT" "s3:$S3_PORT" "smtp:$SMTP_PORT"; do
     name=${pair%%:*} port=${pair##*:}
     if listening "$port"; then echo "$name up 127.0.0.1:$port"; else echo "$name down 127.0.0.1:$port"; fi
   done
@@ -288,6 +321,9 @@ export FARM_S3_BUCKET=$S3_BUCKET
 export FARM_S3_ACCESS_KEY=$S3_ACCESS_KEY
 export FARM_S3_SECRET_KEY=$S3_SECRET_KEY
 export FARM_S3_REGION=$S3_REGION
+export FARM_SMTP_HOST=127.0.0.1
+export FARM_SMTP_PORT=$SMTP_PORT
+export FARM_MAIL_MESSAGES_URL=http://127.0.0.1:$MAIL_HTTP_PORT/messages
 EOF
 }
 

@@ -216,6 +216,15 @@ impl App {
         };
         let mut wasi = WasiCtx::builder();
         wasi.stdout(output.clone()).stderr(output);
+        // wasi:sockets as Spin offers it: TCP and UDP checked against the
+        // component's allow-list, no name lookup.
+        wasi.allow_tcp(true)
+            .allow_udp(true)
+            .allow_ip_name_lookup(false)
+            .socket_addr_check(crate::outbound::socket_check(
+                component.to_string(),
+                loaded.info.allowed_hosts.clone(),
+            ));
         for (k, v) in &loaded.info.environment {
             wasi.env(k, v);
         }

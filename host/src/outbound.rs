@@ -1,13 +1,18 @@
-//! Outbound networking: the `allowed_outbound_hosts` allow-list, and outbound
+//! Outbound networking: the `allowed_outbound_hosts` allow-list; outbound
 //! HTTP, including Spin's service chaining (`http://<component>.spin.internal`),
-//! which is dispatched in-process to the named component.
+//! which is dispatched in-process to the named component; and `wasi:sockets`
+//! (raw TCP/UDP) checked against the same list, as Spin checks it.
 
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Weak;
 
 use anyhow::{Context, bail};
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::app::App;
+use wasmtime_wasi::sockets::SocketAddrUse;
 
 /// One `allowed_outbound_hosts` entry: `scheme://host[:port]`, where each part
 /// may be `*`, the host may be `*.suffix`, and the port may be a range `a..b`.
@@ -62,6 +67,46 @@ impl AllowedHosts {
     }
 }
 
+/// The `wasi:sockets` check for one component, as Spin's outbound networking
+/// factor makes it: a TCP connect is allowed when `tcp://<ip>:<port>` matches
+/// an entry, UDP when `udp://<ip>:<port>` does; binding and listening are
+/// refused (a component serves only through its HTTP trigger). Spin grants
+/// no `ip-name-lookup`, so the address checked is always an IP: an entry
+/// naming a host by DNS name never matches a socket (use the IP).
+///
+/// wasmtime also asks about the implicit bind a connect makes (the wildcard
+/// address, port 0); that one is allowed, since Spin's wasmtime performed no
+/// such check and an ephemeral wildcard bind reaches nothing by itself.
+pub fn socket_allowed(allowed: &AllowedHosts, addr: SocketAddr, use_: SocketAddrUse) -> bool {
+    let (ip, port) = (addr.ip().to_string(), Some(addr.port()));
+    match use_ {
+        SocketAddrUse::TcpBind => addr.ip().is_unspecified() && addr.port() == 0,
+        SocketAddrUse::TcpConnect => allowed.allows("tcp", &ip, port),
+        SocketAddrUse::TcpListen | SocketAddrUse::TcpAccept => false,
+        SocketAddrUse::UdpBind | SocketAddrUse::UdpSend | SocketAddrUse::UdpReceive => {
+            allowed.allows("udp", &ip, port)
+        }
+    }
+}
+
+/// [`socket_allowed`] in the shape `WasiCtxBuilder::socket_addr_check` takes,
+/// logging refusals the way denied HTTP requests are logged.
+pub fn socket_check(
+    component: String,
+    allowed: AllowedHosts,
+) -> impl Fn(SocketAddr, SocketAddrUse) -> Pin<Box<dyn Future<Output = bool> + Send + Sync>>
++ Send
++ Sync
++ 'static {
+    move |addr, use_| {
+        let ok = socket_allowed(&allowed, addr, use_);
+        if !ok {
+            eprintln!("[{component}] socket {use_:?} {addr} denied: not in allowed_outbound_hosts");
+        }
+        Box::pin(async move { ok })
+    }
+}
+
 fn host_matches(pattern: &str, host: &str) -> bool {
     if pattern == "*" {
         return true;
@@ -112,7 +157,8 @@ fn parse_entry(entry: &str) -> anyhow::Result<AllowedHost> {
     }
     Ok(AllowedHost {
         scheme: scheme.to_ascii_lowercase(),
-        host: host.to_ascii_lowercase(),
+        // `[::1]` in an entry, `::1` in a socket address.
+        host: host.trim_matches(['[', ']']).to_ascii_lowercase(),
         ports,
     })
 }
@@ -253,6 +299,72 @@ mod tests {
         assert!(h.allows("http", "analyze.spin.internal", None));
         assert!(!h.allows("http", "quotes.spin.internal", None));
         assert!(hosts(&["http://*.spin.internal"]).allows("http", "quotes.spin.internal", None));
+    }
+
+    #[test]
+    fn sockets_connect_only_to_listed_tcp_addresses() {
+        let h = hosts(&[
+            "tcp://127.0.0.1:2525",
+            "tcp://[::1]:2526",
+            "postgres://127.0.0.1:5432",
+        ]);
+        let at = |s: &str| s.parse::<SocketAddr>().expect("address");
+        assert!(socket_allowed(
+            &h,
+            at("127.0.0.1:2525"),
+            SocketAddrUse::TcpConnect
+        ));
+        assert!(socket_allowed(
+            &h,
+            at("[::1]:2526"),
+            SocketAddrUse::TcpConnect
+        ));
+        assert!(!socket_allowed(
+            &h,
+            at("127.0.0.1:2526"),
+            SocketAddrUse::TcpConnect
+        ));
+        assert!(!socket_allowed(
+            &h,
+            at("127.0.0.2:2525"),
+            SocketAddrUse::TcpConnect
+        ));
+        // Another scheme's entry grants no socket.
+        assert!(!socket_allowed(
+            &h,
+            at("127.0.0.1:5432"),
+            SocketAddrUse::TcpConnect
+        ));
+        assert!(!socket_allowed(
+            &h,
+            at("127.0.0.1:2525"),
+            SocketAddrUse::UdpSend
+        ));
+        // The implicit wildcard bind of a connect, and nothing else, may bind.
+        assert!(socket_allowed(&h, at("0.0.0.0:0"), SocketAddrUse::TcpBind));
+        assert!(socket_allowed(&h, at("[::]:0"), SocketAddrUse::TcpBind));
+        assert!(!socket_allowed(
+            &h,
+            at("0.0.0.0:8080"),
+            SocketAddrUse::TcpBind
+        ));
+        assert!(!socket_allowed(
+            &h,
+            at("127.0.0.1:2525"),
+            SocketAddrUse::TcpBind
+        ));
+        assert!(!socket_allowed(
+            &h,
+            at("0.0.0.0:0"),
+            SocketAddrUse::TcpListen
+        ));
+        // A DNS name never matches a socket: the check sees only IPs.
+        let named = hosts(&["tcp://localhost:2525"]);
+        assert!(!socket_allowed(
+            &named,
+            at("127.0.0.1:2525"),
+            SocketAddrUse::TcpConnect
+        ));
     }
 
     #[test]

@@ -140,6 +140,17 @@ impl AppBuilder {
                 variables.insert(name.to_string(), value);
             }
         }
+        // Mail goes to the loopback catcher scripts/services.sh runs.
+        for (name, env) in [
+            ("smtp_host", "FARM_SMTP_HOST"),
+            ("smtp_port", "FARM_SMTP_PORT"),
+        ] {
+            if let Ok(value) = std::env::var(env)
+                && declared.iter().any(|d| d == name)
+            {
+                variables.insert(name.to_string(), value);
+            }
+        }
         variables.extend(self.variables);
 
         let options = Options {

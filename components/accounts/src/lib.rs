@@ -1,5 +1,6 @@
-//! Accounts and API keys: `POST /v1/connect`, `POST /v1/keys`,
-//! `GET /v1/keys`, `DELETE /v1/keys/{id}`, `GET /v1/usage`.
+//! Accounts and API keys: `POST /v1/connect`, `POST /v1/connect/verify`
+//! (see [`connect`]), `POST /v1/keys`, `GET /v1/keys`, `DELETE /v1/keys/{id}`,
+//! `GET /v1/usage`.
 //!
 //! # Why key management needs the `keys:manage` scope
 //!
@@ -20,17 +21,17 @@
 //! key's secret, which must exist only as a SHA-256. A retried creation
 //! therefore mints another key; the caller revokes the one it lost.
 
+mod connect;
 mod store;
 mod wire;
 
-use farm_domain::account::parse_connect;
 use farm_domain::api_key::{
     ApiKeySecret, KEY_RANDOM_BYTES, KeyMode, MAX_ACTIVE_KEYS, parse_key_name,
 };
 use farm_domain::calendar::UtcDate;
 use farm_domain::ids::IdKind;
 use farm_domain::scope::{Scope, ScopeSet};
-use farm_domain::{Error, FieldError, Resource};
+use farm_domain::{Error, Resource};
 use farm_platform::wire::timestamp;
 use farm_platform::{ApiError, Ctx, handle, random_bytes, response};
 use spin_sdk::http::{Method, Request, Response};
@@ -44,63 +45,15 @@ farm_platform::export_http!(crate::serve);
 fn serve(req: Request) -> Response {
     handle(req, |ctx| {
         ctx.dispatch(&[
-            ("/v1/connect", Method::Post, connect),
+            ("/v1/connect", Method::Post, connect::connect),
+            ("/v1/connect/verify", Method::Get, connect::verify_page),
+            ("/v1/connect/verify", Method::Post, connect::verify),
             ("/v1/keys", Method::Get, list_keys),
             ("/v1/keys", Method::Post, create_key),
             ("/v1/keys/:id", Method::Delete, revoke_key),
             ("/v1/usage", Method::Get, usage),
         ])
     })
-}
-
-/// Creates the account for a new email, or finds the existing one, and
-/// issues a key with every scope (seed 001: "If the email already exists, a
-/// new key is issued for the existing account").
-fn connect(ctx: &mut Ctx) -> Result<Response, ApiError> {
-    let body: ConnectRequest = ctx.json_body()?;
-    let mut missing = Vec::new();
-    if body.email.is_none() {
-        missing.push(FieldError::new("email", "is required"));
-    }
-    if body.name.is_none() {
-        missing.push(FieldError::new("name", "is required"));
-    }
-    if !missing.is_empty() {
-        return Err(Error::InvalidFields(missing).into());
-    }
-    let (email, name) = parse_connect(
-        body.email.as_deref().unwrap_or(""),
-        body.name.as_deref().unwrap_or(""),
-    )?;
-    let mode = body
-        .mode
-        .as_deref()
-        .map(KeyMode::parse)
-        .transpose()?
-        .unwrap_or(KeyMode::Live);
-    let secret = ApiKeySecret::generate(mode, random_bytes::<KEY_RANDOM_BYTES>()?);
-    let scopes = ScopeSet::all();
-
-    let db = ctx.db()?;
-    let (account_id, account_created) = store::find_or_create_account(db, email.as_str(), &name)?;
-    let key = store::create_key(db, &account_id, &secret, "connect", &scopes)?;
-    ctx.log(format_args!(
-        "connect account={account_id} key={} created={account_created}",
-        key.id
-    ));
-    Ok(response::created(&ConnectResponse {
-        account_id,
-        email: email.as_str().to_string(),
-        account_created,
-        api_key_id: key.id,
-        api_key: secret.expose().to_string(),
-        key_preview: secret.display_preview(),
-        mode: mode.as_str(),
-        scopes: scopes.names().collect(),
-        created_at: timestamp(key.created_at),
-        message: SHOWN_ONCE,
-        next_action: "upload_file",
-    }))
 }
 
 fn create_key(ctx: &mut Ctx) -> Result<Response, ApiError> {

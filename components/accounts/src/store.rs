@@ -3,8 +3,10 @@
 use farm_domain::api_key::{ApiKeySecret, KeyMode, MAX_ACTIVE_KEYS};
 use farm_domain::ids::IdKind;
 use farm_domain::scope::ScopeSet;
+use farm_domain::verification::{AttemptState, CODE_TTL_SECS};
 use farm_domain::{Error, Resource};
 use farm_platform::spin_sdk::pg4::Connection;
+use farm_platform::work::{self, handlers::SEND_MAIL};
 use farm_platform::{ApiError, col, new_id};
 
 /// A key row as read back (never with its hash).
@@ -191,4 +193,136 @@ pub fn usage_totals(
         .first()
         .ok_or_else(|| ApiError::internal("aggregate returned no row"))?;
     Ok((col(row, 0)?, col(row, 1)?))
+}
+
+/// A verification as `verify` reads it, after counting the attempt.
+#[derive(Debug)]
+pub struct PendingVerification {
+    pub id: String,
+    pub account_id: String,
+    pub code_hash: String,
+    pub mode: KeyMode,
+    pub state: AttemptState,
+}
+
+/// Stores a verification, the mail that carries its code and the
+/// `send_mail` job that sends it in one transaction (the mail is never lost,
+/// the code never stored); returns the expiry (Unix seconds) and the job id.
+pub fn create_verification(
+    db: &Connection,
+    verification_id: &str,
+    mail_id: &str,
+    account_id: &str,
+    email: &str,
+    code_hash: &str,
+    mode: KeyMode,
+) -> Result<(i64, i64), ApiError> {
+    db.execute("begin", &[])?;
+    let result = (|| {
+        let rows = db.query(
+            "insert into email_verifications (id, account_id, email, code_hash, mode, expires_at) \
+             values ($1, $2, $3, $4, $5, now() + $6::bigint * interval '1 second') \
+             returning floor(extract(epoch from expires_at))::bigint",
+            &[
+                verification_id.to_string().into(),
+                account_id.to_string().into(),
+                email.to_string().into(),
+                code_hash.to_string().into(),
+                mode.as_str().to_string().into(),
+                CODE_TTL_SECS.into(),
+            ],
+        )?;
+        db.execute(
+            "insert into mail_outbox (id, kind, ref_id, to_address) values ($1, 'verification_code', $2, $3)",
+            &[
+                mail_id.to_string().into(),
+                verification_id.to_string().into(),
+                email.to_string().into(),
+            ],
+        )?;
+        let job_id = work::enqueue(
+            db,
+            SEND_MAIL,
+            &serde_json::json!({ "mail_id": mail_id }),
+            Some(mail_id),
+        )?
+        .ok_or_else(|| ApiError::internal("a new mail's send_mail job already existed"))?;
+        let expires_at = rows
+            .rows
+            .first()
+            .map(|r| col::<i64>(r, 0))
+            .transpose()?
+            .ok_or_else(|| ApiError::internal("insert returned no expiry"))?;
+        Ok((expires_at, job_id))
+    })();
+    match &result {
+        Ok(_) => db.execute("commit", &[])?,
+        Err(_) => db.execute("rollback", &[])?,
+    };
+    result
+}
+
+/// Counts one attempt on the email's newest verification and returns it;
+/// `None` when no code was ever sent to the email. The increment happens
+/// before the decision, in one statement, so concurrent guesses are all
+/// counted.
+pub fn count_attempt(
+    db: &Connection,
+    email: &str,
+) -> Result<Option<PendingVerification>, ApiError> {
+    let rows = db.query(
+        "update email_verifications set attempts = attempts + 1 \
+         where id = (select id from email_verifications where email = $1 \
+                     order by created_at desc, id desc limit 1) \
+         returning id, account_id, code_hash, mode, attempts, \
+                   floor(extract(epoch from expires_at))::bigint, consumed_at is not null",
+        &[email.to_string().into()],
+    )?;
+    let Some(r) = rows.rows.first() else {
+        return Ok(None);
+    };
+    Ok(Some(PendingVerification {
+        id: col(r, 0)?,
+        account_id: col(r, 1)?,
+        code_hash: col(r, 2)?,
+        mode: KeyMode::parse(&col::<String>(r, 3)?)
+            .map_err(|_| ApiError::internal("bad stored mode"))?,
+        state: AttemptState {
+            attempts: u32::try_from(col::<i32>(r, 4)?).unwrap_or(u32::MAX),
+            expires_at: col(r, 5)?,
+            consumed: col(r, 6)?,
+        },
+    }))
+}
+
+/// Marks the verification used and creates the key, in one transaction: a
+/// code gives exactly one key, even when two requests present it at once
+/// (the loser gets `None`), and a refused key (limit reached) leaves the
+/// code unused.
+pub fn consume_and_create_key(
+    db: &Connection,
+    verification_id: &str,
+    account_id: &str,
+    secret: &ApiKeySecret,
+    name: &str,
+    scopes: &ScopeSet,
+) -> Result<Option<KeyRow>, ApiError> {
+    let id = new_id(IdKind::ApiKey)?;
+    db.execute("begin", &[])?;
+    let result = (|| {
+        let consumed = db.query(
+            "update email_verifications set consumed_at = now() \
+             where id = $1 and consumed_at is null returning id",
+            &[verification_id.to_string().into()],
+        )?;
+        if consumed.rows.is_empty() {
+            return Ok(None);
+        }
+        insert_key_locked(db, &id, account_id, secret, name, scopes).map(Some)
+    })();
+    match &result {
+        Ok(Some(_)) => db.execute("commit", &[])?,
+        _ => db.execute("rollback", &[])?,
+    };
+    result
 }

@@ -17,12 +17,45 @@ pub struct ConnectRequest {
     pub mode: Option<String>,
 }
 
-/// `POST /v1/connect` → 201 (seed 001's fields plus ours).
+/// `POST /v1/connect/verify` (JSON, or the mailed page's form). Strict like
+/// every body: unknown fields and `null` are 400s naming the field.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
+    pub email: Option<String>,
+    /// The digits from the mail (spaces and hyphens ignored).
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
+    pub code: Option<String>,
+}
+
+/// `POST /v1/connect` → 202 for an email that already has an account: no
+/// key until the code sent to the email comes back.
+#[derive(Debug, Serialize)]
+pub struct VerificationSent {
+    pub email: String,
+    pub account_created: bool,
+    /// `"verification_required"`.
+    pub status: &'static str,
+    /// `"verify_email"`.
+    pub next_action: &'static str,
+    pub message: &'static str,
+    pub verify_url: &'static str,
+    /// Digits in the code.
+    pub code_length: usize,
+    /// When the code stops working (RFC 3339, UTC).
+    pub expires_at: String,
+    /// Attempts allowed for this code.
+    pub max_attempts: u32,
+}
+
+/// `POST /v1/connect` → 201 for a new email, and `POST /v1/connect/verify` → 201
+/// (seed 001's fields plus ours).
 #[derive(Debug, Serialize)]
 pub struct ConnectResponse {
     pub account_id: String,
     pub email: String,
-    /// False when the email already had an account (a new key was issued).
+    /// False when the key is for an existing account (after verification).
     pub account_created: bool,
     pub api_key_id: String,
     /// The secret, shown only in this response.

@@ -185,6 +185,26 @@ impl Ctx {
             .find_map(|(k, v)| (percent_decode(k) == name).then(|| percent_decode(v)))
     }
 
+    /// True when the body is an HTML form (`application/x-www-form-urlencoded`).
+    pub fn is_form(&self) -> bool {
+        self.header("content-type").is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+    }
+
+    /// A field of an `application/x-www-form-urlencoded` body (first
+    /// occurrence, decoded like [`Ctx::query`]).
+    pub fn form_field(&self, name: &str) -> Option<String> {
+        String::from_utf8_lossy(self.req.body())
+            .split('&')
+            .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+            .find_map(|(k, v)| (percent_decode(k) == name).then(|| percent_decode(v)))
+    }
+
     /// A Spin variable declared for this component in `spin.toml`.
     pub fn var(&self, name: &str) -> Result<String, ApiError> {
         spin_sdk::variables::get(name)

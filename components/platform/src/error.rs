@@ -394,6 +394,16 @@ impl From<DomainError> for ApiError {
                 "found",
                 serde_json::json!({ "format": found_format, "size_bytes": found_bytes }),
             ),
+            DomainError::VerificationRefused(refusal) => {
+                let e = ApiError::new(400, refusal.code(), refusal.explain())
+                    .with_detail("next_action", refusal.next_action());
+                match refusal {
+                    farm_domain::verification::Refusal::Wrong { attempts_remaining } => {
+                        e.with_detail("attempts_remaining", attempts_remaining)
+                    }
+                    _ => e,
+                }
+            }
             DomainError::Conflict { code, reason } => ApiError::new(409, code, reason),
         }
     }

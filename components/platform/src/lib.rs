@@ -74,6 +74,12 @@
 //!     `idempotency_key_reused`; concurrent → 409
 //!     `idempotency_request_in_progress`; a 5xx releases the key; malformed →
 //!     400; absent and required → 400 `idempotency_key_required`).
+//!   - `ctx.limit(scope, bucket, FixedWindow)`: a rate limit on a named
+//!     bucket (no API key needed; `connect` limits per client address and per
+//!     email): 429 `rate_limit_exceeded` + `Retry-After` + `limit_scope`.
+//!     `ctx.client_bucket()`: the caller's address as a bucket (IPv4 or IPv6
+//!     /64) from `spin-client-addr`, or from the header named by the
+//!     variable `client_ip_header` behind a proxy.
 //!   - `ctx.set_response_header(name, value)`.
 //!   - `ctx.after_response(job)`: work run once the response has gone out;
 //!     `ctx.logger()` gives it the request's log (`request_id=… message`).
@@ -81,6 +87,8 @@
 //!   `.with_header(k, v)`, `.with_cause(e)`; named constructors for the
 //!   stable codes; `From<farm_domain::Error>` is the one domain → HTTP mapping.
 //! - [`response`]: `ok(&T)`, `created(&T)`, `json(status, &T)`, `no_content()`.
+//! - [`internal::require_internal`]`(ctx)`: the internal token that private
+//!   components (analyze, mailer) require on service-chained calls.
 //! - [`new_id`]`(IdKind)`, [`random_bytes`]`::<N>()`: ids and secrets from the
 //!   host's CSPRNG.
 //! - [`wire::Money`] `{amount, currency, display}` and [`wire::timestamp`].
@@ -110,6 +118,7 @@ mod db;
 pub mod error;
 mod idempotency;
 pub mod internal;
+mod limits;
 mod random;
 pub mod response;
 pub mod wire;

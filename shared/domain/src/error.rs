@@ -129,6 +129,11 @@ pub enum Error {
         found_bytes: u64,
     },
 
+    /// A presented email verification code is refused (see
+    /// [`crate::verification::judge`]).
+    #[error("verification refused: {0:?}")]
+    VerificationRefused(crate::verification::Refusal),
+
     /// A state transition that the current state does not allow.
     #[error("conflict: {reason}")]
     Conflict { code: &'static str, reason: String },

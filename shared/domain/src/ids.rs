@@ -19,6 +19,10 @@ pub enum IdKind {
     Order,
     Event,
     Printer,
+    /// Email verifications (`ver_`), see [`crate::verification`].
+    Verification,
+    /// Mails in the outbox (`mail_`).
+    Mail,
     /// Request ids (`req_`), generated when the caller sends none.
     Request,
 }
@@ -34,6 +38,8 @@ impl IdKind {
             IdKind::Order => "ord_",
             IdKind::Event => "evt_",
             IdKind::Printer => "prn_",
+            IdKind::Verification => "ver_",
+            IdKind::Mail => "mail_",
             IdKind::Request => "req_",
         }
     }

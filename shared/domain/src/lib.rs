@@ -1,5 +1,5 @@
 //! The farm's domain model: ids, money, the material catalog with every pricing
-//! constant, API keys and scopes, rate-limit window arithmetic, UTC calendar
+//! constant, API keys and scopes, rate-limit window arithmetic, email verification codes, UTC calendar
 //! helpers and the one domain error enum.
 //!
 //! Pure Rust: no I/O, no Spin, no HTTP, no JSON. Randomness is passed in by the
@@ -16,5 +16,6 @@ pub mod ids;
 pub mod money;
 pub mod rate_limit;
 pub mod scope;
+pub mod verification;
 
 pub use error::{Error, FieldError, Resource, Result};

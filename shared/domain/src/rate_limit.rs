@@ -63,6 +63,42 @@ impl FixedWindow {
     }
 }
 
+/// The rate-limit bucket of a client address, from Spin's `spin-client-addr`
+/// header (`ip:port`, `[v6]:port`) or a bare IP: the IPv4 address, or the
+/// IPv6 /64 network (one subscriber usually holds a whole /64, so limiting
+/// single v6 addresses would limit nothing). `None` when unparseable.
+pub fn client_bucket(addr: &str) -> Option<String> {
+    use std::net::{IpAddr, SocketAddr};
+    let addr = addr.trim();
+    let ip = addr
+        .parse::<SocketAddr>()
+        .map(|s| s.ip())
+        .or_else(|_| addr.parse::<IpAddr>())
+        .ok()?;
+    let ip = match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        },
+        v4 => v4,
+    };
+    Some(match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    })
+}
+
+/// The client address a trusted proxy reported in a header such as
+/// `X-Forwarded-For: client, proxy1, proxy2`: the rightmost entry, the one
+/// the proxy in front of us appended (entries to its left are whatever the
+/// client sent and cannot be trusted).
+pub fn forwarded_client(header: &str) -> Option<&str> {
+    header.rsplit(',').map(str::trim).find(|s| !s.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +136,43 @@ mod tests {
         let w = FixedWindow::per_minute(1);
         assert_eq!(w.decide(2, 1_709_123_400).retry_after_secs, 60);
         assert_eq!(w.decide(2, 1_709_123_459).retry_after_secs, 1);
+    }
+
+    #[test]
+    fn client_buckets_are_v4_addresses_and_v6_networks() {
+        assert_eq!(
+            client_bucket("203.0.113.7:51234").as_deref(),
+            Some("203.0.113.7")
+        );
+        assert_eq!(client_bucket("203.0.113.7").as_deref(), Some("203.0.113.7"));
+        assert_eq!(
+            client_bucket("[2001:db8:1:2:aaaa::1]:443").as_deref(),
+            Some("2001:db8:1:2::/64")
+        );
+        assert_eq!(
+            client_bucket("2001:db8:1:2:ffff::9"),
+            client_bucket("[2001:db8:1:2::1]:1")
+        );
+        assert_ne!(
+            client_bucket("2001:db8:1:3::1"),
+            client_bucket("2001:db8:1:2::1")
+        );
+        assert_eq!(
+            client_bucket("[::ffff:198.51.100.1]:80").as_deref(),
+            Some("198.51.100.1")
+        );
+        assert_eq!(client_bucket("not an address"), None);
+        assert_eq!(client_bucket(""), None);
+    }
+
+    #[test]
+    fn the_forwarded_client_is_the_rightmost_entry() {
+        assert_eq!(
+            forwarded_client("1.1.1.1, 2.2.2.2 , 3.3.3.3"),
+            Some("3.3.3.3")
+        );
+        assert_eq!(forwarded_client("4.4.4.4"), Some("4.4.4.4"));
+        assert_eq!(forwarded_client("5.5.5.5, "), Some("5.5.5.5"));
+        assert_eq!(forwarded_client(" "), None);
     }
 }

@@ -13,10 +13,16 @@ pub const HANDLERS: &[(&str, &str)] = &[
         ANALYZE_FILE,
         "http://analyze.spin.internal/work/analyze_file",
     ),
+    // components/mailer: send one row of `mail_outbox` (a verification code
+    // today). Payload `{"mail_id": "mail_..."}`.
+    (SEND_MAIL, "http://mailer.spin.internal/work/send_mail"),
 ];
 
 /// Kind of the mesh analysis that confirm queues.
 pub const ANALYZE_FILE: &str = "analyze_file";
+
+/// Kind of an outgoing mail that connect queues with the code it carries.
+pub const SEND_MAIL: &str = "send_mail";
 
 /// The handler URL of `kind`, if any component handles it.
 pub fn handler_url(kind: &str) -> Option<&'static str> {
