@@ -281,4 +281,3 @@ fn verification_key(ctx: &Ctx) -> Result<VerificationKey, ApiError> {
     }
     Ok(VerificationKey::derive(secret.as_bytes()))
 }
-

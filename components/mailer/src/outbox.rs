@@ -1,7 +1,7 @@
 //! The `mail_outbox` rows: claiming one with a lease, rendering it, and
 //! recording the outcome.
 
-use crate::transport::{OutgoingMail, TransportError};
+use crate::transport::OutgoingMail;
 use farm_domain::verification::{VerificationKey, verification_mail};
 use farm_platform::{ApiError, Ctx, col};
 
