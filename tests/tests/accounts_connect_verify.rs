@@ -259,7 +259,7 @@ async fn an_expired_code_is_refused_and_a_code_never_sent_is_refused() {
 
     let never = body(
         verify(&app, &unique_email("nobody"), "123456").await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::NOT_FOUND,
     )
     .await;
     assert_eq!(never["error"], "verification_not_requested");

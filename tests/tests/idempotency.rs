@@ -117,7 +117,7 @@ async fn the_same_key_with_another_request_is_a_409_and_runs_nothing() {
         &key,
         "/v1/quotes",
         "k-reuse",
-        &json!({"file_id": first.body["file_id"]}),
+        &json!({"file_id": first.body["file_id"], "material_id": "pla"}),
     )
     .await;
     assert_eq!(elsewhere.status, 409, "{}", elsewhere.body);
@@ -248,7 +248,7 @@ async fn a_failure_on_our_side_releases_the_key_so_the_retry_runs() {
 async fn a_client_error_inside_the_request_is_remembered_and_replayed() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let body = json!({"file_id": "file_0123456789abcdef0123456789abcdef"});
+    let body = json!({"file_id": "file_0123456789abcdef0123456789abcdef", "material_id": "pla"});
     let first = post_idem(&app, &key, "/v1/quotes", "k-404", &body).await;
     assert_eq!(first.status, 404, "{}", first.body);
     assert_eq!(first.body["error"], "file_not_found");
@@ -405,9 +405,9 @@ async fn quotes_honour_the_key_whatever_the_json_layout() {
     let file_id = file["id"].as_str().expect("file id").to_string();
 
     let compact =
-        format!(r#"{{"file_id":"{file_id}","material":"petg","quantity":3,"color":"black"}}"#);
+        format!(r#"{{"file_id":"{file_id}","material_id":"petg","quantity":3,"color":"black"}}"#);
     let spaced = format!(
-        "{{ \"quantity\": 3,\n  \"color\": \"black\",\n  \"material\": \"petg\",\n  \"file_id\": \"{file_id}\" }}"
+        "{{ \"quantity\": 3,\n  \"color\": \"black\",\n  \"material_id\": \"petg\",\n  \"file_id\": \"{file_id}\" }}"
     );
     let first = post_raw(&app, &key, "/v1/quotes", Some("q-1"), &compact).await;
     assert_eq!(first.status, 201, "{}", first.body);

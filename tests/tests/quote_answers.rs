@@ -321,7 +321,10 @@ async fn a_pending_upload_gives_back_its_url_until_it_expires() {
 async fn quoting_a_failed_file_points_to_its_failure_reason() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let file = upload(&app, &key, "junk.stl", "model/stl", vec![0xAB; 300]).await;
+    // Sniffs as ASCII STL (so confirm lets it through), but its numbers are
+    // not numbers: the analysis fails.
+    let junk = b"solid junk\n facet normal 0 0 1\n  outer loop\n   vertex 1 2 three\n   vertex 4 5 6\n   vertex 7 8 9\n  endloop\n endfacet\nendsolid junk\n".to_vec();
+    let file = upload(&app, &key, "junk.stl", "model/stl", junk).await;
     assert_eq!(file["status"], "failed", "{file}");
     assert_eq!(file["next_action"], "fix_file_and_upload_again");
     let reason = file["failure_reason"].as_str().expect("failure_reason");
@@ -335,7 +338,7 @@ async fn quoting_a_failed_file_points_to_its_failure_reason() {
     .await;
     assert_eq!(
         (status, body["error"].as_str()),
-        (400, Some("file_not_ready"))
+        (409, Some("file_not_ready"))
     );
     assert_eq!(body["status"], "failed");
     assert_eq!(body["failure_reason"], json!(reason));
@@ -425,7 +428,7 @@ async fn a_processing_file_says_when_to_poll_again() {
         .with_key(&key)
         .post_json("/v1/quotes", &json!({"file_id": id, "material_id": "pla"}))
         .await;
-    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(r.status().as_u16(), 409);
     assert_eq!(
         r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
         Some("2")
@@ -531,8 +534,12 @@ async fn files_list_newest_first_with_a_cursor() {
     )
     .await;
     assert_eq!(
-        (status, body["fields"][0]["field"].as_str()),
-        (400, Some("starting_after"))
+        (status, body["error"].as_str(), body["field"].as_str()),
+        (
+            404,
+            Some("starting_after_not_found"),
+            Some("starting_after")
+        )
     );
     for bad in ["0", "101", "ten"] {
         let (status, body) = get(&app, &key, &format!("/v1/files?limit={bad}")).await;

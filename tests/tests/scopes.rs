@@ -73,7 +73,7 @@ async fn each_route_needs_its_scope_and_that_scope_alone_is_enough() {
         .expect("file id")
         .to_string();
     let quote_body =
-        json!({"file_id": file_id, "material": "pla", "color": "black", "quantity": 1});
+        json!({"file_id": file_id, "material_id": "pla", "color": "black", "quantity": 1});
     let (status, quote) = post(&app, &owner, "/v1/quotes", &quote_body).await;
     assert_eq!(status, 201, "{quote}");
     let quote_id = quote["id"]

@@ -150,7 +150,7 @@ async fn row_counts(app: &TestApp) -> Vec<i64> {
         "files",
         "quotes",
         "files where selected_unit is not null",
-        "analysis_jobs",
+        "background_jobs",
     ] {
         counts.push(count(app, table).await);
     }

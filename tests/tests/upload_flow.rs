@@ -520,7 +520,7 @@ async fn a_petg_box_weighs_what_its_shell_and_infill_weigh() {
     assert_eq!(status, 201, "{quote}");
     let unit_cents = (grams * 100.0).round() * 3.0 / 100.0;
     assert_eq!(unit_cents.round(), 12.0);
-    assert_eq!(quote["amounts"]["total"]["amount"], json!(480), "{quote}");
+    assert_eq!(quote["total"]["amount"], json!(480), "{quote}");
     assert_eq!(quote["content_sha256"], sha256_hex(&bytes).as_str());
 }
 

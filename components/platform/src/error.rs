@@ -395,7 +395,14 @@ impl From<DomainError> for ApiError {
                 serde_json::json!({ "format": found_format, "size_bytes": found_bytes }),
             ),
             DomainError::VerificationRefused(refusal) => {
-                let e = ApiError::new(400, refusal.code(), refusal.explain())
+                // No code was ever sent to the email: nothing to verify (404,
+                // as a resource that does not exist); a code that is wrong,
+                // used, expired or locked is a bad request.
+                let status = match refusal {
+                    farm_domain::verification::Refusal::NotRequested => 404,
+                    _ => 400,
+                };
+                let e = ApiError::new(status, refusal.code(), refusal.explain())
                     .with_detail("next_action", refusal.next_action());
                 match refusal {
                     farm_domain::verification::Refusal::Wrong { attempts_remaining } => {

@@ -3,8 +3,10 @@
 //!
 //! Query parameters: `limit` (1–100, default 10, as Stripe's) and
 //! `starting_after` (the id of the last item of the previous page). A bad
-//! `limit`, or a `starting_after` that is not one of the caller's items, is a
-//! 400 `invalid_request` naming the parameter.
+//! `limit`, or a `starting_after` that is not an id of the list's kind, is a
+//! 400 `invalid_request` naming the parameter; a well-formed `starting_after`
+//! that names none of the caller's items is a 404 `starting_after_not_found`
+//! (as any other account's resource is a 404).
 
 use farm_platform::farm_domain::ids::IdKind;
 use farm_platform::{ApiError, Ctx};
@@ -44,7 +46,15 @@ impl Page {
         let starting_after = match ctx.query("starting_after") {
             None => None,
             Some(id) if kind.is_valid(&id) => Some(id),
-            Some(_) => return Err(unknown_cursor()),
+            Some(_) => {
+                return Err(ApiError::invalid_field(
+                    "starting_after",
+                    &format!(
+                        "must be a {} id (the last id of the previous page)",
+                        kind.prefix()
+                    ),
+                ));
+            }
         };
         Ok(Page {
             limit,
@@ -103,8 +113,10 @@ impl Page {
 
 /// 400 for a cursor that names nothing of the caller's.
 pub fn unknown_cursor() -> ApiError {
-    ApiError::invalid_field(
-        "starting_after",
-        "must be the id of one of your items (the last id of the previous page)",
+    ApiError::new(
+        404,
+        "starting_after_not_found",
+        "starting_after names none of your items; pass the last id of the previous page, or leave it out for the first page.",
     )
+    .with_detail("field", "starting_after")
 }

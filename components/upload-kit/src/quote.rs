@@ -145,7 +145,7 @@ pub fn facts_for(file: &FileRow, material: &Material) -> Result<PartFacts, ApiEr
             "failed" => {
                 let reason = file.failure_reason.as_deref().unwrap_or("unknown");
                 err = ApiError::new(
-                    400,
+                    409,
                     "file_not_ready",
                     format!(
                         "The file's analysis failed ({reason}); it cannot be quoted. Fix the file and upload it again."
