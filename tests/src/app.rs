@@ -271,6 +271,16 @@ impl TestApp {
         send(self.request(Method::POST, path).json(body)).await
     }
 
+    /// The served API description, `GET /v1/openapi.json`, as JSON (panics if
+    /// the body is not JSON).
+    pub async fn openapi(&self) -> serde_json::Value {
+        self.get("/v1/openapi.json")
+            .await
+            .json()
+            .await
+            .expect("json")
+    }
+
     pub async fn post_bytes(&self, path: &str, body: impl Into<reqwest::Body>) -> Response {
         send(self.request(Method::POST, path).body(body)).await
     }
