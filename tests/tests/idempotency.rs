@@ -296,15 +296,6 @@ async fn a_malformed_key_is_a_400_naming_the_header_and_creates_nothing() {
     assert_eq!(count(&app, "select count(*) from files").await, 1);
 }
 
-/// A multipart body for `POST /v1/jobs` with the given boundary.
-fn multipart(boundary: &str, filename: &str, bytes: &[u8], options: &str) -> (String, Vec<u8>) {
-    let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"options\"\r\n\r\n{options}\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 async fn post_job(app: &TestApp, key: &str, idem: &str, content: (String, Vec<u8>)) -> Answer {
     let r = app
         .with_key(key)
@@ -330,7 +321,7 @@ async fn an_honest_multipart_retry_with_a_new_boundary_is_replayed_not_refused()
         &app,
         &key,
         "job-1",
-        multipart(
+        job_multipart(
             "------------------------a1b2c3d4e5f60718",
             "cube.stl",
             &part,
@@ -343,7 +334,7 @@ async fn an_honest_multipart_retry_with_a_new_boundary_is_replayed_not_refused()
         &app,
         &key,
         "job-1",
-        multipart(
+        job_multipart(
             "------------------------99f0e1d2c3b4a596",
             "cube.stl",
             &part,
@@ -364,7 +355,7 @@ async fn an_honest_multipart_retry_with_a_new_boundary_is_replayed_not_refused()
         &app,
         &key,
         "job-1",
-        multipart(
+        job_multipart(
             "b1",
             "cube.stl",
             &other_part,
@@ -378,7 +369,7 @@ async fn an_honest_multipart_retry_with_a_new_boundary_is_replayed_not_refused()
         &app,
         &key,
         "job-1",
-        multipart(
+        job_multipart(
             "b2",
             "cube.stl",
             &part,
@@ -394,14 +385,7 @@ async fn an_honest_multipart_retry_with_a_new_boundary_is_replayed_not_refused()
 async fn quotes_honour_the_key_whatever_the_json_layout() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let file = upload(
-        &app,
-        &key,
-        "cube.stl",
-        "model/stl",
-        box_stl([20.0, 20.0, 20.0], 1),
-    )
-    .await;
+    let file = upload_box(&app, &key, "cube.stl", [20.0, 20.0, 20.0]).await;
     let file_id = file["id"].as_str().expect("file id").to_string();
 
     let compact =
