@@ -175,13 +175,7 @@ async fn an_unprintable_part_says_fix_it_and_names_each_reason_once() {
     assert_eq!(file["status"], "ready");
     assert_eq!(file["printability"]["printable"], false);
     assert_eq!(file["next_action"], "fix_file_and_upload_again", "{file}");
-    let (status, body) = post(
-        &app,
-        &key,
-        "/v1/quotes",
-        &json!({"file_id": file["id"], "material_id": "pla"}),
-    )
-    .await;
+    let (status, body) = try_quote(&app, &key, &file, "pla").await;
     assert_eq!(
         (status, body["error"].as_str()),
         (422, Some("part_not_printable"))
@@ -278,13 +272,7 @@ async fn quoting_a_failed_file_points_to_its_failure_reason() {
     assert_eq!(file["next_action"], "fix_file_and_upload_again");
     let reason = file["failure_reason"].as_str().expect("failure_reason");
     assert!(!reason.is_empty());
-    let (status, body) = post(
-        &app,
-        &key,
-        "/v1/quotes",
-        &json!({"file_id": file["id"], "material_id": "pla"}),
-    )
-    .await;
+    let (status, body) = try_quote(&app, &key, &file, "pla").await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("file_not_ready"))

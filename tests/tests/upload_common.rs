@@ -414,6 +414,18 @@ pub async fn quote(app: &TestApp, key: &str, file: &Value, material: &str, quant
     q
 }
 
+/// `POST /v1/quotes` for a file with only the material (default quantity),
+/// for the answers that refuse: the status and the JSON answer.
+pub async fn try_quote(app: &TestApp, key: &str, file: &Value, material: &str) -> (u16, Value) {
+    post(
+        app,
+        key,
+        "/v1/quotes",
+        &json!({"file_id": file["id"], "material_id": material}),
+    )
+    .await
+}
+
 /// A `POST /v1/jobs` body (seed 000): the part `file` then the JSON `options`
 /// part, split by `boundary`. Returns (content type, body).
 pub fn job_multipart(

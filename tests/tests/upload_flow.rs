@@ -148,13 +148,7 @@ async fn a_part_larger_than_the_build_volume_is_refused_with_the_finding() {
             .contains(&json!("too_large")),
         "{file}"
     );
-    let (status, body) = post(
-        &app,
-        &key,
-        "/v1/quotes",
-        &json!({"file_id": file["id"], "material_id": "pla"}),
-    )
-    .await;
+    let (status, body) = try_quote(&app, &key, &file, "pla").await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"], "part_not_printable");
     let finding = &body["findings"][0];
@@ -177,13 +171,7 @@ async fn another_accounts_file_is_not_found() {
         (status, body["error"].as_str()),
         (404, Some("file_not_found"))
     );
-    let (status, body) = post(
-        &app,
-        &stranger,
-        "/v1/quotes",
-        &json!({"file_id": id, "material_id": "pla"}),
-    )
-    .await;
+    let (status, body) = try_quote(&app, &stranger, &file, "pla").await;
     assert_eq!(
         (status, body["error"].as_str()),
         (404, Some("file_not_found"))

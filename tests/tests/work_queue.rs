@@ -47,6 +47,22 @@ async fn processing_file(app: &TestApp, key: &str, bytes: Vec<u8>) -> String {
     id
 }
 
+/// A file presigned (684 bytes announced) but never uploaded, marked
+/// `processing` anyway, as if confirm had let it through.
+async fn presigned_processing_file(app: &TestApp, key: &str) -> String {
+    let presigned = presign(app, key, "part.stl", "model/stl", 684).await;
+    let file_id = presigned["file_id"].as_str().expect("id").to_owned();
+    app.db()
+        .await
+        .execute(
+            "update files set status = 'processing' where id = $1",
+            &[&file_id],
+        )
+        .await
+        .expect("processing");
+    file_id
+}
+
 /// Queues a job of `kind` for `file_id` straight in the table (as confirm's
 /// transaction would, but with no fast path running it).
 async fn insert_job(app: &TestApp, kind: &str, file_id: &str, max_attempts: i32) -> i64 {
@@ -269,16 +285,7 @@ async fn a_failing_analysis_backs_off_then_is_dead_lettered_and_its_file_fails()
     .await;
     let key = new_key(&app, "test").await;
     // Presign only signs a URL; nothing reaches the store.
-    let presigned = presign(&app, &key, "part.stl", "model/stl", 684).await;
-    let file_id = presigned["file_id"].as_str().expect("id").to_owned();
-    app.db()
-        .await
-        .execute(
-            "update files set status = 'processing' where id = $1",
-            &[&file_id],
-        )
-        .await
-        .expect("processing");
+    let file_id = presigned_processing_file(&app, &key).await;
     let id = insert_job(&app, "analyze_file", &file_id, 3).await;
 
     // Attempts 1 and 2 fail and are retried after 10 s, then 20 s
@@ -356,16 +363,7 @@ async fn a_missing_object_fails_the_file_and_completes_the_job() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
     // Presigned but never uploaded, yet marked processing.
-    let presigned = presign(&app, &key, "part.stl", "model/stl", 684).await;
-    let file_id = presigned["file_id"].as_str().expect("id").to_owned();
-    app.db()
-        .await
-        .execute(
-            "update files set status = 'processing' where id = $1",
-            &[&file_id],
-        )
-        .await
-        .expect("processing");
+    let file_id = presigned_processing_file(&app, &key).await;
     let id = insert_job(&app, "analyze_file", &file_id, 5).await;
     let (_, report) = tick(&app.base_url, Some(&app.internal_token)).await;
     assert_eq!(report["done"], 1, "{report}");
