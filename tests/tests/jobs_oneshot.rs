@@ -19,15 +19,6 @@ async fn post_job(
     send_job(app, key, content).await
 }
 
-async fn count(app: &TestApp, table: &str) -> i64 {
-    app.db()
-        .await
-        .query_one(&format!("select count(*) from {table}"), &[])
-        .await
-        .expect("count")
-        .get(0)
-}
-
 #[tokio::test]
 async fn one_call_answers_in_seed_000s_shape_and_queues_one_task_per_part() {
     let app = spawn_upload_app().await;
@@ -149,7 +140,7 @@ async fn a_bad_mesh_is_rejected_with_specifics_before_anything_is_queued() {
         "{body}"
     );
     for table in ["files", "quotes", "jobs", "print_tasks"] {
-        assert_eq!(count(&app, table).await, 0, "{table}");
+        assert_eq!(app.count_rows(table).await, 0, "{table}");
     }
 }
 
@@ -170,5 +161,5 @@ async fn a_live_key_without_autopay_cannot_order_in_one_shot() {
         (403, Some("autonomous_not_allowed")),
         "{body}"
     );
-    assert_eq!(count(&app, "jobs").await, 0);
+    assert_eq!(app.count_rows("jobs").await, 0);
 }

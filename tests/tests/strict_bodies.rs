@@ -55,15 +55,6 @@ async fn connect_key(app: &TestApp) -> String {
     body["api_key"].as_str().expect("api_key").to_owned()
 }
 
-async fn count(app: &TestApp, table: &str) -> i64 {
-    app.db()
-        .await
-        .query_one(&format!("select count(*) from {table}"), &[])
-        .await
-        .expect("count")
-        .get(0)
-}
-
 /// Asserts a 400 `invalid_request` whose first field is `field`; returns the body.
 fn assert_refused(what: &str, (status, body): &(u16, Value), field: &str) {
     assert_eq!(*status, 400, "{what}: {body}");
@@ -147,7 +138,7 @@ async fn row_counts(app: &TestApp) -> Vec<i64> {
         "files where selected_unit is not null",
         "analysis_jobs",
     ] {
-        counts.push(count(app, table).await);
+        counts.push(app.count_rows(table).await);
     }
     counts
 }
@@ -162,7 +153,7 @@ async fn the_issues_quote_with_qty_50_is_refused_instead_of_quoting_one_part() {
     let answer = post(&app, &key, "/v1/quotes", &body).await;
 
     assert_refused("qty", &answer, "qty");
-    assert_eq!(count(&app, "quotes").await, 0);
+    assert_eq!(app.count_rows("quotes").await, 0);
     // The same request with the documented field name is quoted for 50.
     let quote = quote(&app, &key, &file, "pla", 50).await;
     assert_eq!(quote["quantity"], 50);
@@ -264,7 +255,7 @@ async fn wrong_types_and_nulls_are_refused_naming_the_field_on_every_endpoint() 
 async fn malformed_scopes_never_create_a_key_and_only_absent_scopes_take_the_callers() {
     let app = spawn_upload_app().await;
     let key = connect_key(&app).await;
-    let keys_before = count(&app, "api_keys").await;
+    let keys_before = app.count_rows("api_keys").await;
     for (scopes, field) in [
         (json!("files:read"), "scopes"),
         (json!(7), "scopes"),
@@ -283,7 +274,7 @@ async fn malformed_scopes_never_create_a_key_and_only_absent_scopes_take_the_cal
         .await;
         assert_refused(&format!("scopes {scopes}"), &answer, field);
         assert_eq!(
-            count(&app, "api_keys").await,
+            app.count_rows("api_keys").await,
             keys_before,
             "scopes {scopes} created no key"
         );
@@ -315,7 +306,7 @@ async fn malformed_scopes_never_create_a_key_and_only_absent_scopes_take_the_cal
     let mut want: Vec<String> = every.into_iter().map(String::from).collect();
     want.sort();
     assert_eq!(got, want, "absent scopes: the calling key's (all of them)");
-    assert_eq!(count(&app, "api_keys").await, keys_before + 2);
+    assert_eq!(app.count_rows("api_keys").await, keys_before + 2);
 }
 
 fn multipart(options: &str) -> (String, Vec<u8>) {
@@ -348,6 +339,10 @@ async fn jobs_options_follow_the_same_rule_with_paths_under_options() {
         assert_refused(options, &answer, field);
     }
     for table in ["files", "quotes", "jobs", "print_tasks"] {
-        assert_eq!(count(&app, table).await, 0, "{table}: nothing was created");
+        assert_eq!(
+            app.count_rows(table).await,
+            0,
+            "{table}: nothing was created"
+        );
     }
 }
