@@ -316,7 +316,7 @@ impl TestApp {
             .await
             .query_one(sql, params)
             .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
             .get(0)
     }
 
