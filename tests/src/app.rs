@@ -10,6 +10,7 @@ use reqwest::{Method, RequestBuilder, Response};
 use serde::Serialize;
 use spin_local::{Options, RunningApp};
 use tempfile::TempDir;
+use tokio_postgres::types::{FromSql, ToSql};
 
 use crate::database;
 use crate::paths::{repo_root, require_wasm_files};
@@ -271,6 +272,16 @@ impl TestApp {
         send(self.request(Method::POST, path).json(body)).await
     }
 
+    /// The served API description, `GET /v1/openapi.json`, as JSON (panics if
+    /// the body is not JSON).
+    pub async fn openapi(&self) -> serde_json::Value {
+        self.get("/v1/openapi.json")
+            .await
+            .json()
+            .await
+            .expect("json")
+    }
+
     pub async fn post_bytes(&self, path: &str, body: impl Into<reqwest::Body>) -> Response {
         send(self.request(Method::POST, path).body(body)).await
     }
@@ -293,6 +304,26 @@ impl TestApp {
             Ok(c) => c,
             Err(e) => panic!("{e:#}"),
         }
+    }
+
+    /// The one value of the one row `sql` answers in this test's database
+    /// (panics on no row, several rows or another type).
+    pub async fn scalar<T>(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> T
+    where
+        T: for<'a> FromSql<'a>,
+    {
+        self.db()
+            .await
+            .query_one(sql, params)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
+            .get(0)
+    }
+
+    /// `select count(*) from <table>`.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        self.scalar(&format!("select count(*) from {table}"), &[])
+            .await
     }
 
     /// The host's log so far: access lines and guest output, `[component]`-prefixed.

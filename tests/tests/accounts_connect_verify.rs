@@ -109,21 +109,15 @@ async fn an_existing_email_gets_no_key_but_a_mailed_code_that_verify_exchanges_f
         "{asked}"
     );
     let db = app.db().await;
-    let keys: i64 = db
-        .query_one("select count(*) from api_keys", &[])
-        .await
-        .expect("count")
-        .get(0);
+    let keys = app.count_rows("api_keys").await;
     assert_eq!(keys, 1, "no key was created for the second connect");
     // The code lasts 10 minutes from now.
-    let expires: i64 = db
-        .query_one(
+    let expires: i64 = app
+        .scalar(
             "select extract(epoch from expires_at)::bigint from email_verifications",
             &[],
         )
-        .await
-        .expect("row")
-        .get(0);
+        .await;
     assert!(
         (expires - started - 600).abs() <= 5,
         "expires {expires}, asked at {started}"
@@ -211,20 +205,10 @@ async fn wrong_codes_count_and_lock_the_code_after_five_attempts() {
     let locked = body(verify(&app, &email, &code).await, StatusCode::BAD_REQUEST).await;
     assert_eq!(locked["error"], "verification_code_locked");
     let attempts: i32 = app
-        .db()
-        .await
-        .query_one("select attempts from email_verifications", &[])
-        .await
-        .expect("row")
-        .get(0);
+        .scalar("select attempts from email_verifications", &[])
+        .await;
     assert_eq!(attempts, 6);
-    let keys: i64 = app
-        .db()
-        .await
-        .query_one("select count(*) from api_keys", &[])
-        .await
-        .expect("count")
-        .get(0);
+    let keys = app.count_rows("api_keys").await;
     assert_eq!(keys, 1);
 
     // A new code replaces the locked one; the old code stays dead.
@@ -320,13 +304,7 @@ async fn connect_is_limited_per_client_address_so_a_script_cannot_mint_accounts(
     let limited = body(response, StatusCode::TOO_MANY_REQUESTS).await;
     assert_eq!(limited["limit_scope"], "client_address");
     assert_eq!(limited["limit"], 30);
-    let accounts: i64 = app
-        .db()
-        .await
-        .query_one("select count(*) from accounts", &[])
-        .await
-        .expect("count")
-        .get(0);
+    let accounts = app.count_rows("accounts").await;
     assert_eq!(accounts, 30, "the refused connect created no account");
     // Verify shares the address's budget: no guessing around the limit.
     let guess = verify(&app, &unique_email("mint0"), "000000").await;
@@ -401,12 +379,8 @@ async fn the_mailed_link_opens_a_page_that_uses_nothing_until_its_button_posts_t
         "{html}"
     );
     let attempts: i32 = app
-        .db()
-        .await
-        .query_one("select attempts from email_verifications", &[])
-        .await
-        .expect("row")
-        .get(0);
+        .scalar("select attempts from email_verifications", &[])
+        .await;
     assert_eq!(attempts, 0, "opening the page counts no attempt");
 
     let form = format!("email={}&code={code}", email.replace('@', "%40"));

@@ -93,12 +93,7 @@ fn spin_routes() -> BTreeSet<String> {
 #[tokio::test]
 async fn openapi_describes_exactly_the_routes_of_spin_toml() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .get("/v1/openapi.json")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let doc: Value = app.openapi().await;
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["components"]["schemas"]["Error"].is_object());
     assert!(
@@ -130,12 +125,7 @@ async fn openapi_describes_exactly_the_routes_of_spin_toml() {
 #[tokio::test]
 async fn every_documented_operation_is_served_and_every_other_method_is_405() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .get("/v1/openapi.json")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let doc: Value = app.openapi().await;
     let methods = ["get", "post", "put", "delete", "patch"];
     for (path, item) in doc["paths"].as_object().expect("paths") {
         let concrete = path.replace("{id}", "x_00000000000000000000000000000000");

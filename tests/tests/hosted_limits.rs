@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// 10 MiB: hosted Spin's request body limit.
 const BODY_LIMIT: u64 = 10 * 1024 * 1024;
@@ -19,34 +19,14 @@ const UPLOAD_LIMIT: u64 = 32 * 1024 * 1024;
 async fn a_one_shot_body_over_10_mib_points_to_the_presigned_upload() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let boundary = "hostedlimitboundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.stl\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.resize(body.len() + BODY_LIMIT as usize + 1, b'x');
-    body.extend_from_slice(
-        format!(
-            "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"options\"\r\n\r\n\
-             {{\"material\":\"PLA\"}}\r\n--{boundary}--\r\n"
-        )
-        .as_bytes(),
+    let part = vec![b'x'; BODY_LIMIT as usize + 1];
+    let content = job_multipart(
+        "hostedlimitboundary",
+        "big.stl",
+        &part,
+        r#"{"material":"PLA"}"#,
     );
-    let r = app
-        .client
-        .post(app.url("/v1/jobs"))
-        .bearer_auth(&key)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("POST /v1/jobs");
-    let status = r.status().as_u16();
-    let answer: Value = r.json().await.unwrap_or(Value::Null);
+    let (status, answer) = send_job(&app, &key, content).await;
     assert_eq!(status, 413, "{answer}");
     assert_eq!(answer["error"], "payload_too_large", "{answer}");
     assert_eq!(answer["limit_bytes"], BODY_LIMIT, "{answer}");

@@ -61,15 +61,6 @@ async fn post_idem(app: &TestApp, key: &str, path: &str, idem: &str, body: &Valu
     post_raw(app, key, path, Some(idem), &body.to_string()).await
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    app.db()
-        .await
-        .query_one(sql, &[])
-        .await
-        .expect("count")
-        .get(0)
-}
-
 #[tokio::test]
 async fn a_retry_with_the_same_key_replays_the_first_response_and_creates_nothing() {
     let app = spawn_upload_app().await;
@@ -91,13 +82,13 @@ async fn a_retry_with_the_same_key_replays_the_first_response_and_creates_nothin
     assert_eq!(retry.status, 201);
     assert_eq!(retry.replayed.as_deref(), Some("true"));
     assert_eq!(retry.body, first.body, "the first response, byte for byte");
-    assert_eq!(count(&app, "select count(*) from files").await, 1);
+    assert_eq!(app.count_rows("files").await, 1);
 
     // Without a key, the same body creates a second file.
     let (status, other) = post(&app, &key, PRESIGN, &presign_body("a.stl")).await;
     assert_eq!(status, 201);
     assert_ne!(other["file_id"], first.body["file_id"]);
-    assert_eq!(count(&app, "select count(*) from files").await, 2);
+    assert_eq!(app.count_rows("files").await, 2);
 }
 
 #[tokio::test]
@@ -122,8 +113,8 @@ async fn the_same_key_with_another_request_is_a_409_and_runs_nothing() {
     .await;
     assert_eq!(elsewhere.status, 409, "{}", elsewhere.body);
     assert_eq!(elsewhere.body["error"], "idempotency_key_reused");
-    assert_eq!(count(&app, "select count(*) from files").await, 1);
-    assert_eq!(count(&app, "select count(*) from quotes").await, 0);
+    assert_eq!(app.count_rows("files").await, 1);
+    assert_eq!(app.count_rows("quotes").await, 0);
 }
 
 #[tokio::test]
@@ -161,7 +152,7 @@ async fn a_request_still_in_progress_is_a_409_with_retry_after_until_it_is_aband
     assert_eq!(busy.status, 409, "{}", busy.body);
     assert_eq!(busy.body["error"], "idempotency_request_in_progress");
     assert_eq!(busy.retry_after.as_deref(), Some("1"));
-    assert_eq!(count(&app, "select count(*) from files").await, 1);
+    assert_eq!(app.count_rows("files").await, 1);
 
     // A claim unfinished for longer than the abandonment time (300 s) is
     // one whose instance died: the retry runs afresh.
@@ -207,7 +198,7 @@ async fn simultaneous_requests_with_one_key_create_exactly_once() {
         }
     }
     assert_eq!(fresh.len(), 1, "exactly one request ran: {fresh:?}");
-    assert_eq!(count(&app, "select count(*) from files").await, 1);
+    assert_eq!(app.count_rows("files").await, 1);
 }
 
 #[tokio::test]
@@ -230,7 +221,7 @@ async fn a_failure_on_our_side_releases_the_key_so_the_retry_runs() {
     assert_eq!(failed.status, 500, "{}", failed.body);
     assert_eq!(failed.body["error"], "internal_error");
     assert_eq!(
-        count(&app, "select count(*) from idempotency_keys").await,
+        app.count_rows("idempotency_keys").await,
         0,
         "the key is released"
     );
@@ -241,7 +232,7 @@ async fn a_failure_on_our_side_releases_the_key_so_the_retry_runs() {
     let retry = post_idem(&app, &key, PRESIGN, "k-5xx", &body).await;
     assert_eq!(retry.status, 201, "{}", retry.body);
     assert_eq!(retry.replayed, None, "the retry ran, it was not replayed");
-    assert_eq!(count(&app, "select count(*) from files").await, 1);
+    assert_eq!(app.count_rows("files").await, 1);
 }
 
 #[tokio::test]
@@ -293,16 +284,7 @@ async fn a_malformed_key_is_a_400_naming_the_header_and_creates_nothing() {
     let longest = "k".repeat(255);
     let ok = post_idem(&app, &key, PRESIGN, &longest, &presign_body("a.stl")).await;
     assert_eq!(ok.status, 201, "255 characters is allowed: {}", ok.body);
-    assert_eq!(count(&app, "select count(*) from files").await, 1);
-}
-
-/// A multipart body for `POST /v1/jobs` with the given boundary.
-fn multipart(boundary: &str, filename: &str, bytes: &[u8], options: &str) -> (String, Vec<u8>) {
-    let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"options\"\r\n\r\n{options}\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    assert_eq!(app.count_rows("files").await, 1);
 }
 
 async fn post_job(app: &TestApp, key: &str, idem: &str, content: (String, Vec<u8>)) -> Answer {
@@ -330,7 +312,7 @@ async fn an_honest_multipart_retry_with_a_new_boundary_is_replayed_not_refused()
         &app,
         &key,
         "job-1",
-        multipart(
+        job_multipart(
             "------------------------a1b2c3d4e5f60718",
             "cube.stl",
             &part,
@@ -343,7 +325,7 @@ async fn an_honest_multipart_retry_with_a_new_boundary_is_replayed_not_refused()
         &app,
         &key,
         "job-1",
-        multipart(
+        job_multipart(
             "------------------------99f0e1d2c3b4a596",
             "cube.stl",
             &part,
@@ -354,8 +336,8 @@ async fn an_honest_multipart_retry_with_a_new_boundary_is_replayed_not_refused()
     assert_eq!(retry.status, 201, "{}", retry.body);
     assert_eq!(retry.replayed.as_deref(), Some("true"));
     assert_eq!(retry.body, first.body);
-    assert_eq!(count(&app, "select count(*) from jobs").await, 1);
-    assert_eq!(count(&app, "select count(*) from print_tasks").await, 2);
+    assert_eq!(app.count_rows("jobs").await, 1);
+    assert_eq!(app.count_rows("print_tasks").await, 2);
 
     // Other bytes, or other options, under the same key: another request.
     let mut other_part = part.clone();
@@ -364,7 +346,7 @@ async fn an_honest_multipart_retry_with_a_new_boundary_is_replayed_not_refused()
         &app,
         &key,
         "job-1",
-        multipart(
+        job_multipart(
             "b1",
             "cube.stl",
             &other_part,
@@ -378,7 +360,7 @@ async fn an_honest_multipart_retry_with_a_new_boundary_is_replayed_not_refused()
         &app,
         &key,
         "job-1",
-        multipart(
+        job_multipart(
             "b2",
             "cube.stl",
             &part,
@@ -387,21 +369,14 @@ async fn an_honest_multipart_retry_with_a_new_boundary_is_replayed_not_refused()
     )
     .await;
     assert_eq!(other_options.status, 409, "{}", other_options.body);
-    assert_eq!(count(&app, "select count(*) from jobs").await, 1);
+    assert_eq!(app.count_rows("jobs").await, 1);
 }
 
 #[tokio::test]
 async fn quotes_honour_the_key_whatever_the_json_layout() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let file = upload(
-        &app,
-        &key,
-        "cube.stl",
-        "model/stl",
-        box_stl([20.0, 20.0, 20.0], 1),
-    )
-    .await;
+    let file = upload_box(&app, &key, "cube.stl", [20.0, 20.0, 20.0]).await;
     let file_id = file["id"].as_str().expect("file id").to_string();
 
     let compact =
@@ -415,7 +390,7 @@ async fn quotes_honour_the_key_whatever_the_json_layout() {
     assert_eq!(retry.status, 201, "{}", retry.body);
     assert_eq!(retry.replayed.as_deref(), Some("true"));
     assert_eq!(retry.body, first.body);
-    assert_eq!(count(&app, "select count(*) from quotes").await, 1);
+    assert_eq!(app.count_rows("quotes").await, 1);
 
     let other = post_raw(
         &app,
@@ -427,5 +402,5 @@ async fn quotes_honour_the_key_whatever_the_json_layout() {
     .await;
     assert_eq!(other.status, 409);
     assert_eq!(other.body["error"], "idempotency_key_reused");
-    assert_eq!(count(&app, "select count(*) from quotes").await, 1);
+    assert_eq!(app.count_rows("quotes").await, 1);
 }

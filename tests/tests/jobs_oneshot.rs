@@ -7,15 +7,6 @@ use common::*;
 use farm_tests::{TestApp, corpus_path};
 use serde_json::{Value, json};
 
-fn multipart(filename: &str, bytes: &[u8], options: &Value) -> (String, Vec<u8>) {
-    let boundary = "farmtestboundary7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"options\"\r\n\r\n{options}\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 async fn post_job(
     app: &TestApp,
     key: &str,
@@ -23,27 +14,9 @@ async fn post_job(
     bytes: &[u8],
     options: &Value,
 ) -> (u16, Value) {
-    let (content_type, body) = multipart(filename, bytes, options);
-    let r = app
-        .client
-        .post(app.url("/v1/jobs"))
-        .bearer_auth(key)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("POST /v1/jobs");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn count(app: &TestApp, table: &str) -> i64 {
-    app.db()
-        .await
-        .query_one(&format!("select count(*) from {table}"), &[])
-        .await
-        .expect("count")
-        .get(0)
+    let boundary = "farmtestboundary7MA4YWxkTrZu0gW";
+    let content = job_multipart(boundary, filename, bytes, &options.to_string());
+    send_job(app, key, content).await
 }
 
 #[tokio::test]
@@ -167,7 +140,7 @@ async fn a_bad_mesh_is_rejected_with_specifics_before_anything_is_queued() {
         "{body}"
     );
     for table in ["files", "quotes", "jobs", "print_tasks"] {
-        assert_eq!(count(&app, table).await, 0, "{table}");
+        assert_eq!(app.count_rows(table).await, 0, "{table}");
     }
 }
 
@@ -188,5 +161,5 @@ async fn a_live_key_without_autopay_cannot_order_in_one_shot() {
         (403, Some("autonomous_not_allowed")),
         "{body}"
     );
-    assert_eq!(count(&app, "jobs").await, 0);
+    assert_eq!(app.count_rows("jobs").await, 0);
 }

@@ -37,12 +37,7 @@ fn required_responses(op: &Value) -> Vec<(&'static str, &'static str)> {
 #[tokio::test]
 async fn every_operation_documents_the_common_errors_it_can_answer_and_refuses_unknown_fields() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .get("/v1/openapi.json")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let doc: Value = app.openapi().await;
     let common = doc["components"]["responses"]
         .as_object()
         .expect("components/responses");
@@ -118,12 +113,7 @@ async fn every_operation_documents_the_common_errors_it_can_answer_and_refuses_u
 #[tokio::test]
 async fn the_quote_request_schema_offers_exactly_the_catalogs_colours_per_material() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .get("/v1/openapi.json")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let doc: Value = app.openapi().await;
     let catalog: Value = app.get("/v1/catalog").await.json().await.expect("json");
     let schema =
         &doc["paths"]["/v1/quotes"]["post"]["requestBody"]["content"]["application/json"]["schema"];

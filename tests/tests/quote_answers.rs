@@ -10,7 +10,6 @@
 mod common;
 
 use common::*;
-use farm_tests::TestApp;
 use serde_json::{Value, json};
 
 const PLA_CENTS_PER_GRAM: i128 = 2;
@@ -60,30 +59,11 @@ fn assert_money_everywhere(v: &Value, path: &str) {
     }
 }
 
-async fn quote(app: &TestApp, key: &str, file: &Value, material: &str, quantity: i64) -> Value {
-    let (status, q) = post(
-        app,
-        key,
-        "/v1/quotes",
-        &json!({"file_id": file["id"], "material_id": material, "quantity": quantity}),
-    )
-    .await;
-    assert_eq!(status, 201, "{q}");
-    q
-}
-
 #[tokio::test]
 async fn ten_small_cubes_are_priced_by_the_formula_with_the_minimum_on_the_total() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let file = upload(
-        &app,
-        &key,
-        "cube.stl",
-        "model/stl",
-        box_stl([15.0, 15.0, 15.0], 1),
-    )
-    .await;
+    let file = upload_box(&app, &key, "cube.stl", [15.0, 15.0, 15.0]).await;
     let q = quote(&app, &key, &file, "pla", 10).await;
     let grams = q["breakdown"]["grams_per_part"].as_f64().expect("grams");
     let unit = unit_cents(grams, PLA_CENTS_PER_GRAM, 0);
@@ -123,14 +103,7 @@ async fn ten_small_cubes_are_priced_by_the_formula_with_the_minimum_on_the_total
 async fn the_bulk_tier_starts_at_fifty_parts() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let file = upload(
-        &app,
-        &key,
-        "block.stl",
-        "model/stl",
-        box_stl([40.0, 30.0, 20.0], 1),
-    )
-    .await;
+    let file = upload_box(&app, &key, "block.stl", [40.0, 30.0, 20.0]).await;
     let q49 = quote(&app, &key, &file, "pla", 49).await;
     let q50 = quote(&app, &key, &file, "pla", 50).await;
     let grams = q49["breakdown"]["grams_per_part"].as_f64().expect("grams");
@@ -159,14 +132,7 @@ async fn the_bulk_tier_starts_at_fifty_parts() {
 async fn each_figure_appears_once_under_one_name() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let file = upload(
-        &app,
-        &key,
-        "cube.stl",
-        "model/stl",
-        box_stl([20.0, 20.0, 20.0], 1),
-    )
-    .await;
+    let file = upload_box(&app, &key, "cube.stl", [20.0, 20.0, 20.0]).await;
     assert!(
         file["id"]
             .as_str()
@@ -205,24 +171,11 @@ async fn each_figure_appears_once_under_one_name() {
 async fn an_unprintable_part_says_fix_it_and_names_each_reason_once() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let file = upload(
-        &app,
-        &key,
-        "beam.stl",
-        "model/stl",
-        box_stl([400.0, 30.0, 20.0], 1),
-    )
-    .await;
+    let file = upload_box(&app, &key, "beam.stl", [400.0, 30.0, 20.0]).await;
     assert_eq!(file["status"], "ready");
     assert_eq!(file["printability"]["printable"], false);
     assert_eq!(file["next_action"], "fix_file_and_upload_again", "{file}");
-    let (status, body) = post(
-        &app,
-        &key,
-        "/v1/quotes",
-        &json!({"file_id": file["id"], "material_id": "pla"}),
-    )
-    .await;
+    let (status, body) = try_quote(&app, &key, &file, "pla").await;
     assert_eq!(
         (status, body["error"].as_str()),
         (422, Some("part_not_printable"))
@@ -237,14 +190,7 @@ async fn an_unprintable_part_says_fix_it_and_names_each_reason_once() {
 async fn the_farm_backlog_is_reported_to_the_hundredth_of_an_hour() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let file = upload(
-        &app,
-        &key,
-        "cube.stl",
-        "model/stl",
-        box_stl([20.0, 20.0, 20.0], 1),
-    )
-    .await;
+    let file = upload_box(&app, &key, "cube.stl", [20.0, 20.0, 20.0]).await;
     let first = quote(&app, &key, &file, "pla", 1).await;
     // Three queued tasks of 0.15 h: a float sum of 0.44999999999999996.
     let db = app.db().await;
@@ -329,13 +275,7 @@ async fn quoting_a_failed_file_points_to_its_failure_reason() {
     assert_eq!(file["next_action"], "fix_file_and_upload_again");
     let reason = file["failure_reason"].as_str().expect("failure_reason");
     assert!(!reason.is_empty());
-    let (status, body) = post(
-        &app,
-        &key,
-        "/v1/quotes",
-        &json!({"file_id": file["id"], "material_id": "pla"}),
-    )
-    .await;
+    let (status, body) = try_quote(&app, &key, &file, "pla").await;
     assert_eq!(
         (status, body["error"].as_str()),
         (409, Some("file_not_ready"))
@@ -349,14 +289,7 @@ async fn quoting_a_failed_file_points_to_its_failure_reason() {
 async fn a_two_unit_cube_read_as_millimetres_gets_a_unit_warning() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let file = upload(
-        &app,
-        &key,
-        "speck.stl",
-        "model/stl",
-        box_stl([2.0, 2.0, 2.0], 1),
-    )
-    .await;
+    let file = upload_box(&app, &key, "speck.stl", [2.0, 2.0, 2.0]).await;
     assert_eq!(file["status"], "ready");
     assert_eq!(file["metrics_json"]["unit"], "mm");
     let warnings = file["metrics_json"]["warnings"]
@@ -400,14 +333,7 @@ async fn a_two_unit_cube_read_as_millimetres_gets_a_unit_warning() {
 async fn a_processing_file_says_when_to_poll_again() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let file = upload(
-        &app,
-        &key,
-        "cube.stl",
-        "model/stl",
-        box_stl([20.0, 20.0, 20.0], 1),
-    )
-    .await;
+    let file = upload_box(&app, &key, "cube.stl", [20.0, 20.0, 20.0]).await;
     let id = file["id"].as_str().expect("id");
     app.db()
         .await
@@ -557,25 +483,18 @@ async fn jobs_list_newest_first_with_a_cursor() {
     let key = new_key(&app, "test").await;
     let mut ids = Vec::new();
     for i in 0..3 {
-        let boundary = "listjobsboundary0001";
-        let mut body = Vec::new();
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p{i}.stl\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-        body.extend_from_slice(&box_stl([20.0, 20.0, 10.0 + i as f32], 1));
-        body.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"options\"\r\n\r\n{{\"material\": \"pla\", \"quantity\": 1}}\r\n--{boundary}--\r\n").as_bytes());
-        let r = app
-            .client
-            .post(app.url("/v1/jobs"))
-            .bearer_auth(&key)
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(body)
-            .send()
-            .await
-            .expect("POST /v1/jobs");
-        assert_eq!(r.status().as_u16(), 201);
-        let job: Value = r.json().await.expect("job");
+        let (status, job) = send_job(
+            &app,
+            &key,
+            job_multipart(
+                "listjobsboundary0001",
+                &format!("p{i}.stl"),
+                &box_stl([20.0, 20.0, 10.0 + i as f32], 1),
+                r#"{"material": "pla", "quantity": 1}"#,
+            ),
+        )
+        .await;
+        assert_eq!(status, 201);
         ids.push(job["id"].as_str().expect("id").to_owned());
     }
     let (status, page) = get(&app, &key, "/v1/jobs?limit=2").await;

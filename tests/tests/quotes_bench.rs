@@ -202,14 +202,7 @@ async fn load(
 async fn bench_post_quotes_under_concurrent_load() {
     let app = Arc::new(spawn_upload_app_with(&[("rate_limit_per_minute", "100000000")]).await);
     let key = Arc::new(new_key(&app, "test").await);
-    let file = upload(
-        &app,
-        &key,
-        "cube.stl",
-        "model/stl",
-        box_stl([30.0, 20.0, 10.0], 1),
-    )
-    .await;
+    let file = upload_box(&app, &key, "cube.stl", [30.0, 20.0, 10.0]).await;
     let id = file["id"].as_str().expect("id").to_owned();
     let concurrency = env_or("BENCH_CONCURRENCY", 16) as usize;
     let rounds = env_or("BENCH_ROUNDS", 2).max(1);

@@ -53,14 +53,7 @@ pub fn statements_of(app: &TestApp, request_id: &str) -> u32 {
 async fn authentication_is_one_statement_and_a_quote_at_most_three() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let file = upload(
-        &app,
-        &key,
-        "box.stl",
-        "model/stl",
-        box_stl([30.0, 20.0, 10.0], 1),
-    )
-    .await;
+    let file = upload_box(&app, &key, "box.stl", [30.0, 20.0, 10.0]).await;
     let file_id = file["id"].as_str().expect("id");
 
     // An authenticated request that needs nothing else: a malformed quote id

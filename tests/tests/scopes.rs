@@ -53,12 +53,9 @@ async fn rows(app: &TestApp) -> Vec<i64> {
 }
 
 fn job_body(bytes: &[u8]) -> Body {
-    let boundary = "scopetestboundary";
-    let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cube.stl\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"options\"\r\n\r\n{{\"material\":\"pla\",\"color\":\"black\",\"quantity\":1}}\r\n--{boundary}--\r\n").as_bytes());
-    Body::Multipart(format!("multipart/form-data; boundary={boundary}"), body)
+    let options = r#"{"material":"pla","color":"black","quantity":1}"#;
+    let (content_type, body) = job_multipart("scopetestboundary", "cube.stl", bytes, options);
+    Body::Multipart(content_type, body)
 }
 
 #[tokio::test]

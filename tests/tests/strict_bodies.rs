@@ -19,12 +19,7 @@ const NO_FILE: &str = "file_00000000000000000000000000000000";
 
 /// The properties the spec declares for an operation's JSON body, in order.
 async fn documented_fields(app: &TestApp, path: &str) -> Vec<String> {
-    let doc: Value = app
-        .get("/v1/openapi.json")
-        .await
-        .json()
-        .await
-        .expect("spec");
+    let doc: Value = app.openapi().await;
     let mut schema =
         &doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"];
     if let Some(r) = schema["$ref"].as_str() {
@@ -58,15 +53,6 @@ async fn connect_key(app: &TestApp) -> String {
     assert_eq!(r.status().as_u16(), 201);
     let body: Value = r.json().await.expect("json");
     body["api_key"].as_str().expect("api_key").to_owned()
-}
-
-async fn count(app: &TestApp, table: &str) -> i64 {
-    app.db()
-        .await
-        .query_one(&format!("select count(*) from {table}"), &[])
-        .await
-        .expect("count")
-        .get(0)
 }
 
 /// Asserts a 400 `invalid_request` whose first field is `field`; returns the body.
@@ -117,7 +103,7 @@ fn endpoints(file_id: &str) -> Vec<(&'static str, String, Value)> {
 async fn every_json_endpoint_refuses_an_unknown_field_naming_it_and_the_fields_it_takes() {
     let app = spawn_upload_app().await;
     let key = connect_key(&app).await;
-    let file = upload(&app, &key, "cube.stl", "model/stl", box_stl([10.0; 3], 1)).await;
+    let file = upload_box(&app, &key, "cube.stl", [10.0; 3]).await;
     let file_id = file["id"].as_str().expect("id").to_owned();
     let before: Vec<i64> = row_counts(&app).await;
 
@@ -152,7 +138,7 @@ async fn row_counts(app: &TestApp) -> Vec<i64> {
         "files where selected_unit is not null",
         "background_jobs",
     ] {
-        counts.push(count(app, table).await);
+        counts.push(app.count_rows(table).await);
     }
     counts
 }
@@ -161,17 +147,15 @@ async fn row_counts(app: &TestApp) -> Vec<i64> {
 async fn the_issues_quote_with_qty_50_is_refused_instead_of_quoting_one_part() {
     let app = spawn_upload_app().await;
     let key = connect_key(&app).await;
-    let file = upload(&app, &key, "cube.stl", "model/stl", box_stl([10.0; 3], 1)).await;
+    let file = upload_box(&app, &key, "cube.stl", [10.0; 3]).await;
     let body = json!({"file_id": file["id"], "material_id": "pla", "qty": 50});
 
     let answer = post(&app, &key, "/v1/quotes", &body).await;
 
     assert_refused("qty", &answer, "qty");
-    assert_eq!(count(&app, "quotes").await, 0);
+    assert_eq!(app.count_rows("quotes").await, 0);
     // The same request with the documented field name is quoted for 50.
-    let body = json!({"file_id": file["id"], "material_id": "pla", "quantity": 50});
-    let (status, quote) = post(&app, &key, "/v1/quotes", &body).await;
-    assert_eq!(status, 201, "{quote}");
+    let quote = quote(&app, &key, &file, "pla", 50).await;
     assert_eq!(quote["quantity"], 50);
 }
 
@@ -271,7 +255,7 @@ async fn wrong_types_and_nulls_are_refused_naming_the_field_on_every_endpoint() 
 async fn malformed_scopes_never_create_a_key_and_only_absent_scopes_take_the_callers() {
     let app = spawn_upload_app().await;
     let key = connect_key(&app).await;
-    let keys_before = count(&app, "api_keys").await;
+    let keys_before = app.count_rows("api_keys").await;
     for (scopes, field) in [
         (json!("files:read"), "scopes"),
         (json!(7), "scopes"),
@@ -290,7 +274,7 @@ async fn malformed_scopes_never_create_a_key_and_only_absent_scopes_take_the_cal
         .await;
         assert_refused(&format!("scopes {scopes}"), &answer, field);
         assert_eq!(
-            count(&app, "api_keys").await,
+            app.count_rows("api_keys").await,
             keys_before,
             "scopes {scopes} created no key"
         );
@@ -322,16 +306,12 @@ async fn malformed_scopes_never_create_a_key_and_only_absent_scopes_take_the_cal
     let mut want: Vec<String> = every.into_iter().map(String::from).collect();
     want.sort();
     assert_eq!(got, want, "absent scopes: the calling key's (all of them)");
-    assert_eq!(count(&app, "api_keys").await, keys_before + 2);
+    assert_eq!(app.count_rows("api_keys").await, keys_before + 2);
 }
 
 fn multipart(options: &str) -> (String, Vec<u8>) {
     let boundary = "strictbodiesboundary0123456789";
-    let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cube.stl\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-    body.extend_from_slice(&box_stl([10.0; 3], 1));
-    body.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"options\"\r\n\r\n{options}\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    job_multipart(boundary, "cube.stl", &box_stl([10.0; 3], 1), options)
 }
 
 #[tokio::test]
@@ -355,20 +335,14 @@ async fn jobs_options_follow_the_same_rule_with_paths_under_options() {
         (r#"["PLA"]"#, "options"),
         (r#"{"material": "PLA""#, "options"),
     ] {
-        let (content_type, body) = multipart(options);
-        let r = app
-            .client
-            .post(app.url("/v1/jobs"))
-            .bearer_auth(&key)
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("POST /v1/jobs");
-        let answer = (r.status().as_u16(), r.json().await.unwrap_or(Value::Null));
+        let answer = send_job(&app, &key, multipart(options)).await;
         assert_refused(options, &answer, field);
     }
     for table in ["files", "quotes", "jobs", "print_tasks"] {
-        assert_eq!(count(&app, table).await, 0, "{table}: nothing was created");
+        assert_eq!(
+            app.count_rows(table).await,
+            0,
+            "{table}: nothing was created"
+        );
     }
 }

@@ -396,6 +396,67 @@ pub async fn upload(
     wait_ready(app, key, &file_id).await
 }
 
+/// [`upload`] of a single box (`box_stl(size, 1)`, millimetres) as `model/stl`.
+pub async fn upload_box(app: &TestApp, key: &str, filename: &str, size: [f32; 3]) -> Value {
+    upload(app, key, filename, "model/stl", box_stl(size, 1)).await
+}
+
+/// `POST /v1/quotes` for an uploaded file; asserts 201 and returns the quote.
+pub async fn quote(app: &TestApp, key: &str, file: &Value, material: &str, quantity: i64) -> Value {
+    let (status, q) = post(
+        app,
+        key,
+        "/v1/quotes",
+        &json!({"file_id": file["id"], "material_id": material, "quantity": quantity}),
+    )
+    .await;
+    assert_eq!(status, 201, "{q}");
+    q
+}
+
+/// `POST /v1/quotes` for a file with only the material (default quantity),
+/// for the answers that refuse: the status and the JSON answer.
+pub async fn try_quote(app: &TestApp, key: &str, file: &Value, material: &str) -> (u16, Value) {
+    post(
+        app,
+        key,
+        "/v1/quotes",
+        &json!({"file_id": file["id"], "material_id": material}),
+    )
+    .await
+}
+
+/// A `POST /v1/jobs` body (seed 000): the part `file` then the JSON `options`
+/// part, split by `boundary`. Returns (content type, body).
+pub fn job_multipart(
+    boundary: &str,
+    filename: &str,
+    bytes: &[u8],
+    options: &str,
+) -> (String, Vec<u8>) {
+    let mut body = Vec::new();
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"options\"\r\n\r\n{options}\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Sends a multipart body (content type, bytes) to `POST /v1/jobs` with the
+/// key; the status and the JSON answer (`Null` when the body is not JSON).
+pub async fn send_job(app: &TestApp, key: &str, content: (String, Vec<u8>)) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url("/v1/jobs"))
+        .bearer_auth(key)
+        .header("content-type", content.0)
+        .body(content.1)
+        .send()
+        .await
+        .expect("POST /v1/jobs");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
 /// The published price formula, recomputed independently from a quote's
 /// reported grams: cents per gram by material, bulk tiers, $3 minimum.
 pub fn expected_total_cents(grams_per_part: f64, material: &str, quantity: i64) -> i64 {

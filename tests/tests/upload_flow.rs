@@ -139,14 +139,7 @@ async fn a_mesh_with_a_hole_is_flagged_and_needs_a_person() {
 async fn a_part_larger_than_the_build_volume_is_refused_with_the_finding() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let file = upload(
-        &app,
-        &key,
-        "beam.stl",
-        "model/stl",
-        box_stl([400.0, 30.0, 20.0], 1),
-    )
-    .await;
+    let file = upload_box(&app, &key, "beam.stl", [400.0, 30.0, 20.0]).await;
     assert_eq!(file["status"], "ready");
     assert!(
         file["metrics_json"]["warnings"]
@@ -155,13 +148,7 @@ async fn a_part_larger_than_the_build_volume_is_refused_with_the_finding() {
             .contains(&json!("too_large")),
         "{file}"
     );
-    let (status, body) = post(
-        &app,
-        &key,
-        "/v1/quotes",
-        &json!({"file_id": file["id"], "material_id": "pla"}),
-    )
-    .await;
+    let (status, body) = try_quote(&app, &key, &file, "pla").await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"], "part_not_printable");
     let finding = &body["findings"][0];
@@ -177,27 +164,14 @@ async fn another_accounts_file_is_not_found() {
     let app = spawn_upload_app().await;
     let owner = new_key(&app, "test").await;
     let stranger = new_key(&app, "test").await;
-    let file = upload(
-        &app,
-        &owner,
-        "cube.stl",
-        "model/stl",
-        box_stl([20.0, 20.0, 20.0], 1),
-    )
-    .await;
+    let file = upload_box(&app, &owner, "cube.stl", [20.0, 20.0, 20.0]).await;
     let id = file["id"].as_str().expect("id");
     let (status, body) = get(&app, &stranger, &format!("/v1/files/{id}")).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (404, Some("file_not_found"))
     );
-    let (status, body) = post(
-        &app,
-        &stranger,
-        "/v1/quotes",
-        &json!({"file_id": id, "material_id": "pla"}),
-    )
-    .await;
+    let (status, body) = try_quote(&app, &stranger, &file, "pla").await;
     assert_eq!(
         (status, body["error"].as_str()),
         (404, Some("file_not_found"))
@@ -328,14 +302,7 @@ async fn confirm_before_upload_wrong_size_and_expiry_are_clear_and_leave_nothing
 async fn a_second_confirm_returns_the_same_state_without_a_second_analysis() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let file = upload(
-        &app,
-        &key,
-        "cube.stl",
-        "model/stl",
-        box_stl([20.0, 20.0, 20.0], 1),
-    )
-    .await;
+    let file = upload_box(&app, &key, "cube.stl", [20.0, 20.0, 20.0]).await;
     let (status, again) = post(
         &app,
         &key,
@@ -367,14 +334,7 @@ async fn a_second_confirm_returns_the_same_state_without_a_second_analysis() {
 async fn a_unit_override_rescales_every_metric_and_the_next_quote() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let file = upload(
-        &app,
-        &key,
-        "box.stl",
-        "model/stl",
-        box_stl([4.0, 3.0, 2.0], 1),
-    )
-    .await;
+    let file = upload_box(&app, &key, "box.stl", [4.0, 3.0, 2.0]).await;
     assert_eq!(file["status"], "ready", "{file}");
     let id = file["id"].as_str().expect("id");
     let unit_path = format!("/v1/files/{id}/unit");
@@ -510,14 +470,7 @@ async fn a_petg_box_weighs_what_its_shell_and_infill_weigh() {
 
     // 40 parts at 3¢/g: 3.94 g → 11.82¢ → 12¢ a part, $4.80 in all (no bulk
     // tier below 50, above the $3 minimum).
-    let (status, quote) = post(
-        &app,
-        &key,
-        "/v1/quotes",
-        &json!({"file_id": file["id"], "material_id": "petg", "quantity": 40}),
-    )
-    .await;
-    assert_eq!(status, 201, "{quote}");
+    let quote = quote(&app, &key, &file, "petg", 40).await;
     let unit_cents = (grams * 100.0).round() * 3.0 / 100.0;
     assert_eq!(unit_cents.round(), 12.0);
     assert_eq!(quote["total"]["amount"], json!(480), "{quote}");

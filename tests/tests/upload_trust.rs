@@ -289,13 +289,7 @@ async fn an_unreadable_upload_ends_failed_with_the_reason_and_what_to_do() {
         );
         assert_eq!(file["metrics_json"]["errors"][0]["code"], code, "{file}");
         assert!(file["content_sha256"].is_null(), "{file}");
-        let (status, quote) = post(
-            &app,
-            &key,
-            "/v1/quotes",
-            &json!({"file_id": file["id"], "material_id": "pla"}),
-        )
-        .await;
+        let (status, quote) = try_quote(&app, &key, &file, "pla").await;
         assert_eq!(
             (status, quote["error"].as_str()),
             (400, Some("file_not_ready")),

@@ -30,6 +30,22 @@ async fn tick(app_url: &str, token: Option<&str>) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// A tick as the scheduler sends it (the app's internal token).
+async fn internal_tick(app: &TestApp) -> (u16, Value) {
+    tick(&app.base_url, Some(&app.internal_token)).await
+}
+
+/// Ticks once and asserts it started exactly one job and finished it.
+async fn tick_runs_one_job_to_done(app: &TestApp) {
+    let (status, report) = internal_tick(app).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        (report["started"].as_i64(), report["done"].as_i64()),
+        (Some(1), Some(1)),
+        "{report}"
+    );
+}
+
 /// A file row in `processing` with its object stored but no job yet: the
 /// state confirm leaves, minus the queue row (the test adds the row it needs).
 async fn processing_file(app: &TestApp, key: &str, bytes: Vec<u8>) -> String {
@@ -45,6 +61,22 @@ async fn processing_file(app: &TestApp, key: &str, bytes: Vec<u8>) -> String {
         .await
         .expect("processing");
     id
+}
+
+/// A file presigned (684 bytes announced) but never uploaded, marked
+/// `processing` anyway, as if confirm had let it through.
+async fn presigned_processing_file(app: &TestApp, key: &str) -> String {
+    let presigned = presign(app, key, "part.stl", "model/stl", 684).await;
+    let file_id = presigned["file_id"].as_str().expect("id").to_owned();
+    app.db()
+        .await
+        .execute(
+            "update files set status = 'processing' where id = $1",
+            &[&file_id],
+        )
+        .await
+        .expect("processing");
+    file_id
 }
 
 /// Queues a job of `kind` for `file_id` straight in the table (as confirm's
@@ -176,13 +208,7 @@ async fn a_tick_runs_a_queued_analysis_and_a_second_tick_finds_nothing() {
     let file_id = processing_file(&app, &key, box_stl([10.0, 10.0, 10.0], 1)).await;
     let id = insert_job(&app, "analyze_file", &file_id, 5).await;
 
-    let (status, report) = tick(&app.base_url, Some(&app.internal_token)).await;
-    assert_eq!(status, 200, "{report}");
-    assert_eq!(
-        (report["started"].as_i64(), report["done"].as_i64()),
-        (Some(1), Some(1)),
-        "{report}"
-    );
+    tick_runs_one_job_to_done(&app).await;
     let row = job(&app, id).await;
     assert_eq!(
         (row.status.as_str(), row.attempts, row.leased),
@@ -195,7 +221,7 @@ async fn a_tick_runs_a_queued_analysis_and_a_second_tick_finds_nothing() {
     let volume = file["metrics_json"]["volume_cm3"].as_f64().expect("volume");
     assert!((volume - 1.0).abs() < 1e-9, "{file}");
 
-    let (_, again) = tick(&app.base_url, Some(&app.internal_token)).await;
+    let (_, again) = internal_tick(&app).await;
     assert_eq!(again["started"], 0, "{again}");
 }
 
@@ -221,13 +247,7 @@ async fn a_job_whose_lease_expired_is_reclaimed_and_a_leased_one_is_left_alone()
         .expect("lease");
     }
 
-    let (status, report) = tick(&app.base_url, Some(&app.internal_token)).await;
-    assert_eq!(status, 200, "{report}");
-    assert_eq!(
-        (report["started"].as_i64(), report["done"].as_i64()),
-        (Some(1), Some(1)),
-        "{report}"
-    );
+    tick_runs_one_job_to_done(&app).await;
     let reclaimed = job(&app, orphaned).await;
     assert_eq!(
         (reclaimed.status.as_str(), reclaimed.attempts),
@@ -269,22 +289,13 @@ async fn a_failing_analysis_backs_off_then_is_dead_lettered_and_its_file_fails()
     .await;
     let key = new_key(&app, "test").await;
     // Presign only signs a URL; nothing reaches the store.
-    let presigned = presign(&app, &key, "part.stl", "model/stl", 684).await;
-    let file_id = presigned["file_id"].as_str().expect("id").to_owned();
-    app.db()
-        .await
-        .execute(
-            "update files set status = 'processing' where id = $1",
-            &[&file_id],
-        )
-        .await
-        .expect("processing");
+    let file_id = presigned_processing_file(&app, &key).await;
     let id = insert_job(&app, "analyze_file", &file_id, 3).await;
 
     // Attempts 1 and 2 fail and are retried after 10 s, then 20 s
     // (shared/work: 10 s doubling per failed attempt).
     for (attempt, backoff) in [(1, 10.0), (2, 20.0)] {
-        let (status, report) = tick(&app.base_url, Some(&app.internal_token)).await;
+        let (status, report) = internal_tick(&app).await;
         assert_eq!(
             (status, report["retried"].as_i64()),
             (200, Some(1)),
@@ -305,12 +316,12 @@ async fn a_failing_analysis_backs_off_then_is_dead_lettered_and_its_file_fails()
         assert!(error.contains("handler answered 503"), "{error}");
         assert_eq!(file_state(&app, &file_id).await.0, "processing");
         // Not due yet: a tick now leaves it alone.
-        let (_, idle) = tick(&app.base_url, Some(&app.internal_token)).await;
+        let (_, idle) = internal_tick(&app).await;
         assert_eq!(idle["started"], 0, "{idle}");
         make_due(&app, id).await;
     }
 
-    let (_, report) = tick(&app.base_url, Some(&app.internal_token)).await;
+    let (_, report) = internal_tick(&app).await;
     assert_eq!(report["dead"], 1, "{report}");
     let row = job(&app, id).await;
     assert_eq!(
@@ -330,7 +341,7 @@ async fn a_failing_analysis_backs_off_then_is_dead_lettered_and_its_file_fails()
             .is_some_and(|r| r.contains("after 3 attempts")),
         "{reason:?}"
     );
-    let (_, later) = tick(&app.base_url, Some(&app.internal_token)).await;
+    let (_, later) = internal_tick(&app).await;
     assert_eq!(later["started"], 0, "a dead job stays dead: {later}");
 }
 
@@ -338,10 +349,10 @@ async fn a_failing_analysis_backs_off_then_is_dead_lettered_and_its_file_fails()
 async fn a_job_of_a_kind_nobody_handles_is_dead_lettered_with_the_reason() {
     let app = spawn_upload_app().await;
     let id = insert_job(&app, "no_such_kind", "file_x", 2).await;
-    let (_, first) = tick(&app.base_url, Some(&app.internal_token)).await;
+    let (_, first) = internal_tick(&app).await;
     assert_eq!(first["retried"], 1, "{first}");
     make_due(&app, id).await;
-    let (_, second) = tick(&app.base_url, Some(&app.internal_token)).await;
+    let (_, second) = internal_tick(&app).await;
     assert_eq!(second["dead"], 1, "{second}");
     let row = job(&app, id).await;
     assert_eq!((row.status.as_str(), row.attempts), ("dead", 2), "{row:?}");
@@ -356,18 +367,9 @@ async fn a_missing_object_fails_the_file_and_completes_the_job() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
     // Presigned but never uploaded, yet marked processing.
-    let presigned = presign(&app, &key, "part.stl", "model/stl", 684).await;
-    let file_id = presigned["file_id"].as_str().expect("id").to_owned();
-    app.db()
-        .await
-        .execute(
-            "update files set status = 'processing' where id = $1",
-            &[&file_id],
-        )
-        .await
-        .expect("processing");
+    let file_id = presigned_processing_file(&app, &key).await;
     let id = insert_job(&app, "analyze_file", &file_id, 5).await;
-    let (_, report) = tick(&app.base_url, Some(&app.internal_token)).await;
+    let (_, report) = internal_tick(&app).await;
     assert_eq!(report["done"], 1, "{report}");
     assert_eq!(job(&app, id).await.status, "done");
     let (status, reason) = file_state(&app, &file_id).await;
@@ -401,7 +403,7 @@ async fn the_fast_path_and_concurrent_ticks_run_a_confirmed_analysis_once() {
     );
     let mut started = 0;
     for _ in 0..5 {
-        let (_, report) = tick(&app.base_url, Some(&app.internal_token)).await;
+        let (_, report) = internal_tick(&app).await;
         started += report["started"].as_i64().expect("started");
     }
     let file = wait_ready(&app, &key, &file_id).await;
