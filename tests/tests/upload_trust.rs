@@ -292,7 +292,7 @@ async fn an_unreadable_upload_ends_failed_with_the_reason_and_what_to_do() {
         let (status, quote) = try_quote(&app, &key, &file, "pla").await;
         assert_eq!(
             (status, quote["error"].as_str()),
-            (400, Some("file_not_ready")),
+            (409, Some("file_not_ready")),
             "{quote}"
         );
     }
