@@ -350,6 +350,16 @@ async fn a_processing_file_says_when_to_poll_again() {
     );
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["next_action"], "poll_file_until_ready");
+    // Confirm answers the current state, already paced for the first poll.
+    let r = app
+        .with_key(&key)
+        .post_json("/v1/files/confirm", &json!({"file_id": id}))
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("2")
+    );
     let r = app
         .with_key(&key)
         .post_json("/v1/quotes", &json!({"file_id": id, "material_id": "pla"}))

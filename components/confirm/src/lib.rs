@@ -34,8 +34,10 @@ fn confirm(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let body: ConfirmBody = ctx.json_body()?;
     let file = FileRow::load(ctx, &body.file_id, &caller.account_id)?;
     if file.status != "pending_upload" {
-        // Already confirmed: report the state. Its analysis is in the queue.
-        return Ok(response::ok(&file.to_json()));
+        // Already confirmed: report the state (paced by Retry-After while
+        // processing). Its analysis is in the queue.
+        let body = file.render(ctx)?;
+        return Ok(response::ok(&body));
     }
     let Some(stored_size) = kit::store::head(ctx, &file.object_key)? else {
         return Err(if ctx.now() >= file.upload_expires_at {
@@ -104,7 +106,10 @@ fn confirm(ctx: &mut Ctx) -> Result<Response, ApiError> {
     respond(ctx, &file.id, &caller.account_id)
 }
 
+/// The file as `GET /v1/files/{id}` shows it, `Retry-After` included while
+/// it is `processing`, so the caller's first poll is already paced.
 fn respond(ctx: &mut Ctx, file_id: &str, account_id: &str) -> Result<Response, ApiError> {
     let file = FileRow::load(ctx, file_id, account_id)?;
-    Ok(response::ok(&file.to_json()))
+    let body = file.render(ctx)?;
+    Ok(response::ok(&body))
 }

@@ -80,11 +80,11 @@ impl Ctx {
             ],
         )?;
         let Some(row) = rows.rows.first() else {
-            return Err(ApiError::invalid_api_key("The API key is not valid."));
+            return Err(ApiError::from(farm_domain::Error::InvalidApiKey));
         };
         let stored = KeyHash::from_stored(col::<String>(row, 2)?);
         if !hash.matches(&stored) {
-            return Err(ApiError::invalid_api_key("The API key is not valid."));
+            return Err(ApiError::from(farm_domain::Error::InvalidApiKey));
         }
         let caller = Caller {
             key_id: col(row, 0)?,

@@ -318,6 +318,9 @@ pub fn next_action(status: u16, code: &str) -> &'static str {
         (_, "key_limit_reached") => "revoke_unused_key",
         (_, "autonomous_not_allowed" | "mode_not_allowed") => "ask_user",
         (_, "payload_too_large") => "use_presigned_upload",
+        (_, "upload_not_found") => "upload_file_then_confirm",
+        (_, "upload_mismatch") => "presign_new_upload",
+        (_, "starting_after_not_found") => "list_from_first_page",
         (404, "not_found") | (405, _) => "read_openapi",
         (404, _) => "check_id",
         (500..=599, _) => "retry_later",
@@ -330,7 +333,9 @@ impl From<DomainError> for ApiError {
         let message = e.to_string();
         match e {
             DomainError::InvalidFields(fields) => ApiError::invalid_fields(&fields),
-            DomainError::InvalidApiKey => ApiError::invalid_api_key("The API key is not valid."),
+            DomainError::InvalidApiKey => ApiError::invalid_api_key(
+                "The API key is not valid (revoked, mistyped or unknown). Send `Authorization: Bearer <key>`; get a key with POST /v1/connect.",
+            ),
             DomainError::InsufficientScope { required } => ApiError::insufficient_scope(required),
             DomainError::ModeNotAllowed { key_mode, action } => {
                 ApiError::new(403, "mode_not_allowed", message)
@@ -338,7 +343,14 @@ impl From<DomainError> for ApiError {
                     .with_detail("action", action)
             }
             DomainError::NotFound(resource) => {
-                ApiError::new(404, format!("{}_not_found", resource.noun()), message)
+                let noun = resource.noun();
+                ApiError::new(
+                    404,
+                    format!("{noun}_not_found"),
+                    format!(
+                        "No {noun} with this id exists in your account (another account's {noun} is never visible). Check the id, and that the key belongs to the account that created it."
+                    ),
+                )
             }
             DomainError::KeyLimitReached { limit } => ApiError::new(
                 409,
