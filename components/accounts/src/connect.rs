@@ -21,7 +21,7 @@
 use crate::store;
 use crate::wire::*;
 use farm_domain::account::{Email, parse_connect};
-use farm_domain::api_key::{ApiKeySecret, KEY_RANDOM_BYTES, KeyMode};
+use farm_domain::api_key::{ApiKeySecret, KEY_RANDOM_BYTES, KeyMode, sha256_hex};
 use farm_domain::ids::IdKind;
 use farm_domain::scope::ScopeSet;
 use farm_domain::verification::{
@@ -30,7 +30,8 @@ use farm_domain::verification::{
 use farm_domain::{Error, FieldError};
 use farm_platform::wire::timestamp;
 use farm_platform::work;
-use farm_platform::{ApiError, Ctx, new_id, random_bytes, response};
+use farm_platform::{ApiError, Ctx, Fingerprint, new_id, random_bytes, response};
+use serde_json::{Value, json};
 use spin_sdk::http::Response;
 
 /// Creates the account and its first key for a new email (201), or, for an
@@ -65,21 +66,37 @@ pub fn connect(ctx: &mut Ctx) -> Result<Response, ApiError> {
         verification::email_window(),
     )?;
 
-    let (account_id, account_created) =
-        store::find_or_create_account(ctx.db()?, email.as_str(), &name)?;
-    if !account_created {
-        return send_code(ctx, &account_id, &email, mode);
-    }
-    let secret = ApiKeySecret::generate(mode, random_bytes::<KEY_RANDOM_BYTES>()?);
-    let scopes = ScopeSet::all();
-    let key = store::create_key(ctx.db()?, &account_id, &secret, "connect", &scopes)?;
-    ctx.log(format_args!(
-        "connect account={account_id} key={} created=true",
-        key.id
-    ));
-    Ok(response::created(&issued(
-        account_id, &email, true, key, &secret,
-    )))
+    // A replayed 202 runs nothing, so its mail is not sent again.
+    let fingerprint = Fingerprint::json_body(ctx)?;
+    ctx.idempotent_redacted(&namespace(&email), false, &fingerprint, redact, |ctx| {
+        let (account_id, account_created) =
+            store::find_or_create_account(ctx.db()?, email.as_str(), &name)?;
+        if !account_created {
+            return send_code(ctx, &account_id, &email, mode);
+        }
+        let secret = ApiKeySecret::generate(mode, random_bytes::<KEY_RANDOM_BYTES>()?);
+        let scopes = ScopeSet::all();
+        let key = store::create_key(ctx.db()?, &account_id, &secret, "connect", &scopes)?;
+        ctx.log(format_args!(
+            "connect account={account_id} key={} created=true",
+            key.id
+        ));
+        Ok(response::created(&issued(
+            account_id, &email, true, key, &secret,
+        )))
+    })
+}
+
+/// Where `connect`'s and `connect/verify`'s `Idempotency-Key`s live: they
+/// have no calling account, so the key is scoped to the normalised
+/// (lowercased) email, as `connect:` + its SHA-256 hex (no account id starts
+/// with `connect:`, and the table holds no address in clear).
+pub fn namespace(email: &Email) -> String {
+    format!("connect:{}", sha256_hex(email.as_str().as_bytes()))
+}
+
+fn redact(body: Value) -> Value {
+    crate::redact_secret(body, "api_key", "api_key_id")
 }
 
 /// Exchanges the code from the mail for a key of the same account (201,
@@ -114,33 +131,40 @@ pub fn verify(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let (Some(Ok(email)), Some(Some(code))) = (email, code) else {
         return Err(Error::InvalidFields(bad).into());
     };
-    let key = verification_key(ctx)?;
-    let pending = store::count_attempt(ctx.db()?, email.as_str())?
-        .ok_or(Error::VerificationRefused(Refusal::NotRequested))?;
-    let matches = key.matches(&pending.id, &code, &pending.code_hash);
-    judge(pending.state, ctx.now(), matches).map_err(Error::VerificationRefused)?;
+    // From the parsed fields, so the JSON and the form of one request match.
+    let fingerprint = Fingerprint::of(&json!({
+        "email": email.as_str(),
+        "code": code.expose(),
+    }));
+    ctx.idempotent_redacted(&namespace(&email), false, &fingerprint, redact, |ctx| {
+        let key = verification_key(ctx)?;
+        let pending = store::count_attempt(ctx.db()?, email.as_str())?
+            .ok_or(Error::VerificationRefused(Refusal::NotRequested))?;
+        let matches = key.matches(&pending.id, &code, &pending.code_hash);
+        judge(pending.state, ctx.now(), matches).map_err(Error::VerificationRefused)?;
 
-    let secret = ApiKeySecret::generate(pending.mode, random_bytes::<KEY_RANDOM_BYTES>()?);
-    let created = store::consume_and_create_key(
-        ctx.db()?,
-        &pending.id,
-        &pending.account_id,
-        &secret,
-        "connect",
-        &ScopeSet::all(),
-    )?
-    .ok_or(Error::VerificationRefused(Refusal::Used))?;
-    ctx.log(format_args!(
-        "connect verified account={} key={} verification={}",
-        pending.account_id, created.id, pending.id
-    ));
-    Ok(response::created(&issued(
-        pending.account_id,
-        &email,
-        false,
-        created,
-        &secret,
-    )))
+        let secret = ApiKeySecret::generate(pending.mode, random_bytes::<KEY_RANDOM_BYTES>()?);
+        let created = store::consume_and_create_key(
+            ctx.db()?,
+            &pending.id,
+            &pending.account_id,
+            &secret,
+            "connect",
+            &ScopeSet::all(),
+        )?
+        .ok_or(Error::VerificationRefused(Refusal::Used))?;
+        ctx.log(format_args!(
+            "connect verified account={} key={} verification={}",
+            pending.account_id, created.id, pending.id
+        ));
+        Ok(response::created(&issued(
+            pending.account_id,
+            &email,
+            false,
+            created,
+            &secret,
+        )))
+    })
 }
 
 /// The page the mailed link opens (`?email=…&code=…`): a button that posts

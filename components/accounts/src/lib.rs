@@ -15,11 +15,18 @@
 //! its creator lacks (403 `insufficient_scope`), and a test key cannot create
 //! a live key (403 `mode_not_allowed`).
 //!
-//! # Why `connect` and `POST /v1/keys` take no `Idempotency-Key`
+//! # `Idempotency-Key` without storing a secret
 //!
-//! Replaying a first response means storing it, and these responses hold the
-//! key's secret, which must exist only as a SHA-256. A retried creation
-//! therefore mints another key; the caller revokes the one it lost.
+//! `connect`, `connect/verify` and `POST /v1/keys` take an `Idempotency-Key`
+//! like every creating POST, so a retry mints no second key. Their 201 holds
+//! the key's secret, which must exist only as a SHA-256, so they use
+//! `Ctx::idempotent_redacted`: the first answer carries the secret; the copy
+//! stored, and so every replay, is the same body without it, with
+//! `api_key_redacted: true` and a message saying to revoke the key by its id
+//! if the secret was lost ([`redact_secret`]). `POST /v1/keys` keys are per
+//! account; `connect` has no caller, so its keys (and `connect/verify`'s) are
+//! per normalised email (`connect:` + the SHA-256 of it, see
+//! [`connect::namespace`]).
 
 mod connect;
 mod store;
@@ -33,7 +40,8 @@ use farm_domain::ids::IdKind;
 use farm_domain::scope::{Scope, ScopeSet};
 use farm_domain::{Error, Resource};
 use farm_platform::wire::timestamp;
-use farm_platform::{ApiError, Ctx, handle, random_bytes, response};
+use farm_platform::{ApiError, Ctx, Fingerprint, handle, random_bytes, response};
+use serde_json::Value;
 use spin_sdk::http::{Method, Request, Response};
 use store::KeyRow;
 use wire::*;
@@ -85,15 +93,52 @@ fn create_key(ctx: &mut Ctx) -> Result<Response, ApiError> {
         }
         .into());
     }
-    let secret = ApiKeySecret::generate(mode, random_bytes::<KEY_RANDOM_BYTES>()?);
-    let limit = ctx.rate_limit_per_minute();
-    let key = store::create_key(ctx.db()?, &caller.account_id, &secret, &name, &scopes)?;
-    Ok(response::created(&CreatedKey {
-        key_id: key.id.clone(),
-        key: secret.expose().to_string(),
-        summary: summary(key, limit),
-        message: SHOWN_ONCE,
-    }))
+    let fingerprint = Fingerprint::json_body(ctx)?;
+    let account_id = caller.account_id.clone();
+    ctx.idempotent_redacted(
+        &account_id,
+        false,
+        &fingerprint,
+        |body| redact_secret(body, "key", "key_id"),
+        |ctx| {
+            let secret = ApiKeySecret::generate(mode, random_bytes::<KEY_RANDOM_BYTES>()?);
+            let limit = ctx.rate_limit_per_minute();
+            let key = store::create_key(ctx.db()?, &account_id, &secret, &name, &scopes)?;
+            Ok(response::created(&CreatedKey {
+                key_id: key.id.clone(),
+                key: secret.expose().to_string(),
+                summary: summary(key, limit),
+                message: SHOWN_ONCE,
+            }))
+        },
+    )
+}
+
+/// What is stored (and replayed) of a response that may show a key's
+/// secret in `secret_field`: the body without it, `api_key_redacted: true`,
+/// and a `message` naming the key by `id_field`. Bodies without the secret
+/// (errors, `connect`'s 202) are stored as they are.
+fn redact_secret(mut body: Value, secret_field: &str, id_field: &str) -> Value {
+    let Some(fields) = body.as_object_mut() else {
+        return body;
+    };
+    if fields.remove(secret_field).is_none() {
+        return body;
+    }
+    let id = fields
+        .get(id_field)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    fields.insert("api_key_redacted".into(), Value::Bool(true));
+    fields.insert(
+        "message".into(),
+        Value::String(format!(
+            "This is a replay: the key's secret was shown once, in the first response, and is \
+             not stored. If it was lost, revoke the key (DELETE /v1/keys/{id}) and create another."
+        )),
+    );
+    body
 }
 
 fn list_keys(ctx: &mut Ctx) -> Result<Response, ApiError> {

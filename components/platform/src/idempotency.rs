@@ -118,6 +118,34 @@ impl Ctx {
         request: &Fingerprint,
         create: impl FnOnce(&mut Ctx) -> Result<Response, ApiError>,
     ) -> Result<Response, ApiError> {
+        self.idempotent_in(&caller.account_id, required, request, None, create)
+    }
+
+    /// [`Ctx::idempotent`] for a response that holds a secret, which must
+    /// never be stored: the caller gets `create`'s response as it is, while
+    /// the copy stored and every replay is `redact` applied to its JSON body
+    /// (same status). `namespace` takes the account's place: the caller's
+    /// account id, or for a request with no caller a value that cannot be an
+    /// account id (account ids are `acct_<hex>`), e.g. `connect:<sha256>`.
+    pub fn idempotent_redacted(
+        &mut self,
+        namespace: &str,
+        required: bool,
+        request: &Fingerprint,
+        redact: fn(Value) -> Value,
+        create: impl FnOnce(&mut Ctx) -> Result<Response, ApiError>,
+    ) -> Result<Response, ApiError> {
+        self.idempotent_in(namespace, required, request, Some(redact), create)
+    }
+
+    fn idempotent_in(
+        &mut self,
+        namespace: &str,
+        required: bool,
+        request: &Fingerprint,
+        redact: Option<fn(Value) -> Value>,
+        create: impl FnOnce(&mut Ctx) -> Result<Response, ApiError>,
+    ) -> Result<Response, ApiError> {
         let Some(raw) = self.req.header("idempotency-key") else {
             return if required {
                 Err(ApiError::idempotency_key_required())
@@ -140,7 +168,7 @@ impl Ctx {
         let request_hash = sha256_hex(
             format!("{} {}\n{}", self.method(), self.path(), request.as_str()).as_bytes(),
         );
-        let account = caller.account_id.clone();
+        let account = namespace.to_string();
 
         let claimed = self.db()?.query(
             "insert into idempotency_keys (account_id, key, request_hash) values ($1, $2, $3) \
@@ -170,7 +198,17 @@ impl Ctx {
                 return Err(err);
             }
         };
-        let body = String::from_utf8_lossy(response.body()).into_owned();
+        let body = match redact {
+            None => String::from_utf8_lossy(response.body()).into_owned(),
+            Some(redact) => match serde_json::from_slice::<Value>(response.body()) {
+                Ok(value) => redact(value).to_string(),
+                // Not JSON, so redaction cannot be trusted: remember nothing.
+                Err(_) => {
+                    self.release(&account, &key);
+                    return Ok(response);
+                }
+            },
+        };
         self.db()?.execute(
             "update idempotency_keys set status = $3, response_body = $4 where account_id = $1 and key = $2",
             &[

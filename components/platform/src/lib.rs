@@ -74,6 +74,9 @@
 //!     `idempotency_key_reused`; concurrent → 409
 //!     `idempotency_request_in_progress`; a 5xx releases the key; malformed →
 //!     400; absent and required → 400 `idempotency_key_required`).
+//!     `ctx.idempotent_redacted(namespace, required, &fingerprint, redact, ..)`
+//!     when the answer holds a secret: `redact` maps the body to the copy
+//!     that is stored and replayed; `namespace` replaces the caller's account.
 //!   - `ctx.limit(scope, bucket, FixedWindow)`: a rate limit on a named
 //!     bucket (no API key needed; `connect` limits per client address and per
 //!     email): 429 `rate_limit_exceeded` + `Retry-After` + `limit_scope`.
