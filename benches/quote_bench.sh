@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Upload/quote benchmarks through the local host with real Postgres and s3s-fs:
+# Upload/quote benchmarks through the local host with real Postgres and the local S3 store (tools/s3-store):
 #   - presign -> PUT -> confirm -> ready -> quote for a generated 10 MB binary
 #     STL (baseline: the bare PUT of the same bytes);
 #   - POST /v1/quotes under concurrent load as a ratio to GET /v1/catalog (the
