@@ -217,8 +217,7 @@ pub fn create_verification(
     code_hash: &str,
     mode: KeyMode,
 ) -> Result<(i64, i64), ApiError> {
-    db.execute("begin", &[])?;
-    let result = (|| {
+    farm_platform::transaction(db, |db| {
         let rows = db.query(
             "insert into email_verifications (id, account_id, email, code_hash, mode, expires_at) \
              values ($1, $2, $3, $4, $5, now() + $6::bigint * interval '1 second') \
@@ -254,12 +253,7 @@ pub fn create_verification(
             .transpose()?
             .ok_or_else(|| ApiError::internal("insert returned no expiry"))?;
         Ok((expires_at, job_id))
-    })();
-    match &result {
-        Ok(_) => db.execute("commit", &[])?,
-        Err(_) => db.execute("rollback", &[])?,
-    };
-    result
+    })
 }
 
 /// Counts one attempt on the email's newest verification and returns it;
@@ -308,8 +302,9 @@ pub fn consume_and_create_key(
     scopes: &ScopeSet,
 ) -> Result<Option<KeyRow>, ApiError> {
     let id = new_id(IdKind::ApiKey)?;
-    db.execute("begin", &[])?;
-    let result = (|| {
+    // A code already consumed updates nothing: the transaction then commits
+    // no change and the caller gets `None`.
+    farm_platform::transaction(db, |db| {
         let consumed = db.query(
             "update email_verifications set consumed_at = now() \
              where id = $1 and consumed_at is null returning id",
@@ -319,10 +314,5 @@ pub fn consume_and_create_key(
             return Ok(None);
         }
         insert_key_locked(db, &id, account_id, secret, name, scopes).map(Some)
-    })();
-    match &result {
-        Ok(Some(_)) => db.execute("commit", &[])?,
-        _ => db.execute("rollback", &[])?,
-    };
-    result
+    })
 }
