@@ -119,6 +119,7 @@ pub mod body;
 mod ctx;
 mod db;
 pub mod error;
+pub mod events;
 mod idempotency;
 pub mod internal;
 mod limits;
