@@ -120,6 +120,7 @@ mod ctx;
 mod db;
 pub mod error;
 pub mod events;
+pub mod html;
 mod idempotency;
 pub mod internal;
 mod limits;
