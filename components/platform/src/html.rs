@@ -87,7 +87,7 @@ pub fn page_with_scripts(status: u16, title: &str, body: &str, scripts: &[&str])
     html.push_str("</body></html>");
     let mut response = Response::new(status, html.into_bytes());
     response.set_header("content-type", "text/html; charset=utf-8");
-    response.set_header("content-security-policy", &content_security_policy(scripts));
+    response.set_header("content-security-policy", content_security_policy(scripts));
     response.set_header("x-content-type-options", "nosniff");
     response.set_header("referrer-policy", "no-referrer");
     response.set_header("cache-control", "no-store");
