@@ -1,0 +1,325 @@
+//! Where parts go on one plate: MaxRects with the best-short-side-fit rule
+//! (J. Jylänki, "A Thousand Ways to Pack the Bin", 2010: the free space is
+//! kept as the list of maximal empty rectangles; each part goes where the
+//! shorter leftover side is smallest), trying each part as it is and turned
+//! 90° about Z.
+//!
+//! Margins: parts keep [`Margins::spacing_mm`] between each other and
+//! [`Margins::edge_mm`] from the bed's edges. Both are done by packing
+//! inflated rectangles (each part grown by the spacing, the usable area
+//! grown by the spacing once) so the packer itself needs no special cases.
+
+use crate::model::{Bed, Placement};
+
+/// Clearances on a plate, mm.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Margins {
+    /// Between two parts' footprints.
+    pub spacing_mm: f64,
+    /// Between a part's footprint and the bed's edge.
+    pub edge_mm: f64,
+}
+
+impl Margins {
+    /// The farm's clearances: 5 mm between parts (room for a scraper and
+    /// for the slicer's skirt/brim without parts fusing; PrusaSlicer's
+    /// arrange default is 6 mm, we print without brims) and 5 mm from the
+    /// edges (outside the Bambu beds' unreliable outer band).
+    pub const FARM: Margins = Margins {
+        spacing_mm: 5.0,
+        edge_mm: 5.0,
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Rect {
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+}
+
+impl Rect {
+    fn right(&self) -> f64 {
+        self.x + self.w
+    }
+    fn top(&self) -> f64 {
+        self.y + self.h
+    }
+    fn intersects(&self, o: &Rect) -> bool {
+        self.x < o.right() && o.x < self.right() && self.y < o.top() && o.y < self.top()
+    }
+    fn contains(&self, o: &Rect) -> bool {
+        o.x >= self.x && o.y >= self.y && o.right() <= self.right() && o.top() <= self.top()
+    }
+}
+
+/// Tolerance for "fits exactly" comparisons of millimetre floats.
+const EPS: f64 = 1e-9;
+
+/// One plate being filled.
+#[derive(Debug, Clone)]
+pub struct PlatePacker {
+    margins: Margins,
+    free: Vec<Rect>,
+    placed: Vec<Placement>,
+    used_area_mm2: f64,
+}
+
+impl PlatePacker {
+    /// An empty plate on `bed`.
+    pub fn new(bed: &Bed, margins: Margins) -> Self {
+        let w = bed.width_mm - 2.0 * margins.edge_mm + margins.spacing_mm;
+        let h = bed.depth_mm - 2.0 * margins.edge_mm + margins.spacing_mm;
+        let free = if w > 0.0 && h > 0.0 {
+            vec![Rect {
+                x: 0.0,
+                y: 0.0,
+                w,
+                h,
+            }]
+        } else {
+            Vec::new()
+        };
+        Self {
+            margins,
+            free,
+            placed: Vec::new(),
+            used_area_mm2: 0.0,
+        }
+    }
+
+    /// The parts placed so far.
+    pub fn placements(&self) -> &[Placement] {
+        &self.placed
+    }
+
+    /// The real footprint area placed so far (without margins), mm².
+    pub fn used_area_mm2(&self) -> f64 {
+        self.used_area_mm2
+    }
+
+    /// True when no part of at least `min_side_mm` × `min_side_mm` can fit.
+    pub fn is_full_for(&self, min_side_mm: f64) -> bool {
+        let need = min_side_mm + self.margins.spacing_mm;
+        !self
+            .free
+            .iter()
+            .any(|r| r.w + EPS >= need && r.h + EPS >= need)
+    }
+
+    /// Places a part of `width_mm` × `depth_mm` if it fits anywhere, as it
+    /// is or turned; returns where (bed coordinates of its lower-left
+    /// corner, edge margin included).
+    pub fn place(&mut self, part_id: u64, width_mm: f64, depth_mm: f64) -> Option<Placement> {
+        let s = self.margins.spacing_mm;
+        let mut best: Option<(Rect, bool, f64, f64)> = None;
+        for (w, d, rotated) in [(width_mm, depth_mm, false), (depth_mm, width_mm, true)] {
+            let (iw, id) = (w + s, d + s);
+            for r in &self.free {
+                if iw <= r.w + EPS && id <= r.h + EPS {
+                    let short = (r.w - iw).min(r.h - id);
+                    let long = (r.w - iw).max(r.h - id);
+                    let better = best.as_ref().is_none_or(|&(_, _, bs, bl)| {
+                        short < bs - EPS || (short <= bs + EPS && long < bl - EPS)
+                    });
+                    if better {
+                        best = Some((
+                            Rect {
+                                x: r.x,
+                                y: r.y,
+                                w: iw,
+                                h: id,
+                            },
+                            rotated,
+                            short,
+                            long,
+                        ));
+                    }
+                }
+            }
+            if width_mm == depth_mm {
+                break; // a square turned is the same square
+            }
+        }
+        let (rect, rotated, _, _) = best?;
+        self.split_free(&rect);
+        let (w, d) = if rotated {
+            (depth_mm, width_mm)
+        } else {
+            (width_mm, depth_mm)
+        };
+        let placement = Placement {
+            part_id,
+            x_mm: rect.x + self.margins.edge_mm,
+            y_mm: rect.y + self.margins.edge_mm,
+            width_mm: w,
+            depth_mm: d,
+            rotated,
+        };
+        self.placed.push(placement);
+        self.used_area_mm2 += width_mm * depth_mm;
+        Some(placement)
+    }
+
+    /// Cuts `used` out of every free rectangle it overlaps (each leaves up
+    /// to four maximal pieces), then drops pieces contained in others.
+    fn split_free(&mut self, used: &Rect) {
+        let mut next = Vec::with_capacity(self.free.len() + 4);
+        for r in &self.free {
+            if !r.intersects(used) {
+                next.push(*r);
+                continue;
+            }
+            if used.x > r.x + EPS {
+                next.push(Rect {
+                    x: r.x,
+                    y: r.y,
+                    w: used.x - r.x,
+                    h: r.h,
+                });
+            }
+            if used.right() < r.right() - EPS {
+                next.push(Rect {
+                    x: used.right(),
+                    y: r.y,
+                    w: r.right() - used.right(),
+                    h: r.h,
+                });
+            }
+            if used.y > r.y + EPS {
+                next.push(Rect {
+                    x: r.x,
+                    y: r.y,
+                    w: r.w,
+                    h: used.y - r.y,
+                });
+            }
+            if used.top() < r.top() - EPS {
+                next.push(Rect {
+                    x: r.x,
+                    y: used.top(),
+                    w: r.w,
+                    h: r.top() - used.top(),
+                });
+            }
+        }
+        let mut keep = vec![true; next.len()];
+        for i in 0..next.len() {
+            if !keep[i] {
+                continue;
+            }
+            for j in 0..next.len() {
+                if i != j && keep[j] && next[j].contains(&next[i]) && (next[i] != next[j] || i > j)
+                {
+                    keep[i] = false;
+                    break;
+                }
+            }
+        }
+        self.free = next
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(r, k)| k.then_some(r))
+            .collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const M: Margins = Margins::FARM;
+
+    /// Every placement lies inside the edge margin and keeps the spacing
+    /// from every other: checked independently of the packer's own
+    /// bookkeeping.
+    fn assert_valid(bed: &Bed, placed: &[Placement], m: &Margins) {
+        for p in placed {
+            assert!(
+                p.x_mm >= m.edge_mm - 1e-6 && p.y_mm >= m.edge_mm - 1e-6,
+                "{p:?}"
+            );
+            assert!(
+                p.x_mm + p.width_mm <= bed.width_mm - m.edge_mm + 1e-6,
+                "{p:?}"
+            );
+            assert!(
+                p.y_mm + p.depth_mm <= bed.depth_mm - m.edge_mm + 1e-6,
+                "{p:?}"
+            );
+        }
+        for (i, a) in placed.iter().enumerate() {
+            for b in &placed[i + 1..] {
+                let apart_x = a.x_mm + a.width_mm + m.spacing_mm <= b.x_mm + 1e-6
+                    || b.x_mm + b.width_mm + m.spacing_mm <= a.x_mm + 1e-6;
+                let apart_y = a.y_mm + a.depth_mm + m.spacing_mm <= b.y_mm + 1e-6
+                    || b.y_mm + b.depth_mm + m.spacing_mm <= a.y_mm + 1e-6;
+                assert!(
+                    apart_x || apart_y,
+                    "{a:?} and {b:?} are closer than the spacing"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_grid_of_equal_squares_fills_the_bed_exactly() {
+        // 246 usable + 5 spacing = 251 = 5 × (45.2 + 5): a 5 × 5 grid of
+        // 45.2 mm squares fits, a 26th does not.
+        let bed = Bed::BAMBU_256;
+        let mut packer = PlatePacker::new(&bed, M);
+        for id in 0..25 {
+            assert!(packer.place(id, 45.2, 45.2).is_some(), "square {id}");
+        }
+        assert!(packer.place(99, 45.2, 45.2).is_none());
+        assert_valid(&bed, packer.placements(), &M);
+    }
+
+    #[test]
+    fn a_long_part_is_turned_when_only_that_fits() {
+        let bed = Bed::BAMBU_256;
+        let mut packer = PlatePacker::new(&bed, M);
+        // A 246 × 100 slab across the bottom leaves 141 mm of depth above it.
+        packer.place(1, 246.0, 100.0).expect("slab");
+        // 100 × 140 fits as it is; 140 × 240 only turned (240 wide, 140 deep).
+        let turned = packer.place(2, 140.0, 240.0).expect("turned part");
+        assert!(turned.rotated);
+        assert_eq!((turned.width_mm, turned.depth_mm), (240.0, 140.0));
+        assert_valid(&bed, packer.placements(), &M);
+    }
+
+    #[test]
+    fn mixed_parts_never_overlap_or_cross_the_margins() {
+        // A deterministic mix of sizes, packed until nothing more fits.
+        let bed = Bed::BAMBU_256;
+        let mut packer = PlatePacker::new(&bed, M);
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            10.0 + ((seed >> 33) % 90) as f64
+        };
+        for id in 0..200 {
+            let (w, d) = (next(), next());
+            packer.place(id, w, d);
+        }
+        assert!(packer.placements().len() > 5);
+        assert_valid(&bed, packer.placements(), &M);
+        // The real area placed is the sum of the parts' areas.
+        let area: f64 = packer
+            .placements()
+            .iter()
+            .map(|p| p.width_mm * p.depth_mm)
+            .sum();
+        assert!((area - packer.used_area_mm2()).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_part_larger_than_the_usable_area_is_refused() {
+        let mut packer = PlatePacker::new(&Bed::BAMBU_256, M);
+        assert!(packer.place(1, 247.0, 10.0).is_none());
+        assert!(packer.place(2, 246.0, 246.0).is_some());
+    }
+}
