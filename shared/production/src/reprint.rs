@@ -1,0 +1,63 @@
+//! What happens to a part that failed (issue 12, item 4): "failed prints
+//! are re-queued automatically and never ship" (seed 000).
+
+/// Failures of one part after which its order is flagged for a person
+/// instead of printing it again (issue 12: "after three failures of one
+/// part the order is flagged").
+pub const MAX_FAILURES_PER_PART: u32 = 3;
+
+/// Why a part failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The printer stopped the task (0x0300_4xxx) or a fault was not recovered.
+    Print,
+    /// The finished part did not pass inspection.
+    Inspection,
+}
+
+/// What to do with a part after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Back in the queue, at the front, as attempt `attempt` (1-based count
+    /// of failures so far).
+    Requeue { attempt: u32 },
+    /// Out of attempts: the order needs a person; the part is not printed
+    /// again and the order does not ship.
+    FlagOrder { failures: u32 },
+}
+
+/// The decision after the part's `failures_before` earlier failures and
+/// this one. A farm-initiated cancel is not a failure and never comes here.
+pub fn after_failure(failures_before: u32, _why: Failure) -> Next {
+    let failures = failures_before.saturating_add(1);
+    if failures >= MAX_FAILURES_PER_PART {
+        Next::FlagOrder { failures }
+    } else {
+        Next::Requeue { attempt: failures }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_third_failure_flags_the_order() {
+        assert_eq!(
+            after_failure(0, Failure::Print),
+            Next::Requeue { attempt: 1 }
+        );
+        assert_eq!(
+            after_failure(1, Failure::Inspection),
+            Next::Requeue { attempt: 2 }
+        );
+        assert_eq!(
+            after_failure(2, Failure::Print),
+            Next::FlagOrder { failures: 3 }
+        );
+        assert_eq!(
+            after_failure(u32::MAX, Failure::Print),
+            Next::FlagOrder { failures: u32::MAX }
+        );
+    }
+}
