@@ -65,17 +65,9 @@ async fn authentication_is_one_statement_and_a_quote_at_most_three() {
     );
     assert_eq!(n, 1, "authentication and counting must be one statement");
 
-    // The request was counted by that one statement: the window, the day's
-    // usage and last_used_at moved.
+    // The request was counted by that one statement: its per-minute window
+    // (the usage record until the sweep rolls it up) and last_used_at.
     let db = app.db().await;
-    let used: i64 = db
-        .query_one(
-            "select coalesce(sum(requests), 0)::bigint from usage_daily",
-            &[],
-        )
-        .await
-        .expect("usage")
-        .get(0);
     let window: i64 = db
         .query_one(
             "select coalesce(max(count), 0)::bigint from rate_limit_windows",
@@ -84,7 +76,18 @@ async fn authentication_is_one_statement_and_a_quote_at_most_three() {
         .await
         .expect("window")
         .get(0);
-    assert!(used >= 1 && window >= 1, "usage {used}, window {window}");
+    let stamped: bool = db
+        .query_one(
+            "select bool_and(last_used_at is not null) from api_keys where revoked_at is null",
+            &[],
+        )
+        .await
+        .expect("last_used_at")
+        .get(0);
+    assert!(
+        window >= 1 && stamped,
+        "window {window}, last_used_at set {stamped}"
+    );
 
     // A quote: authentication, the file with the farm's load, the insert.
     let quote =
@@ -150,4 +153,77 @@ async fn the_one_statement_still_enforces_the_limit_exactly() {
         }
     }
     panic!("three attempts straddled a minute boundary");
+}
+
+/// The sweep moves windows older than an hour into `usage_daily` (by the
+/// UTC day each window started) as it deletes them, so usage is never lost
+/// or counted twice.
+#[tokio::test]
+async fn the_sweep_rolls_old_windows_up_into_daily_usage() {
+    let app = spawn_upload_app().await;
+    new_key(&app, "test").await;
+    let db = app.db().await;
+    let key_id: String = db
+        .query_one(
+            "select id from api_keys where revoked_at is null limit 1",
+            &[],
+        )
+        .await
+        .expect("key")
+        .get(0);
+    // Two old windows of one UTC day (2026-01-02 10:00 and 10:01), 7 and 5
+    // requests, and one of the day before (2026-01-01 23:59), 3 requests.
+    let jan2_10h = 1_767_348_000i64; // 2026-01-02T10:00:00Z
+    let jan1_2359 = 1_767_311_940i64; // 2026-01-01T23:59:00Z
+    for (start, count) in [(jan2_10h, 7), (jan2_10h + 60, 5), (jan1_2359, 3)] {
+        db.execute(
+            "insert into rate_limit_windows (key_id, window_start, count) values ($1, $2, $3)",
+            &[&key_id, &start, &count],
+        )
+        .await
+        .expect("old window");
+    }
+    // Authenticate once with the sweep forced on, cutoff now.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let hash: String = db
+        .query_one("select key_hash from api_keys where id = $1", &[&key_id])
+        .await
+        .expect("hash")
+        .get(0);
+    db.query(
+        "select * from farm_authenticate($1, $2, current_date, true, $3)",
+        &[&hash, &(now - now % 60), &(now - 3600)],
+    )
+    .await
+    .expect("authenticate with sweep");
+    let rows = db
+        .query(
+            "select day::text, requests from usage_daily where key_id = $1 order by day",
+            &[&key_id],
+        )
+        .await
+        .expect("usage");
+    let days: Vec<(String, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(
+        days,
+        vec![
+            ("2026-01-01".to_string(), 3),
+            ("2026-01-02".to_string(), 12)
+        ]
+    );
+    let left: i64 = db
+        .query_one(
+            "select count(*) from rate_limit_windows where window_start < $1",
+            &[&(now - 3600)],
+        )
+        .await
+        .expect("left")
+        .get(0);
+    assert_eq!(left, 0, "rolled-up windows are deleted");
+
+    // GET /v1/usage adds live windows to rolled-up days: accounts_api.rs's
+    // usage_counts_every_authenticated_request_today_and_this_month.
 }

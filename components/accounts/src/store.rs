@@ -168,7 +168,9 @@ pub fn revoke_key(db: &Connection, account_id: &str, key_id: &str) -> Result<i64
 }
 
 /// Requests today and this month (from `month_start`), for one key or, with
-/// `key_id = None`, the whole account.
+/// `key_id = None`, the whole account: the rolled-up days of `usage_daily`
+/// plus the per-minute windows not rolled up yet (authentication counts a
+/// request only in its window; migrations/0013_lean_authentication.sql).
 pub fn usage_totals(
     db: &Connection,
     account_id: &str,
@@ -177,10 +179,17 @@ pub fn usage_totals(
     month_start: &str,
 ) -> Result<(i64, i64), ApiError> {
     let rows = db.query(
-        "select coalesce(sum(requests) filter (where day = $3::text::date), 0)::bigint, \
+        "with counted as ( \
+             select day, requests from usage_daily \
+             where account_id = $1 and ($2 = '' or key_id = $2) and day >= $4::text::date \
+             union all \
+             select (to_timestamp(w.window_start) at time zone 'UTC')::date, w.count::bigint \
+             from rate_limit_windows w join api_keys a on a.id = w.key_id \
+             where a.account_id = $1 and ($2 = '' or w.key_id = $2) \
+               and w.window_start >= extract(epoch from $4::text::date)::bigint) \
+         select coalesce(sum(requests) filter (where day = $3::text::date), 0)::bigint, \
                 coalesce(sum(requests), 0)::bigint \
-         from usage_daily \
-         where account_id = $1 and ($2 = '' or key_id = $2) and day >= $4::text::date",
+         from counted",
         &[
             account_id.to_string().into(),
             key_id.unwrap_or("").to_string().into(),

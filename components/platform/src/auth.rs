@@ -34,9 +34,10 @@ impl Ctx {
     ///
     /// In order: reads `Authorization: Bearer <key>` (missing or malformed →
     /// 401 `invalid_api_key`); then, in one SQL statement, finds the key by its
-    /// SHA-256, counts the request in the key's per-minute window and in the
-    /// day's usage, stamps `last_used_at` and (about one request in 64) sweeps
-    /// windows older than an hour; confirms the hash match in constant time
+    /// SHA-256, counts the request in the key's per-minute window (which is
+    /// also its usage record), stamps `last_used_at` at most once a minute and
+    /// (about one request in 64) rolls windows older than an hour up into
+    /// `usage_daily`; confirms the hash match in constant time
     /// (unknown or revoked → the same 401, and nothing is counted); sets
     /// `X-RateLimit-Limit/-Remaining/-Reset` on the eventual response, whatever
     /// its status (over the limit → 429 `rate_limit_exceeded` with
@@ -53,7 +54,7 @@ impl Ctx {
     /// One statement because on a hosted Spin each one is a network round trip
     /// to a managed Postgres (issue 9, item 7); `tests/tests/request_path.rs`
     /// counts it. The statement is the function `farm_authenticate`
-    /// (migrations/0007_request_path.sql), so its plan is made once per
+    /// (migrations/0013_lean_authentication.sql; first 0007), so its plan is made once per
     /// connection.
     pub fn authenticate(&mut self, scope: Scope) -> Result<Caller, ApiError> {
         let presented = self.bearer_key()?;
