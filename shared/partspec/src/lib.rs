@@ -11,3 +11,9 @@
 pub mod spec;
 
 pub use spec::*;
+pub mod gear;
+pub mod geometry;
+pub mod holes;
+
+pub use geometry::{BoundingBox, LID_GAP_MM};
+pub use holes::PlacedHole;

@@ -178,9 +178,10 @@ pub struct Plate {
 /// (thickness, thickness) (0 = sharp); `outer_corner` shapes the outside
 /// corner at (0, 0).
 ///
-/// `base_holes` go through z from the base's top face; frame u = +x,
-/// v = +y, origin at (length/2, width/2). `upright_holes` go through x from
-/// the upright's outer face (x = 0); frame u = +z, v = +y, origin at
+/// `base_holes` go down z from the base's top face (z = thickness, where
+/// countersinks open); frame u = +x, v = +y, origin at (length/2, width/2).
+/// `upright_holes` go along -x from the upright's inner face (x = thickness,
+/// where countersinks open); frame u = +z, v = +y, origin at
 /// (height/2, width/2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -308,7 +309,7 @@ pub struct Hub {
 
 /// A flange: a disc on the z axis, z from 0 to `thickness_mm`, with a through
 /// bore on the axis, an optional hub on top (through which the bore also
-/// runs), and bolt holes through z. Bolt-hole frame: u = +x, v = +y, origin on
+/// runs), and bolt holes down z from the top face. Bolt-hole frame: u = +x, v = +y, origin on
 /// the axis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -327,8 +328,8 @@ pub struct Flange {
 /// from 0 to `back_height_mm`; the arm runs along the bottom, x from 0 to
 /// `reach_mm`, z from 0 to thickness; the tip rises at x from
 /// `reach_mm - thickness` to `reach_mm`, z from 0 to `tip_height_mm`.
-/// `holes` go through x from the back's outer face (x = 0); frame u = +z,
-/// v = +y, origin at (back_height/2, width/2).
+/// `holes` go along -x from the back's inner face (x = thickness, where
+/// countersinks open); frame u = +z, v = +y, origin at (back_height/2, width/2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Hook {
@@ -342,8 +343,9 @@ pub struct Hook {
 }
 
 /// A knob on the z axis, z from 0 to `height_mm`: a disc of `diameter_mm`
-/// with `flutes` semicircular grooves of radius `flute_radius_mm` centred on
-/// its rim (evenly spaced, the first on +x), and a blind shaft bore of
+/// with `flutes` round grooves of radius `flute_radius_mm` centred on its
+/// rim (evenly spaced, the first at 180/flutes degrees from +x, so +x is a
+/// land), and a blind shaft bore of
 /// `shaft_diameter_mm` rising `shaft_depth_mm` from the bottom face.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -361,7 +363,8 @@ pub struct Knob {
 /// An involute spur gear on the z axis, z from 0 to `face_width_mm`, with a
 /// through bore. Addendum 1 module, dedendum 1.25 module, no root fillet:
 /// below the base circle a flank continues as a radial line to the root
-/// circle. `gear::outline` gives the exact profile the kernel sketches.
+/// circle. The first tooth is centred on +x. `gear::GearProfile` gives the
+/// exact profile (and a polyline of it) the kernel sketches.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpurGear {
@@ -379,7 +382,8 @@ pub struct SpurGear {
 /// wall `thickness_mm`, centred at (0, thickness + cable_diameter/2) (so it
 /// rests on the strip); the ring is open at the top by a vertical slot
 /// `opening_mm` wide. `screw_hole` (if any) is one hole through z in each
-/// tab, centred at x = ±(outer ring radius + base_length/2)/2, y = width/2.
+/// tab, down z from the tab's top face, centred at
+/// x = ±(outer ring radius + base_length/2)/2, y = width/2.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CableClip {
