@@ -14,6 +14,10 @@ pub use spec::*;
 pub mod gear;
 pub mod geometry;
 pub mod holes;
+pub mod schema;
+pub mod validate;
+mod validate_families;
 
 pub use geometry::{BoundingBox, LID_GAP_MM};
 pub use holes::PlacedHole;
+pub use validate::{BUILD_VOLUME_MM, Invalid, MIN_HOLE_MM, MIN_WALL_MM, Rule, Violation};
