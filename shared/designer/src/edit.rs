@@ -137,6 +137,7 @@ pub(crate) fn apply(previous: &PartSpec, prompt: &str) -> Result<PartSpec, Desig
     let mut understood: Vec<String> = Vec::new();
     let mut touched_count = false;
     let mut touched_size = false;
+    let mut touched_countersinks = false;
 
     // "5 mm thicker": a length followed by a comparative.
     let mut relative_keys = Vec::new();
@@ -187,14 +188,7 @@ pub(crate) fn apply(previous: &PartSpec, prompt: &str) -> Result<PartSpec, Desig
         touched_count = true;
         understood.push("remove the holes".into());
     } else if f.has_any(&["add", "another", "more", "extra"]) && f.has_any(&["hole", "holes"]) {
-        let total = spec.part.holes().len() as u32;
         let (first, _) = patterns(&mut spec.part);
-        let target_in_first = |n: u32| n;
-        let ordinal = ORDINALS.iter().find(|(w, _)| f.has(w)).map(|(_, n)| *n);
-        let more = ordinal
-            .map(|n| n.saturating_sub(total))
-            .or(f.hole_count)
-            .unwrap_or(1);
         let Some(pattern) = first.into_iter().next() else {
             return Err(unsupported(
                 &f,
@@ -202,8 +196,20 @@ pub(crate) fn apply(previous: &PartSpec, prompt: &str) -> Result<PartSpec, Desig
                 "holes to add to (the part has none; say where they go)",
             ));
         };
-        add_holes(pattern, target_in_first(more))
-            .map_err(|m| unsupported(&f, understood.clone(), m))?;
+        // "a third hole": the first pattern grows to three.
+        let ordinal = ORDINALS.iter().find(|(w, _)| f.has(w)).map(|(_, n)| *n);
+        let more = ordinal
+            .map(|n| n.saturating_sub(pattern.layout.count()))
+            .or(f.hole_count)
+            .unwrap_or(1);
+        if more == 0 {
+            return Err(unsupported(
+                &f,
+                understood,
+                "how many holes to add (the pattern already has that many)",
+            ));
+        }
+        add_holes(pattern, more).map_err(|m| unsupported(&f, understood.clone(), m))?;
         changed.push("holes");
         touched_count = true;
         understood.push(format!("{more} more hole(s)"));
@@ -224,6 +230,14 @@ pub(crate) fn apply(previous: &PartSpec, prompt: &str) -> Result<PartSpec, Desig
         changed.push("diameter_mm");
         touched_size = true;
         understood.push(format!("{} holes", fasteners::name(m.nominal)));
+    } else if let Some(d) = f.get(Key::HoleDiameter)
+        && spec.part.hole_patterns().is_empty()
+        && let Some((bore, name)) = field(&mut spec.part, Key::Bore)
+    {
+        // A washer's or spacer's "hole" is its bore.
+        *bore = d;
+        changed.push(name);
+        understood.push(format!("{d} mm hole"));
     } else if let Some(d) = f.get(Key::HoleDiameter) {
         let (list, _) = patterns(&mut spec.part);
         for p in list {
@@ -245,8 +259,14 @@ pub(crate) fn apply(previous: &PartSpec, prompt: &str) -> Result<PartSpec, Desig
                 diameter_mm: cs,
                 angle_deg: 90.0,
             });
+            p.hole.fastener = p
+                .hole
+                .fastener
+                .as_ref()
+                .map(|f| f.replace("clearance", "countersunk"));
         }
         changed.push("countersink");
+        touched_countersinks = true;
         understood.push("countersunk holes".into());
     }
     if let Some(s) = f.get(Key::Spacing) {
@@ -313,7 +333,7 @@ pub(crate) fn apply(previous: &PartSpec, prompt: &str) -> Result<PartSpec, Desig
     }
     spec.assumptions
         .retain(|a| !changed.iter().any(|c| a.parameter.ends_with(c)));
-    refresh_requirements(&mut spec, touched_count, touched_size);
+    refresh_requirements(&mut spec, touched_count, touched_size, touched_countersinks);
     Ok(spec)
 }
 
@@ -404,7 +424,12 @@ fn mirror(part: &mut Part) {
 
 /// Recomputes the previous requirements from the patched part (the edit
 /// changed what the prompt asked for) and adds those the edit states.
-fn refresh_requirements(spec: &mut PartSpec, touched_count: bool, touched_size: bool) {
+fn refresh_requirements(
+    spec: &mut PartSpec,
+    touched_count: bool,
+    touched_size: bool,
+    touched_countersinks: bool,
+) {
     let bb = spec.part.bounding_box().size();
     let holes = spec.part.holes();
     let spacing = {
@@ -473,6 +498,17 @@ fn refresh_requirements(spec: &mut PartSpec, touched_count: bool, touched_size: 
         out.push(Requirement::HoleDiameter {
             diameter_mm: h.spec.diameter_mm,
         });
+    }
+    let countersunk = holes
+        .iter()
+        .filter(|h| h.spec.countersink.is_some())
+        .count() as u32;
+    if touched_countersinks
+        && !out
+            .iter()
+            .any(|r| matches!(r, Requirement::CountersunkCount { .. }))
+    {
+        out.push(Requirement::CountersunkCount { count: countersunk });
     }
     spec.requirements = out;
 }

@@ -41,6 +41,8 @@ pub enum Key {
     Offset,
     PressureAngle,
     AcrossFlats,
+    /// "a 40 mm square plate": length and width.
+    Square,
 }
 
 /// Adjectives that, right after a number, always name it ("40 mm apart").
@@ -56,6 +58,7 @@ const ADJECTIVES: &[(&str, Key)] = &[
     ("offset", Key::Offset),
     ("rounded", Key::Fillet),
     ("chamfered", Key::Chamfer),
+    ("square", Key::Square),
 ];
 
 /// Nouns that name the number before or after them.

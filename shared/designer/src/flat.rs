@@ -46,6 +46,9 @@ pub(crate) fn corners(c: &mut Ctx, parameter: &str) -> CornerProfile {
 /// How many holes the prompt asks for, else `default` (an assumption).
 fn hole_count(c: &mut Ctx, parameter: &str, default: u32) -> u32 {
     if let Some((rows, columns)) = c.f.grid {
+        c.require(Requirement::HoleCount {
+            count: rows * columns,
+        });
         return rows * columns;
     }
     match c.f.hole_count {
@@ -145,10 +148,10 @@ pub(crate) fn plate(c: &mut Ctx) -> Part {
         _ => {}
     }
     let length = length
-        .or(c.given(&[Key::Length]))
+        .or(c.given(&[Key::Length, Key::Square]))
         .unwrap_or_else(|| c.take(&[], "part.length_mm", 60.0, "length not given"));
     let width = width
-        .or(c.given(&[Key::Width]))
+        .or(c.given(&[Key::Width, Key::Square]))
         .unwrap_or_else(|| c.take(&[], "part.width_mm", 40.0, "width not given"));
     let thickness = thickness
         .or(c.given(&[Key::Thickness, Key::Height]))

@@ -373,7 +373,12 @@ pub(crate) fn gear(c: &mut Ctx) -> Part {
         );
         20.0
     });
-    c.extent(Axis::Z, face);
+    // Only a face width the prompt states is a requirement.
+    if c.given(&[Key::FaceWidth, Key::Thickness, Key::Width, Key::Height])
+        .is_some()
+    {
+        c.extent(Axis::Z, face);
+    }
     Part::SpurGear(SpurGear {
         module_mm: module,
         teeth,
