@@ -5,11 +5,15 @@
 use crate::facts::{Facts, Key};
 use crate::fasteners::{self, MetricSize};
 use farm_partspec::{Assumption, Axis, Countersink, HoleSpec, Requirement};
+use std::cell::RefCell;
 
 pub(crate) struct Ctx<'a> {
     pub f: &'a Facts,
     pub assumptions: Vec<Assumption>,
     pub requirements: Vec<Requirement>,
+    /// Keys whose value a builder used; a value the prompt gives that no
+    /// builder used is refused rather than silently ignored.
+    used: RefCell<Vec<Key>>,
 }
 
 /// Rounds to 0.01 mm so derived values print and compare cleanly.
@@ -23,6 +27,7 @@ impl<'a> Ctx<'a> {
             f,
             assumptions: Vec::new(),
             requirements: Vec::new(),
+            used: RefCell::new(Vec::new()),
         }
     }
 
@@ -36,7 +41,7 @@ impl<'a> Ctx<'a> {
 
     /// The first of `keys` the prompt gave, else `default` (recorded as an assumption).
     pub fn take(&mut self, keys: &[Key], parameter: &str, default: f64, reason: &str) -> f64 {
-        match keys.iter().find_map(|k| self.f.get(*k)) {
+        match self.given(keys) {
             Some(v) => v,
             None => {
                 self.assume(parameter, format!("{} mm", round2(default)), reason);
@@ -45,8 +50,22 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The first of `keys` the prompt gave (marking it used).
     pub fn given(&self, keys: &[Key]) -> Option<f64> {
-        keys.iter().find_map(|k| self.f.get(*k))
+        let (key, value) = keys.iter().find_map(|k| self.f.get(*k).map(|v| (*k, v)))?;
+        self.used.borrow_mut().push(key);
+        Some(value)
+    }
+
+    /// The prompt's values that no builder used, as the prompt wrote them.
+    pub fn unused(&self) -> Vec<String> {
+        let used = self.used.borrow();
+        self.f
+            .values
+            .iter()
+            .filter(|v| !used.contains(&v.key))
+            .map(|v| v.phrase.clone())
+            .collect()
     }
 
     pub fn require(&mut self, requirement: Requirement) {
@@ -66,7 +85,7 @@ impl<'a> Ctx<'a> {
     /// the prompt states.
     pub fn hole_spec(&mut self, parameter: &str, default_metric: f64) -> HoleSpec {
         let countersunk = self.f.countersunk();
-        if let Some(d) = self.f.get(Key::HoleDiameter) {
+        if let Some(d) = self.given(&[Key::HoleDiameter]) {
             self.require(Requirement::HoleDiameter { diameter_mm: d });
             let countersink = countersunk.then(|| {
                 let cs = round2(d * 2.0);

@@ -98,6 +98,7 @@ const NOUNS: &[(&str, Key)] = &[
     ("reach", Key::Reach),
     ("projection", Key::Reach),
     ("cable", Key::Cable),
+    ("cableclip", Key::Cable),
     ("cables", Key::Cable),
     ("wire", Key::Cable),
     ("cord", Key::Cable),

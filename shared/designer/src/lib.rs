@@ -122,6 +122,17 @@ pub fn design(prompt: &str) -> Result<Design, DesignError> {
         Family::Knob => round::knob(&mut c),
         Family::Gear => round::gear(&mut c),
     };
+    let unused = c.unused();
+    if !unused.is_empty() {
+        let family = f.family_word.clone();
+        return Err(DesignError::UnsupportedPrompt {
+            understood: f.understood(),
+            missing: unused
+                .into_iter()
+                .map(|phrase| format!("what \"{phrase}\" means for a {family}"))
+                .collect(),
+        });
+    }
     let mut assumptions = Vec::new();
     if f.unitless == Some(text::Unit::Mm) {
         assumptions.push(Assumption {

@@ -46,7 +46,7 @@ pub(crate) fn cylinder(c: &mut Ctx) -> Part {
     let (d, h) = diameter_and_length(c, "part.diameter_mm", "part.height_mm", (20.0, 40.0));
     let tube =
         c.f.has_any(&["tube", "pipe", "sleeve", "hollow", "bushing"]);
-    let bore = match c.given(&[Key::InnerDiameter, Key::Bore]) {
+    let bore = match c.given(&[Key::InnerDiameter, Key::Bore, Key::HoleDiameter]) {
         Some(b) => Some(b),
         None if tube => {
             let wall = c.take(&[Key::Wall], "part.wall_mm", 2.0, "tube wall not given");
@@ -316,15 +316,25 @@ pub(crate) fn knob(c: &mut Ctx) -> Part {
     } else {
         (0, 0.0)
     };
-    round_extents(c, d, h);
-    Part::Knob(Knob {
+    let knob = Part::Knob(Knob {
         diameter_mm: d,
         height_mm: h,
         flutes,
         flute_radius_mm: flute_radius,
         shaft_diameter_mm: shaft,
         shaft_depth_mm: depth,
-    })
+    });
+    // A flute can fall on the x or y axis (6 flutes put one on +y): the
+    // diameter is then not the box's width there, so only axes that meet a
+    // land are required to measure the diameter.
+    let size = knob.bounding_box().size();
+    for (axis, extent) in [(Axis::X, size[0]), (Axis::Y, size[1])] {
+        if (extent - d).abs() < 1e-9 {
+            c.extent(axis, d);
+        }
+    }
+    c.extent(Axis::Z, h);
+    knob
 }
 
 pub(crate) fn gear(c: &mut Ctx) -> Part {
@@ -345,8 +355,8 @@ pub(crate) fn gear(c: &mut Ctx) -> Part {
         c.given(&[Key::Diameter]),
     ) {
         (Some(m), _, _) => m,
-        (None, Some(pd), _) => round2(pd / z),
-        (None, None, Some(od)) => round2(od / (z + 2.0)),
+        (None, Some(pd), _) => pd / z,
+        (None, None, Some(od)) => od / (z + 2.0),
         _ => {
             c.assume("part.module_mm", "1 mm", "module not given");
             1.0

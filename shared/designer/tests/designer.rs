@@ -116,3 +116,31 @@ fn mirroring_a_plate_flips_its_holes_along_the_length_and_back() {
     assert_ne!(mirrored.part, first.part);
     assert_eq!(twice.part, first.part);
 }
+
+#[test]
+fn a_value_the_family_has_no_use_for_is_refused_not_dropped() {
+    let err = design("flange 60 mm diameter, 5 mm thick, 12 teeth module 2").expect_err("refused");
+    let DesignError::UnsupportedPrompt { missing, .. } = err else {
+        panic!()
+    };
+    assert_eq!(
+        missing,
+        vec!["what \"2 mm module\" means for a flange".to_string()]
+    );
+}
+
+#[test]
+fn a_knob_with_a_flute_on_an_axis_only_requires_the_diameter_where_a_land_is() {
+    // Six flutes centred at 30° + k·60°: one sits on +y, so the y extent is short.
+    let spec = design("a knob with 6 flutes, 30 mm diameter")
+        .expect("designs")
+        .spec;
+    assert!(
+        spec.unmet_requirements().is_empty(),
+        "{:?}",
+        spec.unmet_requirements()
+    );
+    let size = spec.part.bounding_box().size();
+    assert_eq!(size[0], 30.0);
+    assert!(size[1] < 30.0);
+}
