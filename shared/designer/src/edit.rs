@@ -172,6 +172,13 @@ pub(crate) fn apply(previous: &PartSpec, prompt: &str) -> Result<PartSpec, Desig
             *field_value = v.mm;
             changed.push(name);
             understood.push(v.phrase.clone());
+        } else if !matches!(v.key, Key::Fillet | Key::Chamfer | Key::Corner) {
+            // A value this part has nowhere to put: refuse the edit rather than drop it.
+            return Err(unsupported(
+                &f,
+                understood,
+                &format!("what \"{}\" means for this part", v.phrase),
+            ));
         }
     }
     if let Some(teeth) = f.teeth

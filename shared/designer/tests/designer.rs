@@ -144,3 +144,16 @@ fn a_knob_with_a_flute_on_an_axis_only_requires_the_diameter_where_a_land_is() {
     assert_eq!(size[0], 30.0);
     assert!(size[1] < 30.0);
 }
+
+#[test]
+fn an_edit_with_a_value_the_part_cannot_take_is_refused() {
+    let first = design("plate 50 x 30 x 5 mm").expect("designs").spec;
+    let err = revise(&first, "make it 8 mm thick with a 2 mm module").expect_err("refused");
+    let DesignError::UnsupportedPrompt { missing, .. } = err else {
+        panic!()
+    };
+    assert_eq!(
+        missing,
+        vec!["what \"2 mm module\" means for this part".to_string()]
+    );
+}

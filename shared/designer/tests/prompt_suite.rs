@@ -66,6 +66,22 @@ fn check(spec: &PartSpec, case: &Value) -> Vec<String> {
         ));
     }
     problems.extend(spec.unmet_requirements());
+    // The analytic reference the kernel is checked against must be sane:
+    // positive, inside the box, and every hole entry on the part.
+    let bb = spec.part.bounding_box();
+    let volume = spec.part.volume_mm3();
+    let box_volume: f64 = bb.size().iter().product();
+    if !(volume > 0.0 && volume <= box_volume * (1.0 + 1e-12)) {
+        problems.push(format!("volume {volume} outside (0, {box_volume}]"));
+    }
+    for hole in spec.part.holes() {
+        if (0..3).any(|i| hole.entry[i] < bb.min[i] - 1e-9 || hole.entry[i] > bb.max[i] + 1e-9) {
+            problems.push(format!(
+                "hole entry {:?} outside the box {bb:?}",
+                hole.entry
+            ));
+        }
+    }
     if let Err(e) = spec.validate() {
         problems.push(format!("invalid: {e}"));
     }
