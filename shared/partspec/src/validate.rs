@@ -244,7 +244,7 @@ impl Checker {
         // validation itself allocate or loop without bound.
         if pattern.layout.count() as usize > MAX_HOLES {
             self.fail(
-                format!("{layout}"),
+                layout.clone(),
                 Rule::Geometry,
                 format!("at most {MAX_HOLES} holes"),
             );
