@@ -98,6 +98,13 @@ fn rect_pattern(
             center,
         }
     } else if count == 4 && (spacing.is_none() || c.f.has_any(&["corners", "corner", "square"])) {
+        if spacing.is_none() {
+            c.assume(
+                &format!("{path}.layout"),
+                format!("a 2 x 2 grid, {inset} mm in from each edge"),
+                "four holes go in the corners",
+            );
+        }
         HoleLayout::Grid {
             rows: 2,
             columns: 2,
@@ -110,7 +117,14 @@ fn rect_pattern(
             Some(from_end) => HoleLayout::Single {
                 center: [center[0] - length / 2.0 + from_end, center[1]],
             },
-            None => HoleLayout::Single { center },
+            None => {
+                c.assume(
+                    &format!("{path}.layout.center"),
+                    "the centre",
+                    "no position given",
+                );
+                HoleLayout::Single { center }
+            }
         }
     } else {
         let pitch = spacing.unwrap_or_else(|| {
@@ -203,6 +217,13 @@ fn leg_holes(
     if count == 0 {
         return Vec::new();
     }
+    c.assume(
+        &format!("{path}[0].layout"),
+        format!(
+            "centred on the leg's free flat ({u_center} mm from the leg's middle), across the width"
+        ),
+        "no hole position given",
+    );
     let layout = if count == 1 {
         HoleLayout::Single {
             center: [u_center, 0.0],
@@ -219,7 +240,6 @@ fn leg_holes(
             angle_deg: 90.0,
         }
     };
-    let _ = path;
     vec![HolePattern {
         hole: hole.clone(),
         layout,
@@ -492,6 +512,11 @@ pub(crate) fn hook(c: &mut Ctx) -> Part {
         2
     };
     let u_center = round2(thickness / 2.0);
+    c.assume(
+        "part.holes[0].layout",
+        "on the back's centre line, spread over the back above the arm",
+        "no hole position given",
+    );
     let layout = if count == 1 {
         HoleLayout::Single {
             center: [u_center, 0.0],

@@ -157,6 +157,13 @@ pub(crate) fn washer(c: &mut Ctx) -> Part {
             let size = metric_or(c, "part.inner_diameter_mm", 5.0);
             let od = named.0.unwrap_or(size.washer_outer);
             let id = named.1.unwrap_or(size.washer_inner);
+            if named.1.is_none() {
+                c.assume(
+                    "part.inner_diameter_mm",
+                    format!("{id} mm"),
+                    "ISO 7089 normal series",
+                );
+            }
             c.assume(
                 "part.outer_diameter_mm",
                 format!("{od} mm"),
