@@ -176,7 +176,7 @@ pub(crate) fn plate(c: &mut Ctx) -> Part {
     let corners = corners(c, "part.corners");
     let mut holes = Vec::new();
     if c.f.mentions_holes() || c.f.has("mounting") {
-        let default = if c.f.has("mounting") || c.f.has("corners") {
+        let default = if c.f.has_any(&["mounting", "corners", "corner"]) {
             4
         } else if c.f.has("holes") {
             2
@@ -205,13 +205,14 @@ pub(crate) fn plate(c: &mut Ctx) -> Part {
 }
 
 /// Holes on one leg of a bracket: one in the middle of the free flat, or a
-/// row across the width.
+/// row across the width (along the leg when they do not fit across).
 fn leg_holes(
     c: &mut Ctx,
     path: &str,
     hole: &HoleSpec,
     count: u32,
     width: f64,
+    free_length: f64,
     u_center: f64,
 ) -> Vec<HolePattern> {
     if count == 0 {
@@ -230,14 +231,30 @@ fn leg_holes(
         }
     } else {
         let inset = default_inset(hole);
-        let pitch = c
-            .given(&[Key::Spacing])
-            .unwrap_or_else(|| round2((width - 2.0 * inset) / f64::from(count - 1)));
+        let entry = hole
+            .countersink
+            .as_ref()
+            .map_or(hole.diameter_mm, |cs| cs.diameter_mm);
+        let spread = |side: f64| round2((side - 2.0 * inset) / f64::from(count - 1));
+        let fits = |pitch: f64| pitch - entry >= farm_partspec::MIN_WALL_MM;
+        let spacing = c.given(&[Key::Spacing]);
+        let across = spacing.unwrap_or_else(|| spread(width));
+        let along = spacing.unwrap_or_else(|| spread(free_length));
+        let (pitch_mm, angle_deg) = if !fits(across) && fits(along) {
+            c.assume(
+                &format!("{path}[0].layout.angle_deg"),
+                0,
+                "the holes do not fit across the width",
+            );
+            (along, 0.0)
+        } else {
+            (across, 90.0)
+        };
         HoleLayout::Linear {
             count,
-            pitch_mm: pitch,
+            pitch_mm,
             center: [u_center, 0.0],
-            angle_deg: 90.0,
+            angle_deg,
         }
     };
     vec![HolePattern {
@@ -355,6 +372,7 @@ pub(crate) fn bracket(c: &mut Ctx, gusseted: bool) -> Part {
             &hole,
             n_base,
             width,
+            length - thickness - clear(n_base),
             round2(past(length, clear(n_base))),
         );
         upright_holes = leg_holes(
@@ -363,6 +381,7 @@ pub(crate) fn bracket(c: &mut Ctx, gusseted: bool) -> Part {
             &hole,
             n_up,
             width,
+            height - thickness - clear(n_up),
             round2(past(height, clear(n_up))),
         );
     }
