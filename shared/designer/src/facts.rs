@@ -87,7 +87,6 @@ const NOUNS: &[(&str, Key)] = &[
     ("fillets", Key::Fillet),
     ("filleted", Key::Fillet),
     ("radius", Key::Fillet),
-    ("round", Key::Fillet),
     ("chamfer", Key::Chamfer),
     ("chamfers", Key::Chamfer),
     ("corners", Key::Corner),
@@ -395,6 +394,14 @@ pub fn read(prompt: &str) -> Facts {
     {
         f.family = Some(Family::AngleBracket);
         f.family_word = "angle bracket with gusset".into();
+    }
+    // "a round plate" is a disc: a short cylinder.
+    if f.family == Some(Family::Plate)
+        && f.has_any(&["round", "circular"])
+        && !f.has_any(&["corner", "corners", "rounded"])
+    {
+        f.family = Some(Family::Cylinder);
+        f.family_word = "round plate".into();
     }
     f.unsupported = UNSUPPORTED
         .iter()
