@@ -122,7 +122,18 @@ pub fn design(prompt: &str) -> Result<Design, DesignError> {
         Family::Knob => round::knob(&mut c),
         Family::Gear => round::gear(&mut c),
     };
-    let unused = c.unused();
+    let mut unused = c.unused();
+    for (count, noun, owner) in [
+        (f.teeth, "teeth", Family::Gear),
+        (f.flutes, "flutes", Family::Knob),
+        (f.gussets, "gussets", Family::AngleBracket),
+    ] {
+        if let Some(n) = count
+            && family != owner
+        {
+            unused.push(format!("{n} {noun}"));
+        }
+    }
     if !unused.is_empty() {
         let family = f.family_word.clone();
         return Err(DesignError::UnsupportedPrompt {
