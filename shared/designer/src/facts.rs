@@ -103,11 +103,7 @@ impl Facts {
             out.push(format!("{n} teeth"));
         }
         if let Some(m) = self.material {
-            out.push(
-                format!("material {m:?}")
-                    .to_uppercase()
-                    .replace("MATERIAL", "material"),
-            );
+            out.push(format!("material {}", m.as_str()));
         }
         out
     }
@@ -339,16 +335,18 @@ fn number(toks: &[Tok], i: usize, f: &mut Facts, consumed: &mut [bool], unit: Un
                 consumed[at] = true;
             }
             let name = at.and_then(|a| word_at(toks, a)).unwrap_or("angle");
+            // The phrase as written: "2 module", "5 mm thick", "1 in diameter".
             let unit_name = match own {
-                Some(Unit::Inch) => "in",
-                Some(Unit::Cm) => "cm",
+                Some(Unit::Inch) => " in",
+                Some(Unit::Cm) => " cm",
                 Some(Unit::Degree) => "°",
-                _ => "mm",
+                Some(Unit::Mm) => " mm",
+                None => "",
             };
             f.values.push(Value {
                 key,
                 mm,
-                phrase: format!("{value} {unit_name} {name}"),
+                phrase: format!("{value}{unit_name} {name}"),
             });
         }
         None => f.unattached.push(format!("{value}")),

@@ -126,7 +126,7 @@ fn a_value_the_family_has_no_use_for_is_refused_not_dropped() {
     assert_eq!(
         missing,
         vec![
-            "what \"2 mm module\" means for a flange".to_string(),
+            "what \"2 module\" means for a flange".to_string(),
             "what \"12 teeth\" means for a flange".to_string()
         ]
     );
