@@ -273,7 +273,11 @@ pub(crate) fn box_part(c: &mut Ctx) -> Part {
         c.extent(Axis::X, length);
     }
     c.extent(Axis::Y, width);
-    c.extent(Axis::Z, height);
+    // A lid printed lip-up beside the box could stand taller than it.
+    let lid_height = lid
+        .as_ref()
+        .map_or(0.0, |l| l.thickness_mm + l.lip_height_mm);
+    c.extent(Axis::Z, height.max(lid_height));
     Part::Box(BoxPart {
         length_mm: length,
         width_mm: width,
