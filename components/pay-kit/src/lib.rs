@@ -40,11 +40,15 @@ pub trait PaymentProvider {
     fn create_setup_intent(&self, customer: &str) -> Result<SetupIntent, ApiError>;
     /// `POST /v1/payment_methods/{pm}/attach` (`customer`), then
     /// `POST /v1/customers/{cus}` (`invoice_settings[default_payment_method]`).
+    /// Returns the attached PaymentMethod's id, which is what later charges
+    /// must name: for Stripe's test ids (`pm_card_visa`) the provider creates
+    /// a new PaymentMethod (`pm_…`) on attach. (PAYMENTS_API.md had `()`;
+    /// the id is needed to charge the right method.)
     fn set_default_payment_method(
         &self,
         customer: &str,
         payment_method: &str,
-    ) -> Result<(), ApiError>;
+    ) -> Result<String, ApiError>;
     /// `POST /v1/checkout/sessions` (`mode=payment`, one line item of
     /// `amount_cents`, `metadata[order_id]`,
     /// `payment_intent_data[metadata][order_id]`).

@@ -1,7 +1,7 @@
 //! The live provider: Stripe's API over Spin outbound HTTP.
 
 use farm_payments::form::Form;
-use farm_payments::objects::{self, Customer, ProviderFailure};
+use farm_payments::objects::{self, Customer, PaymentMethod, ProviderFailure};
 use farm_platform::ApiError;
 use serde::de::DeserializeOwned;
 use spin_sdk::http::{Method, Request, Response};
@@ -148,17 +148,17 @@ impl PaymentProvider for StripeProvider {
         &self,
         customer: &str,
         payment_method: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<String, ApiError> {
         let attach = Form::new().field("customer", customer);
         let path = format!(
             "/v1/payment_methods/{}/attach",
             path_segment(payment_method)?
         );
-        let _: serde_json::Value = self.post(&path, &attach, None)?;
-        let update = Form::new().field("invoice_settings[default_payment_method]", payment_method);
+        let attached: PaymentMethod = self.post(&path, &attach, None)?;
+        let update = Form::new().field("invoice_settings[default_payment_method]", &attached.id);
         let path = format!("/v1/customers/{}", path_segment(customer)?);
         let _: Customer = self.post(&path, &update, None)?;
-        Ok(())
+        Ok(attached.id)
     }
 
     fn create_checkout_session(

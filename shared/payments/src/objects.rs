@@ -12,6 +12,12 @@ pub struct Customer {
     pub id: String,
 }
 
+/// `payment_method` (`pm_…`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PaymentMethod {
+    pub id: String,
+}
+
 /// `setup_intent` (`seti_…`): `client_secret` completes the card setup in the
 /// browser (Stripe.js); `status` is Stripe's (`requires_payment_method`, …).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
