@@ -98,6 +98,8 @@ pub struct OffSessionCharge {
 
 /// The live provider from Spin variables `stripe_api_base` and
 /// `stripe_secret_key`.
-pub fn provider_from_ctx(ctx: &farm_platform::Ctx) -> Result<impl PaymentProvider, ApiError> {
+pub fn provider_from_ctx(
+    ctx: &farm_platform::Ctx,
+) -> Result<impl PaymentProvider + use<>, ApiError> {
     StripeProvider::new(&ctx.var("stripe_api_base")?, &ctx.var("stripe_secret_key")?)
 }
