@@ -5,7 +5,7 @@
 use farm_payments::policy::{self, AutopayChange, AutopayPolicy};
 use farm_platform::farm_domain::api_key::KeyMode;
 use farm_platform::farm_domain::money::Currency;
-use farm_platform::{ApiError, Ctx, col, transaction};
+use farm_platform::{ApiError, col, transaction};
 use serde_json::{Value, json};
 use spin_sdk::pg4::{Connection, ParameterValue};
 
@@ -154,12 +154,7 @@ pub fn set_default_payment_method(
     Ok(())
 }
 
-/// The signed settings link for this account and mode (valid 24 hours).
-pub fn settings_url(ctx: &Ctx, account_id: &str, mode: KeyMode) -> Result<String, ApiError> {
-    let token = crate::link_key(ctx)?.sign(account_id, mode, ctx.now())?;
-    let base = ctx.var("public_base_url")?;
-    Ok(format!("{}/settings/{token}", base.trim_end_matches('/')))
-}
+pub use pay::settings_url;
 
 impl Billing {
     /// What is left of the monthly cap (never negative), or `None` without a cap.

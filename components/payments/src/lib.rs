@@ -29,7 +29,7 @@ mod page;
 mod settings;
 mod webhook;
 
-use farm_platform::{ApiError, Ctx, handle};
+use farm_platform::handle;
 use spin_sdk::http::{Method, Request, Response};
 
 farm_platform::export_http!(crate::serve);
@@ -54,15 +54,4 @@ fn serve(req: Request) -> Response {
             ("/settings/:token", Method::Post, page::submit),
         ])
     })
-}
-
-/// The settings-link key, derived from the app secret (`internal_token`).
-fn link_key(ctx: &Ctx) -> Result<farm_payments::settings_link::SettingsLinkKey, ApiError> {
-    let secret = ctx.var("internal_token")?;
-    if secret.is_empty() {
-        return Err(ApiError::internal("internal_token is empty"));
-    }
-    Ok(farm_payments::settings_link::SettingsLinkKey::derive(
-        secret.as_bytes(),
-    ))
 }

@@ -98,13 +98,7 @@ pub fn default_method(ctx: &mut Ctx) -> Result<Response, ApiError> {
         ));
     }
     if caller.mode == KeyMode::Test && !test_mode::is_test_payment_method(&pm) {
-        return Err(ApiError::invalid_field(
-            "payment_method_id",
-            &format!(
-                "test keys save only test payment methods ({}); they never reach the payment provider",
-                test_mode::TEST_PAYMENT_METHODS.join(", ")
-            ),
-        ));
+        return Err(payment_method_not_found(&pm, caller.mode));
     }
     let fingerprint = Fingerprint::json_body(ctx)?;
     ctx.idempotent(&caller.clone(), false, &fingerprint, |ctx| {
@@ -113,7 +107,12 @@ pub fn default_method(ctx: &mut Ctx) -> Result<Response, ApiError> {
             KeyMode::Live => {
                 let provider = pay::provider_from_ctx(ctx)?;
                 let customer = ensure_customer(ctx, &caller, &provider)?;
-                provider.set_default_payment_method(&customer, &pm)?
+                provider
+                    .set_default_payment_method(&customer, &pm)
+                    .map_err(|e| match e.status() {
+                        404 => payment_method_not_found(&pm, caller.mode),
+                        _ => e,
+                    })?
             }
         };
         let db = ctx.db()?;
@@ -122,4 +121,21 @@ pub fn default_method(ctx: &mut Ctx) -> Result<Response, ApiError> {
         let url = billing::settings_url(ctx, &caller.account_id, caller.mode)?;
         Ok(response::ok(&state.wire(&url)))
     })
+}
+
+/// 404 `payment_method_not_found`: the provider has no such PaymentMethod,
+/// or a test key named one that is not a test payment method.
+fn payment_method_not_found(pm: &str, mode: KeyMode) -> ApiError {
+    let message = match mode {
+        KeyMode::Test => format!(
+            "Test mode knows only the test payment methods ({}), never the provider's; {pm} is not one.",
+            test_mode::TEST_PAYMENT_METHODS.join(", ")
+        ),
+        KeyMode::Live => format!(
+            "The payment provider has no payment method {pm}. Complete the SetupIntent first and send the id it produced."
+        ),
+    };
+    ApiError::new(404, "payment_method_not_found", message)
+        .with_detail("payment_method_id", pm)
+        .with_detail("next_action", "create_setup_intent")
 }

@@ -27,7 +27,7 @@ fn subject(ctx: &Ctx) -> Result<LinkSubject, Response> {
         page(e.status(), "Settings link refused", &body)
     };
     let token = ctx.param("token").map_err(refused)?;
-    let key = crate::link_key(ctx).map_err(refused)?;
+    let key = pay::links::settings_link_key(ctx).map_err(refused)?;
     key.verify(&token, ctx.now())
         .map_err(|e| refused(ApiError::from(e)))
 }
@@ -98,6 +98,7 @@ pub fn submit(ctx: &mut Ctx) -> Result<Response, ApiError> {
                 )
             }));
         }
+        Err(e) if e.status() == 409 => errors.push(FieldError::new("autopay_enabled", e.message())),
         Err(e) => return Err(e),
         Ok(()) => {}
     }

@@ -1,5 +1,6 @@
 //! `POST /v1/payments/webhook`: the provider's events (PAYMENTS_API.md).
 //!
+//! 0. The body must be `application/json` (415 otherwise), at most 1 MiB (413).
 //! 1. `Stripe-Signature` is verified on the raw body against every secret
 //!    of `stripe_webhook_secrets` (farm_payments::signature): malformed →
 //!    400 `signature_malformed`, no match → 400 `signature_mismatch`,
@@ -24,6 +25,18 @@ use spin_sdk::http::Response;
 pub const APPLY_PAYMENT_EVENT: &str = "apply_payment_event";
 
 pub fn receive(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let json = ctx.header("content-type").is_some_and(|ct| {
+        let essence = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        essence == "application/json"
+    });
+    if !json {
+        return Err(ApiError::unsupported_media_type(ctx.header("content-type")));
+    }
     let body = ctx.request().body().to_vec();
     if body.len() > MAX_JSON_BODY_BYTES {
         return Err(ApiError::payload_too_large(MAX_JSON_BODY_BYTES));

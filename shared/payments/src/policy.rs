@@ -35,9 +35,12 @@ pub struct AutopayChange {
 }
 
 impl AutopayPolicy {
-    /// The policy after `change`, or `invalid_request` naming every bad field:
-    /// a cap outside 0..=[`MAX_CAP_CENTS`]; autopay on without both caps
-    /// (never pay without a limit the person set).
+    /// The policy after `change`. Refused: a cap outside 0..=[`MAX_CAP_CENTS`]
+    /// (`invalid_request` naming every such field); autopay on while a cap
+    /// is not set, neither stored nor in the change (409
+    /// `autopay_caps_required` naming the missing caps: never pay without a
+    /// limit the person set). The second is a conflict with the stored
+    /// policy, not a malformed request: the same body is fine once caps exist.
     pub fn apply(&self, change: &AutopayChange) -> Result<AutopayPolicy, Error> {
         let next = AutopayPolicy {
             autopay_enabled: change.autopay_enabled.unwrap_or(self.autopay_enabled),
@@ -46,28 +49,38 @@ impl AutopayPolicy {
                 .unwrap_or(self.max_per_order_cents),
             monthly_cap_cents: change.monthly_cap_cents.unwrap_or(self.monthly_cap_cents),
         };
-        let mut errors = Vec::new();
-        for (field, value) in [
+        let caps = [
             ("max_per_order_cents", next.max_per_order_cents),
             ("monthly_cap_cents", next.monthly_cap_cents),
-        ] {
-            match value {
-                Some(v) if !(0..=MAX_CAP_CENTS).contains(&v) => errors.push(FieldError::new(
-                    field,
+        ];
+        let out_of_range: Vec<FieldError> = caps
+            .iter()
+            .filter(|(_, v)| v.is_some_and(|v| !(0..=MAX_CAP_CENTS).contains(&v)))
+            .map(|(field, _)| {
+                FieldError::new(
+                    *field,
                     format!("must be between 0 and {MAX_CAP_CENTS} cents"),
-                )),
-                None if next.autopay_enabled => errors.push(FieldError::new(
-                    field,
-                    "must be set to turn autopay on: autonomous orders need both spending caps",
-                )),
-                _ => {}
-            }
+                )
+            })
+            .collect();
+        if !out_of_range.is_empty() {
+            return Err(Error::InvalidFields(out_of_range));
         }
-        if errors.is_empty() {
-            Ok(next)
-        } else {
-            Err(Error::InvalidFields(errors))
+        let missing: Vec<&str> = caps
+            .iter()
+            .filter(|(_, v)| v.is_none())
+            .map(|(field, _)| *field)
+            .collect();
+        if next.autopay_enabled && !missing.is_empty() {
+            return Err(Error::Conflict {
+                code: "autopay_caps_required",
+                reason: format!(
+                    "Autopay needs both spending caps; set {} in the same request or first.",
+                    missing.join(" and ")
+                ),
+            });
         }
+        Ok(next)
     }
 }
 
@@ -119,6 +132,13 @@ mod tests {
         }
     }
 
+    fn conflict(e: Error) -> String {
+        match e {
+            Error::Conflict { code, reason } => format!("{code}: {reason}"),
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+
     #[test]
     fn autopay_turns_on_only_with_both_caps() {
         let off = AutopayPolicy::default();
@@ -127,8 +147,8 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            fields(off.apply(&on).expect_err("no caps")),
-            ["max_per_order_cents", "monthly_cap_cents"]
+            conflict(off.apply(&on).expect_err("no caps")),
+            "autopay_caps_required: Autopay needs both spending caps; set max_per_order_cents and monthly_cap_cents in the same request or first."
         );
         let with_caps = AutopayChange {
             autopay_enabled: Some(true),
@@ -149,9 +169,8 @@ mod tests {
             monthly_cap_cents: Some(None),
             ..Default::default()
         };
-        assert_eq!(
-            fields(policy.apply(&clear).expect_err("on")),
-            ["monthly_cap_cents"]
+        assert!(
+            conflict(policy.apply(&clear).expect_err("on")).contains("set monthly_cap_cents in")
         );
         let off_and_clear = AutopayChange {
             autopay_enabled: Some(false),
