@@ -140,6 +140,14 @@ async fn a_person_with_the_link_changes_autopay_without_the_key() {
         .await
         .expect("send");
     assert_eq!(r.status().as_u16(), 415);
+    // A field the form does not have is a client's mistake: the JSON error.
+    let (status, body) = submit(&app, &link, "autopay_enabled=on&budget=5").await;
+    assert_eq!(status, 400);
+    let e: Value = serde_json::from_str(&body).expect("json error");
+    assert_eq!(
+        (e["error"].as_str(), e["fields"][0]["field"].as_str()),
+        (Some("invalid_request"), Some("budget"))
+    );
 }
 
 #[tokio::test]
