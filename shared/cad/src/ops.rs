@@ -1,0 +1,190 @@
+//! Solid construction without booleans: a sketched region extruded into a
+//! prism, then loops swept into or out of its planar faces (holes, pockets,
+//! bosses) by editing the shell directly.
+//!
+//! Why not truck's booleans: they fail on coplanar faces (a hole's end on a
+//! plate's face is exactly that) and the STEP writer then emits duplicate
+//! entity ids. A swept loop shares its edges with the face it starts from, so
+//! the shell stays closed and every surface stays exact.
+
+use truck_modeling::{
+    Face, InnerSpace, Plane, Point3, Shell, Solid, Surface, Vector3, Wire, builder,
+};
+
+use crate::Error;
+use crate::sketch::{Frame, Loop};
+
+/// Distances below this are equal (mm); well above truck's own tolerance.
+const EPS: f64 = 1e-6;
+
+/// Extrudes the region inside `outer` and outside every `holes` loop, laid
+/// out in `frame`, by `height` mm along the frame's normal.
+pub fn prism(frame: &Frame, outer: &Loop, holes: &[Loop], height: f64) -> Result<Shell, Error> {
+    if !(height > 0.0) {
+        return Err(Error::Sketch(format!(
+            "extrusion height {height} mm is not positive"
+        )));
+    }
+    let mut wires = vec![outer.wire(frame, true)?];
+    for h in holes {
+        wires.push(h.wire(frame, false)?);
+    }
+    let face = Face::try_new(wires, plane_of(frame)).map_err(|e| Error::Topology(e.to_string()))?;
+    let solid: Solid = builder::tsweep(&face, frame.normal() * height);
+    solid
+        .into_boundaries()
+        .pop()
+        .ok_or_else(|| Error::Topology("extrusion made no shell".into()))
+}
+
+fn plane_of(frame: &Frame) -> Surface {
+    Surface::Plane(Plane::new(
+        frame.origin,
+        frame.origin + frame.u,
+        frame.origin + frame.v,
+    ))
+}
+
+/// The outward normal of a planar face and a point on it.
+fn planar(face: &Face) -> Option<(Point3, Vector3)> {
+    match face.surface() {
+        Surface::Plane(p) => {
+            let n = if face.orientation() {
+                p.normal()
+            } else {
+                -p.normal()
+            };
+            Some((p.origin(), n))
+        }
+        _ => None,
+    }
+}
+
+/// The index of the planar face through `point` whose outward normal is `normal`.
+pub fn find_face(shell: &Shell, point: Point3, normal: Vector3) -> Result<usize, Error> {
+    let normal = normal.normalize();
+    let hits: Vec<usize> = shell
+        .face_iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            let (o, n) = planar(f)?;
+            (n.dot(normal) > 1.0 - 1e-9 && (point - o).dot(n).abs() < EPS).then_some(i)
+        })
+        .collect();
+    match hits.as_slice() {
+        [i] => Ok(*i),
+        [] => Err(Error::Topology(format!(
+            "no planar face through {point:?} facing {normal:?}"
+        ))),
+        _ => Err(Error::Topology(format!(
+            "several planar faces through {point:?}"
+        ))),
+    }
+}
+
+/// Where a swept loop ends.
+#[derive(Debug, Clone, Copy)]
+pub enum End {
+    /// On the opposite planar face (a through hole): the face there is found
+    /// by its outward normal, the reverse of the entry face's.
+    Through,
+    /// A new planar face closes it (a pocket's floor or a boss's top).
+    Cap,
+}
+
+/// Sweeps `lp`, drawn in `frame` (which must lie on face `entry`, normal
+/// outward), by `vector`: into the material for a hole or pocket (vector
+/// against the normal), out of it for a boss (vector along it). The loop
+/// becomes an inner boundary of the entry face; its swept walls and the end
+/// (see [`End`]) close the shell again.
+pub fn sweep_loop(
+    shell: &mut Shell,
+    entry: usize,
+    frame: &Frame,
+    lp: &Loop,
+    vector: Vector3,
+    end: End,
+) -> Result<(), Error> {
+    let n1 = frame.normal();
+    // A hole in the entry face runs clockwise about its outward normal.
+    let w1: Wire = lp.wire(frame, false)?;
+    let mut walls: Shell = builder::tsweep(&w1, vector);
+    let e0 = w1
+        .front_edge()
+        .ok_or_else(|| Error::Sketch("empty loop".into()))?
+        .clone();
+    let same_sense = walls
+        .face_iter()
+        .flat_map(|f| f.boundaries())
+        .flat_map(|w| w.into_iter())
+        .find(|e| e.id() == e0.id())
+        .map(|e| e.orientation() == e0.orientation())
+        .ok_or_else(|| Error::Topology("swept walls lost their base loop".into()))?;
+    // Closed means every edge is used once in each direction.
+    if same_sense {
+        walls.face_iter_mut().for_each(|f| {
+            f.invert();
+        });
+    }
+    let w2 = walls
+        .extract_boundaries()
+        .into_iter()
+        .find(|w| !w.edge_iter().any(|e| e.id() == e0.id()))
+        .ok_or_else(|| Error::Topology("swept walls have no far loop".into()))?;
+    let far_point = frame.origin + vector;
+    match end {
+        End::Through => {
+            let exit = find_face(shell, far_point, -n1)?;
+            shell[exit]
+                .try_add_boundary(w2.inverse())
+                .map_err(|e| Error::Topology(e.to_string()))?;
+        }
+        End::Cap => {
+            let cap_frame = Frame {
+                origin: far_point,
+                u: frame.u,
+                v: frame.v,
+            };
+            let cap = Face::try_new(vec![w2.inverse()], plane_of(&cap_frame))
+                .map_err(|e| Error::Topology(e.to_string()))?;
+            shell.push(cap);
+        }
+    }
+    shell[entry]
+        .try_add_boundary(w1)
+        .map_err(|e| Error::Topology(e.to_string()))?;
+    shell.append(&mut walls);
+    Ok(())
+}
+
+/// A hole through the solid: `lp` drawn on the planar face at `frame`
+/// (outward normal = the frame's), `depth` mm to the opposite face.
+pub fn through_hole(shell: &mut Shell, frame: &Frame, lp: &Loop, depth: f64) -> Result<(), Error> {
+    let entry = find_face(shell, frame.origin, frame.normal())?;
+    sweep_loop(
+        shell,
+        entry,
+        frame,
+        lp,
+        -frame.normal() * depth,
+        End::Through,
+    )
+}
+
+/// A blind pocket `depth` mm deep into the face at `frame`.
+pub fn pocket(shell: &mut Shell, frame: &Frame, lp: &Loop, depth: f64) -> Result<(), Error> {
+    let entry = find_face(shell, frame.origin, frame.normal())?;
+    sweep_loop(shell, entry, frame, lp, -frame.normal() * depth, End::Cap)
+}
+
+/// A boss `height` mm proud of the face at `frame`.
+pub fn boss(shell: &mut Shell, frame: &Frame, lp: &Loop, height: f64) -> Result<(), Error> {
+    let entry = find_face(shell, frame.origin, frame.normal())?;
+    sweep_loop(shell, entry, frame, lp, frame.normal() * height, End::Cap)
+}
+
+/// The finished solid; fails unless the shell is closed (every edge used
+/// once in each direction).
+pub fn solid(shell: Shell) -> Result<Solid, Error> {
+    Solid::try_new(vec![shell]).map_err(|e| Error::NotClosed(e.to_string()))
+}
