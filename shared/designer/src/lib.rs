@@ -1,0 +1,1 @@
+//! `farm-designer`: the offline, deterministic designer.
