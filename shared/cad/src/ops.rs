@@ -20,7 +20,7 @@ const EPS: f64 = 1e-6;
 /// Extrudes the region inside `outer` and outside every `holes` loop, laid
 /// out in `frame`, by `height` mm along the frame's normal.
 pub fn prism(frame: &Frame, outer: &Loop, holes: &[Loop], height: f64) -> Result<Shell, Error> {
-    if !(height > 0.0) {
+    if height.is_nan() || height <= 0.0 {
         return Err(Error::Sketch(format!(
             "extrusion height {height} mm is not positive"
         )));
@@ -71,6 +71,15 @@ pub fn find_face(shell: &Shell, point: Point3, normal: Vector3) -> Result<usize,
             (n.dot(normal) > 1.0 - 1e-9 && (point - o).dot(n).abs() < EPS).then_some(i)
         })
         .collect();
+    // Coplanar faces (a cable clip's two tabs): the one whose outer loop
+    // holds the point.
+    let hits = if hits.len() > 1 {
+        hits.into_iter()
+            .filter(|&i| outer_contains(&shell[i], point, normal))
+            .collect()
+    } else {
+        hits
+    };
     match hits.as_slice() {
         [i] => Ok(*i),
         [] => Err(Error::Topology(format!(
@@ -187,4 +196,30 @@ pub fn boss(shell: &mut Shell, frame: &Frame, lp: &Loop, height: f64) -> Result<
 /// once in each direction).
 pub fn solid(shell: Shell) -> Result<Solid, Error> {
     Solid::try_new(vec![shell]).map_err(|e| Error::NotClosed(e.to_string()))
+}
+
+/// Whether `point` (on the face's plane) lies inside the polygon of the
+/// face's outer loop's vertices (exact for straight-edged faces).
+fn outer_contains(face: &Face, point: Point3, normal: Vector3) -> bool {
+    let frame = Frame::with_normal(point, normal);
+    let Some(outer) = face.boundaries().into_iter().next() else {
+        return false;
+    };
+    let pts: Vec<[f64; 2]> = outer
+        .vertex_iter()
+        .map(|v| {
+            let d = v.point() - point;
+            [d.dot(frame.u), d.dot(frame.v)]
+        })
+        .collect();
+    // Even-odd ray cast from the origin (the point) along +u.
+    let mut inside = false;
+    for i in 0..pts.len() {
+        let (a, b) = (pts[i], pts[(i + 1) % pts.len()]);
+        if (a[1] > 0.0) != (b[1] > 0.0) && a[0] + (b[0] - a[0]) * (0.0 - a[1]) / (b[1] - a[1]) > 0.0
+        {
+            inside = !inside;
+        }
+    }
+    inside
 }

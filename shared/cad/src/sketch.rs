@@ -84,6 +84,23 @@ pub enum Loop {
         center: P2,
         radius: f64,
     },
+    /// A path from `start` through `segs`, ending back at `start`.
+    Path {
+        start: P2,
+        segs: Vec<Seg>,
+    },
+}
+
+/// One piece of a [`Loop::Path`], from the previous point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Seg {
+    Line(P2),
+    /// An arc about `center` to `to`, counter-clockwise when `ccw`.
+    Arc {
+        center: P2,
+        to: P2,
+        ccw: bool,
+    },
 }
 
 impl Loop {
@@ -106,6 +123,34 @@ impl Loop {
     pub fn area(&self) -> f64 {
         match self {
             Loop::Circle { radius, .. } => std::f64::consts::PI * radius * radius,
+            // Shoelace over the path sampled finely (arcs every 0.5 degree).
+            Loop::Path { start, segs } => {
+                let mut pts = vec![*start];
+                for seg in segs {
+                    let from = *pts.last().unwrap_or(start);
+                    match *seg {
+                        Seg::Line(to) => pts.push(to),
+                        Seg::Arc { center, to, ccw } => {
+                            let (a0, sweep) = arc_angles(center, from, to, ccw);
+                            let r = len(sub(from, center));
+                            let steps = (sweep.abs().to_degrees() * 2.0).ceil().max(1.0) as usize;
+                            for k in 1..=steps {
+                                let a = a0 + sweep * k as f64 / steps as f64;
+                                pts.push([center[0] + r * a.cos(), center[1] + r * a.sin()]);
+                            }
+                        }
+                    }
+                }
+                let n = pts.len();
+                ((0..n)
+                    .map(|i| {
+                        let (a, b) = (pts[i], pts[(i + 1) % n]);
+                        a[0] * b[1] - b[0] * a[1]
+                    })
+                    .sum::<f64>()
+                    / 2.0)
+                    .abs()
+            }
             Loop::Polygon(pts) => {
                 let n = pts.len();
                 let shoelace: f64 = (0..n)
@@ -141,6 +186,7 @@ impl Loop {
         let wire = match self {
             Loop::Circle { center, radius } => circle_wire(frame, *center, *radius)?,
             Loop::Polygon(pts) => polygon_wire(frame, pts)?,
+            Loop::Path { start, segs } => path_wire(frame, *start, segs)?,
         };
         Ok(if ccw { wire } else { wire.inverse() })
     }
@@ -258,10 +304,76 @@ fn polygon_wire(frame: &Frame, pts: &[(P2, Corner)]) -> Result<Wire, Error> {
 /// A corner finish must fit on both of its edges (half of each, so the
 /// neighbouring corner has room too).
 fn check_room(d: f64, a: P2, b: P2, corner: usize) -> Result<(), Error> {
-    if !(d > 0.0) || d > len(a) / 2.0 + 1e-9 || d > len(b) / 2.0 + 1e-9 {
+    if d.is_nan() || d <= 0.0 || d > len(a) / 2.0 + 1e-9 || d > len(b) / 2.0 + 1e-9 {
         return Err(Error::Sketch(format!(
             "the fillet or chamfer at corner {corner} does not fit its edges"
         )));
     }
     Ok(())
+}
+
+/// Start angle and signed sweep (radians) of an arc about `c` from `a` to `b`.
+fn arc_angles(c: P2, a: P2, b: P2, ccw: bool) -> (f64, f64) {
+    use std::f64::consts::TAU;
+    let a0 = (a[1] - c[1]).atan2(a[0] - c[0]);
+    let a1 = (b[1] - c[1]).atan2(b[0] - c[0]);
+    let mut sweep = (a1 - a0).rem_euclid(TAU);
+    if sweep < 1e-12 {
+        sweep = TAU;
+    }
+    if ccw { (a0, sweep) } else { (a0, sweep - TAU) }
+}
+
+/// Arcs are split into spans of at most 90 degrees (truck's rational arcs
+/// are single quadratic spans, exact and well conditioned below 180).
+fn path_wire(frame: &Frame, start: P2, segs: &[Seg]) -> Result<Wire, Error> {
+    let first = builder::vertex(frame.at(start));
+    let mut cur = (start, first.clone());
+    let mut edges = Vec::new();
+    for (i, seg) in segs.iter().enumerate() {
+        let last = i + 1 == segs.len();
+        let to = match *seg {
+            Seg::Line(to) | Seg::Arc { to, .. } => to,
+        };
+        if last && len(sub(to, start)) > 1e-9 {
+            return Err(Error::Sketch("a path must end where it starts".into()));
+        }
+        let end_vertex = |p: P2| {
+            if last {
+                first.clone()
+            } else {
+                builder::vertex(frame.at(p))
+            }
+        };
+        match *seg {
+            Seg::Line(to) => {
+                let v = end_vertex(to);
+                edges.push(builder::line(&cur.1, &v));
+                cur = (to, v);
+            }
+            Seg::Arc { center, to, ccw } => {
+                let r = len(sub(cur.0, center));
+                if (len(sub(to, center)) - r).abs() > 1e-7 * r.max(1.0) {
+                    return Err(Error::Sketch(format!("arc {i} does not keep its radius")));
+                }
+                let (a0, sweep) = arc_angles(center, cur.0, to, ccw);
+                let spans = (sweep.abs() / std::f64::consts::FRAC_PI_2 - 1e-9)
+                    .ceil()
+                    .max(1.0) as usize;
+                let polar = |a: f64| [center[0] + r * a.cos(), center[1] + r * a.sin()];
+                for k in 0..spans {
+                    let mid = polar(a0 + sweep * (k as f64 + 0.5) / spans as f64);
+                    let (p, v) = if k + 1 == spans {
+                        (to, end_vertex(to))
+                    } else {
+                        let p = polar(a0 + sweep * (k + 1) as f64 / spans as f64);
+                        (p, builder::vertex(frame.at(p)))
+                    };
+                    edges.push(builder::circle_arc(&cur.1, &v, frame.at(mid)));
+                    cur = (p, v);
+                }
+            }
+        }
+    }
+    Ok(Wire::from(edges))
 }

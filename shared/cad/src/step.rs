@@ -1,7 +1,7 @@
 //! STEP export (ISO 10303-21, AP214 header) through truck's writer.
 
 use truck_modeling::Solid;
-use truck_stepio::out::{CompleteStepDisplay, StepHeaderDescriptor, StepModel};
+use truck_stepio::out::{CompleteStepDisplay, StepHeaderDescriptor, StepModels};
 
 /// Fixed header timestamp: the same part always gives the same bytes.
 pub const STEP_TIMESTAMP: &str = "2026-01-01T00:00:00";
@@ -10,9 +10,10 @@ pub const STEP_TIMESTAMP: &str = "2026-01-01T00:00:00";
 /// OpenCascade, FreeCAD and the slicers read; truck writes AP042's.
 const AP214_SCHEMA: &str = "AUTOMOTIVE_DESIGN { 1 0 10303 214 1 1 1 1 }";
 
-/// The solid as a STEP file; `name` goes in the header's FILE_NAME.
-pub fn to_step(solid: &Solid, name: &str) -> String {
-    let compressed = solid.compress();
+/// The solids as one STEP file (one MANIFOLD_SOLID_BREP each); `name` goes
+/// in the header's FILE_NAME.
+pub fn to_step(solids: &[Solid], name: &str) -> String {
+    let compressed: Vec<_> = solids.iter().map(|s| s.compress()).collect();
     let header = StepHeaderDescriptor {
         file_name: String::new(),
         time_stamp: STEP_TIMESTAMP.to_string(),
@@ -21,7 +22,8 @@ pub fn to_step(solid: &Solid, name: &str) -> String {
         organization_system: String::new(),
         authorization: String::new(),
     };
-    let text = CompleteStepDisplay::new(StepModel::from(&compressed), header).to_string();
+    let text = CompleteStepDisplay::new(compressed.iter().collect::<StepModels<_, _, _>>(), header)
+        .to_string();
     // truck wraps the author and organisation lists in a second pair of
     // parentheses, which OpenCascade reports as unresolved references; the
     // header is rewritten whole (Part 21 §8.2.2), the data section kept.

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 use farm_cad::ops;
 use farm_cad::sketch::{Corner, Frame, Loop};
 use farm_cad::tess::tessellate;
@@ -92,6 +93,6 @@ fn step_text() {
     }];
     let shell = ops::prism(&Frame::xy(0.0), &outer, &holes, 10.0).unwrap();
     let solid = ops::solid(shell).unwrap();
-    let s = farm_cad::step::to_step(&solid, "plate");
+    let s = farm_cad::step::to_step(std::slice::from_ref(&solid), "plate");
     std::fs::write("/tmp/plate.step", &s).unwrap();
 }
