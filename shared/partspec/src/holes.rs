@@ -77,12 +77,12 @@ impl HoleLayout {
         }
     }
 
-    /// Number of holes in the layout.
+    /// Number of holes in the layout (saturating: a hostile grid cannot overflow).
     pub fn count(&self) -> u32 {
         match *self {
             HoleLayout::Single { .. } => 1,
             HoleLayout::Linear { count, .. } | HoleLayout::Circle { count, .. } => count,
-            HoleLayout::Grid { rows, columns, .. } => rows * columns,
+            HoleLayout::Grid { rows, columns, .. } => rows.saturating_mul(columns),
         }
     }
 

@@ -14,6 +14,7 @@ pub use spec::*;
 pub mod gear;
 pub mod geometry;
 pub mod holes;
+pub mod requirements;
 pub mod schema;
 pub mod validate;
 mod validate_families;

@@ -19,6 +19,9 @@ pub const BUILD_VOLUME_MM: [f64; 3] = [256.0, 256.0, 256.0];
 pub const COUNTERSINK_LAND_MM: f64 = 0.5;
 /// Most holes one program may hold (keeps the kernel's work bounded).
 pub const MAX_HOLES: usize = 200;
+/// Most flutes a knob may have (a 0.5 mm flute every 1° of a 256 mm knob is
+/// already finer than a nozzle prints).
+pub const MAX_FLUTES: u32 = 120;
 
 /// Which rule a violation breaks (stable machine names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,6 +240,16 @@ impl Checker {
             }
         }
         let layout = format!("{path}.layout");
+        // Checked before any hole is placed: a hostile count must not make
+        // validation itself allocate or loop without bound.
+        if pattern.layout.count() as usize > MAX_HOLES {
+            self.fail(
+                layout.clone(),
+                Rule::Geometry,
+                format!("at most {MAX_HOLES} holes"),
+            );
+            return false;
+        }
         match pattern.layout {
             HoleLayout::Single { .. } => {}
             HoleLayout::Linear {

@@ -3,7 +3,7 @@
 use crate::gear::GearProfile;
 use crate::holes::clip_hole_offset_mm;
 use crate::spec::*;
-use crate::validate::{Checker, MIN_WALL_MM, Rule, entry_radius, flutes_fit};
+use crate::validate::{Checker, MAX_FLUTES, MIN_WALL_MM, Rule, entry_radius, flutes_fit};
 
 /// The flat region of a face, in its `(u, v)` frame, where holes may go.
 enum Region {
@@ -382,6 +382,9 @@ fn knob(k: &Knob, c: &mut Checker) {
         "part.shaft_depth_mm",
         "must leave a 1.2 mm top above the blind bore",
     );
+    if !c.require(k.flutes <= MAX_FLUTES, "part.flutes", "must be at most 120") {
+        return;
+    }
     if k.flutes > 0 {
         c.require(
             k.flute_radius_mm > 0.0,

@@ -1,0 +1,124 @@
+//! Part programs come from an LLM too: whatever numbers they hold,
+//! validation must answer (never panic, never run without bound), and a
+//! program it accepts must have a sane analytic volume and box.
+
+use farm_partspec::*;
+use proptest::prelude::*;
+
+fn any_len() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        16 => 0.0..300.0f64,
+        1 => Just(f64::NAN),
+        1 => Just(f64::INFINITY),
+        1 => -50.0..0.0f64,
+        1 => Just(0.0),
+    ]
+}
+
+fn any_layout() -> impl Strategy<Value = HoleLayout> {
+    prop_oneof![
+        (any_len(), any_len()).prop_map(|(u, v)| HoleLayout::Single {
+            center: [u - 100.0, v - 100.0]
+        }),
+        (0u32..=u32::MAX, any_len()).prop_map(|(count, pitch_mm)| HoleLayout::Linear {
+            count,
+            pitch_mm,
+            center: [0.0, 0.0],
+            angle_deg: 0.0
+        }),
+        (0u32..=u32::MAX, 0u32..=u32::MAX, any_len(), any_len()).prop_map(
+            |(rows, columns, pitch_u_mm, pitch_v_mm)| HoleLayout::Grid {
+                rows,
+                columns,
+                pitch_u_mm,
+                pitch_v_mm,
+                center: [0.0, 0.0]
+            }
+        ),
+        (0u32..50, any_len(), any_len()).prop_map(|(count, pitch_circle_diameter_mm, start)| {
+            HoleLayout::Circle {
+                count,
+                pitch_circle_diameter_mm,
+                center: [0.0, 0.0],
+                start_angle_deg: start,
+            }
+        }),
+    ]
+}
+
+fn any_part() -> impl Strategy<Value = Part> {
+    let hole = (any_len(), any_layout()).prop_map(|(d, layout)| HolePattern {
+        hole: HoleSpec {
+            diameter_mm: d / 10.0,
+            countersink: None,
+            fastener: None,
+        },
+        layout,
+    });
+    prop_oneof![
+        (
+            any_len(),
+            any_len(),
+            any_len(),
+            proptest::collection::vec(hole, 0..3)
+        )
+            .prop_map(|(l, w, t, holes)| Part::Plate(Plate {
+                length_mm: l,
+                width_mm: w,
+                thickness_mm: t / 10.0,
+                corners: CornerProfile::Sharp,
+                holes
+            })),
+        (any_len(), any_len(), any_len(), 0u32..=u32::MAX, any_len()).prop_map(
+            |(d, h, r, flutes, s)| Part::Knob(Knob {
+                diameter_mm: d,
+                height_mm: h,
+                flutes,
+                flute_radius_mm: r / 50.0,
+                shaft_diameter_mm: s / 20.0,
+                shaft_depth_mm: h / 2.0
+            })
+        ),
+        (any_len(), 0u32..=u32::MAX, any_len(), any_len()).prop_map(|(m, teeth, f, b)| {
+            Part::SpurGear(SpurGear {
+                module_mm: m / 50.0,
+                teeth,
+                face_width_mm: f,
+                bore_diameter_mm: b / 10.0,
+                pressure_angle_deg: 20.0,
+            })
+        }),
+        (any_len(), any_len(), any_len(), any_len(), any_len()).prop_map(|(c, t, w, o, b)| {
+            Part::CableClip(CableClip {
+                cable_diameter_mm: c / 10.0,
+                thickness_mm: t / 20.0,
+                width_mm: w,
+                opening_mm: o / 20.0,
+                base_length_mm: b,
+                screw_hole: None,
+            })
+        }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn validation_answers_any_program_and_accepted_ones_are_sane(part in any_part()) {
+        let spec = PartSpec { version: SPEC_VERSION, part, material: None, assumptions: vec![], requirements: vec![] };
+        match spec.validate() {
+            Ok(()) => {
+                let volume = spec.part.volume_mm3();
+                let size = spec.part.bounding_box().size();
+                prop_assert!(volume.is_finite() && volume > 0.0, "volume {}", volume);
+                prop_assert!(size.iter().all(|s| *s > 0.0 && *s <= 256.0), "size {:?}", size);
+                prop_assert!(volume <= size.iter().product::<f64>() * (1.0 + 1e-9));
+            }
+            Err(invalid) => {
+                prop_assert!(!invalid.violations.is_empty());
+                prop_assert!(invalid.violations.iter().all(|v| v.parameter.starts_with("part") || v.parameter == "version"));
+            }
+        }
+    }
+}
