@@ -232,11 +232,11 @@ pub fn check(spec: &PartSpec, model: &Model) -> GateReport {
                 }
             }
             Requirement::CountersunkCount { count } => {
-                // Countersinks are not modelled yet: none can be measured.
-                if count != 0 {
+                let got = measured.iter().filter(|h| h.is_countersunk()).count();
+                if got != count as usize {
                     push(
                         "requirement_countersunk_count",
-                        format!("0 countersunk holes, asked {count}"),
+                        format!("{got} countersunk holes, asked {count}"),
                     );
                 }
             }

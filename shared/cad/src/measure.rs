@@ -10,15 +10,26 @@ use truck_modeling::{
 const ROUND_TOL_MM: f64 = 1e-6;
 
 /// One round hole: where its axis meets an opening, its direction and
-/// diameter (mm). A through hole shows two openings on one axis, a blind
-/// one a single opening; both count once.
+/// diameters (mm). A through hole shows two openings on one axis (of
+/// different diameters when countersunk), a blind one a single opening;
+/// each counts once.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MeasuredHole {
     pub center: [f64; 3],
     pub axis: [f64; 3],
+    /// The straight bore: the narrowest opening.
     pub diameter_mm: f64,
+    /// The widest opening (a countersink's rim when wider than the bore).
+    pub entry_diameter_mm: f64,
     /// 2 for a through hole, 1 for a blind one.
     pub openings: u32,
+}
+
+impl MeasuredHole {
+    /// The openings differ in diameter: a cone (countersink) at one end.
+    pub fn is_countersunk(&self) -> bool {
+        self.entry_diameter_mm - self.diameter_mm > 1e-6
+    }
 }
 
 /// Every round hole of the solids (inner loops of planar faces that are circles).
@@ -47,15 +58,19 @@ pub fn holes(solids: &[Solid]) -> Vec<MeasuredHole> {
     for (c, n, r) in openings {
         let same_axis = out.iter_mut().find(|h| {
             let d = c - Point3::from(h.center);
-            (h.diameter_mm / 2.0 - r).abs() < 1e-6
-                && d.cross(Vector3::from(h.axis)).magnitude() < 1e-6
+            d.cross(Vector3::from(h.axis)).magnitude() < 1e-6
         });
         match same_axis {
-            Some(h) => h.openings += 1,
+            Some(h) => {
+                h.openings += 1;
+                h.diameter_mm = h.diameter_mm.min(2.0 * r);
+                h.entry_diameter_mm = h.entry_diameter_mm.max(2.0 * r);
+            }
             None => out.push(MeasuredHole {
                 center: c.into(),
                 axis: n.into(),
                 diameter_mm: 2.0 * r,
+                entry_diameter_mm: 2.0 * r,
                 openings: 1,
             }),
         }

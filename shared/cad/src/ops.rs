@@ -223,3 +223,88 @@ fn outer_contains(face: &Face, point: Point3, normal: Vector3) -> bool {
     }
     inside
 }
+
+/// Inverts every face of `walls` unless they already run along `edge`
+/// against its direction (a closed shell uses each edge once each way).
+fn run_against(walls: &mut Shell, edge: &truck_modeling::Edge) -> Result<(), Error> {
+    let same_sense = walls
+        .face_iter()
+        .flat_map(|f| f.boundaries())
+        .flat_map(|w| w.into_iter())
+        .find(|e| e.id() == edge.id())
+        .map(|e| e.orientation() == edge.orientation())
+        .ok_or_else(|| Error::Topology("swept walls lost their base loop".into()))?;
+    if same_sense {
+        walls.face_iter_mut().for_each(|f| {
+            f.invert();
+        });
+    }
+    Ok(())
+}
+
+/// A countersunk through hole: a cone from `countersink_d` on the face at
+/// `frame` down to the bore `bore_d` at `cone_depth`, then the bore to the
+/// opposite face, `depth` below the entry. The cone is the ruled surface
+/// between the two circles (equal weights, aligned vertices: exact).
+pub fn countersunk_hole(
+    shell: &mut Shell,
+    frame: &Frame,
+    countersink_d: f64,
+    bore_d: f64,
+    cone_depth: f64,
+    depth: f64,
+) -> Result<(), Error> {
+    if !(cone_depth > 0.0 && cone_depth < depth && countersink_d > bore_d) {
+        return Err(Error::Sketch(
+            "the countersink must be wider than the bore and shallower than the hole".into(),
+        ));
+    }
+    let n1 = frame.normal();
+    let entry = find_face(shell, frame.origin, n1)?;
+    let circle = |d: f64| Loop::Circle {
+        center: [0.0, 0.0],
+        radius: d / 2.0,
+    };
+    let w1 = circle(countersink_d).wire(frame, false)?;
+    let mid_frame = Frame {
+        origin: frame.origin - n1 * cone_depth,
+        u: frame.u,
+        v: frame.v,
+    };
+    let w_mid = circle(bore_d).wire(&mid_frame, false)?;
+    let mut cone =
+        builder::try_wire_homotopy(&w1, &w_mid).map_err(|e| Error::Topology(e.to_string()))?;
+    let e0 = w1
+        .front_edge()
+        .ok_or_else(|| Error::Sketch("empty loop".into()))?
+        .clone();
+    run_against(&mut cone, &e0)?;
+    // The bore must run along the middle circle against the cone's use of it.
+    let em = w_mid
+        .front_edge()
+        .ok_or_else(|| Error::Sketch("empty loop".into()))?
+        .clone();
+    let cone_use = cone
+        .face_iter()
+        .flat_map(|f| f.boundaries())
+        .flat_map(|w| w.into_iter())
+        .find(|e| e.id() == em.id())
+        .ok_or_else(|| Error::Topology("the cone lost its bore circle".into()))?;
+    let mut bore: Shell = builder::tsweep(&w_mid, -n1 * (depth - cone_depth));
+    run_against(&mut bore, &cone_use)?;
+    let w2 = bore
+        .extract_boundaries()
+        .into_iter()
+        .find(|w| !w.edge_iter().any(|e| e.id() == em.id()))
+        .ok_or_else(|| Error::Topology("the bore has no far loop".into()))?;
+    let exit = find_face(shell, frame.origin - n1 * depth, -n1)?;
+    shell[exit]
+        .try_add_boundary(w2.inverse())
+        .map_err(|e| Error::Topology(e.to_string()))?;
+    shell[entry]
+        .try_add_boundary(w1)
+        .map_err(|e| Error::Topology(e.to_string()))?;
+    shell.append(&mut cone);
+    shell.append(&mut bore);
+    Ok(())
+}

@@ -12,7 +12,7 @@ use farm_partspec::{
 use truck_modeling::{Point3, Shell, Solid, Vector3};
 
 use crate::Error;
-use crate::ops::{boss, pocket, prism, solid, through_hole};
+use crate::ops::{boss, countersunk_hole, pocket, prism, solid, through_hole};
 use crate::sketch::{Corner, Frame, Loop, P2, Seg};
 
 /// Points per involute flank and per tip/root arc of a gear's outline: the
@@ -88,15 +88,17 @@ fn circle(d: f64) -> Loop {
 }
 
 fn drill_hole(shell: &mut Shell, hole: &PlacedHole) -> Result<(), Error> {
-    if hole.spec.countersink.is_some() {
-        return Err(Error::Unsupported(
-            "countersunk holes are not modelled yet".into(),
-        ));
-    }
     let [x, y, z] = hole.entry;
     let [dx, dy, dz] = hole.direction;
     let frame = Frame::with_normal(Point3::new(x, y, z), -Vector3::new(dx, dy, dz));
-    through_hole(shell, &frame, &circle(hole.spec.diameter_mm), hole.depth_mm)
+    let d = hole.spec.diameter_mm;
+    match &hole.spec.countersink {
+        None => through_hole(shell, &frame, &circle(d), hole.depth_mm),
+        Some(cs) => {
+            let cone = farm_partspec::holes::countersink_depth_mm(cs, d);
+            countersunk_hole(shell, &frame, cs.diameter_mm, d, cone, hole.depth_mm)
+        }
+    }
 }
 
 fn plate(p: &Plate) -> Result<Shell, Error> {

@@ -20,6 +20,13 @@ pub fn specs() -> Vec<(&'static str, PartSpec)> {
             "requirements":[{"kind":"hole_count","count":4},{"kind":"hole_spacing","spacing_mm":80}]}"#,
         ),
         (
+            "plate_countersunk",
+            r#"{"version":1,"part":{"family":"plate","length_mm":60,"width_mm":20,"thickness_mm":5,
+            "holes":[{"hole":{"diameter_mm":3.4,"countersink":{"diameter_mm":6.5,"angle_deg":90}},"layout":{"layout":"linear","count":2,"pitch_mm":45}}]},
+            "requirements":[{"kind":"hole_count","count":2},{"kind":"hole_diameter","diameter_mm":3.4},
+            {"kind":"countersunk_count","count":2},{"kind":"hole_spacing","spacing_mm":45}]}"#,
+        ),
+        (
             "plate_chamfered",
             r#"{"version":1,"part":{"family":"plate","length_mm":40,"width_mm":40,"thickness_mm":3,
             "corners":{"kind":"chamfer","size_mm":4}},"requirements":[{"kind":"hole_count","count":0}]}"#,
