@@ -308,3 +308,80 @@ pub fn countersunk_hole(
     shell.append(&mut bore);
     Ok(())
 }
+
+/// A solid of revolution about the z axis: the open profile `points` in the
+/// x-z plane (x = radius > 0; consecutive points joined by lines, or by an
+/// arc through `Some(mid)`), from a point at z = 0 to one at the top, swept
+/// a full turn; its two end circles are closed by planar caps, so the faces
+/// at z = 0 and at the top are planes (holes can be drilled through them).
+pub fn revolve_capped(points: &[([f64; 2], Option<[f64; 2]>)]) -> Result<Shell, Error> {
+    use truck_modeling::{EuclideanSpace, Rad};
+    if points.len() < 2 || points.iter().any(|(p, _)| p[0] <= 0.0) {
+        return Err(Error::Sketch(
+            "a revolved profile needs two points off the axis".into(),
+        ));
+    }
+    let at = |p: [f64; 2]| Point3::new(p[0], 0.0, p[1]);
+    let verts: Vec<_> = points
+        .iter()
+        .map(|(p, _)| builder::vertex(at(*p)))
+        .collect();
+    let edges: Vec<_> = (1..points.len())
+        .map(|i| match points[i].1 {
+            Some(mid) => builder::circle_arc(&verts[i - 1], &verts[i], at(mid)),
+            None => builder::line(&verts[i - 1], &verts[i]),
+        })
+        .collect();
+    let wire = Wire::from(edges);
+    let mut shell: Shell = builder::rsweep(
+        &wire,
+        Point3::origin(),
+        Vector3::unit_z(),
+        Rad(2.0 * std::f64::consts::PI),
+    );
+    let ends = shell.extract_boundaries();
+    if ends.len() != 2 {
+        return Err(Error::Topology(format!(
+            "a revolved profile left {} open loops",
+            ends.len()
+        )));
+    }
+    let top_z = points[points.len() - 1].0[1];
+    let mut flipped = false;
+    for end in ends {
+        let cap_wire = end.inverse();
+        let z = cap_wire.vertex_iter().next().map_or(0.0, |v| v.point().z);
+        // Which way the loop turns about +z, from its vertices' shoelace.
+        let pts: Vec<Point3> = cap_wire.vertex_iter().map(|v| v.point()).collect();
+        let turn: f64 = (0..pts.len())
+            .map(|i| {
+                let (a, b) = (pts[i], pts[(i + 1) % pts.len()]);
+                a.x * b.y - b.x * a.y
+            })
+            .sum();
+        let up = turn > 0.0;
+        let frame = if up {
+            Frame::xy(z)
+        } else {
+            Frame {
+                origin: Point3::new(0.0, 0.0, z),
+                u: Vector3::unit_x(),
+                v: -Vector3::unit_y(),
+            }
+        };
+        // The top cap must face +z; if the sweep's turn makes it face −z,
+        // every face is inside out and is flipped below.
+        if (z - top_z).abs() < EPS {
+            flipped = !up;
+        }
+        let cap = Face::try_new(vec![cap_wire], plane_of(&frame))
+            .map_err(|e| Error::Topology(e.to_string()))?;
+        shell.push(cap);
+    }
+    if flipped {
+        shell.face_iter_mut().for_each(|f| {
+            f.invert();
+        });
+    }
+    Ok(shell)
+}

@@ -12,7 +12,7 @@ use farm_partspec::{
 use truck_modeling::{Point3, Shell, Solid, Vector3};
 
 use crate::Error;
-use crate::ops::{boss, countersunk_hole, pocket, prism, solid, through_hole};
+use crate::ops::{boss, countersunk_hole, pocket, prism, revolve_capped, solid, through_hole};
 use crate::sketch::{Corner, Frame, Loop, P2, Seg};
 
 /// Points per involute flank and per tip/root arc of a gear's outline: the
@@ -272,12 +272,30 @@ fn tube(outer: f64, bore: Option<f64>, height: f64) -> Result<Shell, Error> {
 }
 
 fn cylinder(c: &Cylinder) -> Result<Shell, Error> {
-    if corner(c.edges) != Corner::Sharp {
-        return Err(Error::Unsupported(
-            "rounded or chamfered cylinder edges are not modelled yet".into(),
-        ));
+    let (r, h) = (c.diameter_mm / 2.0, c.height_mm);
+    let profile = match corner(c.edges) {
+        Corner::Sharp => return tube(c.diameter_mm, c.bore_diameter_mm, h),
+        Corner::Chamfer(k) => vec![
+            ([r - k, 0.0], None),
+            ([r, k], None),
+            ([r, h - k], None),
+            ([r - k, h], None),
+        ],
+        Corner::Fillet(f) => {
+            let s = std::f64::consts::FRAC_1_SQRT_2 * f;
+            vec![
+                ([r - f, 0.0], None),
+                ([r, f], Some([r - f + s, f - s])),
+                ([r, h - f], None),
+                ([r - f, h], Some([r - f + s, h - f + s])),
+            ]
+        }
+    };
+    let mut shell = revolve_capped(&profile)?;
+    if let Some(bore) = c.bore_diameter_mm.filter(|d| *d > 0.0) {
+        through_hole(&mut shell, &Frame::xy(h), &circle(bore), h)?;
     }
-    tube(c.diameter_mm, c.bore_diameter_mm, c.height_mm)
+    Ok(shell)
 }
 
 fn standoff(s: &Standoff) -> Result<Shell, Error> {

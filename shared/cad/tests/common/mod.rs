@@ -27,6 +27,14 @@ pub fn specs() -> Vec<(&'static str, PartSpec)> {
             {"kind":"countersunk_count","count":2},{"kind":"hole_spacing","spacing_mm":45}]}"#,
         ),
         (
+            "rod_chamfered",
+            r#"{"version":1,"part":{"family":"cylinder","diameter_mm":16,"height_mm":30,"edges":{"kind":"chamfer","size_mm":1}}}"#,
+        ),
+        (
+            "tube_filleted",
+            r#"{"version":1,"part":{"family":"cylinder","diameter_mm":30,"height_mm":20,"bore_diameter_mm":12,"edges":{"kind":"fillet","radius_mm":2}}}"#,
+        ),
+        (
             "plate_chamfered",
             r#"{"version":1,"part":{"family":"plate","length_mm":40,"width_mm":40,"thickness_mm":3,
             "corners":{"kind":"chamfer","size_mm":4}},"requirements":[{"kind":"hole_count","count":0}]}"#,
