@@ -13,6 +13,7 @@ pub mod ops;
 pub mod parts;
 pub mod sketch;
 pub mod step;
+pub mod stepped;
 pub mod tess;
 
 /// Why a part could not be built or exported.

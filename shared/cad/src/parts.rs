@@ -6,14 +6,15 @@ use std::f64::consts::PI;
 
 use farm_partspec::gear::GearProfile;
 use farm_partspec::{
-    BoxPart, CableClip, CornerProfile, Cylinder, Flange, Hook, Knob, LBracket, LID_GAP_MM, Part,
-    PlacedHole, Plate, SpurGear, Standoff,
+    AngleBracket, BoxPart, CableClip, CornerProfile, Cylinder, Flange, Hook, Knob, LBracket,
+    LID_GAP_MM, Part, PlacedHole, Plate, SpurGear, Standoff,
 };
 use truck_modeling::{Point3, Shell, Solid, Vector3};
 
 use crate::Error;
 use crate::ops::{boss, countersunk_hole, pocket, prism, revolve_capped, solid, through_hole};
 use crate::sketch::{Corner, Frame, Loop, P2, Seg};
+use crate::stepped::{Profile, Segment, stepped_prism};
 
 /// Points per involute flank and per tip/root arc of a gear's outline: the
 /// polyline's area is then within 0.05 % of the exact profile's for gears
@@ -49,11 +50,7 @@ pub fn build(part: &Part) -> Result<Vec<Solid>, Error> {
         Part::Standoff(s) => (vec![standoff(s)?], false),
         Part::Knob(k) => (vec![knob(k)?], false),
         Part::SpurGear(g) => (vec![gear(g)?], false),
-        Part::AngleBracket(_) => {
-            return Err(Error::Unsupported(
-                "angle_bracket (gussets) is not modelled yet".into(),
-            ));
-        }
+        Part::AngleBracket(a) => (vec![angle_bracket(a)?], true),
     };
     let mut shells = shells;
     if drill {
@@ -123,6 +120,88 @@ fn l_bracket(b: &LBracket) -> Result<Shell, Error> {
         ([0.0, h], Corner::Sharp),
     ]);
     xz_prism(&outline, b.width_mm)
+}
+
+/// The L profile (counter-clockwise in x-z) with the inner corner either
+/// bridged by a gusset's hypotenuse of legs `gusset` or kept.
+fn bracket_profile(b: &LBracket, gusset: Option<f64>) -> Profile {
+    let (l, h, t) = (b.length_mm, b.height_mm, b.thickness_mm);
+    let mut p: Profile = match corner(b.outer_corner) {
+        Corner::Sharp => vec![([0.0, 0.0], None)],
+        Corner::Chamfer(c) => vec![([0.0, c], None), ([c, 0.0], None)],
+        Corner::Fillet(f) => {
+            let m = f - f * std::f64::consts::FRAC_1_SQRT_2;
+            vec![([0.0, f], Some([m, m])), ([f, 0.0], None)]
+        }
+    };
+    p.push(([l, 0.0], None));
+    p.push(([l, t], None));
+    match gusset {
+        Some(s) => {
+            p.push(([t + s, t], None));
+            p.push(([t, t + s], None));
+        }
+        None => p.extend(inner_corner(b, None)),
+    }
+    p.push(([t, h], None));
+    p.push(([0.0, h], None));
+    p
+}
+
+/// The inner corner's vertices from the base's top face to the upright's
+/// inner face, split at a gusset's feet when `gusset` is its size.
+fn inner_corner(b: &LBracket, gusset: Option<f64>) -> Profile {
+    let (t, r) = (b.thickness_mm, b.inner_fillet_mm);
+    let mut p: Profile = Vec::new();
+    if let Some(s) = gusset {
+        p.push(([t + s, t], None));
+    }
+    if r > 0.0 {
+        let m = t + r - r * std::f64::consts::FRAC_1_SQRT_2;
+        p.push(([t + r, t], Some([m, m])));
+        p.push(([t, t + r], None));
+    } else {
+        p.push(([t, t], None));
+    }
+    p
+}
+
+fn angle_bracket(a: &AngleBracket) -> Result<Shell, Error> {
+    let (b, g) = (&a.bracket, &a.gusset);
+    let (w, gt, s, t) = (b.width_mm, g.thickness_mm, g.size_mm, b.thickness_mm);
+    // Split at the gusset's feet only where a gusset's segment meets it
+    // (stepped_prism splits edges per level), so the base's top face stays
+    // whole for holes that cross the gusset's line.
+    let plain = bracket_profile(b, None);
+    let gusseted = bracket_profile(b, Some(s));
+    // The step between them: the triangle less the inner fillet's spandrel.
+    let mut step = inner_corner(b, Some(s));
+    step.push(([t, t + s], None));
+    let segments: Vec<(Profile, f64, f64)> = match g.count {
+        1 => {
+            let y0 = (w - gt) / 2.0;
+            vec![
+                (plain.clone(), 0.0, y0),
+                (gusseted, y0, y0 + gt),
+                (plain, y0 + gt, w),
+            ]
+        }
+        2 => vec![
+            (gusseted.clone(), 0.0, gt),
+            (plain, gt, w - gt),
+            (gusseted, w - gt, w),
+        ],
+        n => {
+            return Err(Error::Unsupported(format!(
+                "{n} gussets (1 or 2 are modelled)"
+            )));
+        }
+    };
+    let segments: Vec<Segment> = segments
+        .into_iter()
+        .map(|(profile, y0, y1)| Segment { profile, y0, y1 })
+        .collect();
+    stepped_prism(&segments, &[step.clone(), step])
 }
 
 fn hook(k: &Hook) -> Result<Shell, Error> {

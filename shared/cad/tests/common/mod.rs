@@ -35,6 +35,21 @@ pub fn specs() -> Vec<(&'static str, PartSpec)> {
             r#"{"version":1,"part":{"family":"cylinder","diameter_mm":30,"height_mm":20,"bore_diameter_mm":12,"edges":{"kind":"fillet","radius_mm":2}}}"#,
         ),
         (
+            "angle_bracket_one_gusset",
+            r#"{"version":1,"part":{"family":"angle_bracket","bracket":{"length_mm":60,"height_mm":60,"width_mm":30,"thickness_mm":5,
+            "base_holes":[{"hole":{"diameter_mm":5.5},"layout":{"layout":"linear","count":2,"pitch_mm":18,"center":[2.5,0],"angle_deg":90}}],
+            "upright_holes":[{"hole":{"diameter_mm":5.5},"layout":{"layout":"linear","count":2,"pitch_mm":18,"center":[2.5,0],"angle_deg":90}}]},
+            "gusset":{"count":1,"size_mm":27,"thickness_mm":5}},
+            "requirements":[{"kind":"hole_count","count":4},{"kind":"hole_spacing","spacing_mm":18}]}"#,
+        ),
+        (
+            "angle_bracket_two_gussets_fillet",
+            r#"{"version":1,"part":{"family":"angle_bracket","bracket":{"length_mm":50,"height_mm":40,"width_mm":30,"thickness_mm":4,
+            "inner_fillet_mm":3,"outer_corner":{"kind":"chamfer","size_mm":2},
+            "base_holes":[{"hole":{"diameter_mm":4.5},"layout":{"layout":"single","center":[8,0]}}]},
+            "gusset":{"count":2,"size_mm":20,"thickness_mm":4}},"requirements":[{"kind":"hole_count","count":1}]}"#,
+        ),
+        (
             "plate_chamfered",
             r#"{"version":1,"part":{"family":"plate","length_mm":40,"width_mm":40,"thickness_mm":3,
             "corners":{"kind":"chamfer","size_mm":4}},"requirements":[{"kind":"hole_count","count":0}]}"#,
