@@ -19,7 +19,7 @@ use crate::stepped::{Profile, Segment, stepped_prism};
 /// Points per involute flank and per tip/root arc of a gear's outline: the
 /// polyline's area is then within 0.05 % of the exact profile's for gears
 /// from 8 to 100 teeth (checked in the read-back test).
-pub const GEAR_FLANK_POINTS: usize = 12;
+pub const GEAR_FLANK_POINTS: usize = 18;
 
 /// The solids of `part` (two for a box with a lid), in the spec's coordinates.
 pub fn build(part: &Part) -> Result<Vec<Solid>, Error> {

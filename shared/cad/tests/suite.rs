@@ -7,28 +7,15 @@
 #![allow(clippy::unwrap_used)]
 
 use farm_cad::gate::check_spec;
-use farm_partspec::{PartSpec, SPEC_VERSION};
-use serde_json::Value;
 
-const SUITE: &str = include_str!("../../designer/suite/prompts.json");
+mod common;
 
 #[test]
 fn prompt_suite_programs_pass_the_gate() {
-    let suite: Value = serde_json::from_str(SUITE).unwrap();
-    let cases: Vec<&Value> = ["prompts", "follow_ups"]
-        .iter()
-        .flat_map(|k| suite[*k].as_array().into_iter().flatten())
-        .collect();
+    let cases = common::suite_specs();
     let mut failed = Vec::new();
-    for case in &cases {
-        let spec: PartSpec = serde_json::from_value(serde_json::json!({
-            "version": SPEC_VERSION,
-            "part": case["part"],
-            "requirements": case["requirements"],
-        }))
-        .unwrap();
-        let id = case["id"].as_str().unwrap_or("?");
-        match check_spec(&spec) {
+    for (id, spec) in &cases {
+        match check_spec(spec) {
             Err(f) => failed.push(format!("{id}: {} {}", f.code, f.message)),
             Ok((_, report)) => failed.extend(
                 report

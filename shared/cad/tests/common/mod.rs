@@ -3,6 +3,7 @@
 
 use farm_partspec::PartSpec;
 
+#[allow(dead_code)] // not every test binary uses both lists
 pub fn specs() -> Vec<(&'static str, PartSpec)> {
     let raw: &[(&str, &str)] = &[
         (
@@ -136,6 +137,29 @@ pub fn specs() -> Vec<(&'static str, PartSpec)> {
             let spec: PartSpec =
                 serde_json::from_str(json).unwrap_or_else(|e| panic!("{name}: {e}"));
             (*name, spec)
+        })
+        .collect()
+}
+
+/// The expected programs of the designer's prompt suite (prompts and
+/// follow-up edits), by case id.
+#[allow(dead_code)]
+pub fn suite_specs() -> Vec<(String, PartSpec)> {
+    let suite: serde_json::Value =
+        serde_json::from_str(include_str!("../../../designer/suite/prompts.json"))
+            .unwrap_or_default();
+    ["prompts", "follow_ups"]
+        .iter()
+        .flat_map(|k| suite[*k].as_array().cloned().unwrap_or_default())
+        .map(|case| {
+            let id = case["id"].as_str().unwrap_or("?").to_string();
+            let spec: PartSpec = serde_json::from_value(serde_json::json!({
+                "version": farm_partspec::SPEC_VERSION,
+                "part": case["part"],
+                "requirements": case["requirements"],
+            }))
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+            (id, spec)
         })
         .collect()
 }
