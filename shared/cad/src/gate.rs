@@ -2,7 +2,7 @@
 //! passes; a failure names its reason (a stable code and a sentence).
 
 use farm_partspec::{Axis, Part, PartSpec, Requirement};
-use mesh_engine::{AnalyzeOptions, Check, Severity};
+use mesh_engine::{AnalyzeOptions, Check, Severity, Unit, UnitChoice};
 
 use crate::measure::{MeasuredHole, holes, tooth_count};
 use crate::{Error, Model};
@@ -105,7 +105,13 @@ pub fn check(spec: &PartSpec, model: &Model) -> GateReport {
     match model.mesh.to_engine() {
         Err(e) => push("mesh_unreadable", e.to_string()),
         Ok(mesh) => {
-            let report = mesh.analyze(&AnalyzeOptions::default());
+            // The kernel works in millimetres: no unit guess (a 50 × 30 ×
+            // 5.04 mm plate would otherwise read as centimetres).
+            let opts = AnalyzeOptions {
+                unit: UnitChoice::Fixed(Unit::Millimeter),
+                ..AnalyzeOptions::default()
+            };
+            let report = mesh.analyze(&opts);
             let m = mesh.measurements();
             if !(m.is_watertight && m.is_winding_consistent && m.is_manifold()) {
                 push(
