@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use crate::Error;
 use crate::tess::TriMesh;
+use crate::{Error, Model};
 
 /// Binary STL: 80-byte header, little-endian triangle count, then per
 /// triangle its unit normal and three corners (f32, mm) and a zero attribute.
@@ -156,4 +156,74 @@ pub fn to_glb(mesh: &TriMesh) -> Vec<u8> {
     out.extend_from_slice(b"BIN\0");
     out.extend_from_slice(&bin);
     out
+}
+
+/// The export formats of `POST /v1/exports` (issue 14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExportFormat {
+    Step,
+    Stl,
+    ThreeMf,
+    Glb,
+}
+
+impl ExportFormat {
+    /// Every format, in the API's order.
+    pub const ALL: [ExportFormat; 4] = [
+        ExportFormat::Step,
+        ExportFormat::Stl,
+        ExportFormat::ThreeMf,
+        ExportFormat::Glb,
+    ];
+
+    /// The API's name: `step`, `stl`, `3mf`, `glb`.
+    pub fn code(self) -> &'static str {
+        match self {
+            ExportFormat::Step => "step",
+            ExportFormat::Stl => "stl",
+            ExportFormat::ThreeMf => "3mf",
+            ExportFormat::Glb => "glb",
+        }
+    }
+
+    /// Parses [`ExportFormat::code`], ignoring ASCII case.
+    pub fn parse(s: &str) -> Option<ExportFormat> {
+        ExportFormat::ALL
+            .into_iter()
+            .find(|f| f.code().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// The file extension (with the dot).
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Step => ".step",
+            ExportFormat::Stl => ".stl",
+            ExportFormat::ThreeMf => ".3mf",
+            ExportFormat::Glb => ".glb",
+        }
+    }
+
+    /// The IANA media type (`model/step`, `model/stl`, `model/3mf` are
+    /// registered; `model/gltf-binary` is glTF's).
+    pub fn media_type(self) -> &'static str {
+        match self {
+            ExportFormat::Step => "model/step",
+            ExportFormat::Stl => "model/stl",
+            ExportFormat::ThreeMf => "model/3mf",
+            ExportFormat::Glb => "model/gltf-binary",
+        }
+    }
+}
+
+impl Model {
+    /// The model's file in `format`; `name` goes into the file's header or
+    /// object name where the format has one.
+    pub fn export(&self, format: ExportFormat, name: &str) -> Result<Vec<u8>, Error> {
+        Ok(match format {
+            ExportFormat::Step => self.step(name).into_bytes(),
+            ExportFormat::Stl => to_stl(&self.mesh, name),
+            ExportFormat::ThreeMf => to_3mf(&self.mesh, name)?,
+            ExportFormat::Glb => to_glb(&self.mesh),
+        })
+    }
 }

@@ -213,3 +213,23 @@ fn exports_are_deterministic() {
         farm_cad::export::to_stl(&b.mesh, name)
     );
 }
+
+#[test]
+fn every_export_format_round_trips_its_code() {
+    use farm_cad::export::ExportFormat;
+    let (name, spec) = &common::specs()[0];
+    let model = Model::build(&spec.part).expect("build");
+    for f in ExportFormat::ALL {
+        assert_eq!(ExportFormat::parse(f.code()), Some(f));
+        let bytes = model.export(f, name).expect("export");
+        let magic: &[u8] = match f {
+            ExportFormat::Step => b"ISO-10303-21;",
+            ExportFormat::Stl => b"farm-cad binary STL",
+            ExportFormat::ThreeMf => b"PK\x03\x04",
+            ExportFormat::Glb => b"glTF",
+        };
+        assert!(bytes.starts_with(magic), "{}", f.code());
+    }
+    assert_eq!(ExportFormat::parse("3MF"), Some(ExportFormat::ThreeMf));
+    assert_eq!(ExportFormat::parse("obj"), None);
+}
