@@ -13,13 +13,16 @@ fn every_family_passes_the_gate() {
     let specs = common::specs();
     let mut failed = Vec::new();
     for (name, spec) in &specs {
-        match check_spec(spec) {
+        let started = std::time::Instant::now();
+        let result = check_spec(spec);
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        match result {
             Err(f) => failed.push(format!("{name}: {} {}", f.code, f.message)),
             Ok((model, report)) => {
                 let err =
                     (report.volume_mm3 - report.analytic_volume_mm3) / report.analytic_volume_mm3;
                 println!(
-                    "{name:22} solids {} triangles {:6} volume {:10.2} mm³ analytic {:10.2} ({:+.4} %) holes {} teeth {:?}",
+                    "{name:22} {ms:7.1} ms solids {} triangles {:6} volume {:10.2} mm³ analytic {:10.2} ({:+.4} %) holes {} teeth {:?}",
                     model.solids.len(),
                     model.mesh.triangles.len(),
                     report.volume_mm3,
