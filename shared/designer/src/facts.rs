@@ -3,247 +3,9 @@
 //! word that names it ("5 mm thick", "thickness of 5 mm", "an 8 mm bore").
 
 use crate::text::{Tok, Unit, tokens};
+use crate::vocabulary::{ADJECTIVES, COUNT_FILLERS, FAMILIES, NOUNS, PREFIX_FILLERS, UNSUPPORTED};
+pub use crate::vocabulary::{Family, Key};
 use farm_partspec::MaterialHint;
-
-/// What a length in the prompt measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Key {
-    Length,
-    Width,
-    Height,
-    Thickness,
-    Depth,
-    Diameter,
-    InnerDiameter,
-    Bore,
-    HoleDiameter,
-    Spacing,
-    Wall,
-    Floor,
-    Fillet,
-    Chamfer,
-    Corner,
-    Module,
-    Leg,
-    Reach,
-    Cable,
-    Opening,
-    Gusset,
-    Shaft,
-    Hub,
-    Pcd,
-    PitchDiameter,
-    Lip,
-    Tip,
-    Back,
-    FaceWidth,
-    Inset,
-    Offset,
-    PressureAngle,
-    AcrossFlats,
-    /// "a 40 mm square plate": length and width.
-    Square,
-}
-
-/// Adjectives that, right after a number, always name it ("40 mm apart").
-const ADJECTIVES: &[(&str, Key)] = &[
-    ("long", Key::Length),
-    ("wide", Key::Width),
-    ("tall", Key::Height),
-    ("high", Key::Height),
-    ("thick", Key::Thickness),
-    ("deep", Key::Depth),
-    ("apart", Key::Spacing),
-    ("inset", Key::Inset),
-    ("offset", Key::Offset),
-    ("rounded", Key::Fillet),
-    ("chamfered", Key::Chamfer),
-    ("square", Key::Square),
-];
-
-/// Nouns that name the number before or after them.
-const NOUNS: &[(&str, Key)] = &[
-    ("length", Key::Length),
-    ("width", Key::Width),
-    ("height", Key::Height),
-    ("thickness", Key::Thickness),
-    ("thk", Key::Thickness),
-    ("depth", Key::Depth),
-    ("diameter", Key::Diameter),
-    ("dia", Key::Diameter),
-    ("od", Key::Diameter),
-    ("id", Key::InnerDiameter),
-    ("bore", Key::Bore),
-    ("hole", Key::HoleDiameter),
-    ("holes", Key::HoleDiameter),
-    ("spacing", Key::Spacing),
-    ("spaced", Key::Spacing),
-    ("pitch", Key::Spacing),
-    ("wall", Key::Wall),
-    ("walls", Key::Wall),
-    ("floor", Key::Floor),
-    ("bottom", Key::Floor),
-    ("fillet", Key::Fillet),
-    ("fillets", Key::Fillet),
-    ("filleted", Key::Fillet),
-    ("radius", Key::Fillet),
-    ("round", Key::Fillet),
-    ("chamfer", Key::Chamfer),
-    ("chamfers", Key::Chamfer),
-    ("corners", Key::Corner),
-    ("edges", Key::Corner),
-    ("module", Key::Module),
-    ("legs", Key::Leg),
-    ("leg", Key::Leg),
-    ("reach", Key::Reach),
-    ("projection", Key::Reach),
-    ("cable", Key::Cable),
-    ("cableclip", Key::Cable),
-    ("cables", Key::Cable),
-    ("wire", Key::Cable),
-    ("cord", Key::Cable),
-    ("tubing", Key::Cable),
-    ("opening", Key::Opening),
-    ("gap", Key::Opening),
-    ("gusset", Key::Gusset),
-    ("gussets", Key::Gusset),
-    ("shaft", Key::Shaft),
-    ("axle", Key::Shaft),
-    ("hub", Key::Hub),
-    ("pcd", Key::Pcd),
-    ("pitchdia", Key::PitchDiameter),
-    ("lip", Key::Lip),
-    ("tip", Key::Tip),
-    ("back", Key::Back),
-    ("facewidth", Key::FaceWidth),
-    ("pa", Key::PressureAngle),
-    ("af", Key::AcrossFlats),
-    ("hex", Key::AcrossFlats),
-];
-
-/// Words skipped between a count and its noun ("two M3 clearance holes").
-const COUNT_FILLERS: &[&str] = &[
-    "clearance",
-    "countersunk",
-    "countersink",
-    "csk",
-    "mounting",
-    "screw",
-    "bolt",
-    "through",
-    "evenly",
-    "equally",
-    "spaced",
-    "more",
-    "additional",
-    "extra",
-    "tapped",
-    "threaded",
-    "round",
-    "small",
-    "identical",
-    "fixing",
-    "equal",
-    "new",
-];
-
-/// Words skipped between a number and the word before it ("thickness of 5").
-const PREFIX_FILLERS: &[&str] = &[
-    "of", "is", "at", "to", "about", "=", "around", "exactly", "be",
-];
-
-/// Words we recognise as parts we cannot make, with the reason.
-const UNSUPPORTED: &[&str] = &[
-    "sphere",
-    "ball",
-    "cone",
-    "vase",
-    "helical",
-    "bevel",
-    "worm",
-    "rack",
-    "spring",
-    "hinge",
-    "text",
-    "logo",
-    "engrave",
-    "engraved",
-    "emboss",
-    "embossed",
-    "sprocket",
-    "pulley",
-    "propeller",
-    "bottle",
-    "cup",
-    "mug",
-    "figurine",
-    "statue",
-    "thread",
-    "threads",
-    "organic",
-    "sculpture",
-    "impeller",
-    "turbine",
-    "nozzle",
-    "lattice",
-    "gyroid",
-    "airfoil",
-    "spiral",
-];
-
-/// A part family as the prompt names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    Plate,
-    LBracket,
-    AngleBracket,
-    Box,
-    Cylinder,
-    Spacer,
-    Standoff,
-    Washer,
-    Flange,
-    Hook,
-    Knob,
-    Gear,
-    CableClip,
-}
-
-/// Family words, most specific first.
-const FAMILIES: &[(&str, Family)] = &[
-    ("gear", Family::Gear),
-    ("cog", Family::Gear),
-    ("cableclip", Family::CableClip),
-    ("standoff", Family::Standoff),
-    ("standoffs", Family::Standoff),
-    ("spacer", Family::Spacer),
-    ("washer", Family::Washer),
-    ("flange", Family::Flange),
-    ("knob", Family::Knob),
-    ("dial", Family::Knob),
-    ("hook", Family::Hook),
-    ("enclosure", Family::Box),
-    ("box", Family::Box),
-    ("case", Family::Box),
-    ("tray", Family::Box),
-    ("container", Family::Box),
-    ("anglebracket", Family::AngleBracket),
-    ("lbracket", Family::LBracket),
-    ("tube", Family::Cylinder),
-    ("pipe", Family::Cylinder),
-    ("sleeve", Family::Cylinder),
-    ("rod", Family::Cylinder),
-    ("cylinder", Family::Cylinder),
-    ("dowel", Family::Cylinder),
-    ("pin", Family::Cylinder),
-    ("disc", Family::Cylinder),
-    ("disk", Family::Cylinder),
-    ("puck", Family::Cylinder),
-    ("plate", Family::Plate),
-    ("panel", Family::Plate),
-    ("bracket", Family::Plate),
-    ("clip", Family::CableClip),
-];
 
 /// A quantity in the prompt and what it measures (if anything said).
 #[derive(Debug, Clone, PartialEq)]
@@ -341,11 +103,7 @@ impl Facts {
             out.push(format!("{n} teeth"));
         }
         if let Some(m) = self.material {
-            out.push(
-                format!("material {m:?}")
-                    .to_uppercase()
-                    .replace("MATERIAL", "material"),
-            );
+            out.push(format!("material {}", m.as_str()));
         }
         out
     }
@@ -395,6 +153,14 @@ pub fn read(prompt: &str) -> Facts {
     {
         f.family = Some(Family::AngleBracket);
         f.family_word = "angle bracket with gusset".into();
+    }
+    // "a round plate" is a disc: a short cylinder.
+    if f.family == Some(Family::Plate)
+        && f.has_any(&["round", "circular"])
+        && !f.has_any(&["corner", "corners", "rounded"])
+    {
+        f.family = Some(Family::Cylinder);
+        f.family_word = "round plate".into();
     }
     f.unsupported = UNSUPPORTED
         .iter()
@@ -569,16 +335,18 @@ fn number(toks: &[Tok], i: usize, f: &mut Facts, consumed: &mut [bool], unit: Un
                 consumed[at] = true;
             }
             let name = at.and_then(|a| word_at(toks, a)).unwrap_or("angle");
+            // The phrase as written: "2 module", "5 mm thick", "1 in diameter".
             let unit_name = match own {
-                Some(Unit::Inch) => "in",
-                Some(Unit::Cm) => "cm",
+                Some(Unit::Inch) => " in",
+                Some(Unit::Cm) => " cm",
                 Some(Unit::Degree) => "°",
-                _ => "mm",
+                Some(Unit::Mm) => " mm",
+                None => "",
             };
             f.values.push(Value {
                 key,
                 mm,
-                phrase: format!("{value} {unit_name} {name}"),
+                phrase: format!("{value}{unit_name} {name}"),
             });
         }
         None => f.unattached.push(format!("{value}")),

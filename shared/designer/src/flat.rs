@@ -1,5 +1,5 @@
-//! Builders for the prismatic families: plate, L- and angle bracket, box,
-//! hook, cable clip.
+//! Builders for the prismatic families: plate, box, hook (the brackets are
+//! in `bracket.rs`, the cable clip in `clip.rs`).
 
 use crate::build::{Ctx, default_inset, round2};
 use crate::facts::Key;
@@ -176,7 +176,7 @@ pub(crate) fn plate(c: &mut Ctx) -> Part {
     let corners = corners(c, "part.corners");
     let mut holes = Vec::new();
     if c.f.mentions_holes() || c.f.has("mounting") {
-        let default = if c.f.has("mounting") || c.f.has("corners") {
+        let default = if c.f.has_any(&["mounting", "corners", "corner"]) {
             4
         } else if c.f.has("holes") {
             2
@@ -202,184 +202,6 @@ pub(crate) fn plate(c: &mut Ctx) -> Part {
         corners,
         holes,
     })
-}
-
-/// Holes on one leg of a bracket: one in the middle of the free flat, or a
-/// row across the width.
-fn leg_holes(
-    c: &mut Ctx,
-    path: &str,
-    hole: &HoleSpec,
-    count: u32,
-    width: f64,
-    u_center: f64,
-) -> Vec<HolePattern> {
-    if count == 0 {
-        return Vec::new();
-    }
-    c.assume(
-        &format!("{path}[0].layout"),
-        format!(
-            "centred on the leg's free flat ({u_center} mm from the leg's middle), across the width"
-        ),
-        "no hole position given",
-    );
-    let layout = if count == 1 {
-        HoleLayout::Single {
-            center: [u_center, 0.0],
-        }
-    } else {
-        let inset = default_inset(hole);
-        let pitch = c
-            .given(&[Key::Spacing])
-            .unwrap_or_else(|| round2((width - 2.0 * inset) / f64::from(count - 1)));
-        HoleLayout::Linear {
-            count,
-            pitch_mm: pitch,
-            center: [u_center, 0.0],
-            angle_deg: 90.0,
-        }
-    };
-    vec![HolePattern {
-        hole: hole.clone(),
-        layout,
-    }]
-}
-
-pub(crate) fn bracket(c: &mut Ctx, gusseted: bool) -> Part {
-    let (mut length, mut height, mut width) = (None, None, None);
-    if let [a, b, w] = c.f.dims.as_slice() {
-        (length, height, width) = (Some(*a), Some(*b), Some(*w));
-    }
-    let leg = c.given(&[Key::Leg]);
-    let prefix = if gusseted { "part.bracket" } else { "part" };
-    let p = |name: &str| format!("{prefix}.{name}");
-    let length = length
-        .or(c.given(&[Key::Length]))
-        .or(leg)
-        .unwrap_or_else(|| c.take(&[], &p("length_mm"), 40.0, "base leg length not given"));
-    let height = height
-        .or(c.given(&[Key::Height]))
-        .or(leg)
-        .unwrap_or_else(|| {
-            c.take(
-                &[],
-                &p("height_mm"),
-                length,
-                "upright leg as long as the base",
-            )
-        });
-    let width = width
-        .or(c.given(&[Key::Width]))
-        .unwrap_or_else(|| c.take(&[], &p("width_mm"), 20.0, "width not given"));
-    let thickness = c.take(
-        &[Key::Thickness],
-        &p("thickness_mm"),
-        3.0,
-        "thickness not given",
-    );
-    c.extent(Axis::X, length);
-    c.extent(Axis::Y, width);
-    c.extent(Axis::Z, height);
-    let inner_fillet_mm = c.given(&[Key::Fillet]).unwrap_or(0.0);
-    let outer_corner = match c.given(&[Key::Chamfer]) {
-        Some(size_mm) => CornerProfile::Chamfer { size_mm },
-        None => CornerProfile::Sharp,
-    };
-    let gusset = gusseted.then(|| {
-        let count = c.f.gussets.unwrap_or_else(|| {
-            c.assume("part.gusset.count", 1, "one centred gusset");
-            1
-        });
-        let size_mm = c.given(&[Key::Gusset]).unwrap_or_else(|| {
-            let s = ((length.min(height) - thickness) / 2.0).floor();
-            c.assume(
-                "part.gusset.size_mm",
-                format!("{s} mm"),
-                "half the shorter leg's free length",
-            );
-            s
-        });
-        Gusset {
-            count,
-            size_mm,
-            thickness_mm: thickness,
-        }
-    });
-    let (mut base_holes, mut upright_holes) = (Vec::new(), Vec::new());
-    if c.f.mentions_holes() {
-        let hole = c.hole_spec(&format!("{prefix}.base_holes[0].hole"), 4.0);
-        let each = c.f.has("eachleg");
-        let total = match c.f.hole_count {
-            Some(n) => {
-                c.require(Requirement::HoleCount {
-                    count: if each { 2 * n } else { n },
-                });
-                n
-            }
-            None => {
-                c.assume(
-                    &format!("{prefix}.base_holes[0].layout.count"),
-                    1,
-                    "one hole per leg",
-                );
-                if each { 1 } else { 2 }
-            }
-        };
-        let base_only = c.f.has_any(&["base", "bottom", "horizontal"]) && !each;
-        let upright_only = c.f.has_any(&["upright", "vertical"]) && !each;
-        let (n_base, n_up) = if each {
-            (total, total)
-        } else if base_only {
-            (total, 0)
-        } else if upright_only {
-            (0, total)
-        } else {
-            (total.div_ceil(2), total / 2)
-        };
-        // Centre of the free flat of each leg, past the other leg (and a
-        // single hole also past a centred gusset).
-        let past = |leg: f64, extra: f64| (thickness + extra + leg) / 2.0 - leg / 2.0;
-        let centred_gusset = gusset.as_ref().is_some_and(|g| g.count == 1);
-        let g_size = gusset.as_ref().map_or(inner_fillet_mm, |g| g.size_mm);
-        let clear = |n: u32| {
-            if n == 1 && centred_gusset {
-                g_size
-            } else {
-                inner_fillet_mm
-            }
-        };
-        base_holes = leg_holes(
-            c,
-            &p("base_holes"),
-            &hole,
-            n_base,
-            width,
-            round2(past(length, clear(n_base))),
-        );
-        upright_holes = leg_holes(
-            c,
-            &p("upright_holes"),
-            &hole,
-            n_up,
-            width,
-            round2(past(height, clear(n_up))),
-        );
-    }
-    let bracket = LBracket {
-        length_mm: length,
-        height_mm: height,
-        width_mm: width,
-        thickness_mm: thickness,
-        inner_fillet_mm,
-        outer_corner,
-        base_holes,
-        upright_holes,
-    };
-    match gusset {
-        Some(gusset) => Part::AngleBracket(AngleBracket { bracket, gusset }),
-        None => Part::LBracket(bracket),
-    }
 }
 
 pub(crate) fn box_part(c: &mut Ctx) -> Part {
@@ -451,7 +273,11 @@ pub(crate) fn box_part(c: &mut Ctx) -> Part {
         c.extent(Axis::X, length);
     }
     c.extent(Axis::Y, width);
-    c.extent(Axis::Z, height);
+    // A lid printed lip-up beside the box could stand taller than it.
+    let lid_height = lid
+        .as_ref()
+        .map_or(0.0, |l| l.thickness_mm + l.lip_height_mm);
+    c.extent(Axis::Z, height.max(lid_height));
     Part::Box(BoxPart {
         length_mm: length,
         width_mm: width,
@@ -539,80 +365,5 @@ pub(crate) fn hook(c: &mut Ctx) -> Part {
         width_mm: width,
         thickness_mm: thickness,
         holes: vec![HolePattern { hole, layout }],
-    })
-}
-
-pub(crate) fn cable_clip(c: &mut Ctx) -> Part {
-    let cable = c.take(
-        &[Key::Cable, Key::Diameter, Key::InnerDiameter],
-        "part.cable_diameter_mm",
-        6.0,
-        "cable diameter not given",
-    );
-    let thickness = c.take(
-        &[Key::Thickness, Key::Wall],
-        "part.thickness_mm",
-        2.0,
-        "wall thickness not given",
-    );
-    let width = c.take(&[Key::Width], "part.width_mm", 10.0, "width not given");
-    let opening = match c.given(&[Key::Opening]) {
-        Some(v) => v,
-        None => {
-            let v = round2(cable * 0.7);
-            c.assume(
-                "part.opening_mm",
-                format!("{v} mm"),
-                "70 % of the cable so it snaps in and stays",
-            );
-            v
-        }
-    };
-    let screw_hole = if c.f.has_any(&["adhesive", "glue", "tape", "screwless"]) {
-        None
-    } else if c.f.mentions_holes() {
-        Some(c.hole_spec("part.screw_hole", 3.0))
-    } else {
-        c.assume(
-            "part.screw_hole",
-            "M3 clearance (3.4 mm)",
-            "one screw per tab",
-        );
-        Some(crate::build::metric_hole(
-            crate::fasteners::metric(3.0).unwrap_or(&crate::fasteners::METRIC[2]),
-            false,
-            false,
-        ))
-    };
-    let ring_outer = cable / 2.0 + thickness;
-    let tab = screw_hole.as_ref().map_or(5.0, |h| {
-        h.countersink
-            .as_ref()
-            .map_or(h.diameter_mm, |cs| cs.diameter_mm)
-            + 5.0
-    });
-    let base = match c.given(&[Key::Length]) {
-        Some(v) => v,
-        None => {
-            let v = round2(2.0 * (ring_outer + tab));
-            c.assume(
-                "part.base_length_mm",
-                format!("{v} mm"),
-                "a tab each side, the screw hole plus 2.5 mm around it",
-            );
-            v
-        }
-    };
-    if screw_hole.is_some() && c.f.hole_count.is_some() {
-        c.require(Requirement::HoleCount { count: 2 });
-    }
-    c.extent(Axis::Y, width);
-    Part::CableClip(CableClip {
-        cable_diameter_mm: cable,
-        thickness_mm: thickness,
-        width_mm: width,
-        opening_mm: opening,
-        base_length_mm: base,
-        screw_hole,
     })
 }

@@ -11,14 +11,19 @@
 //! Implementations of [`PartDesigner`] (this one, an LLM one) are
 //! interchangeable: both produce the same part program.
 
+mod bracket;
 mod build;
+mod clip;
 mod edit;
+mod edit_fields;
+mod edit_ops;
 pub mod facts;
 pub mod fasteners;
 mod flat;
 mod round;
 mod summary;
 pub mod text;
+mod vocabulary;
 
 use facts::Family;
 use farm_partspec::{Assumption, Invalid, PartSpec, SPEC_VERSION};
@@ -109,11 +114,11 @@ pub fn design(prompt: &str) -> Result<Design, DesignError> {
     let mut c = build::Ctx::new(&f);
     let part = match family {
         Family::Plate => flat::plate(&mut c),
-        Family::LBracket => flat::bracket(&mut c, false),
-        Family::AngleBracket => flat::bracket(&mut c, true),
+        Family::LBracket => bracket::bracket(&mut c, false),
+        Family::AngleBracket => bracket::bracket(&mut c, true),
         Family::Box => flat::box_part(&mut c),
         Family::Hook => flat::hook(&mut c),
-        Family::CableClip => flat::cable_clip(&mut c),
+        Family::CableClip => clip::cable_clip(&mut c),
         Family::Cylinder => round::cylinder(&mut c),
         Family::Spacer => round::spacer(&mut c),
         Family::Standoff => round::standoff(&mut c),
@@ -122,7 +127,18 @@ pub fn design(prompt: &str) -> Result<Design, DesignError> {
         Family::Knob => round::knob(&mut c),
         Family::Gear => round::gear(&mut c),
     };
-    let unused = c.unused();
+    let mut unused = c.unused();
+    for (count, noun, owner) in [
+        (f.teeth, "teeth", Family::Gear),
+        (f.flutes, "flutes", Family::Knob),
+        (f.gussets, "gussets", Family::AngleBracket),
+    ] {
+        if let Some(n) = count
+            && family != owner
+        {
+            unused.push(format!("{n} {noun}"));
+        }
+    }
     if !unused.is_empty() {
         let family = f.family_word.clone();
         return Err(DesignError::UnsupportedPrompt {

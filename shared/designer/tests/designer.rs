@@ -125,7 +125,10 @@ fn a_value_the_family_has_no_use_for_is_refused_not_dropped() {
     };
     assert_eq!(
         missing,
-        vec!["what \"2 mm module\" means for a flange".to_string()]
+        vec![
+            "what \"2 module\" means for a flange".to_string(),
+            "what \"12 teeth\" means for a flange".to_string()
+        ]
     );
 }
 
@@ -155,5 +158,19 @@ fn an_edit_with_a_value_the_part_cannot_take_is_refused() {
     assert_eq!(
         missing,
         vec!["what \"2 mm module\" means for this part".to_string()]
+    );
+}
+
+#[test]
+fn a_lid_taller_than_its_box_sets_the_height_requirement() {
+    // Lid: 3 mm plate + 8 mm lip = 11 mm, above the 10 mm box.
+    let spec = design("box 60 x 40 x 10 mm with a lid with an 8 mm lip, 3 mm walls and 2 mm floor")
+        .expect("designs")
+        .spec;
+    assert_eq!(spec.part.bounding_box().size()[2], 11.0);
+    assert!(
+        spec.unmet_requirements().is_empty(),
+        "{:?}",
+        spec.unmet_requirements()
     );
 }

@@ -18,6 +18,8 @@ pub mod requirements;
 pub mod schema;
 pub mod validate;
 mod validate_families;
+mod validate_holes;
+mod validate_round;
 
 pub use geometry::{BoundingBox, LID_GAP_MM};
 pub use holes::PlacedHole;

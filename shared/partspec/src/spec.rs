@@ -407,6 +407,19 @@ pub enum MaterialHint {
     Tpu,
 }
 
+impl MaterialHint {
+    /// The catalog name (`"PLA"`, `"PETG"`, ...), as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MaterialHint::Pla => "PLA",
+            MaterialHint::Petg => "PETG",
+            MaterialHint::Abs => "ABS",
+            MaterialHint::Asa => "ASA",
+            MaterialHint::Tpu => "TPU",
+        }
+    }
+}
+
 /// A default the designer filled in: the parameter (a JSON pointer-like path
 /// such as `part.thickness_mm`), the value used and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

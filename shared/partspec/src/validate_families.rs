@@ -1,21 +1,10 @@
 //! Each family's rules (see `validate` for the limits and their sources).
 
-use crate::gear::GearProfile;
 use crate::holes::clip_hole_offset_mm;
 use crate::spec::*;
-use crate::validate::{Checker, MAX_FLUTES, MIN_WALL_MM, Rule, entry_radius, flutes_fit};
-
-/// The flat region of a face, in its `(u, v)` frame, where holes may go.
-enum Region {
-    Rect { u: [f64; 2], v: [f64; 2] },
-    Annulus { inner: f64, outer: f64 },
-}
-
-/// An area of a face holes must stay clear of, in the face's frame.
-struct Keepout {
-    u: [f64; 2],
-    v: [f64; 2],
-}
+use crate::validate::{Checker, MIN_WALL_MM, Rule, entry_radius};
+use crate::validate_holes::{Keepout, Region, holes_on_face};
+use crate::validate_round::{cylinder, flange, gear, knob};
 
 pub(crate) fn check_part(part: &Part, c: &mut Checker) {
     match part {
@@ -264,75 +253,6 @@ fn box_part(b: &BoxPart, c: &mut Checker) {
     }
 }
 
-fn cylinder(cy: &Cylinder, c: &mut Checker) {
-    let ok =
-        c.positive("part.diameter_mm", cy.diameter_mm) & c.positive("part.height_mm", cy.height_mm);
-    if !ok {
-        return;
-    }
-    let mut wall = cy.diameter_mm / 2.0;
-    if let Some(bore) = cy.bore_diameter_mm
-        && c.hole("part.bore_diameter_mm", bore)
-    {
-        wall = (cy.diameter_mm - bore) / 2.0;
-        c.wall("part.bore_diameter_mm", wall, "the tube's wall");
-    }
-    c.wall("part.diameter_mm", cy.diameter_mm, "the rod's diameter");
-    c.corner(
-        "part.edges",
-        cy.edges,
-        (wall - MIN_WALL_MM / 2.0).min(cy.height_mm / 2.0),
-    );
-}
-
-fn flange(f: &Flange, c: &mut Checker) {
-    let ok = c.positive("part.outer_diameter_mm", f.outer_diameter_mm)
-        & c.positive("part.thickness_mm", f.thickness_mm)
-        & c.hole("part.bore_diameter_mm", f.bore_diameter_mm);
-    if !ok {
-        return;
-    }
-    c.wall(
-        "part.thickness_mm",
-        f.thickness_mm,
-        "the flange's thickness",
-    );
-    c.wall(
-        "part.outer_diameter_mm",
-        (f.outer_diameter_mm - f.bore_diameter_mm) / 2.0,
-        "the flange's ring",
-    );
-    let mut inner = f.bore_diameter_mm / 2.0;
-    if let Some(hub) = &f.hub
-        && c.positive("part.hub.diameter_mm", hub.diameter_mm)
-            & c.positive("part.hub.height_mm", hub.height_mm)
-    {
-        c.wall(
-            "part.hub.diameter_mm",
-            (hub.diameter_mm - f.bore_diameter_mm) / 2.0,
-            "the hub's wall",
-        );
-        c.require(
-            hub.diameter_mm < f.outer_diameter_mm,
-            "part.hub.diameter_mm",
-            "must be smaller than the flange",
-        );
-        inner = hub.diameter_mm / 2.0;
-    }
-    let region = Region::Annulus {
-        inner,
-        outer: f.outer_diameter_mm / 2.0,
-    };
-    holes_on_face(
-        c,
-        "part.bolt_holes",
-        &f.bolt_holes,
-        f.thickness_mm,
-        &region,
-        &[],
-    );
-}
-
 fn hook(h: &Hook, c: &mut Checker) {
     let ok = c.positive("part.back_height_mm", h.back_height_mm)
         & c.positive("part.reach_mm", h.reach_mm)
@@ -366,88 +286,6 @@ fn hook(h: &Hook, c: &mut Checker) {
         };
         holes_on_face(c, "part.holes", &h.holes, t, &region, &[]);
     }
-}
-
-fn knob(k: &Knob, c: &mut Checker) {
-    let ok = c.positive("part.diameter_mm", k.diameter_mm)
-        & c.positive("part.height_mm", k.height_mm)
-        & c.hole("part.shaft_diameter_mm", k.shaft_diameter_mm)
-        & c.positive("part.shaft_depth_mm", k.shaft_depth_mm)
-        & c.non_negative("part.flute_radius_mm", k.flute_radius_mm);
-    if !ok {
-        return;
-    }
-    c.require(
-        k.shaft_depth_mm <= k.height_mm - MIN_WALL_MM,
-        "part.shaft_depth_mm",
-        "must leave a 1.2 mm top above the blind bore",
-    );
-    if !c.require(k.flutes <= MAX_FLUTES, "part.flutes", "must be at most 120") {
-        return;
-    }
-    if k.flutes > 0 {
-        c.require(
-            k.flute_radius_mm > 0.0,
-            "part.flute_radius_mm",
-            "must be positive when the knob has flutes",
-        );
-        c.require(
-            flutes_fit(k),
-            "part.flute_radius_mm",
-            "the flutes overlap; use fewer or smaller flutes",
-        );
-    }
-    let flute = if k.flutes > 0 { k.flute_radius_mm } else { 0.0 };
-    c.wall(
-        "part.shaft_diameter_mm",
-        k.diameter_mm / 2.0 - flute - k.shaft_diameter_mm / 2.0,
-        "the wall between the shaft bore and the flutes",
-    );
-}
-
-fn gear(g: &SpurGear, c: &mut Checker) {
-    let ok = c.positive("part.module_mm", g.module_mm)
-        & c.positive("part.face_width_mm", g.face_width_mm)
-        & c.hole("part.bore_diameter_mm", g.bore_diameter_mm)
-        & c.require(
-            g.teeth >= 6 && g.teeth <= 300,
-            "part.teeth",
-            "must be between 6 and 300",
-        )
-        & c.require(
-            (14.5..=30.0).contains(&g.pressure_angle_deg),
-            "part.pressure_angle_deg",
-            "must be between 14.5 and 30 degrees",
-        );
-    if !ok {
-        return;
-    }
-    c.require(
-        g.module_mm >= 0.5,
-        "part.module_mm",
-        "must be at least 0.5 mm to print teeth",
-    );
-    let profile = GearProfile::new(g);
-    c.require(
-        profile.tip_land() > 0.0,
-        "part.teeth",
-        "the teeth come to a point; use more teeth or a smaller pressure angle",
-    );
-    c.require(
-        profile.root_gap() > 0.0,
-        "part.teeth",
-        "the teeth meet at the root; use fewer teeth",
-    );
-    c.wall(
-        "part.bore_diameter_mm",
-        profile.root_radius - g.bore_diameter_mm / 2.0,
-        "the rim between the bore and the tooth roots",
-    );
-    c.wall(
-        "part.face_width_mm",
-        g.face_width_mm,
-        "the gear's face width",
-    );
 }
 
 fn cable_clip(clip: &CableClip, c: &mut Checker) {
@@ -485,83 +323,6 @@ fn cable_clip(clip: &CableClip, c: &mut Checker) {
                 Rule::EdgeDistance,
                 format!("the tabs leave {room:.2} mm around the screw holes; at least {MIN_WALL_MM} mm is needed"),
             );
-        }
-    }
-}
-
-/// Checks every pattern of a face: its own parameters, each hole inside the
-/// region with [`MIN_WALL_MM`] to spare, clear of the keep-outs, and every
-/// pair of holes at least [`MIN_WALL_MM`] apart at the entry face.
-fn holes_on_face(
-    c: &mut Checker,
-    path: &str,
-    patterns: &[HolePattern],
-    depth: f64,
-    region: &Region,
-    keepouts: &[Keepout],
-) {
-    let mut placed: Vec<([f64; 2], f64, String)> = Vec::new();
-    for (i, pattern) in patterns.iter().enumerate() {
-        let at = format!("{path}[{i}]");
-        if !c.pattern(&at, pattern, depth) {
-            continue;
-        }
-        let r = entry_radius(&pattern.hole);
-        for p in pattern.layout.positions() {
-            let room = match region {
-                Region::Rect { u, v } => {
-                    (p[0] - u[0])
-                        .min(u[1] - p[0])
-                        .min(p[1] - v[0])
-                        .min(v[1] - p[1])
-                        - r
-                }
-                Region::Annulus { inner, outer } => {
-                    let d = p[0].hypot(p[1]);
-                    (d - inner).min(outer - d) - r
-                }
-            };
-            if room < MIN_WALL_MM - 1e-9 {
-                c.fail(
-                    format!("{at}.layout"),
-                    Rule::EdgeDistance,
-                    format!(
-                        "a hole at ({:.1}, {:.1}) leaves {room:.2} mm to the edge; at least {MIN_WALL_MM} mm is needed",
-                        p[0], p[1]
-                    ),
-                );
-                break;
-            }
-            let blocked = keepouts.iter().any(|k| {
-                p[0] + r + MIN_WALL_MM > k.u[0]
-                    && p[0] - r - MIN_WALL_MM < k.u[1]
-                    && p[1] + r + MIN_WALL_MM > k.v[0]
-                    && p[1] - r - MIN_WALL_MM < k.v[1]
-            });
-            if blocked {
-                c.fail(
-                    format!("{at}.layout"),
-                    Rule::EdgeDistance,
-                    "a hole runs into a gusset".to_string(),
-                );
-                break;
-            }
-            placed.push((p, r, at.clone()));
-        }
-    }
-    for i in 0..placed.len() {
-        for j in i + 1..placed.len() {
-            let (a, ra, _) = &placed[i];
-            let (b, rb, at) = &placed[j];
-            let gap = (a[0] - b[0]).hypot(a[1] - b[1]) - ra - rb;
-            if gap < MIN_WALL_MM - 1e-9 {
-                c.fail(
-                    format!("{at}.layout"),
-                    Rule::EdgeDistance,
-                    format!("two holes are {gap:.2} mm apart; at least {MIN_WALL_MM} mm must stay between them"),
-                );
-                return;
-            }
         }
     }
 }
