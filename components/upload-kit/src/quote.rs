@@ -107,6 +107,7 @@ pub fn load_file_and_farm(
     ctx: &mut Ctx,
     file_id: &str,
     account_id: &str,
+    livemode: bool,
 ) -> Result<(FileRow, FarmLoad), ApiError> {
     if !IdKind::File.is_valid(file_id) {
         return Err(ApiError::file_not_found());
@@ -115,11 +116,15 @@ pub fn load_file_and_farm(
     // keeps its plan per connection; this outer statement is cheap to plan.
     let sql = format!(
         "select {FILE_COLUMNS}, q.backlog_hours, q.printers \
-         from farm_quote_context($1, $2) q cross join lateral (select (q.file).*) f"
+         from farm_quote_context($1, $2, $3) q cross join lateral (select (q.file).*) f"
     );
     let rows = ctx.db()?.query(
         &sql,
-        &[file_id.to_owned().into(), account_id.to_owned().into()],
+        &[
+            file_id.to_owned().into(),
+            account_id.to_owned().into(),
+            livemode.into(),
+        ],
     )?;
     let row = rows.rows.first().ok_or_else(ApiError::file_not_found)?;
     let file = FileRow::from_row(row)?;
@@ -313,9 +318,9 @@ pub fn store(
     ctx.db()?.execute(
         "insert into quotes (id, account_id, file_id, content_sha256, material, color, quantity, ship_country, \
            requested_mode, resolved_mode, currency, unit_price_cents, total_cents, price_min_cents, price_max_cents, \
-           estimated_hours, response, expires_at, created_at) \
+           estimated_hours, response, expires_at, created_at, livemode) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, ($17::text)::jsonb, \
-           to_timestamp($18::bigint), to_timestamp($19::bigint))",
+           to_timestamp($18::bigint), to_timestamp($19::bigint), $20)",
         &[
             id.clone().into(),
             caller.account_id.clone().into(),
@@ -336,6 +341,7 @@ pub fn store(
             body.to_string().into(),
             expires.into(),
             now.into(),
+            caller.livemode().into(),
         ],
     )?;
     Ok((id, body))

@@ -1,0 +1,81 @@
+//! Autonomous orders (seed 001, "Autonomous Orders"; issue 10 items 5, 6):
+//! an agent orders without a person's approval only when autopay is on, a
+//! default payment method is saved, the amount is within the per-order cap,
+//! this month's spend plus the amount stays within the monthly cap, and the
+//! file's unit is trusted (confidence at least the threshold, 0.7 by
+//! default, or confirmed). The spending conditions and the spend update are
+//! one atomic step in Postgres (`farm_reserve_autonomous_spend`,
+//! migrations/0010, owned by payments); the unit condition is checked here.
+
+use crate::quote::OrderableQuote;
+use farm_orders::autonomy;
+use farm_platform::{ApiError, col};
+use spin_sdk::pg4::Connection;
+
+/// The account's billing facts an autonomous live charge needs.
+#[derive(Debug, Clone)]
+pub struct Billing {
+    pub customer_id: Option<String>,
+    pub default_payment_method: Option<String>,
+}
+
+/// Checks every condition and, when all hold, reserves `quote`'s total in
+/// this month's spend (inside the caller's transaction, so the order
+/// insert commits with the reservation or neither does). 403
+/// `autonomous_not_allowed` naming every failed condition
+/// (`failed_conditions`) otherwise; the caller must then roll back, which
+/// also undoes nothing (no reservation was made when any condition failed).
+pub fn reserve(
+    db: &Connection,
+    account_id: &str,
+    livemode: bool,
+    quote: &OrderableQuote,
+) -> Result<Billing, ApiError> {
+    let rows = db.query(
+        "select r.ok, coalesce(array_to_string(r.failed, ','), ''), r.month_spent_cents, \
+                coalesce(b.unit_confidence_threshold::float8, $4), b.customer_id, b.default_payment_method \
+         from farm_reserve_autonomous_spend($1, $2, $3) r \
+         left join account_billing b on b.account_id = $1 and b.livemode = $2",
+        &[
+            account_id.to_owned().into(),
+            livemode.into(),
+            quote.total_cents.into(),
+            autonomy::DEFAULT_UNIT_CONFIDENCE_THRESHOLD.into(),
+        ],
+    )?;
+    let row = rows
+        .rows
+        .first()
+        .ok_or_else(|| ApiError::internal("farm_reserve_autonomous_spend returned no row"))?;
+    let ok: bool = col(row, 0)?;
+    let failed: String = col(row, 1)?;
+    let spent: i64 = col(row, 2)?;
+    let threshold: f64 = col(row, 3)?;
+    let spend_failed: Vec<String> = failed
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let trusted = autonomy::unit_is_trusted(quote.unit_confidence, threshold, quote.unit_confirmed);
+    let conditions = autonomy::failed_conditions(&spend_failed, trusted);
+    if ok && conditions.is_empty() {
+        return Ok(Billing {
+            customer_id: col(row, 4)?,
+            default_payment_method: col(row, 5)?,
+        });
+    }
+    Err(ApiError::new(
+        403,
+        "autonomous_not_allowed",
+        format!(
+            "This order needs a person's approval: {}. Check out with POST /v1/checkout_sessions, or ask the person to change the settings.",
+            conditions.join(", ")
+        ),
+    )
+    .with_detail("failed_conditions", &conditions)
+    .with_detail("amount_cents", quote.total_cents)
+    .with_detail("month_spent_cents", spent)
+    .with_detail("unit_confidence", quote.unit_confidence)
+    .with_detail("unit_confidence_threshold", threshold)
+    .with_detail("next_action", "ask_user"))
+}
