@@ -4,7 +4,10 @@
 # tools/s3-store: the s3s-fs library behind AWS's signed-header and
 # conditional-write rules; built here with cargo on first use) and a mail
 # catcher (aiosmtpd from PyPI in a venv, scripts/mail-catcher.py: SMTP in,
-# received mail readable as JSON over HTTP). A service
+# received mail readable as JSON over HTTP) and the payment provider for tests
+# (localstripe from PyPI in a venv, scripts/localstripe-serve.py, behind
+# scripts/stripe-standin.py, which adds Stripe's Checkout Sessions and
+# Idempotency-Key and forwards everything else: one base URL). A service
 # already answering on its port is used as it is; otherwise the script installs
 # what is missing and starts a private instance with its data under
 # $FARM_STATE_DIR (./.state).
@@ -18,7 +21,7 @@
 #     synchronous_commit and full_page_writes off, because its data is never
 #     worth a flush.
 #
-#   scripts/services.sh up      start (or reuse) all five, wait until each answers
+#   scripts/services.sh up      start (or reuse) all of them, wait until each answers
 #   scripts/services.sh down    stop the instances this state dir started
 #   scripts/services.sh status  one line per service
 #   scripts/services.sh env     export lines for the URLs (eval "$(scripts/services.sh env)")
@@ -34,8 +37,16 @@ MQTT_PORT=${FARM_MQTT_PORT:-11883}
 S3_PORT=${FARM_S3_PORT:-19000}
 SMTP_PORT=${FARM_SMTP_PORT:-11025}
 MAIL_HTTP_PORT=${FARM_MAIL_HTTP_PORT:-11080}
+# The app's stripe_api_base (the stand-in) and localstripe behind it.
+STRIPE_PORT=${FARM_STRIPE_PORT:-12111}
+LOCALSTRIPE_PORT=${FARM_LOCALSTRIPE_PORT:-18420}
+# The stand-in signs checkout.session.completed with it; the app's
+# stripe_webhook_secrets default holds the same value.
+STRIPE_WEBHOOK_SECRET=${FARM_STRIPE_WEBHOOK_SECRET:-whsec_farm_local}
 # Pinned: the catcher is test infrastructure, upgraded on purpose only.
 AIOSMTPD_VERSION=1.4.6
+# Pinned likewise; 1.15.10 checked on CPython 3.11.
+LOCALSTRIPE_VERSION=1.15.10
 S3_ACCESS_KEY=farmlocal
 S3_SECRET_KEY=farmlocalsecret
 S3_REGION=us-east-1
@@ -82,7 +93,7 @@ ensure_packages() {
   command -v mosquitto >/dev/null || missing+=(mosquitto)
   command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
   command -v curl >/dev/null || missing+=(curl ca-certificates)
-  if ! listening "$SMTP_PORT"; then
+  if ! listening "$SMTP_PORT" || ! listening "$STRIPE_PORT"; then
     command -v python3 >/dev/null || missing+=(python3)
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
   fi
@@ -257,6 +268,43 @@ start_mail() {
   wait_for mail 20 sh -c "curl -sf -o /dev/null --max-time 2 http://127.0.0.1:$MAIL_HTTP_PORT/messages"
 }
 
+# ------------------------------------------------------------------ payment provider
+stripe_answers() { # port: a Stripe list call with a test key answers 200
+  curl -sf -o /dev/null --max-time 2 -H 'Authorization: Bearer sk_test_probe' \
+    "http://127.0.0.1:$1/v1/customers?limit=1"
+}
+
+start_stripe() {
+  local venv="$state/stripe-venv"
+  mkdir -p "$state/logs"
+  if listening "$LOCALSTRIPE_PORT"; then
+    log "localstripe: using the server already on :$LOCALSTRIPE_PORT"
+  else
+    if ! "$venv/bin/python" -c "import localstripe" >/dev/null 2>&1; then
+      log "localstripe: installing localstripe $LOCALSTRIPE_VERSION into $venv"
+      python3 -m venv "$venv"
+      "$venv/bin/pip" install -q --disable-pip-version-check "localstripe==$LOCALSTRIPE_VERSION" \
+        >"$state/logs/localstripe-install.log" 2>&1 ||
+        die "pip install localstripe failed: $(tail -5 "$state/logs/localstripe-install.log")"
+    fi
+    nohup "$venv/bin/python" "$root/scripts/localstripe-serve.py" --port "$LOCALSTRIPE_PORT" \
+      >"$state/logs/localstripe.log" 2>&1 </dev/null &
+    echo $! >"$state/localstripe.pid"
+    log "localstripe: started on :$LOCALSTRIPE_PORT"
+  fi
+  wait_for localstripe 30 stripe_answers "$LOCALSTRIPE_PORT"
+  if listening "$STRIPE_PORT"; then
+    log "stripe stand-in: using the server already on :$STRIPE_PORT"
+  else
+    nohup python3 "$root/scripts/stripe-standin.py" --port "$STRIPE_PORT" \
+      --upstream "http://127.0.0.1:$LOCALSTRIPE_PORT" --webhook-secret "$STRIPE_WEBHOOK_SECRET" \
+      >"$state/logs/stripe-standin.log" 2>&1 </dev/null &
+    echo $! >"$state/stripe-standin.pid"
+    log "stripe stand-in: started on :$STRIPE_PORT (forwarding to :$LOCALSTRIPE_PORT)"
+  fi
+  wait_for "stripe stand-in" 20 stripe_answers "$STRIPE_PORT"
+}
+
 # ------------------------------------------------------------------ commands
 stop_pidfile() { # name, pidfile
   [ -f "$2" ] || return 0
@@ -277,7 +325,8 @@ cmd_up() {
   start_mosquitto
   start_s3
   start_mail
-  log "ready: postgres :$RUN_PG_PORT (run) and :$PG_PORT (tests), redis :$REDIS_PORT, mosquitto :$MQTT_PORT, s3 :$S3_PORT, smtp :$SMTP_PORT"
+  start_stripe
+  log "ready: postgres :$RUN_PG_PORT (run) and :$PG_PORT (tests), redis :$REDIS_PORT, mosquitto :$MQTT_PORT, s3 :$S3_PORT, smtp :$SMTP_PORT, stripe :$STRIPE_PORT"
 }
 
 cmd_down() {
@@ -296,11 +345,13 @@ cmd_down() {
   stop_pidfile s3 "$state/s3-store.pid"
   stop_pidfile s3s-fs "$state/s3s-fs.pid"
   stop_pidfile mail "$state/mail-catcher.pid"
+  stop_pidfile "stripe stand-in" "$state/stripe-standin.pid"
+  stop_pidfile localstripe "$state/localstripe.pid"
 }
 
 cmd_status() {
   local name port pair
-  for pair in "postgres-run:$RUN_PG_PORT" "postgres-test:$PG_PORT" "redis:$REDIS_PORT" "mosquitto:$MQTT_PORT" "s3:$S3_PORT" "smtp:$SMTP_PORT"; do
+  for pair in "postgres-run:$RUN_PG_PORT" "postgres-test:$PG_PORT" "redis:$REDIS_PORT" "mosquitto:$MQTT_PORT" "s3:$S3_PORT" "smtp:$SMTP_PORT" "stripe:$STRIPE_PORT" "localstripe:$LOCALSTRIPE_PORT"; do
     name=${pair%%:*} port=${pair##*:}
     if listening "$port"; then echo "$name up 127.0.0.1:$port"; else echo "$name down 127.0.0.1:$port"; fi
   done
@@ -324,6 +375,8 @@ export FARM_S3_REGION=$S3_REGION
 export FARM_SMTP_HOST=127.0.0.1
 export FARM_SMTP_PORT=$SMTP_PORT
 export FARM_MAIL_MESSAGES_URL=http://127.0.0.1:$MAIL_HTTP_PORT/messages
+export FARM_STRIPE_API_BASE=http://127.0.0.1:$STRIPE_PORT
+export FARM_STRIPE_WEBHOOK_SECRET=$STRIPE_WEBHOOK_SECRET
 EOF
 }
 
