@@ -215,7 +215,7 @@ fn place(ctx: &mut Ctx, caller: &Caller, upload: Upload) -> Result<Response, Api
     };
     let facts = kit::quote::facts_for(&file, params.material)?;
     let load = kit::quote::farm_load(ctx)?;
-    let assessment = kit::quote::assess(ctx, caller, &file, &facts, &params, &load)?;
+    let assessment = kit::quote::assess_with(ctx, true, &file, &facts, &params, &load)?;
     if assessment.requires_user_confirmation {
         return Err(ApiError::new(
             422,
@@ -228,17 +228,10 @@ fn place(ctx: &mut Ctx, caller: &Caller, upload: Upload) -> Result<Response, Api
     }
 
     let base = ctx.var("public_base_url")?.trim_end_matches('/').to_owned();
-    if caller.livemode() {
-        return Err(ApiError::new(
-            503,
-            "payment_provider_unavailable",
-            "Live one-shot jobs are not available right now; use a test key, or quote and check out.",
-        ));
-    }
     kit::store::put(ctx, &key, &content_type, bytes)?;
     let db = ctx.db()?;
     db.execute("begin", &[])?;
-    let stored = (|| -> Result<Response, ApiError> {
+    let stored = (|| -> Result<_, ApiError> {
         ctx.db()?.execute(
             "insert into files (id, account_id, status, filename, content_type, format, size_bytes, object_key, \
                    content_sha256, metrics, report, upload_expires_at, confirmed_at, analyzed_at, livemode) \
@@ -265,39 +258,29 @@ fn place(ctx: &mut Ctx, caller: &Caller, upload: Upload) -> Result<Response, Api
                 .ok_or_else(|| ApiError::internal("file row vanished"))?,
         )?;
         let (quote_id, _) = kit::quote::store(ctx, caller, &file, &params, &assessment, &facts)?;
-        let db = ctx.db()?;
-        let quote = order_kit::quote::load(db, caller, &quote_id)?;
-        order_kit::autonomous::reserve(db, &caller.account_id, caller.livemode(), &quote)?;
         let job_id = new_id(IdKind::Job)?;
-        let order = order_kit::lifecycle::create(
-            db,
-            &order_kit::lifecycle::NewOrder {
-                account_id: &caller.account_id,
-                livemode: caller.livemode(),
-                source: "job",
-                job_id: Some(&job_id),
-                quote: &quote,
-                shipping_address: None,
-                reserves_spend: true,
-            },
+        order_kit::autonomous::place(
+            ctx.db()?,
+            caller,
+            &quote_id,
+            "job",
+            Some(&job_id),
+            None,
             &base,
-        )?;
-        // Test mode: the saved test payment method always succeeds.
-        let order = match order_kit::lifecycle::pay_and_queue(db, order, None, None, &base)? {
-            order_kit::lifecycle::Paid::Now(o) | order_kit::lifecycle::Paid::Already(o) => o,
-        };
-        Ok(response::created(&order.render_job(&base)))
+        )
     })();
-    match stored {
-        Ok(r) => {
+    let (order, billing) = match stored {
+        Ok(placed) => {
             ctx.db()?.execute("commit", &[])?;
-            Ok(r)
+            placed
         }
         Err(e) => {
             let _ = ctx.db().map(|db| db.execute("rollback", &[]));
-            Err(e)
+            return Err(e);
         }
-    }
+    };
+    let order = order_kit::autonomous::settle(ctx, order, &billing, &base)?;
+    Ok(response::created(&order.render_job(&base)))
 }
 
 fn list_jobs(ctx: &mut Ctx) -> Result<Response, ApiError> {

@@ -79,3 +79,56 @@ pub fn reserve(
     .with_detail("unit_confidence_threshold", threshold)
     .with_detail("next_action", "ask_user"))
 }
+
+/// Places an autonomous order inside the caller's transaction: loads the
+/// caller's quote, checks every condition and reserves the spend
+/// ([`reserve`]), creates the order (`source`: `autonomous` or `job`). In
+/// test mode it is paid and queued in the same transaction (the test card
+/// always succeeds; nothing reaches the provider); a live order is charged
+/// by [`settle`] once this transaction has committed.
+pub fn place(
+    db: &Connection,
+    caller: &farm_platform::Caller,
+    quote_id: &str,
+    source: &str,
+    job_id: Option<&str>,
+    shipping: Option<&serde_json::Value>,
+    base: &str,
+) -> Result<(crate::row::OrderRow, Billing), ApiError> {
+    let quote = crate::quote::load(db, caller, quote_id)?;
+    let billing = reserve(db, &caller.account_id, caller.livemode(), &quote)?;
+    let order = crate::lifecycle::create(
+        db,
+        &crate::lifecycle::NewOrder {
+            account_id: &caller.account_id,
+            livemode: caller.livemode(),
+            source,
+            job_id,
+            quote: &quote,
+            shipping_address: shipping,
+            reserves_spend: true,
+        },
+        base,
+    )?;
+    if caller.livemode() {
+        return Ok((order, billing));
+    }
+    match crate::lifecycle::pay_and_queue(db, order, None, None, base)? {
+        crate::lifecycle::Paid::Now(o) | crate::lifecycle::Paid::Already(o) => Ok((o, billing)),
+    }
+}
+
+/// After [`place`]'s transaction: charges a live order off-session
+/// (`crate::live::charge`); a test order is returned as it is.
+pub fn settle(
+    ctx: &mut farm_platform::Ctx,
+    order: crate::row::OrderRow,
+    billing: &Billing,
+    base: &str,
+) -> Result<crate::row::OrderRow, ApiError> {
+    if order.livemode {
+        crate::live::charge(ctx, order, billing, base)
+    } else {
+        Ok(order)
+    }
+}

@@ -10,9 +10,12 @@
 //!   the same transaction), pay-and-queue (exactly once), cancel.
 //! - [`autonomous`]: the autonomous-order conditions and the atomic spend
 //!   reservation.
+//! - [`live`]: live mode's provider calls (checkout session, off-session
+//!   charge, refund), each after the transaction that recorded the order.
 
 pub mod autonomous;
 pub mod lifecycle;
+pub mod live;
 pub mod quote;
 pub mod row;
 

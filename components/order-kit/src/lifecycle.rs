@@ -280,3 +280,30 @@ pub fn mark_refunded(
         base,
     )
 }
+
+/// Records the checkout session on the order: its id and the link a person
+/// opens to approve (the provider's, or the local test checkout page).
+pub fn attach_session(
+    db: &Connection,
+    order_id: &str,
+    session_id: &str,
+    approval_url: &str,
+) -> Result<OrderRow, ApiError> {
+    let sql = format!(
+        "update orders set checkout_session_id = $2, approval_url = $3, updated_at = now() \
+         where id = $1 returning {ORDER_COLUMNS}"
+    );
+    let rows = db.query(
+        &sql,
+        &[
+            order_id.to_owned().into(),
+            session_id.to_owned().into(),
+            approval_url.to_owned().into(),
+        ],
+    )?;
+    OrderRow::from_row(
+        rows.rows
+            .first()
+            .ok_or_else(|| ApiError::internal("order vanished"))?,
+    )
+}

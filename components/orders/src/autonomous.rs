@@ -1,13 +1,13 @@
 //! `POST /v1/autonomous/orders` (seed 001, "Autonomous Orders";
 //! `Idempotency-Key` required): an agent orders and pays in one call, only
 //! within the conditions the person set (`order_kit::autonomous`). The
-//! conditions, the spend reservation and the order are one transaction; in
-//! test mode the order is paid and queued in it too (no provider).
+//! conditions, the spend reservation and the order are one transaction; a
+//! test order is paid and queued in it too (no provider), a live one is
+//! charged off-session right after it.
 
 use crate::address::{self, OrderBody};
 use farm_platform::farm_domain::scope::Scope;
 use farm_platform::{ApiError, Caller, Ctx, Fingerprint, response, transaction};
-use order_kit::lifecycle::{self, NewOrder, Paid};
 use serde_json::Value;
 use spin_sdk::http::Response;
 
@@ -27,32 +27,19 @@ fn place(
     quote_id: &str,
     shipping: &Value,
 ) -> Result<Response, ApiError> {
-    let livemode = caller.livemode();
-    if livemode {
-        return Err(crate::checkout::live_payments_unavailable());
-    }
     let base = crate::base_url(ctx)?;
     let db = ctx.db()?;
-    let order = transaction(db, |db| {
-        let quote = order_kit::quote::load(db, caller, quote_id)?;
-        order_kit::autonomous::reserve(db, &caller.account_id, livemode, &quote)?;
-        let order = lifecycle::create(
+    let (order, billing) = transaction(db, |db| {
+        order_kit::autonomous::place(
             db,
-            &NewOrder {
-                account_id: &caller.account_id,
-                livemode,
-                source: "autonomous",
-                job_id: None,
-                quote: &quote,
-                shipping_address: Some(shipping),
-                reserves_spend: true,
-            },
+            caller,
+            quote_id,
+            "autonomous",
+            None,
+            Some(shipping),
             &base,
-        )?;
-        // Test mode: the saved test payment method always succeeds.
-        match lifecycle::pay_and_queue(db, order, None, None, &base)? {
-            Paid::Now(o) | Paid::Already(o) => Ok(o),
-        }
+        )
     })?;
+    let order = order_kit::autonomous::settle(ctx, order, &billing, &base)?;
     Ok(response::created(&order.render(&base)))
 }

@@ -2,7 +2,9 @@
 //! required): a quote and a shipping address become an order in
 //! `requires_payment`, with the link a person opens to approve and pay.
 //!
-//! Test mode never reaches the payment provider: the `approval_url` is the
+//! Live mode opens the provider's Checkout Session (`order_kit::live`) once
+//! the order is recorded; its `checkout.session.completed` webhook pays and
+//! queues the order (`work.rs`). Test mode never reaches the payment provider: the `approval_url` is the
 //! local test checkout page (`/test/checkout/cs_test_…`), completed there or
 //! with `POST /v1/test_helpers/checkout_sessions/{id}/complete`.
 
@@ -38,11 +40,6 @@ fn checkout(
 ) -> Result<spin_sdk::http::Response, ApiError> {
     let base = crate::base_url(ctx)?;
     let livemode = caller.livemode();
-    if livemode {
-        return Err(live_payments_unavailable());
-    }
-    let session_id = format!("{TEST_SESSION_PREFIX}{}", to_hex(&random_bytes::<16>()?));
-    let approval_url = format!("{base}/test/checkout/{session_id}");
     let db = ctx.db()?;
     let order = transaction(db, |db| {
         let quote = order_kit::quote::load(db, caller, quote_id)?;
@@ -59,35 +56,20 @@ fn checkout(
             },
             &base,
         )?;
-        attach_session(db, &order, &session_id, &approval_url)
+        if livemode {
+            return Ok(order);
+        }
+        // Test mode: the local test checkout page stands in for the provider's.
+        let session_id = format!("{TEST_SESSION_PREFIX}{}", to_hex(&random_bytes::<16>()?));
+        let approval_url = format!("{base}/test/checkout/{session_id}");
+        lifecycle::attach_session(db, &order.id, &session_id, &approval_url)
     })?;
+    let order = if livemode {
+        order_kit::live::open_checkout(ctx, &order, &base)?
+    } else {
+        order
+    };
     Ok(response::created(&session_body(&order, &base)))
-}
-
-/// Records the checkout session on the order (id and the link to approve).
-fn attach_session(
-    db: &spin_sdk::pg4::Connection,
-    order: &OrderRow,
-    session_id: &str,
-    approval_url: &str,
-) -> Result<OrderRow, ApiError> {
-    let sql = format!(
-        "update orders set checkout_session_id = $2, approval_url = $3 where id = $1 returning {}",
-        order_kit::row::ORDER_COLUMNS
-    );
-    let rows = db.query(
-        &sql,
-        &[
-            order.id.clone().into(),
-            session_id.to_owned().into(),
-            approval_url.to_owned().into(),
-        ],
-    )?;
-    OrderRow::from_row(
-        rows.rows
-            .first()
-            .ok_or_else(|| ApiError::internal("order vanished"))?,
-    )
 }
 
 /// The answer of a checkout (seed 001's fields, plus the session and amount).
@@ -106,13 +88,4 @@ fn session_body(order: &OrderRow, base: &str) -> Value {
         "status": order.status.as_str(),
         "next_action": "redirect_user_to_approval_url",
     })
-}
-
-/// 503 `payment_provider_unavailable`: live payments need the provider.
-pub fn live_payments_unavailable() -> ApiError {
-    ApiError::new(
-        503,
-        "payment_provider_unavailable",
-        "Live payments are not available right now; retry later, or use a test key to try the whole flow without money.",
-    )
 }

@@ -102,17 +102,18 @@ pub fn cancel(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let id = ctx.param("id")?;
     let order = load(ctx, &caller, &id)?;
     let base = crate::base_url(ctx)?;
-    if order.livemode {
-        return Err(crate::checkout::live_payments_unavailable());
-    }
+    let livemode = order.livemode;
     let db = ctx.db()?;
     let done = transaction(db, |db| {
         let order = lifecycle::lock(db, &order.id)?.ok_or_else(not_found)?;
-        if matches!(order.status, OrderStatus::Cancelled | OrderStatus::Refunded) {
-            return Ok(order);
+        match order.status {
+            OrderStatus::Refunded => return Ok(order),
+            // A live refund that did not go through last time is retried below.
+            OrderStatus::Cancelled => return Ok(order),
+            _ => {}
         }
         let (cancelled, charged) = lifecycle::cancel(db, &order, &base)?;
-        if !charged {
+        if !charged || livemode {
             return Ok(cancelled);
         }
         // Test mode: no provider; the refund is recorded at once.
@@ -122,5 +123,16 @@ pub fn cancel(ctx: &mut Ctx) -> Result<Response, ApiError> {
         );
         lifecycle::mark_refunded(db, &cancelled, &refund, &base)
     })?;
+    // Live: a charged order is refunded by the provider once (its
+    // idempotency key is the order's), after the cancel committed.
+    let done = if done.livemode
+        && done.status == OrderStatus::Cancelled
+        && done.payment_intent.is_some()
+        && done.amount_refunded_cents == 0
+    {
+        order_kit::live::refund(ctx, &done, &base)?
+    } else {
+        done
+    };
     Ok(response::ok(&done.render(&base)))
 }

@@ -192,12 +192,35 @@ pub fn assess(
     params: &Params,
     load: &FarmLoad,
 ) -> Result<Assessment, ApiError> {
+    // A quote does not read the account's billing policy (three statements
+    // per quote); only test keys resolve to `agent_autonomous` here.
+    assess_with(
+        ctx,
+        caller.mode.as_str() == "test",
+        file,
+        facts,
+        params,
+        load,
+    )
+}
+
+/// [`assess`] with the autonomous permission given: the one-shot job passes
+/// `true`, because its payment conditions are checked when it is placed
+/// (`order_kit::autonomous`, naming each failed one), so the assessment's
+/// `requires_user_confirmation` is then about the part alone.
+pub fn assess_with(
+    ctx: &Ctx,
+    autonomous_allowed: bool,
+    file: &FileRow,
+    facts: &PartFacts,
+    params: &Params,
+    load: &FarmLoad,
+) -> Result<Assessment, ApiError> {
     let request = QuoteRequest {
         material: params.material,
         quantity: params.quantity,
         requested_mode: params.requested_mode,
-        // Until payments exist, only test keys may order without a person.
-        autonomous_allowed: caller.mode.as_str() == "test",
+        autonomous_allowed,
     };
     farm_quoting::assess(facts, &request, load, ctx.now()).map_err(|e| match e {
         farm_quoting::Error::Unprintable { checks } => unprintable(file, &checks),
