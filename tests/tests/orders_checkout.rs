@@ -44,9 +44,10 @@ async fn post_idem(app: &TestApp, key: &str, path: &str, idem: &str, body: &Valu
     panic!("still in progress after two minutes");
 }
 
-/// A ready box file and a quote for `quantity` parts of PLA.
+/// A ready box file and a quote for `quantity` parts of PLA (big enough
+/// that the price is grams × rate, not the $3 minimum).
 async fn quoted(app: &TestApp, key: &str, quantity: i64) -> Value {
-    let file = upload_box(app, key, "bracket.stl", [30.0, 20.0, 10.0]).await;
+    let file = upload_box(app, key, "bracket.stl", [60.0, 40.0, 30.0]).await;
     quote(app, key, &file, "pla", quantity).await
 }
 
@@ -94,12 +95,18 @@ async fn order_types(app: &TestApp, order_id: &str) -> Vec<String> {
 async fn test_mode_human_path_quote_checkout_complete_queued_with_one_task_per_part() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
-    let q = quoted(&app, &key, 3).await;
-    let total = expected_total(&q, 3);
+    let q = quoted(&app, &key, 25).await;
+    let total = expected_total(&q, 25);
     let s = checkout(&app, &key, &q, "human-1").await;
     assert_eq!(s["status"], "requires_payment");
     assert_eq!(s["next_action"], "redirect_user_to_approval_url");
     assert_eq!(s["amount_total"]["amount"].as_i64(), Some(total), "{s}");
+    let grams = q["breakdown"]["grams_per_part"].as_f64().expect("grams");
+    println!("human path: 25 × {grams} g of PLA = {total} cents");
+    assert!(
+        total > 300,
+        "{total}: above the minimum, so the rate is what is tested"
+    );
     let public = s["public_order_id"].as_str().expect("public id");
     // pord_ + 40 hex digits: 160 random bits (>= 128).
     assert_eq!(public.len(), "pord_".len() + 40, "{public}");
@@ -163,7 +170,7 @@ async fn test_mode_human_path_quote_checkout_complete_queued_with_one_task_per_p
             &[&order_id],
         )
         .await;
-    assert_eq!(tasks, 3);
+    assert_eq!(tasks, 25, "one print task per part");
     assert_eq!(
         order_types(&app, &order_id).await,
         ["order.created", "order.paid", "order.queued"]
@@ -212,28 +219,28 @@ async fn tracking_shows_nothing_of_another_order_and_unknown_ids_are_404() {
     let ta: Value = app
         .get(&format!(
             "/v1/public/orders/{}",
-            a["public_order_id"].as_str().unwrap()
+            a["public_order_id"].as_str().expect("present")
         ))
         .await
         .json()
         .await
-        .unwrap();
+        .expect("present");
     let tb: Value = app
         .get(&format!(
             "/v1/public/orders/{}",
-            b["public_order_id"].as_str().unwrap()
+            b["public_order_id"].as_str().expect("present")
         ))
         .await
         .json()
         .await
-        .unwrap();
+        .expect("present");
     assert_eq!(
         (ta["status"].as_str(), tb["status"].as_str()),
         (Some("queued"), Some("requires_payment"))
     );
     assert!(
         !ta.to_string()
-            .contains(b["public_order_id"].as_str().unwrap())
+            .contains(b["public_order_id"].as_str().expect("present"))
     );
     let unknown = format!("pord_{}", "0".repeat(40));
     for id in [unknown.as_str(), "pord_short", "not-an-id"] {
@@ -327,7 +334,7 @@ async fn missing_address_fields_are_named_and_an_expired_quote_is_refused() {
         .await
         .execute(
             "update quotes set expires_at = now() - interval '1 second' where id = $1",
-            &[&q["quote_id"].as_str().unwrap()],
+            &[&q["quote_id"].as_str().expect("present")],
         )
         .await
         .expect("expire");
@@ -355,7 +362,7 @@ async fn cancel_before_printing_refunds_once_and_after_printing_is_refused_with_
     let total = expected_total(&q, 4);
     let s = checkout(&app, &key, &q, "c1").await;
     complete(&app, &key, &s).await;
-    let id = s["order_id"].as_str().unwrap().to_owned();
+    let id = s["order_id"].as_str().expect("present").to_owned();
     let path = format!("/v1/orders/{id}/cancel");
     let (status, o) = post(&app, &key, &path, &json!({})).await;
     assert_eq!(
@@ -385,7 +392,10 @@ async fn cancel_before_printing_refunds_once_and_after_printing_is_refused_with_
     let (status, o) = post(
         &app,
         &key,
-        &format!("/v1/orders/{}/cancel", s2["order_id"].as_str().unwrap()),
+        &format!(
+            "/v1/orders/{}/cancel",
+            s2["order_id"].as_str().expect("present")
+        ),
         &json!({}),
     )
     .await;
@@ -401,7 +411,7 @@ async fn cancel_before_printing_refunds_once_and_after_printing_is_refused_with_
     // Printing started: refused, with the order's status.
     let s3 = checkout(&app, &key, &q, "c3").await;
     complete(&app, &key, &s3).await;
-    let id3 = s3["order_id"].as_str().unwrap().to_owned();
+    let id3 = s3["order_id"].as_str().expect("present").to_owned();
     app.db()
         .await
         .execute(
@@ -426,7 +436,7 @@ async fn orders_write_is_required_and_other_accounts_and_modes_see_404() {
     let (key, account) = new_account_key(&app, "test", &ALL_SCOPES).await;
     let q = quoted(&app, &key, 1).await;
     let s = checkout(&app, &key, &q, "o1").await;
-    let order = s["order_id"].as_str().unwrap().to_owned();
+    let order = s["order_id"].as_str().expect("present").to_owned();
     let body = json!({"quote_id": q["quote_id"], "shipping_address_json": address()});
 
     let read_only = account_key(&app, &account, "test", &["quotes:read", "orders:read"]).await;
@@ -467,7 +477,7 @@ async fn orders_write_is_required_and_other_accounts_and_modes_see_404() {
             Method::POST,
             format!(
                 "/v1/test_helpers/checkout_sessions/{}/complete",
-                s["id"].as_str().unwrap()
+                s["id"].as_str().expect("present")
             ),
         ),
     ] {
@@ -491,14 +501,14 @@ async fn orders_write_is_required_and_other_accounts_and_modes_see_404() {
     let (status, _) = get(
         &app,
         &live,
-        &format!("/v1/quotes/{}", q["quote_id"].as_str().unwrap()),
+        &format!("/v1/quotes/{}", q["quote_id"].as_str().expect("present")),
     )
     .await;
     assert_eq!(status, 404);
     let (status, _) = get(
         &app,
         &live,
-        &format!("/v1/files/{}", q["file_id"].as_str().unwrap()),
+        &format!("/v1/files/{}", q["file_id"].as_str().expect("present")),
     )
     .await;
     assert_eq!(status, 404);
@@ -516,7 +526,7 @@ async fn orders_list_newest_first_with_a_status_filter_and_cursor() {
     let mut ids = Vec::new();
     for i in 0..3 {
         let s = checkout(&app, &key, &q, &format!("l{i}")).await;
-        ids.push(s["order_id"].as_str().unwrap().to_owned());
+        ids.push(s["order_id"].as_str().expect("present").to_owned());
         if i == 1 {
             complete(&app, &key, &s).await;
         }
@@ -525,9 +535,9 @@ async fn orders_list_newest_first_with_a_status_filter_and_cursor() {
     assert_eq!(status, 200);
     let got: Vec<&str> = page["data"]
         .as_array()
-        .unwrap()
+        .expect("present")
         .iter()
-        .map(|o| o["id"].as_str().unwrap())
+        .map(|o| o["id"].as_str().expect("present"))
         .collect();
     assert_eq!(got, [ids[2].as_str(), ids[1].as_str()]);
     assert_eq!(page["has_more"], true);
@@ -542,9 +552,9 @@ async fn orders_list_newest_first_with_a_status_filter_and_cursor() {
     let (_, queued) = get(&app, &key, "/v1/orders?status=queued").await;
     let got: Vec<&str> = queued["data"]
         .as_array()
-        .unwrap()
+        .expect("present")
         .iter()
-        .map(|o| o["id"].as_str().unwrap())
+        .map(|o| o["id"].as_str().expect("present"))
         .collect();
     assert_eq!(got, [ids[1].as_str()]);
     let (status, _) = get(&app, &key, "/v1/orders?status=printing").await;
