@@ -86,13 +86,13 @@ fn to_json(id: &str, v: &PublicView, base: &str) -> Value {
 }
 
 pub fn tracking(ctx: &mut Ctx) -> Result<Response, ApiError> {
-    let id = ctx.param("id")?;
+    let id = ctx.param("public_order_id")?;
     let v = view(ctx, &id)?.ok_or_else(not_found)?;
     Ok(response::ok(&to_json(&id, &v, &crate::base_url(ctx)?)))
 }
 
 pub fn tracking_page(ctx: &mut Ctx) -> Result<Response, ApiError> {
-    let id = ctx.param("id")?;
+    let id = ctx.param("public_order_id")?;
     let Some(v) = view(ctx, &id)? else {
         return Ok(page(
             404,

@@ -72,14 +72,14 @@ pub fn check(input: &AddressInput<'_>) -> Result<ShippingAddress, AddressError> 
         ));
     }
     let all = [
-        ("line1", Some(line1.as_str())),
-        ("city", Some(city.as_str())),
+        ("line1", input.line1),
+        ("city", input.city),
         ("line2", input.line2),
         ("state", input.state),
         ("postal_code", input.postal_code),
     ];
     for (name, value) in all {
-        if value.is_some_and(|v| v.trim().chars().count() > MAX_FIELD_CHARS) {
+        if value.is_some_and(|v| v.chars().count() > MAX_FIELD_CHARS) {
             return Err(AddressError::Invalid(
                 name,
                 "must be at most 200 characters",
