@@ -316,7 +316,8 @@ async fn missing_address_fields_are_named_and_an_expired_quote_is_refused() {
         (400, Some("missing_shipping_fields")),
         "{b}"
     );
-    assert_eq!(b["fields"], json!(["city", "country"]));
+    assert_eq!(b["missing_fields"], json!(["city", "country"]));
+    assert_eq!(b["fields"][0]["field"], "shipping_address_json.city");
     let (status, b) = post_idem(
         &app,
         &key,

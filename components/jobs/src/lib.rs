@@ -77,6 +77,8 @@ fn body_too_large(size: u64) -> ApiError {
 
 fn create_job(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::OrdersWrite)?;
+    // Refuse at once an account that cannot order autonomously at all.
+    order_kit::autonomous::precheck(ctx.db()?, &caller.account_id, caller.livemode())?;
     let upload = read_upload(ctx)?;
     // The key binds to what the request means: the file's bytes (by hash),
     // its name and type, and the parsed options. An honest retry carries a

@@ -132,3 +132,43 @@ pub fn settle(
         Ok(order)
     }
 }
+
+/// The conditions that do not depend on an amount (autopay on, a default
+/// payment method), checked before a one-shot job reads and analyses its
+/// upload: a caller who cannot order autonomously at all learns it at once.
+/// 403 `autonomous_not_allowed` naming those that failed; the amount's
+/// conditions are checked (atomically) by [`reserve`] when the job is placed.
+pub fn precheck(db: &Connection, account_id: &str, livemode: bool) -> Result<(), ApiError> {
+    let rows = db.query(
+        "select coalesce(bool_or(autopay_enabled), false), bool_or(default_payment_method is not null) \
+         from account_billing where account_id = $1 and livemode = $2",
+        &[account_id.to_owned().into(), livemode.into()],
+    )?;
+    let row = rows
+        .rows
+        .first()
+        .ok_or_else(|| ApiError::internal("aggregate returned no row"))?;
+    let autopay: bool = col(row, 0)?;
+    let method: Option<bool> = col(row, 1)?;
+    let mut failed = Vec::new();
+    if !autopay {
+        failed.push("autopay_disabled".to_owned());
+    }
+    if method != Some(true) {
+        failed.push("no_default_payment_method".to_owned());
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let conditions = autonomy::failed_conditions(&failed, true);
+    Err(ApiError::new(
+        403,
+        "autonomous_not_allowed",
+        format!(
+            "This account cannot order without a person's approval: {}. Quote and check out with POST /v1/checkout_sessions, or ask the person to turn on autopay.",
+            conditions.join(", ")
+        ),
+    )
+    .with_detail("failed_conditions", &conditions)
+    .with_detail("next_action", "ask_user"))
+}

@@ -2,7 +2,6 @@
 //! 001's `shipping_address_json`, checked by `farm_orders::address`.
 
 use farm_platform::ApiError;
-use farm_platform::farm_domain::Error as DomainError;
 use order_kit::farm_orders::address::{self, AddressError, AddressInput, ShippingAddress};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -50,12 +49,25 @@ pub fn checked(body: Option<&AddressBody>) -> Result<Value, ApiError> {
     };
     match address::check(&input) {
         Ok(a) => Ok(to_json(&a)),
-        Err(AddressError::Missing(fields)) => {
-            Err(ApiError::from(DomainError::MissingShippingFields {
-                fields: fields.iter().map(|f| (*f).to_owned()).collect(),
-            })
-            .with_detail("next_action", "ask_user_for_shipping_address"))
-        }
+        // `missing_fields` names each missing field; `fields` says the same
+        // in the shape every 400 uses (`{field, reason}`).
+        Err(AddressError::Missing(fields)) => Err(ApiError::new(
+            400,
+            "missing_shipping_fields",
+            format!(
+                "The shipping address lacks {}; ask the person for them (line1, city and country are required).",
+                fields.join(", ")
+            ),
+        )
+        .with_detail("missing_fields", &fields)
+        .with_detail(
+            "fields",
+            fields
+                .iter()
+                .map(|f| json!({"field": format!("shipping_address_json.{f}"), "reason": "is required"}))
+                .collect::<Vec<_>>(),
+        )
+        .with_detail("next_action", "ask_user_for_shipping_address")),
         Err(AddressError::Invalid(field, reason)) => Err(ApiError::invalid_field(
             &format!("shipping_address_json.{field}"),
             reason,

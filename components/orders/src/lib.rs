@@ -47,8 +47,16 @@ fn serve(req: Request) -> Response {
             ),
             ("/test/checkout/:id", Method::Get, test_mode::page),
             ("/test/checkout/:id", Method::Post, test_mode::pay),
-            ("/v1/public/orders/:public_order_id", Method::Get, public::tracking),
-            ("/orders/:public_order_id", Method::Get, public::tracking_page),
+            (
+                "/v1/public/orders/:public_order_id",
+                Method::Get,
+                public::tracking,
+            ),
+            (
+                "/orders/:public_order_id",
+                Method::Get,
+                public::tracking_page,
+            ),
             ("/review/:token", Method::Get, public::review_page),
         ])
     })
