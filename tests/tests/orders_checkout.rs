@@ -327,7 +327,7 @@ async fn missing_address_fields_are_named_and_an_expired_quote_is_refused() {
     )
     .await;
     assert_eq!(
-        b["fields"],
+        b["missing_fields"],
         json!(["line1", "city", "country"]),
         "{status} {b}"
     );
