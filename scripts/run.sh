@@ -64,6 +64,10 @@ export FARM_PRINTERS=${FARM_PRINTERS:-$(target/debug/farm-sim --gateway-printers
 # Mail goes to the loopback catcher unless told otherwise.
 export SPIN_VARIABLE_SMTP_HOST=${SPIN_VARIABLE_SMTP_HOST:-$FARM_SMTP_HOST}
 export SPIN_VARIABLE_SMTP_PORT=${SPIN_VARIABLE_SMTP_PORT:-$FARM_SMTP_PORT}
+# Payments go to the loopback Stripe stand-in (localstripe behind it) unless
+# told otherwise (production: https://api.stripe.com and the account's keys).
+export SPIN_VARIABLE_STRIPE_API_BASE=${SPIN_VARIABLE_STRIPE_API_BASE:-$FARM_STRIPE_API_BASE}
+export SPIN_VARIABLE_STRIPE_WEBHOOK_SECRETS=${SPIN_VARIABLE_STRIPE_WEBHOOK_SECRETS:-$FARM_STRIPE_WEBHOOK_SECRET}
 
 pids=()
 cleanup() {

@@ -67,6 +67,8 @@ SPIN_VARIABLE_DB_URL=$db_url \
 SPIN_VARIABLE_DB_HOST=$db_host \
 SPIN_VARIABLE_INTERNAL_TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 SPIN_VARIABLE_RATE_LIMIT_PER_MINUTE=1000000 \
+SPIN_VARIABLE_STRIPE_API_BASE=$FARM_STRIPE_API_BASE \
+SPIN_VARIABLE_STRIPE_WEBHOOK_SECRETS=$FARM_STRIPE_WEBHOOK_SECRET \
   target/debug/spin-local up --listen 127.0.0.1:0 --runtime-config-file runtime-config.toml -f spin.toml \
     --state-dir "$state/schemathesis-spin" \
   >"$log" 2>&1 &
@@ -90,12 +92,14 @@ report="$state/logs/schemathesis"
 rm -rf "$report"
 set +e
 # Checks: schemathesis's defaults (all of the response checks, positive and
-# negative data, missing headers, unsupported methods). Run from the state
-# dir, where schemathesis keeps its cache (.schemathesis/). One worker: with
+# negative data, missing headers, unsupported methods), with the one
+# per-operation override in scripts/schemathesis.toml (the provider
+# webhook). Run from the state dir, where schemathesis keeps its cache (.schemathesis/). One worker: with
 # two, CPython 3.11 raised "AST constructor recursion depth mismatch" inside
 # schemathesis on one run (its schema compilation is not thread-safe there),
 # a failure of the tool, not of the app; --max-time bounds the run anyway.
-(cd "$state" && "$venv/bin/schemathesis" run "$base/v1/openapi.json" \
+(cd "$state" && "$venv/bin/schemathesis" --config-file "$root/scripts/schemathesis.toml" \
+  run "$base/v1/openapi.json" \
   --header "Authorization: Bearer $key" \
   --phases examples,coverage,fuzzing \
   --max-examples "$max_examples" \

@@ -120,6 +120,18 @@ class Handler(BaseHTTPRequestHandler):
         super().log_message(fmt, *args)
 
     def read_body(self):
+        """The request body, whole: by Content-Length, or chunk by chunk when
+        it is sent with Transfer-Encoding: chunked (as Stripe accepts)."""
+        if "chunked" in self.headers.get("transfer-encoding", "").lower():
+            body = bytearray()
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return bytes(body)
+                body += self.rfile.read(size)
+                self.rfile.readline()  # the CRLF after each chunk
         length = int(self.headers.get("content-length") or 0)
         return self.rfile.read(length) if length else b""
 

@@ -141,10 +141,13 @@ impl AppBuilder {
                 variables.insert(name.to_string(), value);
             }
         }
-        // Mail goes to the loopback catcher scripts/services.sh runs.
+        // Mail goes to the loopback catcher scripts/services.sh runs, and
+        // payments to its Stripe stand-in (when the ports are not the defaults).
         for (name, env) in [
             ("smtp_host", "FARM_SMTP_HOST"),
             ("smtp_port", "FARM_SMTP_PORT"),
+            ("stripe_api_base", "FARM_STRIPE_API_BASE"),
+            ("stripe_webhook_secrets", "FARM_STRIPE_WEBHOOK_SECRET"),
         ] {
             if let Ok(value) = std::env::var(env)
                 && declared.iter().any(|d| d == name)

@@ -17,15 +17,19 @@
 //!
 //! Errors (`provider_error`): a declined card → 402 `payment_failed`
 //! (`decline_code`); provider unreachable, rate limited or failing → 503
-//! `payment_provider_unavailable` (+ `Retry-After: 5`); the provider refusing
-//! a request → 400 `payment_provider_rejected` (`provider_code`,
-//! `provider_param`) or, for what the app itself built, 502.
+//! `payment_provider_unavailable` (+ `Retry-After: 5`); no such object at the
+//! provider → 404 `provider_resource_missing` (`provider_param`); the
+//! provider refusing a parameter → 400 `payment_provider_rejected`
+//! (`provider_code`, `provider_param`); anything else (our key refused, an
+//! answer we cannot read) → 502 `payment_provider_error`.
 
+pub mod links;
 mod live;
 
 pub use farm_payments::objects::{
     CheckoutSession, PaymentIntent, ProviderFailure, Refund, SetupIntent,
 };
+pub use links::settings_url;
 pub use live::{StripeProvider, provider_error, webhook_secrets};
 
 use farm_platform::ApiError;
@@ -98,6 +102,8 @@ pub struct OffSessionCharge {
 
 /// The live provider from Spin variables `stripe_api_base` and
 /// `stripe_secret_key`.
-pub fn provider_from_ctx(ctx: &farm_platform::Ctx) -> Result<impl PaymentProvider, ApiError> {
+pub fn provider_from_ctx(
+    ctx: &farm_platform::Ctx,
+) -> Result<impl PaymentProvider + use<>, ApiError> {
     StripeProvider::new(&ctx.var("stripe_api_base")?, &ctx.var("stripe_secret_key")?)
 }

@@ -57,7 +57,11 @@ impl StripeProvider {
         if let Some(key) = idempotency_key {
             builder.header("idempotency-key", key);
         }
-        let request = builder.body(form.encode()).build();
+        let body = form.encode();
+        // An explicit length: without it the body goes out chunked, which
+        // some servers in front of an API (and Python's http.server) refuse.
+        builder.header("content-length", body.len().to_string());
+        let request = builder.body(body).build();
         let response: Response = spin_sdk::http::run(
             async move { spin_sdk::http::send(request).await },
         )
@@ -92,11 +96,19 @@ pub fn provider_error(failure: ProviderFailure) -> ApiError {
         )
         .with_header("retry-after", "5"),
         ProviderFailure::Rejected {
-            status,
+            status, code, param, ..
+        } if status == 404 || code == "resource_missing" => ApiError::new(
+            404,
+            "provider_resource_missing",
+            "The payment provider has no such object.",
+        )
+        .with_detail("provider_param", param),
+        ProviderFailure::Rejected {
+            status: 400,
             code,
-            param,
+            param: Some(param),
             message,
-        } if matches!(status, 400 | 404) && param.is_some() => ApiError::new(
+        } => ApiError::new(
             400,
             "payment_provider_rejected",
             format!("The payment provider refused the request: {message}"),

@@ -334,6 +334,9 @@ pub fn store(
         "resolved_execution_mode": a.resolved_mode.as_str(),
         "requires_user_confirmation": a.requires_user_confirmation,
         "next_action": a.next_action,
+        // Seed 001: a 24-hour signed link where a person without the key
+        // changes autopay (components/payments serves it).
+        "settings_url": farm_pay_kit::settings_url(ctx, &caller.account_id, caller.mode)?,
         "expires_at": wire::timestamp(expires),
         "created_at": wire::timestamp(now),
     });

@@ -13,8 +13,14 @@
 //! - [`objects`]: the objects we read back (Customer, SetupIntent, Checkout
 //!   Session, PaymentIntent, Refund), the error body and its classification.
 //! - [`event`]: a webhook event and what the orders work queue needs from it.
+//! - [`policy`]: the autopay policy and the rules for changing it.
+//! - [`settings_link`]: the signed 24-hour settings link.
+//! - [`test_mode`]: what test keys use instead of the provider.
 
 pub mod event;
 pub mod form;
 pub mod objects;
+pub mod policy;
+pub mod settings_link;
 pub mod signature;
+pub mod test_mode;
