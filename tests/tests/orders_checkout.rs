@@ -215,7 +215,17 @@ async fn tracking_shows_nothing_of_another_order_and_unknown_ids_are_404() {
     let q = quoted(&app, &key, 1).await;
     let a = checkout(&app, &key, &q, "a").await;
     let b = checkout(&app, &key, &q, "b").await;
-    complete(&app, &key, &a).await;
+    // The person pays on the test checkout page (its form posts back).
+    let approval = a["approval_url"].as_str().expect("url");
+    let page = app
+        .request(Method::POST, &approval[approval.find("/test/").expect("path")..])
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .expect("pay");
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("html").contains("queued"));
     let ta: Value = app
         .get(&format!(
             "/v1/public/orders/{}",
