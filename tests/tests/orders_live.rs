@@ -196,3 +196,142 @@ async fn live_autonomous_order_is_charged_off_session_within_the_caps() {
     assert_eq!((status, &again), (201, &o));
     assert_eq!(app.count_rows("orders").await, 1);
 }
+
+/// A signed provider event for `order_id`, delivered to the payments webhook.
+async fn provider_event(app: &TestApp, id: &str, kind: &str, object: Value) -> u16 {
+    let body = serde_json::to_vec(&json!({
+        "id": id, "object": "event", "type": kind, "created": pay::unix_now(),
+        "livemode": false, "data": {"object": object}
+    }))
+    .expect("json");
+    let t = pay::unix_now();
+    let sig = format!(
+        "t={t},v1={}",
+        pay::v1(&pay::standin_webhook_secret(), t, &body)
+    );
+    app.request(Method::POST, "/v1/payments/webhook")
+        .header("content-type", "application/json")
+        .header("stripe-signature", sig)
+        .body(body)
+        .send()
+        .await
+        .expect("webhook")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn an_unsettled_charge_waits_for_the_provider_and_a_failure_cancels_and_gives_the_spend_back()
+{
+    // The provider cannot be reached: the charge's outcome is unknown, so the
+    // order stays requires_payment with its reservation (no retry can charge
+    // twice: the answer is stored under the Idempotency-Key).
+    let secret = pay::standin_webhook_secret();
+    let app = spawn_upload_app_with(&[
+        ("stripe_api_base", pay::UNREACHABLE),
+        ("stripe_secret_key", pay::STRIPE_KEY),
+        ("stripe_webhook_secrets", secret.as_str()),
+    ])
+    .await;
+    let (key, account) = new_account_key(&app, "live", &ALL_SCOPES).await;
+    let file = upload_box(&app, &key, "part.stl", [60.0, 40.0, 30.0]).await;
+    let q = quote(&app, &key, &file, "pla", 10).await;
+    let grams = q["breakdown"]["grams_per_part"].as_f64().expect("grams");
+    let total = expected_total_cents(grams, "pla", 10);
+    set_billing(&app, &account, true, Some((total, total * 2))).await;
+    app.db()
+        .await
+        .execute(
+            "update account_billing set customer_id = 'cus_x' where account_id = $1 and livemode",
+            &[&account],
+        )
+        .await
+        .expect("billing");
+    let (status, o) = post_idem(&app, &key, "/v1/autonomous/orders", "u1", &body(&q)).await;
+    assert_eq!(
+        (status, o["status"].as_str()),
+        (201, Some("requires_payment")),
+        "{o}"
+    );
+    let id = o["id"].as_str().expect("id").to_owned();
+    let spent = || async {
+        app.scalar::<i64>(
+            "select spent_cents from account_monthly_spend where account_id = $1 and livemode",
+            &[&account],
+        )
+        .await
+    };
+    assert_eq!(spent().await, total, "the reservation is held");
+
+    // The provider reports the charge failed (delivered twice): cancelled once,
+    // the reservation given back.
+    let intent = json!({"id": "pi_unsettled", "object": "payment_intent", "amount": total,
+        "amount_received": 0, "currency": "usd", "metadata": {"order_id": id}});
+    for _ in 0..2 {
+        assert_eq!(
+            provider_event(
+                &app,
+                "evt_failed_1",
+                "payment_intent.payment_failed",
+                intent.clone()
+            )
+            .await,
+            200
+        );
+    }
+    let o = wait_status(&app, &key, &id, "cancelled").await;
+    assert_eq!(o["amount_refunded"]["amount"].as_i64(), Some(0));
+    assert_eq!(spent().await, 0);
+    let cancelled: i64 = app
+        .scalar(
+            "select count(*) from events where order_id = $1 and type = 'order.cancelled'",
+            &[&id],
+        )
+        .await;
+    assert_eq!(cancelled, 1);
+
+    // A late success for the cancelled order: not queued; its money must go
+    // back, so the job asks the provider for a refund (unreachable here: the
+    // job fails and stays queued for a retry).
+    let succeeded = json!({"id": "pi_unsettled", "object": "payment_intent", "amount": total,
+        "amount_received": total, "currency": "usd", "metadata": {"order_id": id}});
+    assert_eq!(
+        provider_event(&app, "evt_late_ok", "payment_intent.succeeded", succeeded).await,
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, o) = get(&app, &key, &format!("/v1/orders/{id}")).await;
+    assert_eq!(o["status"], "cancelled");
+    let tasks: i64 = app
+        .scalar(
+            "select count(*) from print_tasks where order_id = $1",
+            &[&id],
+        )
+        .await;
+    assert_eq!(tasks, 0);
+    // The webhook's fast path runs the job after its answer; wait for it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (job, error) = loop {
+        let row = app
+            .db()
+            .await
+            .query_one(
+                "select status, last_error, attempts from background_jobs where dedupe_key = 'evt_late_ok'",
+                &[],
+            )
+            .await
+            .expect("job");
+        let (job, error, attempts): (String, Option<String>, i32) =
+            (row.get(0), row.get(1), row.get(2));
+        if attempts > 0 && job != "running" {
+            break (job, error);
+        }
+        assert!(Instant::now() < deadline, "the job never ran");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(job, "queued", "failed, to be retried: {error:?}");
+    assert!(
+        error.unwrap_or_default().contains("provider"),
+        "a refund was attempted"
+    );
+}

@@ -12,6 +12,8 @@
 //!   charge failed is cancelled (its spend reservation given back); a
 //!   checkout order waits for the person to try again.
 //! - `charge.refunded`: a cancelled order becomes `refunded`.
+//! - A success for an order cancelled meanwhile (an autonomous charge whose
+//!   answer was lost, then cancelled) is refunded through the provider, once.
 //!
 //! Test-mode orders never reach the provider; an event naming one is ignored.
 
@@ -100,6 +102,21 @@ fn apply(ctx: &mut Ctx) -> Result<Response, ApiError> {
             return Ok("test_mode_order");
         }
         match p.kind.as_str() {
+            "checkout.session.completed" | "payment_intent.succeeded"
+                if order.status == OrderStatus::Cancelled && order.amount_refunded_cents == 0 =>
+            {
+                // Money arrived for an order cancelled meanwhile (a charge
+                // whose answer was lost): it goes back, once.
+                if let Some(pi) = &p.payment_intent {
+                    db.execute(
+                        "update orders set payment_intent = $2, updated_at = now() where id = $1",
+                        &[order.id.clone().into(), pi.clone().into()],
+                    )?;
+                    Ok("refund_late_payment")
+                } else {
+                    Ok("ignored")
+                }
+            }
             "checkout.session.completed" | "payment_intent.succeeded" => {
                 match lifecycle::pay_and_queue(
                     db,
@@ -139,7 +156,15 @@ fn apply(ctx: &mut Ctx) -> Result<Response, ApiError> {
         "apply_payment_event event={} type={} order={} outcome={outcome}",
         p.provider_event_id, p.kind, p.order_id
     ));
+    if outcome == "refund_late_payment" {
+        // After the transaction: the provider's refund (idempotent on the
+        // order id); a failure fails this job, which the queue retries.
+        let db = ctx.db()?;
+        let order = lifecycle::lock(db, &p.order_id)?
+            .ok_or_else(|| ApiError::internal("order vanished"))?;
+        order_kit::live::refund(ctx, &order, &base)?;
+    }
     Ok(response::ok(
-        &json!({"applied": outcome == "paid_and_queued" || outcome == "cancelled" || outcome == "refunded", "outcome": outcome}),
+        &json!({"applied": matches!(outcome, "paid_and_queued" | "cancelled" | "refunded" | "refund_late_payment"), "outcome": outcome}),
     ))
 }
