@@ -81,6 +81,23 @@ async fn one_call_answers_in_seed_000s_shape_and_queues_one_task_per_part() {
     )
     .await;
     assert_eq!((status, &fetched["quote"]), (200, &job["quote"]));
+    // One order model, two views: the job is an order.
+    let (status, order) = get(
+        &app,
+        &key,
+        &format!("/v1/orders/{}", job["order_id"].as_str().expect("order_id")),
+    )
+    .await;
+    assert_eq!(status, 200, "{order}");
+    assert_eq!(
+        (
+            order["source"].as_str(),
+            order["job_id"].as_str(),
+            order["status"].as_str()
+        ),
+        (Some("job"), job["id"].as_str(), Some("queued"))
+    );
+    assert_eq!(order["total"], job["quote"]["total"]);
 }
 
 #[tokio::test]

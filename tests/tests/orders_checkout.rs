@@ -218,7 +218,10 @@ async fn tracking_shows_nothing_of_another_order_and_unknown_ids_are_404() {
     // The person pays on the test checkout page (its form posts back).
     let approval = a["approval_url"].as_str().expect("url");
     let page = app
-        .request(Method::POST, &approval[approval.find("/test/").expect("path")..])
+        .request(
+            Method::POST,
+            &approval[approval.find("/test/").expect("path")..],
+        )
         .header("content-type", "application/x-www-form-urlencoded")
         .body("")
         .send()
@@ -570,4 +573,52 @@ async fn orders_list_newest_first_with_a_status_filter_and_cursor() {
     assert_eq!(got, [ids[1].as_str()]);
     let (status, _) = get(&app, &key, "/v1/orders?status=printing").await;
     assert_eq!(status, 400);
+}
+
+/// Median of `n` timings of GET `path`, milliseconds.
+async fn median_ms(app: &TestApp, path: &str, n: usize) -> f64 {
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = std::time::Instant::now();
+        let r = app.get(path).await;
+        let _ = r.bytes().await;
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    times[n / 2]
+}
+
+#[tokio::test]
+async fn an_unknown_tracking_id_takes_about_as_long_as_a_known_one() {
+    let app = spawn_upload_app_with(&[("rate_limit_per_minute", "1000")]).await;
+    let key = new_key(&app, "test").await;
+    let q = quoted(&app, &key, 1).await;
+    let s = checkout(&app, &key, &q, "t").await;
+    let known = format!(
+        "/v1/public/orders/{}",
+        s["public_order_id"].as_str().expect("id")
+    );
+    let unknown = format!("/v1/public/orders/pord_{}", "7".repeat(40));
+    let malformed = "/v1/public/orders/pord_guess".to_owned();
+    // Warm both paths, then measure them interleaved in rounds.
+    median_ms(&app, &known, 5).await;
+    median_ms(&app, &unknown, 5).await;
+    let (mut k, mut u, mut m) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..5 {
+        k.push(median_ms(&app, &known, 9).await);
+        u.push(median_ms(&app, &unknown, 9).await);
+        m.push(median_ms(&app, &malformed, 9).await);
+    }
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (k, u, m) = (med(&mut k), med(&mut u), med(&mut m));
+    println!("tracking median ms: known {k:.2}, unknown {u:.2}, malformed {m:.2}");
+    // The unknown and malformed ids run the same lookup: neither answers in
+    // a fraction of the known id's time (a skipped query would).
+    assert!(
+        u > k * 0.5 && m > k * 0.5,
+        "known {k}, unknown {u}, malformed {m}"
+    );
 }
