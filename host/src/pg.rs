@@ -257,6 +257,28 @@ fn query_failed(e: tokio_postgres::Error) -> Error {
 
 type Param = Box<dyn ToSql + Sync + Send>;
 
+/// SQL NULL for a parameter of any type, as Spin sends `db-null`: an
+/// `Option<String>` would be refused for a non-text parameter (an `int8`
+/// column set to NULL failed with "error serializing parameter").
+#[derive(Debug)]
+struct SqlNull;
+
+impl ToSql for SqlNull {
+    fn to_sql(
+        &self,
+        _: &Type,
+        _: &mut tokio_postgres::types::private::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(tokio_postgres::types::IsNull::Yes)
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
 fn to_sql_params(params: Vec<ParameterValue>) -> Result<Vec<Param>, Error> {
     params.into_iter().map(to_sql).collect()
 }
@@ -303,7 +325,7 @@ fn to_sql(p: ParameterValue) -> Result<Param, Error> {
         ParameterValue::ArrayInt32(v) => Box::new(v),
         ParameterValue::ArrayInt64(v) => Box::new(v),
         ParameterValue::ArrayStr(v) => Box::new(v),
-        ParameterValue::DbNull => Box::new(Option::<String>::None),
+        ParameterValue::DbNull => Box::new(SqlNull),
         ParameterValue::Decimal(_)
         | ParameterValue::RangeInt32(_)
         | ParameterValue::RangeInt64(_)

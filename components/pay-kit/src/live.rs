@@ -2,6 +2,7 @@
 
 use farm_payments::form::Form;
 use farm_payments::objects::{self, Customer, PaymentMethod, ProviderFailure};
+use farm_payments::requests;
 use farm_platform::ApiError;
 use serde::de::DeserializeOwned;
 use spin_sdk::http::{Method, Request, Response};
@@ -139,21 +140,15 @@ pub fn webhook_secrets(ctx: &farm_platform::Ctx) -> Result<Vec<String>, ApiError
 
 impl PaymentProvider for StripeProvider {
     fn create_customer(&self, account_id: &str, email: Option<&str>) -> Result<String, ApiError> {
-        let form = Form::new()
-            .field("metadata[account_id]", account_id)
-            .field_opt("email", email);
         // Keyed by the account, so a retried first SetupIntent makes one customer.
         let key = format!("farm-customer-{account_id}");
+        let form = requests::customer(account_id, email);
         let customer: Customer = self.post("/v1/customers", &form, Some(&key))?;
         Ok(customer.id)
     }
 
     fn create_setup_intent(&self, customer: &str) -> Result<SetupIntent, ApiError> {
-        let form = Form::new()
-            .field("customer", customer)
-            .field("usage", "off_session")
-            .field("payment_method_types[]", "card");
-        self.post("/v1/setup_intents", &form, None)
+        self.post("/v1/setup_intents", &requests::setup_intent(customer), None)
     }
 
     fn set_default_payment_method(
@@ -161,14 +156,13 @@ impl PaymentProvider for StripeProvider {
         customer: &str,
         payment_method: &str,
     ) -> Result<String, ApiError> {
-        let attach = Form::new().field("customer", customer);
         let path = format!(
             "/v1/payment_methods/{}/attach",
             path_segment(payment_method)?
         );
-        let attached: PaymentMethod = self.post(&path, &attach, None)?;
-        let update = Form::new().field("invoice_settings[default_payment_method]", &attached.id);
+        let attached: PaymentMethod = self.post(&path, &requests::attach(customer), None)?;
         let path = format!("/v1/customers/{}", path_segment(customer)?);
+        let update = requests::default_payment_method(&attached.id);
         let _: Customer = self.post(&path, &update, None)?;
         Ok(attached.id)
     }
@@ -178,25 +172,15 @@ impl PaymentProvider for StripeProvider {
         p: &CheckoutParams,
         idempotency_key: &str,
     ) -> Result<CheckoutSession, ApiError> {
-        let li = "line_items[0]";
-        let form = Form::new()
-            .field("mode", "payment")
-            .field(format!("{li}[quantity]"), "1")
-            .field(format!("{li}[price_data][currency]"), &p.currency)
-            .field(
-                format!("{li}[price_data][unit_amount]"),
-                p.amount_cents.to_string(),
-            )
-            .field(
-                format!("{li}[price_data][product_data][name]"),
-                &p.product_name,
-            )
-            .field("metadata[order_id]", &p.order_id)
-            .field("payment_intent_data[metadata][order_id]", &p.order_id)
-            .field("client_reference_id", &p.order_id)
-            .field_opt("customer", p.customer.as_deref())
-            .field("success_url", &p.success_url)
-            .field("cancel_url", &p.cancel_url);
+        let form = requests::checkout_session(&requests::Checkout {
+            order_id: &p.order_id,
+            amount_cents: p.amount_cents,
+            currency: &p.currency,
+            product_name: &p.product_name,
+            customer: p.customer.as_deref(),
+            success_url: &p.success_url,
+            cancel_url: &p.cancel_url,
+        });
         self.post("/v1/checkout/sessions", &form, Some(idempotency_key))
     }
 
@@ -205,14 +189,13 @@ impl PaymentProvider for StripeProvider {
         p: &OffSessionCharge,
         idempotency_key: &str,
     ) -> Result<PaymentIntent, ApiError> {
-        let form = Form::new()
-            .field("amount", p.amount_cents.to_string())
-            .field("currency", &p.currency)
-            .field("customer", &p.customer)
-            .field("payment_method", &p.payment_method)
-            .field("confirm", "true")
-            .field("off_session", "true")
-            .field("metadata[order_id]", &p.order_id);
+        let form = requests::off_session_charge(&requests::Charge {
+            customer: &p.customer,
+            payment_method: &p.payment_method,
+            amount_cents: p.amount_cents,
+            currency: &p.currency,
+            order_id: &p.order_id,
+        });
         self.post("/v1/payment_intents", &form, Some(idempotency_key))
     }
 
@@ -222,9 +205,7 @@ impl PaymentProvider for StripeProvider {
         amount_cents: i64,
         idempotency_key: &str,
     ) -> Result<Refund, ApiError> {
-        let form = Form::new()
-            .field("payment_intent", payment_intent)
-            .field("amount", amount_cents.to_string());
+        let form = requests::refund(payment_intent, amount_cents);
         self.post("/v1/refunds", &form, Some(idempotency_key))
     }
 }

@@ -15,6 +15,12 @@ use spin_sdk::http::Response;
 
 use crate::billing::{self, Billing};
 
+/// The fields of the page's form (a checkbox sends `on` only when checked).
+const FORM_FIELDS: [&str; 3] = ["autopay_enabled", "max_per_order", "monthly_cap"];
+
+/// A form of three short fields fits in far less; 16 KiB bounds the parse.
+const MAX_FORM_BYTES: usize = 16 * 1024;
+
 /// The token's subject, or the refusal rendered as a page.
 fn subject(ctx: &Ctx) -> Result<LinkSubject, Response> {
     let refused = |e: ApiError| {
@@ -51,13 +57,31 @@ pub fn submit(ctx: &mut Ctx) -> Result<Response, ApiError> {
             415,
             "unsupported_media_type",
             "Send the form as application/x-www-form-urlencoded.",
-        ));
+        )
+        .with_detail("content_type", ctx.header("content-type")));
     }
+    if ctx.request().body().len() > MAX_FORM_BYTES {
+        return Err(ApiError::payload_too_large(MAX_FORM_BYTES));
+    }
+    // The page's own form sends only these; anything else is not a person's
+    // typo but a client's mistake, answered like any strict body (JSON 400).
+    let pairs = farm_payments::form::decode(ctx.request().body());
+    let unknown: Vec<FieldError> = pairs
+        .iter()
+        .filter(|(k, _)| !FORM_FIELDS.contains(&k.as_str()))
+        .map(|(k, _)| FieldError::new(k.clone(), "unknown field"))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::invalid_fields(&unknown).with_detail("allowed_fields", FORM_FIELDS));
+    }
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
     let mut errors = Vec::new();
-    let mut cap = |field: &str| match policy::parse_dollars(
-        field,
-        &ctx.form_field(field).unwrap_or_default(),
-    ) {
+    let mut cap = |name: &str| match policy::parse_dollars(name, &field(name).unwrap_or_default()) {
         Ok(v) => Some(v),
         Err(e) => {
             errors.push(e);
@@ -66,7 +90,7 @@ pub fn submit(ctx: &mut Ctx) -> Result<Response, ApiError> {
     };
     let max_per_order = cap("max_per_order");
     let monthly_cap = cap("monthly_cap");
-    let enabled = ctx.form_field("autopay_enabled").is_some_and(|v| v == "on");
+    let enabled = field("autopay_enabled").is_some_and(|v| v == "on");
     let db = ctx.db()?;
     let outcome = if errors.is_empty() {
         let change = AutopayChange {

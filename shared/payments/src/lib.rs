@@ -10,6 +10,7 @@
 //! - [`signature`]: parse and verify `Stripe-Signature` (`t=…,v1=…`), and sign
 //!   (for test servers and tests).
 //! - [`form`]: Stripe's bracketed form encoding (`metadata[order_id]=…`).
+//! - [`requests`]: the body of every provider call the app makes.
 //! - [`objects`]: the objects we read back (Customer, SetupIntent, Checkout
 //!   Session, PaymentIntent, Refund), the error body and its classification.
 //! - [`event`]: a webhook event and what the orders work queue needs from it.
@@ -21,6 +22,7 @@ pub mod event;
 pub mod form;
 pub mod objects;
 pub mod policy;
+pub mod requests;
 pub mod settings_link;
 pub mod signature;
 pub mod test_mode;
