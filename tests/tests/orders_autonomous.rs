@@ -198,3 +198,77 @@ async fn cancelling_an_autonomous_order_gives_its_spend_back_and_refunds_once() 
         "{o2}"
     );
 }
+
+#[tokio::test]
+async fn the_readmes_test_mode_path_a_new_test_key_saves_the_test_card_turns_autopay_on_and_orders_a_job()
+ {
+    let app = spawn_upload_app().await;
+    let email = format!("agent-{}@example.com", uuid::Uuid::new_v4().simple());
+    let r = app
+        .post_json(
+            "/v1/connect",
+            &json!({"email": email, "name": "my agent", "mode": "test"}),
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 201);
+    let connected: Value = r.json().await.expect("json");
+    assert_eq!(connected["mode"], "test");
+    let key = connected["api_key"].as_str().expect("key").to_owned();
+    let cube = box_stl([20.0, 20.0, 20.0], 1);
+    let boundary = "readmeboundary0123456789";
+    let options = r#"{"material":"PETG","color":"black","quantity":25}"#;
+    // Before the person's settings: refused, naming why.
+    let (status, e) = send_job(
+        &app,
+        &key,
+        job_multipart(boundary, "cube.stl", &cube, options),
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (403, Some("autonomous_not_allowed")),
+        "{e}"
+    );
+    assert_eq!(
+        e["failed_conditions"],
+        json!(["autopay_disabled", "no_default_payment_method"])
+    );
+    let (status, b) = post(
+        &app,
+        &key,
+        "/v1/payments/default_method",
+        &json!({"payment_method_id": "pm_card_visa"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{b}");
+    let (status, b) = post(
+        &app,
+        &key,
+        "/v1/settings/autopay",
+        &json!({"autopay_enabled": true, "max_per_order_cents": 50000, "monthly_cap_cents": 200000}),
+    )
+    .await;
+    assert_eq!(status, 200, "{b}");
+    let (status, job) = send_job(
+        &app,
+        &key,
+        job_multipart(boundary, "cube.stl", &cube, options),
+    )
+    .await;
+    assert_eq!(
+        (status, job["status"].as_str()),
+        (201, Some("queued")),
+        "{job}"
+    );
+    assert_eq!(job["livemode"], false);
+    let tasks: i64 = app
+        .scalar(
+            "select count(*) from print_tasks where order_id = $1 and not livemode",
+            &[&job["order_id"].as_str().expect("order")],
+        )
+        .await;
+    assert_eq!(
+        tasks, 25,
+        "test orders go to the simulated farm's queue, one task per part"
+    );
+}
