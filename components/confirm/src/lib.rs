@@ -32,7 +32,7 @@ struct ConfirmBody {
 fn confirm(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::FilesWrite)?;
     let body: ConfirmBody = ctx.json_body()?;
-    let file = FileRow::load(ctx, &body.file_id, &caller.account_id)?;
+    let file = FileRow::load(ctx, &body.file_id, &caller.account_id, caller.livemode())?;
     if file.status != "pending_upload" {
         // Already confirmed: report the state (paced by Retry-After while
         // processing). Its analysis is in the queue.
@@ -103,13 +103,18 @@ fn confirm(ctx: &mut Ctx) -> Result<Response, ApiError> {
             worker.run_now(job_id);
         });
     }
-    respond(ctx, &file.id, &caller.account_id)
+    respond(ctx, &file.id, &caller.account_id, caller.livemode())
 }
 
 /// The file as `GET /v1/files/{id}` shows it, `Retry-After` included while
 /// it is `processing`, so the caller's first poll is already paced.
-fn respond(ctx: &mut Ctx, file_id: &str, account_id: &str) -> Result<Response, ApiError> {
-    let file = FileRow::load(ctx, file_id, account_id)?;
+fn respond(
+    ctx: &mut Ctx,
+    file_id: &str,
+    account_id: &str,
+    livemode: bool,
+) -> Result<Response, ApiError> {
+    let file = FileRow::load(ctx, file_id, account_id, livemode)?;
     let body = file.render(ctx)?;
     Ok(response::ok(&body))
 }

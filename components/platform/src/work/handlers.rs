@@ -16,6 +16,14 @@ pub const HANDLERS: &[(&str, &str)] = &[
     // components/mailer: send one row of `mail_outbox` (a verification code
     // today). Payload `{"mail_id": "mail_..."}`.
     (SEND_MAIL, "http://mailer.spin.internal/work/send_mail"),
+    // components/orders: apply a verified provider webhook to its order
+    // (pay and queue exactly once, cancel, refund). Payload in PAYMENTS_API:
+    // `{"provider_event_id", "type", "order_id", "payment_intent",
+    // "checkout_session", "amount_cents", "currency"}`.
+    (
+        APPLY_PAYMENT_EVENT,
+        "http://orders.spin.internal/work/apply_payment_event",
+    ),
 ];
 
 /// Kind of the mesh analysis that confirm queues.
@@ -23,6 +31,9 @@ pub const ANALYZE_FILE: &str = "analyze_file";
 
 /// Kind of an outgoing mail that connect queues with the code it carries.
 pub const SEND_MAIL: &str = "send_mail";
+
+/// Kind of a provider payment event the payments webhook queues for orders.
+pub const APPLY_PAYMENT_EVENT: &str = "apply_payment_event";
 
 /// The handler URL of `kind`, if any component handles it.
 pub fn handler_url(kind: &str) -> Option<&'static str> {
