@@ -64,6 +64,8 @@ export FARM_PRINTERS=${FARM_PRINTERS:-$(target/debug/farm-sim --gateway-printers
 # Mail goes to the loopback catcher unless told otherwise.
 export SPIN_VARIABLE_SMTP_HOST=${SPIN_VARIABLE_SMTP_HOST:-$FARM_SMTP_HOST}
 export SPIN_VARIABLE_SMTP_PORT=${SPIN_VARIABLE_SMTP_PORT:-$FARM_SMTP_PORT}
+# Local webhook receivers listen on loopback; production leaves this false.
+export SPIN_VARIABLE_WEBHOOK_ALLOW_PRIVATE_TARGETS=${SPIN_VARIABLE_WEBHOOK_ALLOW_PRIVATE_TARGETS:-true}
 
 pids=()
 cleanup() {

@@ -136,6 +136,9 @@ impl AppBuilder {
             ("db_host", database::host_port(&db_url)),
             ("internal_token", internal_token.clone()),
             ("public_base_url", base_url.clone()),
+            // Test receivers listen on loopback (a test refusing private
+            // targets sets it back to "false").
+            ("webhook_allow_private_targets", "true".to_owned()),
         ] {
             if declared.iter().any(|d| d == name) {
                 variables.insert(name.to_string(), value);

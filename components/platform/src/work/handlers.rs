@@ -16,7 +16,17 @@ pub const HANDLERS: &[(&str, &str)] = &[
     // components/mailer: send one row of `mail_outbox` (a verification code
     // today). Payload `{"mail_id": "mail_..."}`.
     (SEND_MAIL, "http://mailer.spin.internal/work/send_mail"),
+    // components/webhook-sender: one attempt of one webhook delivery; the
+    // next attempt is a new job on farm-webhooks' schedule. Payload
+    // `{"delivery_id": "whdel_...", "attempt": n}`.
+    (
+        DELIVER_WEBHOOK,
+        "http://webhook-sender.spin.internal/work/deliver_webhook",
+    ),
 ];
+
+/// Kind of one webhook delivery attempt, queued by `events::record`.
+pub const DELIVER_WEBHOOK: &str = "deliver_webhook";
 
 /// Kind of the mesh analysis that confirm queues.
 pub const ANALYZE_FILE: &str = "analyze_file";
