@@ -257,6 +257,29 @@ fn query_failed(e: tokio_postgres::Error) -> Error {
 
 type Param = Box<dyn ToSql + Sync + Send>;
 
+/// A `NULL` parameter of whatever type the statement gives it, as Spin's
+/// Postgres factor sends `db-null` (a typed `Option<String>` would make
+/// Postgres refuse a `NULL` for an integer column: "error serializing
+/// parameter").
+#[derive(Debug)]
+struct PgNull;
+
+impl ToSql for PgNull {
+    fn to_sql(
+        &self,
+        _ty: &Type,
+        _out: &mut tokio_postgres::types::private::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(tokio_postgres::types::IsNull::Yes)
+    }
+
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
 fn to_sql_params(params: Vec<ParameterValue>) -> Result<Vec<Param>, Error> {
     params.into_iter().map(to_sql).collect()
 }
@@ -303,7 +326,7 @@ fn to_sql(p: ParameterValue) -> Result<Param, Error> {
         ParameterValue::ArrayInt32(v) => Box::new(v),
         ParameterValue::ArrayInt64(v) => Box::new(v),
         ParameterValue::ArrayStr(v) => Box::new(v),
-        ParameterValue::DbNull => Box::new(Option::<String>::None),
+        ParameterValue::DbNull => Box::new(PgNull),
         ParameterValue::Decimal(_)
         | ParameterValue::RangeInt32(_)
         | ParameterValue::RangeInt64(_)

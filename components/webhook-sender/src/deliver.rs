@@ -208,7 +208,12 @@ fn send_once(
     ]
     .iter()
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .chain([("x-webhook-attempt".to_owned(), attempt.to_string())])
+    .chain([
+        ("x-webhook-attempt".to_owned(), attempt.to_string()),
+        // A fixed length rather than chunked: some receivers' frameworks
+        // read a signed body only when its length is declared.
+        ("content-length".to_owned(), body.len().to_string()),
+    ])
     .collect();
     let authority = if Some(target.port) == default_port(&target.scheme) {
         target.host.clone()
@@ -262,7 +267,7 @@ fn finish(
     let status = answer.status.map(i32::from);
     let recorded = db.execute(
         "insert into webhook_attempts (delivery_id, attempt, started_at, status_code, latency_ms, response_excerpt, error) \
-         values ($1, $2, now() - make_interval(secs => $4::double precision / 1000), $3, $4, $5, $6) \
+         values ($1, $2, now() - make_interval(secs => $4::int / 1000.0), $3, $4, $5, $6) \
          on conflict (delivery_id, attempt) do nothing",
         &[
             delivery_id.to_owned().into(),
