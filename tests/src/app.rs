@@ -31,6 +31,7 @@ pub struct AppBuilder {
     migrate: bool,
     state_dir: Option<PathBuf>,
     pg_max_connections: Option<usize>,
+    names: spin_local::NameTable,
 }
 
 impl AppBuilder {
@@ -44,6 +45,7 @@ impl AppBuilder {
             migrate: true,
             state_dir: None,
             pg_max_connections: None,
+            names: Default::default(),
         }
     }
 
@@ -56,6 +58,7 @@ impl AppBuilder {
             migrate: false,
             state_dir: None,
             pg_max_connections: None,
+            names: Default::default(),
         }
     }
 
@@ -79,6 +82,13 @@ impl AppBuilder {
 
     /// Bounds the host's Postgres connections to this test's database
     /// (default [`spin_local::DEFAULT_PG_MAX_CONNECTIONS`]).
+    /// Names the host resolves to addresses the test chooses (and may change
+    /// while the app runs), before the system resolver.
+    pub fn names(mut self, names: spin_local::NameTable) -> Self {
+        self.names = names;
+        self
+    }
+
     pub fn pg_max_connections(mut self, max: usize) -> Self {
         self.pg_max_connections = Some(max);
         self
@@ -166,6 +176,7 @@ impl AppBuilder {
             cache_dir: Some(repo_root().join("target").join("spin-local-cache")),
             echo_logs: std::env::var_os("FARM_TEST_ECHO_LOGS").is_some(),
             pg_max_connections: self.pg_max_connections,
+            names: self.names.clone(),
         };
         let running = spin_local::start_on(options, listener)
             .await

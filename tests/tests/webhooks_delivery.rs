@@ -481,3 +481,66 @@ async fn redeliver_replays_an_event_to_one_endpoint() {
     assert_eq!(got[1].header("webhook-id"), event);
     assert_eq!(deliveries(&app, &key, &id).await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_name_that_comes_to_resolve_to_a_private_address_is_refused_at_delivery() {
+    // The operator's production settings: no private targets at
+    // registration, and private networks blocked at connect time.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("runtime-config.toml");
+    std::fs::write(
+        &config,
+        "[outbound_networking]\nblock_networks = [\"private\"]\n",
+    )
+    .expect("write");
+    let names = spin_local::NameTable::default();
+    let mut builder = farm_tests::AppBuilder::farm()
+        .runtime_config(Some(config))
+        .names(names.clone())
+        .variable("webhook_allow_private_targets", "false");
+    for (k, v) in store_variables() {
+        builder = builder.variable(k, v);
+    }
+    let app = builder.spawn().await;
+    let (key, account) = new_account_key(&app, "test", &WEBHOOK_SCOPES).await;
+    let receiver = Receiver::start(vec![]).await;
+    let port = receiver
+        .url
+        .split(':')
+        .nth(2)
+        .and_then(|p| p.split('/').next())
+        .expect("port");
+
+    // Registered while the name answers with a public address...
+    names.set(
+        "hooks.partner.example",
+        &["93.184.215.14".parse().expect("ip")],
+    );
+    let url = format!("http://hooks.partner.example:{port}/hook");
+    let (status, endpoint) = register(&app, &key, &url).await;
+    assert_eq!(status, 201, "{endpoint}");
+    let id = endpoint["id"].as_str().expect("id").to_owned();
+    // ...then DNS changes to loopback, where a receiver is listening.
+    names.set("hooks.partner.example", &["127.0.0.1".parse().expect("ip")]);
+    record_event(&app, &account, false, "order.paid", "ord_9", Some("ord_9")).await;
+    tick(&app).await;
+
+    let list = deliveries(&app, &key, &id).await;
+    let attempt = &list[0]["attempts"][0];
+    assert!(
+        attempt["error"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("destination_ip_prohibited"),
+        "{attempt}"
+    );
+    assert!(attempt["status_code"].is_null());
+    assert_eq!(
+        list[0]["status"], "pending",
+        "retried later, in case DNS changes back"
+    );
+    assert!(
+        receiver.received().is_empty(),
+        "nothing reached the private address"
+    );
+}
