@@ -82,6 +82,73 @@ impl WebhookSecret {
     }
 }
 
+/// Storage form of a secret: it must sign, so it cannot be kept as a hash;
+/// it is kept sealed instead. `nonce.ciphertext.tag` in hex, where the
+/// ciphertext is the key bytes XOR the first bytes of HMAC-SHA256(storage
+/// key, "seal" || nonce) (a keystream from a PRF, fresh per nonce) and the
+/// tag is the first 16 bytes of HMAC-SHA256(storage key, "tag" || nonce ||
+/// ciphertext). The storage key is derived from an operator secret with
+/// [`storage_key`]; the nonce is 16 random bytes drawn by the caller.
+pub fn seal(storage_key: &[u8; 32], nonce: [u8; 16], secret: &WebhookSecret) -> String {
+    let stream = keystream(storage_key, &nonce);
+    let ct: Vec<u8> = secret.key.iter().zip(stream.iter()).map(|(k, s)| k ^ s).collect();
+    let tag = seal_tag(storage_key, &nonce, &ct);
+    format!("{}.{}.{}", crate::hex_lower(&nonce), crate::hex_lower(&ct), crate::hex_lower(&tag))
+}
+
+/// Opens what [`seal`] wrote; `None` if it was altered or sealed under
+/// another key.
+pub fn unseal(storage_key: &[u8; 32], sealed: &str) -> Option<WebhookSecret> {
+    let mut parts = sealed.split('.');
+    let nonce = from_hex(parts.next()?)?;
+    let ct = from_hex(parts.next()?)?;
+    let tag = from_hex(parts.next()?)?;
+    if parts.next().is_some() || ct.len() > 32 || nonce.len() != 16 {
+        return None;
+    }
+    if !constant_time_eq(&seal_tag(storage_key, &nonce, &ct), &tag) {
+        return None;
+    }
+    let stream = keystream(storage_key, &nonce);
+    let key: Vec<u8> = ct.iter().zip(stream.iter()).map(|(c, s)| c ^ s).collect();
+    Some(WebhookSecret {
+        wire: format!("{SECRET_PREFIX}{}", STANDARD.encode(&key)),
+        key,
+    })
+}
+
+/// The sealing key derived from an operator secret (the internal token),
+/// with a label of its own so it is never the key of anything else.
+pub fn storage_key(operator_secret: &[u8]) -> [u8; 32] {
+    hmac_sha256(operator_secret, b"farm webhook secret sealing v1")
+}
+
+fn keystream(storage_key: &[u8; 32], nonce: &[u8]) -> [u8; 32] {
+    let mut message = b"seal".to_vec();
+    message.extend_from_slice(nonce);
+    hmac_sha256(storage_key, &message)
+}
+
+fn seal_tag(storage_key: &[u8; 32], nonce: &[u8], ct: &[u8]) -> [u8; 16] {
+    let mut message = b"tag".to_vec();
+    message.extend_from_slice(nonce);
+    message.extend_from_slice(ct);
+    let mac = hmac_sha256(storage_key, &message);
+    let mut tag = [0u8; 16];
+    tag.copy_from_slice(&mac[..16]);
+    tag
+}
+
+fn from_hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// The signature header values of one delivery attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureHeaders {
@@ -226,6 +293,21 @@ mod tests {
             &h.standard
         ));
         assert!(!verify_seed(&stranger, 1_700_000_000, b"{}", &h.seed));
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_under_their_key_and_unaltered() {
+        let key = storage_key(b"internal-token");
+        let s = WebhookSecret::from_random([0x5a; SECRET_BYTES]);
+        let sealed = seal(&key, [3; 16], &s);
+        assert!(!sealed.contains(&crate::hex_lower(&[0x5a; SECRET_BYTES])));
+        assert_eq!(unseal(&key, &sealed), Some(s.clone()));
+        assert_eq!(unseal(&storage_key(b"other-token"), &sealed), None);
+        let mut altered = sealed.clone().into_bytes();
+        altered[40] = if altered[40] == b'0' { b'1' } else { b'0' };
+        assert_eq!(unseal(&key, &String::from_utf8(altered).expect("ascii")), None);
+        // A fresh nonce gives a different storage form of the same secret.
+        assert_ne!(seal(&key, [4; 16], &s), sealed);
     }
 
     #[test]
