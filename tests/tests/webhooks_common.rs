@@ -261,3 +261,104 @@ pub async fn deliveries(app: &TestApp, key: &str, endpoint: &str) -> Vec<Value> 
     let body: Value = r.json().await.expect("json");
     body["data"].as_array().cloned().unwrap_or_default()
 }
+
+/// A `spin-local` process serving the app against `app`'s database (the
+/// local host as a separate process, so a test can SIGKILL it), with
+/// loopback webhook receivers allowed and a short work lease. Killed on drop.
+pub struct HostProcess {
+    child: std::process::Child,
+    pub base_url: String,
+    _state: tempfile::TempDir,
+}
+
+impl HostProcess {
+    pub async fn start(app: &TestApp, lease_secs: u32) -> Self {
+        let root = farm_tests::repo_root();
+        let binary = root.join("target/debug/spin-local");
+        assert!(binary.exists(), "`cargo build --bin spin-local` first");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let base_url = format!("http://127.0.0.1:{port}");
+        let state = tempfile::tempdir().expect("state dir");
+        let db_host = app
+            .db_url
+            .split_once('@')
+            .and_then(|(_, rest)| rest.split('/').next())
+            .expect("db host")
+            .to_owned();
+        let mut command = std::process::Command::new(&binary);
+        command
+            .current_dir(&root)
+            .args([
+                "up",
+                "-f",
+                "spin.toml",
+                "--runtime-config-file",
+                "runtime-config.toml",
+            ])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--state-dir")
+            .arg(state.path());
+        for (name, value) in [
+            ("db_url", app.db_url.clone()),
+            ("db_host", db_host),
+            ("internal_token", app.internal_token.clone()),
+            ("public_base_url", base_url.clone()),
+            ("work_lease_seconds", lease_secs.to_string()),
+            ("webhook_allow_private_targets", "true".to_owned()),
+        ] {
+            command.args(["--variable", &format!("{name}={value}")]);
+        }
+        let child = command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn spin-local");
+        let host = Self {
+            child,
+            base_url,
+            _state: state,
+        };
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while client
+            .get(format!("{}/v1/catalog", host.base_url))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "spin-local did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        host
+    }
+
+    /// `POST /internal/tick` on this host.
+    pub async fn tick(&self, token: &str) -> Result<Value, reqwest::Error> {
+        reqwest::Client::builder()
+            .no_proxy()
+            .build()?
+            .post(format!("{}/internal/tick", self.base_url))
+            .header("x-farm-internal-token", token)
+            .send()
+            .await?
+            .json()
+            .await
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for HostProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -115,7 +115,7 @@ fn exchange(
     let status = response.status();
     let retry_after = response
         .headers()
-        .get(&"retry-after".to_owned())
+        .get("retry-after")
         .first()
         .map(|v| String::from_utf8_lossy(v).into_owned());
     let mut excerpt = Vec::new();

@@ -140,7 +140,7 @@ fn seal_tag(storage_key: &[u8; 32], nonce: &[u8], ct: &[u8]) -> [u8; 16] {
 }
 
 fn from_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
