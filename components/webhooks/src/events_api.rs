@@ -94,13 +94,15 @@ pub fn list(ctx: &mut Ctx) -> Result<Response, ApiError> {
         ));
     }
     let object = ctx.query("object");
-    if object
-        .as_ref()
-        .is_some_and(|o| o.is_empty() || o.len() > 64)
-    {
+    let well_formed = |o: &str| {
+        (1..=64).contains(&o.len())
+            && o.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_:-".contains(&b))
+    };
+    if object.as_deref().is_some_and(|o| !well_formed(o)) {
         return Err(ApiError::invalid_field(
             "object",
-            "must be an object id (1 to 64 characters)",
+            "must be an object id (1 to 64 of A-Z, a-z, 0-9, _, : and -)",
         ));
     }
     let opt = |v: &Option<String>| v.clone().map_or(ParameterValue::DbNull, Into::into);

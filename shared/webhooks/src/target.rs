@@ -46,12 +46,23 @@ pub enum TargetError {
     PrivateAddress(IpAddr),
     #[error("names a local or internal host ({0})")]
     LocalName(String),
+    #[error(
+        "must have a DNS host name of letters, digits and hyphens (labels of 1 to 63, not starting or ending with a hyphen, no trailing dot) or an IP address"
+    )]
+    BadHostName,
+    #[error("must not contain whitespace or control characters")]
+    Whitespace,
 }
 
 /// Checks `url` for an endpoint of the given mode.
 pub fn check(url: &str, livemode: bool, allow_private: bool) -> Result<Target, TargetError> {
     if url.len() > 2048 {
         return Err(TargetError::TooLong);
+    }
+    // The WHATWG parser would silently strip or encode these; a URL a
+    // partner pasted with a stray space is better refused than rewritten.
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(TargetError::Whitespace);
     }
     let parsed = url::Url::parse(url).map_err(|_| TargetError::NotAUrl)?;
     let scheme = parsed.scheme().to_owned();
@@ -74,7 +85,10 @@ pub fn check(url: &str, livemode: bool, allow_private: bool) -> Result<Target, T
             format!("[{ip}]")
         }
         Some(url::Host::Domain(name)) => {
-            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            if !is_ldh_name(name) {
+                return Err(TargetError::BadHostName);
+            }
+            let name = name.to_ascii_lowercase();
             if !allow_private && is_local_name(&name) {
                 return Err(TargetError::LocalName(name));
             }
@@ -95,6 +109,21 @@ fn refuse_ip(ip: IpAddr, allow_private: bool) -> Result<(), TargetError> {
         return Err(TargetError::PrivateAddress(ip));
     }
     Ok(())
+}
+
+/// RFC 1123 host name syntax: dot-separated labels of 1 to 63 letters,
+/// digits and hyphens, none starting or ending with a hyphen, the last one
+/// starting with a letter (a top-level domain; all digits would be IPv4).
+fn is_ldh_name(name: &str) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    labels.iter().all(|l| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    }) && labels
+        .last()
+        .is_some_and(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()))
 }
 
 fn is_local_name(name: &str) -> bool {
@@ -167,7 +196,14 @@ mod tests {
             check("ftp://hooks.example.com/x", false, false),
             Err(TargetError::SchemeNotAllowed)
         );
-        assert_eq!(check("not a url", false, false), Err(TargetError::NotAUrl));
+        assert_eq!(
+            check("hooks.example.com/x", false, false),
+            Err(TargetError::NotAUrl)
+        );
+        assert_eq!(
+            check("not a url", false, false),
+            Err(TargetError::Whitespace)
+        );
     }
 
     #[test]
@@ -220,6 +256,20 @@ mod tests {
                 "{url}"
             );
         }
+    }
+
+    #[test]
+    fn host_names_must_be_letters_digits_and_hyphens() {
+        for url in [
+            "https://hooks.example.com*/",
+            "https://hooks.example.com./",
+            "https://-hooks.example.com/",
+            "https://hooks_1.example.com/",
+            "https://hooks.example.com /x",
+        ] {
+            assert!(check(url, true, false).is_err(), "{url}");
+        }
+        assert!(check("https://Hooks-1.Example.COM:8443/x?y=1#z", true, false).is_ok());
     }
 
     #[test]
