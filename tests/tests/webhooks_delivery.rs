@@ -544,3 +544,78 @@ async fn a_name_that_comes_to_resolve_to_a_private_address_is_refused_at_deliver
         "nothing reached the private address"
     );
 }
+
+#[tokio::test]
+async fn an_endpoint_failing_for_three_days_is_disabled_and_its_account_mailed() {
+    let app = app().await;
+    let (key, account) = new_account_key(&app, "test", &WEBHOOK_SCOPES).await;
+    let email: String = app
+        .scalar("select email from accounts where id = $1", &[&account])
+        .await;
+    let receiver = Receiver::start(vec![Reply::Status(500), Reply::Status(500)]).await;
+    let (_, endpoint) = register(&app, &key, &receiver.url).await;
+    let id = endpoint["id"].as_str().expect("id").to_owned();
+
+    // A first failure starts the clock; the endpoint stays enabled.
+    record_event(
+        &app,
+        &account,
+        false,
+        "order.paid",
+        "ord_10",
+        Some("ord_10"),
+    )
+    .await;
+    tick_until(&app, Duration::from_secs(20), || {
+        !receiver.received().is_empty()
+    })
+    .await;
+    tick(&app).await;
+    let (_, now) = get(&app, &key, &format!("/v1/webhooks/endpoints/{id}")).await;
+    assert_eq!(now["status"], "enabled", "{now}");
+
+    // Three days later (the clock moved back instead), the next failure disables it.
+    app.db()
+        .await
+        .execute(
+            "update webhook_endpoints set failing_since = now() - interval '3 days 1 minute' where id = $1",
+            &[&id],
+        )
+        .await
+        .expect("age the failure");
+    make_retries_due(&app).await;
+    tick_until(&app, Duration::from_secs(20), || {
+        receiver.received().len() >= 2
+    })
+    .await;
+    tick(&app).await;
+    let (_, now) = get(&app, &key, &format!("/v1/webhooks/endpoints/{id}")).await;
+    assert_eq!(
+        (now["status"].as_str(), now["disabled_reason"].as_str()),
+        (Some("disabled"), Some("failing")),
+        "{now}"
+    );
+    let list = deliveries(&app, &key, &id).await;
+    assert_eq!(list[0]["status"], "failed");
+    // The mailer sends the queued mail on a tick.
+    let mut mails = Vec::new();
+    for _ in 0..20 {
+        tick(&app).await;
+        mails = farm_tests::mails_to(&email).await;
+        if !mails.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(mails.len(), 1, "one mail to {email}");
+    assert!(
+        mails[0].subject.contains("disabled"),
+        "{}",
+        mails[0].subject
+    );
+    assert!(
+        mails[0].text.contains(&id) && mails[0].text.contains("3 days"),
+        "{}",
+        mails[0].text
+    );
+}
