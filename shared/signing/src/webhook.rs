@@ -91,9 +91,19 @@ impl WebhookSecret {
 /// [`storage_key`]; the nonce is 16 random bytes drawn by the caller.
 pub fn seal(storage_key: &[u8; 32], nonce: [u8; 16], secret: &WebhookSecret) -> String {
     let stream = keystream(storage_key, &nonce);
-    let ct: Vec<u8> = secret.key.iter().zip(stream.iter()).map(|(k, s)| k ^ s).collect();
+    let ct: Vec<u8> = secret
+        .key
+        .iter()
+        .zip(stream.iter())
+        .map(|(k, s)| k ^ s)
+        .collect();
     let tag = seal_tag(storage_key, &nonce, &ct);
-    format!("{}.{}.{}", crate::hex_lower(&nonce), crate::hex_lower(&ct), crate::hex_lower(&tag))
+    format!(
+        "{}.{}.{}",
+        crate::hex_lower(&nonce),
+        crate::hex_lower(&ct),
+        crate::hex_lower(&tag)
+    )
 }
 
 /// Opens what [`seal`] wrote; `None` if it was altered or sealed under
@@ -305,7 +315,10 @@ mod tests {
         assert_eq!(unseal(&storage_key(b"other-token"), &sealed), None);
         let mut altered = sealed.clone().into_bytes();
         altered[40] = if altered[40] == b'0' { b'1' } else { b'0' };
-        assert_eq!(unseal(&key, &String::from_utf8(altered).expect("ascii")), None);
+        assert_eq!(
+            unseal(&key, &String::from_utf8(altered).expect("ascii")),
+            None
+        );
         // A fresh nonce gives a different storage form of the same secret.
         assert_ne!(seal(&key, [4; 16], &s), sealed);
     }
