@@ -68,6 +68,8 @@ export SPIN_VARIABLE_SMTP_PORT=${SPIN_VARIABLE_SMTP_PORT:-$FARM_SMTP_PORT}
 # told otherwise (production: https://api.stripe.com and the account's keys).
 export SPIN_VARIABLE_STRIPE_API_BASE=${SPIN_VARIABLE_STRIPE_API_BASE:-$FARM_STRIPE_API_BASE}
 export SPIN_VARIABLE_STRIPE_WEBHOOK_SECRETS=${SPIN_VARIABLE_STRIPE_WEBHOOK_SECRETS:-$FARM_STRIPE_WEBHOOK_SECRET}
+# Local webhook receivers listen on loopback; production leaves this false.
+export SPIN_VARIABLE_WEBHOOK_ALLOW_PRIVATE_TARGETS=${SPIN_VARIABLE_WEBHOOK_ALLOW_PRIVATE_TARGETS:-true}
 
 pids=()
 cleanup() {

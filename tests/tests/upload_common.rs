@@ -29,7 +29,7 @@ pub fn store_endpoint() -> String {
 }
 
 /// The app variables that point the components at [`store_endpoint`].
-fn store_variables() -> [(&'static str, String); 2] {
+pub fn store_variables() -> [(&'static str, String); 2] {
     let endpoint = store_endpoint();
     let host = endpoint.trim_start_matches("http://").to_owned();
     [("s3_endpoint", endpoint), ("s3_host", host)]

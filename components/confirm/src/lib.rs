@@ -66,16 +66,22 @@ fn confirm(ctx: &mut Ctx) -> Result<Response, ApiError> {
     {
         let error = ApiError::from(mismatch);
         let failure = kit::analysis::failure_metrics(error.code(), error.message());
-        ctx.db()?.execute(
-            "update files set status = 'failed', failure_reason = $3, metrics = ($4::text)::jsonb, updated_at = now() \
-             where id = $1 and account_id = $2 and status = 'pending_upload'",
-            &[
-                file.id.clone().into(),
-                caller.account_id.clone().into(),
-                error.message().to_owned().into(),
-                failure.to_string().into(),
-            ],
-        )?;
+        farm_platform::transaction(ctx.db()?, |db| {
+            let moved = db.execute(
+                "update files set status = 'failed', failure_reason = $3, metrics = ($4::text)::jsonb, updated_at = now() \
+                 where id = $1 and account_id = $2 and status = 'pending_upload'",
+                &[
+                    file.id.clone().into(),
+                    caller.account_id.clone().into(),
+                    error.message().to_owned().into(),
+                    failure.to_string().into(),
+                ],
+            )?;
+            if moved > 0 {
+                kit::file_events::record_outcome(db, &file.id, "failed")?;
+            }
+            Ok(())
+        })?;
         return Err(error
             .with_detail("file_id", &file.id)
             .with_detail("status", "failed"));

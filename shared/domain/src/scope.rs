@@ -26,11 +26,16 @@ pub enum Scope {
     KeysManage,
     /// Read the account's usage counters.
     UsageRead,
+    /// Register, list, rotate and delete webhook endpoints; list their
+    /// deliveries; redeliver events.
+    WebhooksManage,
+    /// Read the account's events (`GET /v1/events`).
+    EventsRead,
 }
 
 impl Scope {
     /// Every scope, in a stable order (the default for a new key).
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 10] = [
         Scope::FilesRead,
         Scope::FilesWrite,
         Scope::QuotesRead,
@@ -39,6 +44,8 @@ impl Scope {
         Scope::OrdersWrite,
         Scope::KeysManage,
         Scope::UsageRead,
+        Scope::WebhooksManage,
+        Scope::EventsRead,
     ];
 
     /// The wire name, e.g. `files:write`.
@@ -52,6 +59,8 @@ impl Scope {
             Scope::OrdersWrite => "orders:write",
             Scope::KeysManage => "keys:manage",
             Scope::UsageRead => "usage:read",
+            Scope::WebhooksManage => "webhooks:manage",
+            Scope::EventsRead => "events:read",
         }
     }
 

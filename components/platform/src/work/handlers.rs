@@ -24,7 +24,17 @@ pub const HANDLERS: &[(&str, &str)] = &[
         APPLY_PAYMENT_EVENT,
         "http://orders.spin.internal/work/apply_payment_event",
     ),
+    // components/webhook-sender: one attempt of one webhook delivery; the
+    // next attempt is a new job on farm-webhooks' schedule. Payload
+    // `{"delivery_id": "whdel_...", "attempt": n}`.
+    (
+        DELIVER_WEBHOOK,
+        "http://webhook-sender.spin.internal/work/deliver_webhook",
+    ),
 ];
+
+/// Kind of one webhook delivery attempt, queued by `events::record`.
+pub const DELIVER_WEBHOOK: &str = "deliver_webhook";
 
 /// Kind of the mesh analysis that confirm queues.
 pub const ANALYZE_FILE: &str = "analyze_file";
