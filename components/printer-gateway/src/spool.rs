@@ -129,12 +129,11 @@ impl Spool {
         let tx = self.db.begin_write().db()?;
         {
             let mut table = tx.open_table(EVENTS).db()?;
-            let mut next = table.last().db()?.map(|(k, _)| k.value() + 1).unwrap_or(0);
-            for event in events {
+            let first = table.last().db()?.map(|(k, _)| k.value() + 1).unwrap_or(0);
+            for (seq, event) in (first..).zip(events) {
                 table
-                    .insert(next, serde_json::to_vec(event)?.as_slice())
+                    .insert(seq, serde_json::to_vec(event)?.as_slice())
                     .db()?;
-                next += 1;
             }
             if let Some(snapshot) = snapshot {
                 let bytes = serde_json::to_vec(&StoredSnapshot::from(snapshot))?;

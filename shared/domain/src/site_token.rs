@@ -82,7 +82,13 @@ mod tests {
 
     #[test]
     fn malformed_tokens_are_refused() {
-        for bad in ["", "fst_", "fk_live_abc", &format!("fst_{}", "AB".repeat(24)), &format!("fst_{}", "a".repeat(47))] {
+        for bad in [
+            "",
+            "fst_",
+            "fk_live_abc",
+            &format!("fst_{}", "AB".repeat(24)),
+            &format!("fst_{}", "a".repeat(47)),
+        ] {
             assert_eq!(SiteToken::parse(bad), None, "{bad}");
         }
     }
