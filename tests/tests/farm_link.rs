@@ -364,4 +364,29 @@ async fn a_dispatch_failure_requeues_the_task_and_flags_the_printer() {
     );
     let (status, _) = push(&app, &token, &json!([])).await;
     assert_eq!(status, 400);
+    // What Postgres would refuse is a 400 here, never a 500.
+    let state = json!({ "status": "printing", "gcode_state": "RUNNING", "progress": 101,
+                        "remaining_minutes": null, "current_file": null });
+    for (events, field) in [
+        (
+            json!([{ "id": "m-2", "printer": "01PWEST2", "kind": "progress",
+                  "occurred_at": "2026-11-30T04:00:00Z", "state": state }]),
+            "events[0].state",
+        ),
+        (
+            json!([{ "id": "m-3", "printer": "01PWEST2\u{0}", "kind": "online",
+                  "occurred_at": "2026-11-30T04:00:00Z" }]),
+            "events",
+        ),
+    ] {
+        let (status, body) = push(&app, &token, &events).await;
+        assert_eq!(
+            (status, body["fields"][0]["field"].as_str()),
+            (400, Some(field)),
+            "{body}"
+        );
+    }
+    let (status, _) = claim(&app, &token, "01PWEST2\u{0}").await;
+    assert_eq!(status, 400);
+    assert_eq!(app.count_rows("farm_events").await, 1);
 }

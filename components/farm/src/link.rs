@@ -42,6 +42,18 @@ fn check_batch_len(field: &str, len: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Postgres text cannot hold U+0000; a string with one is a 400 here rather
+/// than a failed statement. `text` is raw text or serialized JSON.
+fn refuse_nul(field: &str, text: &str) -> Result<(), ApiError> {
+    if text.contains('\0') || text.contains("\\u0000") {
+        return Err(ApiError::invalid_field(
+            field,
+            "contains a U+0000 character",
+        ));
+    }
+    Ok(())
+}
+
 /// A printer serial as the Bambu protocol uses it in topics: 1 to 64 of
 /// `A-Za-z0-9_-`.
 fn is_valid_serial(serial: &str) -> bool {
@@ -70,6 +82,7 @@ pub(crate) fn register_printers(ctx: &mut Ctx) -> Result<Response, ApiError> {
         ));
     }
     let list = serde_json::to_string(&body.printers).map_err(ApiError::internal)?;
+    refuse_nul("printers", &list)?;
     let db = ctx.db()?;
     let registered = transaction(db, |db| {
         let rows = db.query(
@@ -127,6 +140,7 @@ struct ClaimRequest {
 pub(crate) fn claim(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let site = authenticate_site(ctx)?;
     let body: ClaimRequest = ctx.json_body()?;
+    refuse_nul("printer", &body.printer)?;
     let rows = ctx.db()?.query(
         "select row_to_json(c)::text from farm_claim_task($1, $2, $3) c",
         &[site.id.into(), body.printer.into(), CLAIM_LEASE_SECS.into()],
@@ -263,10 +277,19 @@ pub(crate) fn push_events(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let body: EventBatch = ctx.json_body()?;
     check_batch_len("events", body.events.len())?;
     for (i, event) in body.events.iter().enumerate() {
-        if !(1..=64).contains(&event.id.len()) {
+        if !(1..=64).contains(&event.id.chars().count()) {
             return Err(ApiError::invalid_field(
                 &format!("events[{i}].id"),
                 "1 to 64 characters",
+            ));
+        }
+        if let Some(state) = &event.state
+            && (state.progress > 100
+                || state.remaining_minutes.is_some_and(|m| m > i32::MAX as u32))
+        {
+            return Err(ApiError::invalid_field(
+                &format!("events[{i}].state"),
+                "progress is 0 to 100 and remaining_minutes at most 2147483647",
             ));
         }
         if !is_rfc3339_utc(&event.occurred_at) {
@@ -277,6 +300,7 @@ pub(crate) fn push_events(ctx: &mut Ctx) -> Result<Response, ApiError> {
         }
     }
     let events = serde_json::to_string(&body.events).map_err(ApiError::internal)?;
+    refuse_nul("events", &events)?;
     let rows = ctx.db()?.query(
         "select coalesce(json_agg(json_build_object('id', r.event_id, 'outcome', r.outcome, 'reason', r.reason)), '[]')::text
          from farm_apply_events($1, ($2::text)::jsonb) r",
