@@ -117,7 +117,9 @@ end $$;
 -- row (its id is the applied-id record) together with the printer and task
 -- changes it causes. Returns one row per event: 'applied', 'duplicate'
 -- (applied before: nothing changes) or 'rejected' with a reason (the printer
--- is not this site's, the task is not this printer's, an unknown kind).
+-- is not this site's, the task is not this printer's, an unknown kind). A
+-- state event that names no task is recorded against the task printing on
+-- that printer, if one is.
 -- p_events: [{id, printer, kind, occurred_at, state?: {status, gcode_state,
 -- progress, remaining_minutes, current_file}, task_id?, detail?}].
 create or replace function farm_apply_events(p_site_id text, p_events jsonb)
@@ -150,6 +152,16 @@ begin
         outcome := 'rejected'; reason := 'unknown_task'; return next; continue;
       end if;
     end if;
+    if v_task_id is null then
+      -- A state report names no task; the one printing on the printer is the
+      -- part it concerns, if any.
+      select t.id into v_task_id from print_tasks t
+       where t.printer_id = v_printer.id and t.status = 'printing'
+       order by t.started_at desc limit 1;
+      if v_task_id is not null then
+        select * into v_task from print_tasks t where t.id = v_task_id;
+      end if;
+    end if;
     if v_kind is null or v_kind not in ('online', 'state_changed', 'progress', 'offline',
         'task_started', 'task_finished', 'task_failed', 'task_cancelled',
         'dispatch_failed', 'needs_attention') then
@@ -178,7 +190,7 @@ begin
     if v_kind in ('dispatch_failed', 'needs_attention') then
       update printers set needs_attention = true, updated_at = now() where id = v_printer.id;
     end if;
-    if v_task_id is not null then
+    if (e->>'task_id') is not null then
       case v_kind
         when 'task_started' then
           update print_tasks set status = 'printing', started_at = v_at, lease_expires_at = null,

@@ -259,8 +259,9 @@ async fn the_same_batch_sent_twice_is_applied_once() {
           "state": state("IDLE", "idle", 0) },
         { "id": "e-2", "printer": "01PEAST", "kind": "task_started", "occurred_at": "2026-11-30T04:00:01Z",
           "task_id": task, "state": state("RUNNING", "printing", 0) },
+        // A state report names no task: the printing one is what it concerns.
         { "id": "e-3", "printer": "01PEAST", "kind": "progress", "occurred_at": "2026-11-30T04:10:00.5Z",
-          "task_id": task, "state": state("RUNNING", "printing", 50) },
+          "state": state("RUNNING", "printing", 50) },
         { "id": "e-4", "printer": "01PEAST", "kind": "task_finished", "occurred_at": "2026-11-30T04:20:00Z",
           "task_id": task, "state": state("FINISH", "idle", 100) },
     ]);
