@@ -288,3 +288,53 @@ impl AppLink {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    /// An `https://` app URL is spoken to in TLS (rustls is compiled in):
+    /// the first bytes on the wire are a TLS handshake record (content type
+    /// 22, version 3.x, RFC 8446 §5.1), not an HTTP request line.
+    #[tokio::test]
+    async fn an_https_app_url_gets_a_tls_handshake() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.expect("accept");
+            let mut head = [0u8; 3];
+            socket.read_exact(&mut head).await.expect("read");
+            head
+        });
+        let link = AppLink::new(&format!("https://127.0.0.1:{port}"), Secret::new("fst_x"));
+        let call = tokio::spawn(async move { link.claim("01PA").await });
+        let head = server.await.expect("server");
+        assert_eq!(head[..2], [0x16, 0x03], "{head:?}");
+        // The server hung up mid-handshake: the call fails as unreachable.
+        assert!(matches!(
+            call.await.expect("call"),
+            Err(LinkError::Unreachable(_))
+        ));
+    }
+
+    #[test]
+    fn events_serialize_to_the_routes_wire_shape() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-30T04:00:00.123Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        let mut event = FarmEvent::new("01PA", FarmEventKind::DispatchFailed, at);
+        event.task_id = Some(7);
+        let json = serde_json::to_value(&event).expect("json");
+        assert_eq!(json["kind"], "dispatch_failed");
+        assert_eq!(json["occurred_at"], "2026-11-30T04:00:00.123Z");
+        assert_eq!(json["task_id"], 7);
+        assert!(json.get("state").is_none() && json.get("detail").is_none());
+        assert_eq!(
+            serde_json::from_value::<FarmEvent>(json).expect("back"),
+            event
+        );
+    }
+}
