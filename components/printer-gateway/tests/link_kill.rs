@@ -448,3 +448,85 @@ async fn an_app_killed_during_the_batches_gets_every_event_exactly_once_after_re
     gateway.kill()?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_sites_gateways_share_one_app_and_neither_can_take_the_others_printers()
+-> anyhow::Result<()> {
+    let database = testing::fresh_database()?;
+    let mut app = App::new(&database.url)?;
+    app.start().await?;
+    let dir = tempfile::tempdir()?;
+    let (north, south) = (serials(2), serials(2));
+    let north_token = app.site_token("north").await?;
+    let south_token = app.site_token("south").await?;
+    let mut gateways = Vec::new();
+    for (name, token, printers) in [("n", &north_token, &north), ("s", &south_token, &south)] {
+        let mut gateway = GatewayProcess::start(
+            &app,
+            token,
+            printers,
+            &dir.path().join(format!("{name}.redb")),
+            10,
+            dir.path().join(format!("{name}.log")),
+        )?;
+        gateway
+            .wait_log(
+                "printers registered with the app",
+                1,
+                Duration::from_secs(20),
+            )
+            .await?;
+        gateway
+            .wait_log("subscribed to printer reports", 1, Duration::from_secs(20))
+            .await?;
+        gateways.push(gateway);
+    }
+    let all: Vec<String> = north.iter().chain(&south).cloned().collect();
+    let expected = publish_prints(&all, 1).await?;
+    let total: usize = expected.values().sum();
+    wait_arrived(&database.url, total, Duration::from_secs(60)).await?;
+    assert_eq!(arrived(&database.url).await?.0, expected);
+
+    let (db, connection) = tokio_postgres::connect(&database.url, NoTls).await?;
+    tokio::spawn(connection);
+    for (site, printers) in [("north", &north), ("south", &south)] {
+        let events: i64 = db
+            .query_one(
+                "select count(*) from farm_events e join farm_sites s on s.id = e.site_id
+                 join printers p on p.id = e.printer_id
+                 where s.name = $1 and p.serial = any($2) and p.site_id = s.id",
+                &[&site, printers],
+            )
+            .await?
+            .get(0);
+        assert_eq!(events as usize, total / 2, "{site}'s events are its own");
+    }
+
+    // A third gateway of site south that lists one of north's printers is
+    // refused at registration and stops, rather than reporting for it.
+    let thief_printers = vec![north[0].clone()];
+    let mut thief = GatewayProcess::start(
+        &app,
+        &south_token,
+        &thief_printers,
+        &dir.path().join("thief.redb"),
+        10,
+        dir.path().join("thief.log"),
+    )?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = thief.child.try_wait()? {
+            break status;
+        }
+        if Instant::now() > deadline {
+            bail!("the thief gateway kept running:\n{}", thief.log());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(!status.success());
+    assert!(thief.log().contains("printer_taken"), "{}", thief.log());
+    for gateway in gateways {
+        gateway.kill()?;
+    }
+    Ok(())
+}
