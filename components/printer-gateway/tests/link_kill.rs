@@ -141,7 +141,7 @@ struct GatewayProcess {
 
 impl GatewayProcess {
     fn start(
-        app: &App,
+        app_url: &str,
         token: &str,
         serials: &[String],
         spool: &Path,
@@ -163,7 +163,7 @@ impl GatewayProcess {
             .env("FARM_SITE", "kill-test")
             .env("FARM_SITE_TOKEN", token)
             .env("FARM_SPOOL_PATH", spool)
-            .env("FARM_APP_URL", app.url())
+            .env("FARM_APP_URL", app_url)
             .env("FARM_PRINTERS", serials.join(","))
             .env("FARM_TICK_EVERY_MS", "0")
             .env("FARM_EVENT_BATCH", batch.to_string())
@@ -175,8 +175,24 @@ impl GatewayProcess {
         Ok(Self { child, log })
     }
 
+    /// The log so far, without its ANSI colours.
     fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        let raw = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let mut plain = String::with_capacity(raw.len());
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                // ESC [ parameters m
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else {
+                plain.push(c);
+            }
+        }
+        plain
     }
 
     /// Waits until the log has `count` lines containing `needle`.
@@ -324,7 +340,7 @@ async fn a_gateway_killed_with_events_in_its_spool_loses_none_and_doubles_none()
     let spool_path = dir.path().join("spool.redb");
     let printers = serials(3);
     let mut gateway = GatewayProcess::start(
-        &app,
+        &app.url(),
         &token,
         &printers,
         &spool_path,
@@ -359,7 +375,7 @@ async fn a_gateway_killed_with_events_in_its_spool_loses_none_and_doubles_none()
 
     app.start().await?;
     let mut gateway = GatewayProcess::start(
-        &app,
+        &app.url(),
         &token,
         &printers,
         &spool_path,
@@ -398,7 +414,7 @@ async fn an_app_killed_during_the_batches_gets_every_event_exactly_once_after_re
     let dir = tempfile::tempdir()?;
     let printers = serials(4);
     let mut gateway = GatewayProcess::start(
-        &app,
+        &app.url(),
         &token,
         &printers,
         &dir.path().join("spool.redb"),
@@ -462,7 +478,7 @@ async fn two_sites_gateways_share_one_app_and_neither_can_take_the_others_printe
     let mut gateways = Vec::new();
     for (name, token, printers) in [("n", &north_token, &north), ("s", &south_token, &south)] {
         let mut gateway = GatewayProcess::start(
-            &app,
+            &app.url(),
             token,
             printers,
             &dir.path().join(format!("{name}.redb")),
@@ -506,7 +522,7 @@ async fn two_sites_gateways_share_one_app_and_neither_can_take_the_others_printe
     // refused at registration and stops, rather than reporting for it.
     let thief_printers = vec![north[0].clone()];
     let mut thief = GatewayProcess::start(
-        &app,
+        &app.url(),
         &south_token,
         &thief_printers,
         &dir.path().join("thief.redb"),
@@ -528,5 +544,110 @@ async fn two_sites_gateways_share_one_app_and_neither_can_take_the_others_printe
     for gateway in gateways {
         gateway.kill()?;
     }
+    Ok(())
+}
+
+/// A TCP relay to the app that, once armed, lets one answer of the app go
+/// unheard: the request reaches the app (which commits), then the
+/// connection is cut before the gateway reads a byte of the answer, as when
+/// the app dies right after its commit.
+async fn answer_dropping_relay(
+    app_port: u16,
+    armed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> anyhow::Result<u16> {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let armed = armed.clone();
+            tokio::spawn(async move {
+                let Ok(upstream) = tokio::net::TcpStream::connect(("127.0.0.1", app_port)).await
+                else {
+                    return;
+                };
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut up_read, mut up_write) = upstream.into_split();
+                let requests =
+                    tokio::spawn(
+                        async move { tokio::io::copy(&mut client_read, &mut up_write).await },
+                    );
+                let mut buffer = vec![0u8; 64 * 1024];
+                while let Ok(n) = up_read.read(&mut buffer).await {
+                    if n == 0 {
+                        break;
+                    }
+                    let text = String::from_utf8_lossy(&buffer[..n]);
+                    // Only an events answer is dropped (registration passes).
+                    if text.contains("\"results\"") && armed.swap(false, Ordering::SeqCst) {
+                        break;
+                    }
+                    if client_write.write_all(&buffer[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                requests.abort();
+            });
+        }
+    });
+    Ok(port)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_whose_answer_is_lost_is_sent_again_and_applied_once() -> anyhow::Result<()> {
+    let database = testing::fresh_database()?;
+    let mut app = App::new(&database.url)?;
+    app.start().await?;
+    let token = app.site_token("lost-answer").await?;
+    let armed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let relay_port = answer_dropping_relay(app.port, armed.clone()).await?;
+    // The gateway reaches the app only through the relay.
+    let relay = format!("http://127.0.0.1:{relay_port}");
+    let dir = tempfile::tempdir()?;
+    let printers = serials(2);
+    let mut gateway = GatewayProcess::start(
+        &relay,
+        &token,
+        &printers,
+        &dir.path().join("spool.redb"),
+        500,
+        dir.path().join("gw.log"),
+    )?;
+    gateway
+        .wait_log(
+            "printers registered with the app",
+            1,
+            Duration::from_secs(20),
+        )
+        .await?;
+    gateway
+        .wait_log("subscribed to printer reports", 1, Duration::from_secs(20))
+        .await?;
+    let expected = publish_prints(&printers, 1).await?;
+    let total: usize = expected.values().sum();
+    wait_arrived(&database.url, total, Duration::from_secs(60)).await?;
+    gateway
+        .wait_log("batch acknowledged", 1, Duration::from_secs(20))
+        .await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        !armed.load(std::sync::atomic::Ordering::SeqCst),
+        "an answer was dropped"
+    );
+    assert_eq!(arrived(&database.url).await?.0, expected);
+    // The resent batch was answered `duplicate` for what the lost answer covered.
+    let log = gateway.log();
+    let duplicates: usize = log
+        .lines()
+        .filter(|l| l.contains("batch acknowledged"))
+        .filter_map(|l| l.split("duplicate=").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse::<usize>().ok())
+        .sum();
+    assert!(duplicates > 0, "no batch was answered as duplicate:\n{log}");
+    eprintln!(
+        "answer lost once; {duplicates} events answered duplicate on resend, {total} applied once"
+    );
+    gateway.kill()?;
     Ok(())
 }
