@@ -68,7 +68,9 @@ pub struct Config {
     pub spool_path: PathBuf,
     /// `FARM_EVENT_BATCH` (100): most events per call to the app (1 to 500).
     pub event_batch: usize,
-    /// `FARM_INTERNAL_TOKEN`: shared with the app for its internal routes.
+    /// `FARM_INTERNAL_TOKEN`: the app's internal token, only for calling the
+    /// tick route locally (production's cron calls it instead); events and
+    /// work use the site token.
     pub internal_token: Option<Secret>,
     /// `FARM_APP_URL`: where the app's internal routes are; `https://` in
     /// production, `http://` to a local app on loopback.

@@ -35,14 +35,6 @@ pub enum LinkError {
     BadAnswer(#[source] reqwest::Error),
 }
 
-impl LinkError {
-    /// True when the site token itself was refused (401): retrying will not
-    /// help until the operator fixes FARM_SITE_TOKEN.
-    pub fn is_bad_token(&self) -> bool {
-        matches!(self, Self::Refused { status: 401, .. })
-    }
-}
-
 /// What happened, as `farm_events.kind` names it (migration 0011).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
