@@ -6,8 +6,20 @@ use std::process::Command;
 
 use common::corpus_dir;
 
+/// The `mesh-report` binary beside this test's own executable. Cargo bakes
+/// `CARGO_BIN_EXE_mesh-report` in as an absolute path at compile time, and a
+/// target directory shared by two checkouts (CI keeps one outside the clone)
+/// can hand a fresh-looking test binary the other checkout's path.
+fn mesh_report() -> std::path::PathBuf {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("mesh-report")))
+        .filter(|p| p.exists());
+    beside.unwrap_or_else(|| env!("CARGO_BIN_EXE_mesh-report").into())
+}
+
 fn run(args: &[&str]) -> (i32, Vec<serde_json::Value>) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mesh-report"))
+    let out = Command::new(mesh_report())
         .args(args)
         .output()
         .expect("runs");
