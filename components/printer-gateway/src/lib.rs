@@ -7,15 +7,24 @@
 //! - [`roster`]: the site's configured printers; reports from others are ignored (pure).
 //! - [`fleet`]: how a report changes a printer's state (pure).
 //! - [`store`]: the Postgres tables.
-//! - [`mqtt`]: the broker connection.
+//! - [`mqtt`]: the shared-broker connection (bridge mode).
+//! - [`lan`], [`pinning`], [`bambu_lan`]: LAN mode, one pinned TLS link per printer.
+//! - [`dispatch`], [`ftps`]: the floor: plates to printers (FTPS upload,
+//!   `project_file`), outcomes through the one [`dispatch::FarmEvents`] seam.
 //! - [`worker`]: the step functions and their loops, run by `main`.
 //! - [`ticker`]: the timer that calls the app's tick route (background work).
 //! - [`testing`]: fresh databases and unique names for tests on the real services.
 
 pub mod bambu;
+pub mod bambu_lan;
 pub mod config;
+pub mod dispatch;
 pub mod fleet;
+pub mod ftps;
+pub mod lan;
+pub mod lan_worker;
 pub mod mqtt;
+pub mod pinning;
 pub mod roster;
 pub mod store;
 pub mod testing;

@@ -2,7 +2,8 @@
 //! Configuration comes from the environment (see `Config`); RUST_LOG=debug|info|warn.
 
 use anyhow::Context;
-use printer_gateway::{Config, Gateway, GatewayError, OfflineSweeper, Ticker};
+use printer_gateway::config::PrinterLink;
+use printer_gateway::{Config, Gateway, GatewayError, OfflineSweeper, Ticker, lan_worker};
 use tokio::task::JoinError;
 
 #[tokio::main]
@@ -15,6 +16,9 @@ async fn main() -> anyhow::Result<()> {
 
     let config = Config::from_env().context("reading the gateway configuration")?;
     tracing::info!(?config, "starting printer-gateway");
+    if config.printer_link == PrinterLink::Lan {
+        return run_lan(config).await;
+    }
     let gateway = Gateway::connect(&config)
         .await
         .context("starting the report worker")?;
@@ -35,6 +39,29 @@ async fn main() -> anyhow::Result<()> {
     let sweeps = tokio::spawn(sweeper.run());
     tokio::select! {
         outcome = reports => report_exit("report worker", outcome),
+        outcome = sweeps => report_exit("offline sweeper", outcome),
+        _ = tokio::signal::ctrl_c() => {
+            tracing::info!("interrupted; stopping");
+            Ok(())
+        }
+    }
+}
+
+/// LAN mode: one pinned TLS link per printer (lan_worker), plus the same
+/// offline sweep and tick route calls as bridge mode.
+async fn run_lan(config: Config) -> anyhow::Result<()> {
+    let sweeper = OfflineSweeper::connect(&config)
+        .await
+        .context("starting the offline sweeper")?;
+    if let Some(ticker) = Ticker::from_config(&config) {
+        drop(tokio::spawn(ticker.run()));
+    }
+    let sweeps = tokio::spawn(sweeper.run());
+    tokio::select! {
+        outcome = lan_worker::run(&config) => match outcome {
+            Ok(()) => anyhow::bail!("the LAN floor stopped"),
+            Err(error) => Err(anyhow::Error::from(error).context("LAN mode failed")),
+        },
         outcome = sweeps => report_exit("offline sweeper", outcome),
         _ = tokio::signal::ctrl_c() => {
             tracing::info!("interrupted; stopping");
