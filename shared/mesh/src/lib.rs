@@ -113,6 +113,7 @@ mod checks;
 pub mod error;
 mod estimate;
 mod findings;
+mod layers;
 pub mod limits;
 pub mod material;
 mod measure;
@@ -127,7 +128,11 @@ mod weld;
 
 pub use checks::CheckOptions;
 pub use error::{Error, Location, Result};
-pub use estimate::{Estimates, SUPPORT_FILL};
+pub use estimate::{
+    Estimates, INFILL_ANCHOR, LINE_TIME_FACTOR, MIN_SLOWDOWN_SPEED, SEGMENT_S, SKIN_FLOW,
+    SLOPE_SKIN_UNDER_WALLS, SUPPORT_BASE_FILL, SUPPORT_INTERFACE_GROWTH, SUPPORT_INTERFACE_LAYERS,
+    SUPPORT_SPACING_MM, SUPPORT_THRESHOLD_DEG,
+};
 pub use findings::{Check, Finding, FixHint, Severity, SkippedCheck};
 pub use limits::Limits;
 pub use measure::Measurements;

@@ -9,12 +9,15 @@
 //! - `print/farm.ini`: speeds, accelerations and patterns.
 //!
 //! The settings the quote's estimate also uses (layer height, walls, top and
-//! bottom layers, infill density, extrusion width, filament density, support
-//! threshold) are not in the files: [`shared_settings`] derives them from
+//! bottom layers, infill density, extrusion widths, filament density and
+//! maximum flow, support threshold, spacing and interface, print speeds,
+//! minimum layer time) are not in the files: [`shared_settings`] derives them from
 //! mesh-engine's printer and material profiles and passes them to the slicer
 //! last, so the slicer and the estimate read the same numbers from one place.
 
-use mesh_engine::{material, printer};
+use mesh_engine::{
+    SUPPORT_INTERFACE_LAYERS, SUPPORT_SPACING_MM, SUPPORT_THRESHOLD_DEG, material, printer,
+};
 
 use crate::{Error, Result};
 
@@ -142,12 +145,55 @@ pub fn shared_settings(material_id: &str) -> Result<Vec<(&'static str, String)>>
     let m = material::profile(material_id)
         .ok_or_else(|| Error::UnknownMaterial(material_id.to_string()))?;
     let p = printer::BAMBU_256;
-    Ok(vec![
+    let v = p.speeds;
+    let w = p.line_width_mm.to_string();
+    let mut out = vec![
         ("layer_height", p.layer_height_mm.to_string()),
         ("first_layer_height", p.layer_height_mm.to_string()),
+        ("perimeters", p.wall_loops.to_string()),
+        ("top_solid_layers", p.top_layers.to_string()),
+        ("bottom_solid_layers", p.bottom_layers.to_string()),
+        ("top_solid_min_thickness", "0".into()),
+        ("bottom_solid_min_thickness", "0".into()),
         ("fill_density", format!("{}%", m.infill * 100.0)),
         ("filament_density", m.density_g_cm3.to_string()),
-    ])
+        (
+            "filament_max_volumetric_speed",
+            m.max_flow_mm3_s.to_string(),
+        ),
+        ("extrusion_multiplier", "1".into()),
+        (
+            "support_material_threshold",
+            SUPPORT_THRESHOLD_DEG.to_string(),
+        ),
+        ("support_material_spacing", SUPPORT_SPACING_MM.to_string()),
+        (
+            "support_material_interface_layers",
+            SUPPORT_INTERFACE_LAYERS.to_string(),
+        ),
+        ("external_perimeter_speed", v.outer_wall.to_string()),
+        ("perimeter_speed", v.inner_wall.to_string()),
+        ("infill_speed", v.sparse_infill.to_string()),
+        ("solid_infill_speed", v.solid_infill.to_string()),
+        ("top_solid_infill_speed", v.top_surface.to_string()),
+        ("support_material_speed", v.support.to_string()),
+        ("first_layer_speed", v.first_layer.to_string()),
+        ("travel_speed", v.travel.to_string()),
+        ("slowdown_below_layer_time", p.min_layer_time_s.to_string()),
+    ];
+    for key in [
+        "extrusion_width",
+        "first_layer_extrusion_width",
+        "perimeter_extrusion_width",
+        "external_perimeter_extrusion_width",
+        "infill_extrusion_width",
+        "solid_infill_extrusion_width",
+        "top_infill_extrusion_width",
+        "support_material_extrusion_width",
+    ] {
+        out.push((key, w.clone()));
+    }
+    Ok(out)
 }
 
 /// Writes `key = value` lines (a PrusaSlicer config file).

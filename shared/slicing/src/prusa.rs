@@ -112,7 +112,14 @@ impl PrusaSlicer {
             let tail: Vec<&str> = stderr
                 .lines()
                 .chain(stdout.lines())
-                .filter(|l| !l.contains("[trace]") && !l.contains("[debug]"))
+                .filter(|l| {
+                    // Log noise and the progress lines (`70 => Infilling layers`).
+                    !l.contains("[trace]")
+                        && !l.contains("[debug]")
+                        && l.split_once(" => ")
+                            .is_none_or(|(n, _)| n.parse::<u32>().is_err())
+                        && !l.starts_with("Object name:")
+                })
                 .collect();
             return Err(Error::Failed {
                 status: out.status.to_string(),
