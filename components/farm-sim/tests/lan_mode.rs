@@ -204,21 +204,107 @@ fn serial(prefix: &str, letter: char) -> String {
     format!("{prefix}{tag}{letter}")
 }
 
+/// A closed cube of side `s` mm as ASCII STL (outward-wound).
+fn cube_stl(s: f64) -> Vec<u8> {
+    let v = |x: u8, y: u8, z: u8| [f64::from(x) * s, f64::from(y) * s, f64::from(z) * s];
+    let quads = [
+        [v(0, 0, 0), v(0, 1, 0), v(1, 1, 0), v(1, 0, 0)],
+        [v(0, 0, 1), v(1, 0, 1), v(1, 1, 1), v(0, 1, 1)],
+        [v(0, 0, 0), v(1, 0, 0), v(1, 0, 1), v(0, 0, 1)],
+        [v(0, 1, 0), v(0, 1, 1), v(1, 1, 1), v(1, 1, 0)],
+        [v(0, 0, 0), v(0, 0, 1), v(0, 1, 1), v(0, 1, 0)],
+        [v(1, 0, 0), v(1, 1, 0), v(1, 1, 1), v(1, 0, 1)],
+    ];
+    let mut out = String::from("solid cube\n");
+    for q in quads {
+        for t in [[q[0], q[1], q[2]], [q[0], q[2], q[3]]] {
+            out.push_str("facet normal 0 0 0\nouter loop\n");
+            for p in t {
+                out.push_str(&format!("vertex {} {} {}\n", p[0], p[1], p[2]));
+            }
+            out.push_str("endloop\nendfacet\n");
+        }
+    }
+    out.push_str("endsolid cube\n");
+    out.into_bytes()
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn a_plate_is_uploaded_started_reported_and_finished() {
-    let p = start(settings(&serial("01P", 'S'), FailureRates::default())).await;
+async fn a_plate_is_sliced_uploaded_started_reported_and_finished() {
+    // Speed 60: the slicer's minutes become seconds, long enough to measure.
+    let mut p = start(PrinterSettings {
+        speed: 60.0,
+        ..settings(&serial("01P", 'S'), FailureRates::default())
+    })
+    .await;
+    // The site configuration says PLA is loaded; the printer's AMS says PETG.
+    let configured = Filament {
+        material: "PLA".into(),
+        color: "FFFFFFFF".into(),
+    };
+    p.config.filament = Some(configured.clone());
     let s = p.config.serial.clone();
     let (mut floor, rec) = floor(&[&p], PinStore::in_memory(), Duration::from_secs(20));
+    let before = floor.loaded(&s);
+    assert_eq!(
+        before
+            .iter()
+            .map(|t| t.material.as_str())
+            .collect::<Vec<_>>(),
+        ["PLA"]
+    );
     connected(&mut floor, &[&s]).await;
+    let loaded = floor.loaded(&s);
+    assert_eq!(
+        loaded
+            .iter()
+            .map(|t| (t.material.as_str(), t.color.as_str()))
+            .collect::<Vec<_>>(),
+        [("PETG", "00AE42FF")]
+    );
+
+    // Sliced for real by PrusaSlicer (Debian package prusa-slicer), packaged
+    // as a Bambu .gcode.3mf (farm-slicing).
+    let order = farm_slicing::Plate {
+        printer: farm_slicing::PrinterModel::P1S,
+        material: "petg".into(),
+        parts: vec![farm_slicing::PlatePart {
+            part_id: "part_cube".into(),
+            mesh: cube_stl(15.0),
+            unit: mesh_engine::Unit::Millimeter,
+            center_mm: [128.0, 128.0],
+        }],
+    };
+    let prepared = tokio::task::spawn_blocking(move || {
+        printer_gateway::plates::prepare(
+            &farm_slicing::PrusaSlicer::default(),
+            "plate1",
+            &order,
+            &[Some("meshes/cube.stl".into())],
+        )
+    })
+    .await
+    .expect("slicing task")
+    .expect("PrusaSlicer slices the cube");
+    assert!(
+        prepared.print_s > 60.0,
+        "a 15 mm cube takes minutes: {}",
+        prepared.print_s
+    );
+    assert_eq!(prepared.usage[0].part_id, "part_cube");
+
     let began = Instant::now();
     assert_eq!(
-        floor.dispatch(plate("plate1")).await.expect("dispatched"),
+        floor
+            .dispatch(prepared.plate.clone())
+            .await
+            .expect("dispatched"),
         s
     );
     until(
         &mut floor,
         &rec,
-        Duration::from_secs(30),
+        Duration::from_secs(60),
         "the print to finish",
         |e| {
             e.iter()
@@ -226,11 +312,19 @@ async fn a_plate_is_uploaded_started_reported_and_finished() {
         },
     )
     .await;
-    let events = rec.events();
+    // The printer runs for the G-code's own estimate over the speed factor.
+    let took = began.elapsed().as_secs_f64();
+    let speed = p.running.speed();
+    let expected = (prepared.print_s + 60.0) / speed;
     println!(
-        "plate printed in {:.1} s of real time (10 min of G-code at speed 300, 60 s prepare)",
-        began.elapsed().as_secs_f64()
+        "plate printed in {took:.1} s of real time: slicer estimate {:.0} s + 60 s prepare, at speed {speed}: {expected:.1} s",
+        prepared.print_s
     );
+    assert!(
+        took >= expected * 0.9 && took <= expected + 3.0,
+        "took {took:.1} s, expected about {expected:.1} s"
+    );
+    let events = rec.events();
     assert!(events.contains(&FarmEvent::DispatchStarted {
         plate_id: "plate1".into(),
         serial: s.clone()
@@ -254,15 +348,17 @@ async fn a_plate_is_uploaded_started_reported_and_finished() {
         progress.len() >= 3 && progress.windows(2).all(|w| w[0] <= w[1]),
         "progress {progress:?}"
     );
-    // The tray data of the reports keeps the loaded material current.
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, FarmEvent::PrinterState { trays, .. }
-        if trays.iter().any(|t| t.material == "PETG" && t.color == "00AE42FF")))
-    );
     let state = floor.state(&s).expect("state");
-    assert_eq!(state["print"]["layer_num"], 20);
+    assert_eq!(
+        state["print"]["layer_num"],
+        state["print"]["total_layer_num"]
+    );
+    assert!(
+        state["print"]["total_layer_num"]
+            .as_u64()
+            .is_some_and(|n| n >= 50),
+        "15 mm in layers of 0.2 mm or so: {state}"
+    );
     assert_eq!(
         state["print"]["gcode_file"],
         "file:///sdcard/plate1.gcode.3mf"

@@ -205,6 +205,28 @@ impl Floor {
         self.slots.get(serial).map(|s| s.link.state())
     }
 
+    /// What is loaded on the printer: the trays its reports name (AMS, or
+    /// the external spool), or, until it reports any, the filament of the
+    /// site configuration (as the external spool, slot 254).
+    pub fn loaded(&self, serial: &str) -> Vec<Tray> {
+        let Some(slot) = self.slots.get(serial) else {
+            return Vec::new();
+        };
+        let (reported, _) = bambu_lan::trays_of(&slot.link.state());
+        if !reported.is_empty() {
+            return reported;
+        }
+        slot.config
+            .filament
+            .iter()
+            .map(|f| Tray {
+                slot: 254,
+                material: f.material.clone(),
+                color: f.color.clone(),
+            })
+            .collect()
+    }
+
     /// Why the printer needs attention, if it does.
     pub fn attention(&self, serial: &str) -> Option<&Attention> {
         self.slots.get(serial)?.attention.as_ref()

@@ -10,7 +10,8 @@
 //! - [`mqtt`]: the shared-broker connection (bridge mode).
 //! - [`lan`], [`pinning`], [`bambu_lan`]: LAN mode, one pinned TLS link per printer.
 //! - [`dispatch`], [`ftps`]: the floor: plates to printers (FTPS upload,
-//!   `project_file`), outcomes through the one [`dispatch::FarmEvents`] seam.
+//!   `project_file`), outcomes through the one [`dispatch::FarmEvents`] seam;
+//!   [`plates`]: slicing a plate into its `.gcode.3mf`.
 //! - [`worker`]: the step functions and their loops, run by `main`.
 //! - [`ticker`]: the timer that calls the app's tick route (background work).
 //! - [`testing`]: fresh databases and unique names for tests on the real services.
@@ -25,6 +26,7 @@ pub mod lan;
 pub mod lan_worker;
 pub mod mqtt;
 pub mod pinning;
+pub mod plates;
 pub mod roster;
 pub mod store;
 pub mod testing;

@@ -65,6 +65,7 @@ pub struct PrinterSettings {
 /// A running simulated printer.
 pub struct RunningPrinter {
     pub serial: String,
+    speed: f64,
     /// SHA-256 of its certificate (what the gateway pins).
     pub fingerprint: String,
     machine: Arc<Mutex<Machine>>,
@@ -78,6 +79,11 @@ impl Drop for RunningPrinter {
 }
 
 impl RunningPrinter {
+    /// Simulated seconds per real second.
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
     /// The printer's machine (tests look at it, and can act on the printer
     /// directly, as a person at its screen would).
     pub fn machine(&self) -> std::sync::MutexGuard<'_, Machine> {
@@ -101,6 +107,7 @@ pub async fn start(settings: PrinterSettings) -> anyhow::Result<RunningPrinter> 
     let machine = Arc::new(Mutex::new(Machine::new()));
     let shared = machine.clone();
     let serial = settings.serial.clone();
+    let speed = settings.speed;
     let (requests_tx, mut requests) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
     // rumqttd's link is read on its own task; requests reach the clock loop.
     let reader = tokio::spawn(async move {
@@ -154,6 +161,7 @@ pub async fn start(settings: PrinterSettings) -> anyhow::Result<RunningPrinter> 
     });
     Ok(RunningPrinter {
         serial,
+        speed,
         fingerprint: printer_gateway::pinning::fingerprint(&identity.cert_der),
         machine,
         task,
