@@ -29,6 +29,9 @@ use crate::pinning::{Alarm, PinStore};
 /// The default wait for a dispatched printer to start (PREPARE/RUNNING).
 pub const START_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// How often an unchanged printer's state is restated ([`FarmEvent::PrinterState`]).
+pub const STATE_HEARTBEAT: Duration = Duration::from_secs(10);
+
 /// One part on a plate: what the app ordered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlatePart {
@@ -89,7 +92,8 @@ pub enum Attention {
 /// What the floor reports. Each names the printer; job outcomes name the plate.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FarmEvent {
-    /// The printer's state changed (protocol state, or progress by 10 %).
+    /// The printer's state changed (protocol state, or progress by 10 %),
+    /// or [`STATE_HEARTBEAT`] passed since it was last stated.
     PrinterState {
         serial: String,
         status: PrinterStatus,
@@ -149,6 +153,7 @@ struct Slot {
     attention: Option<Attention>,
     job: Option<Job>,
     last: Option<(Option<GcodeState>, u8)>,
+    last_sent: Option<Instant>,
     paused_fault: bool,
 }
 
@@ -186,6 +191,7 @@ impl Floor {
                     attention: None,
                     job: None,
                     last: None,
+                    last_sent: None,
                     paused_fault: false,
                 };
                 (p.serial.clone(), slot)
@@ -457,9 +463,16 @@ fn observe(slot: &mut Slot, state: &Value) -> Vec<FarmEvent> {
             last_state != Some(gcode_state) || last_progress / 10 != progress / 10
         }
     };
+    // An unchanged printer is still restated now and then, so the app
+    // knows it is alive (its offline sweep counts silence).
+    let due = slot
+        .last_sent
+        .is_none_or(|t| t.elapsed() >= STATE_HEARTBEAT);
+    let changed = changed || due;
     let entered = slot.last.map(|(s, _)| s) != Some(Some(gcode_state));
     slot.last = Some((Some(gcode_state), progress));
     if changed {
+        slot.last_sent = Some(Instant::now());
         let (trays, _) = bambu_lan::trays_of(state);
         out.push(FarmEvent::PrinterState {
             serial: serial.clone(),

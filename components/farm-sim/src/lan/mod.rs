@@ -93,7 +93,7 @@ impl RunningPrinter {
 
 /// Starts the printer: certificate, broker, FTPS, and its clock.
 pub async fn start(settings: PrinterSettings) -> anyhow::Result<RunningPrinter> {
-    let identity = servers::new_identity(&settings.serial, &settings.dir)?;
+    let identity = servers::identity(&settings.serial, &settings.dir)?;
     let sdcard = settings.dir.join("sdcard");
     servers::start_ftps(settings.ftps, &identity, &settings.access_code, &sdcard).await?;
     let (mut tx, mut rx) = servers::start_broker(

@@ -46,7 +46,7 @@ impl Reporter {
         }
     }
 
-    /// The report to publish now, or `None` when a delta would be empty.
+    /// The report to publish now (a delta may name no field at all).
     pub fn report(&mut self, view: &View, filament: &Filament, full: bool) -> Option<String> {
         let fields = Self::fields(view, filament);
         let send_all = full || self.full_reports || self.sent.is_none();
@@ -60,9 +60,8 @@ impl Reporter {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect()
         };
-        if print.is_empty() {
-            return None;
-        }
+        // An empty delta is still sent: a P1 reports every second whether or
+        // not anything changed, and the gateway counts silence as offline.
         self.sent = Some(fields);
         self.sequence += 1;
         print.insert("command".into(), json!("push_status"));

@@ -28,14 +28,26 @@ pub struct Identity {
     pub key_pem: PathBuf,
 }
 
-/// Makes a fresh self-signed certificate for `serial` (named after it, as
-/// Bambu's are) and writes its PEM files under `dir`.
-pub fn new_identity(serial: &str, dir: &Path) -> anyhow::Result<Identity> {
+/// The printer's certificate: the one kept under `dir` from an earlier run
+/// (a printer keeps its certificate across restarts, so pins stay valid),
+/// or a fresh self-signed one named after `serial`, as Bambu's are.
+pub fn identity(serial: &str, dir: &Path) -> anyhow::Result<Identity> {
+    use rustls::pki_types::pem::PemObject;
+    let cert_pem = dir.join("cert.pem");
+    let key_pem = dir.join("key.pem");
+    if cert_pem.exists() && key_pem.exists() {
+        let cert = CertificateDer::from_pem_file(&cert_pem).context("reading cert.pem")?;
+        let key = PrivatePkcs8KeyDer::from_pem_file(&key_pem).context("reading key.pem")?;
+        return Ok(Identity {
+            cert_der: cert.to_vec(),
+            key_der: key.secret_pkcs8_der().to_vec(),
+            cert_pem,
+            key_pem,
+        });
+    }
     let certified =
         rcgen::generate_simple_self_signed(vec![serial.to_owned(), "localhost".to_owned()])?;
     std::fs::create_dir_all(dir)?;
-    let cert_pem = dir.join("cert.pem");
-    let key_pem = dir.join("key.pem");
     std::fs::write(&cert_pem, certified.cert.pem())?;
     std::fs::write(&key_pem, certified.signing_key.serialize_pem())?;
     Ok(Identity {
@@ -192,4 +204,24 @@ pub async fn start_ftps(
         }
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_printer_keeps_its_certificate_across_restarts_and_another_gets_its_own() {
+        let base =
+            std::env::temp_dir().join(format!("sim-id-{}", printer_gateway::testing::unique_tag()));
+        let first = identity("01PX", &base.join("a")).expect("new");
+        let again = identity("01PX", &base.join("a")).expect("reloaded");
+        let other = identity("01PX", &base.join("b")).expect("another");
+        assert_eq!(
+            (&first.cert_der, &first.key_der),
+            (&again.cert_der, &again.key_der)
+        );
+        assert_ne!(first.cert_der, other.cert_der);
+        let _ = std::fs::remove_dir_all(base);
+    }
 }
