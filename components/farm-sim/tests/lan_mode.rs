@@ -687,3 +687,45 @@ async fn a_changed_certificate_raises_an_alarm_and_the_gateway_stops_talking_to_
     );
     let _ = std::fs::remove_file(pin_file);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_printer_that_comes_up_late_is_reached_by_the_retries() {
+    let late = settings(&serial("01P", 'L'), FailureRates::default());
+    let config = LanPrinter {
+        serial: late.serial.clone(),
+        model: "P1S".to_owned(),
+        host: "127.0.0.1".to_owned(),
+        mqtt_port: late.mqtt.port(),
+        ftps_port: late.ftps.port(),
+        access_code: Secret::new(late.access_code.clone()),
+        filament: None,
+    };
+    let recorder = Arc::new(Recorder::default());
+    let mut floor = Floor::start(
+        &[config],
+        &format!("gw-{}", unique_tag()),
+        PinStore::in_memory(),
+        recorder.clone(),
+        Duration::from_secs(5),
+    );
+    // Nobody listens yet: the link fails and backs off (1 s, then 2 s).
+    floor.pump(Duration::from_millis(1500)).await;
+    assert!(
+        floor
+            .state(&late.serial)
+            .is_some_and(|v| v.get("print").is_none())
+    );
+    let _printer = lan::start(late.clone())
+        .await
+        .expect("the printer comes up");
+    let began = Instant::now();
+    connected(&mut floor, &[&late.serial]).await;
+    println!(
+        "reached {:.1} s after the printer came up",
+        began.elapsed().as_secs_f64()
+    );
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "the retry came later than the backoff says"
+    );
+}

@@ -20,141 +20,23 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::bambu::{GcodeState, ProjectFile, Request};
-use crate::bambu_lan::{self, ERROR_BUSY, ErrorClass, Tray, classify_error};
-use crate::fleet::{PrinterStatus, status_for};
+use crate::bambu_lan::{self, ERROR_BUSY, Tray};
 use crate::ftps;
 use crate::lan::{LanPrinter, Link, LinkEvent};
+pub use crate::outcomes::{
+    Attention, DispatchFailure, FarmEvent, FarmEvents, Plate, PlatePart, STATE_HEARTBEAT,
+};
+use crate::outcomes::{Job, Tracking, observe};
 use crate::pinning::{Alarm, PinStore};
 
 /// The default wait for a dispatched printer to start (PREPARE/RUNNING).
 pub const START_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// How often an unchanged printer's state is restated ([`FarmEvent::PrinterState`]).
-pub const STATE_HEARTBEAT: Duration = Duration::from_secs(10);
-
-/// One part on a plate: what the app ordered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlatePart {
-    pub part_id: String,
-    /// Where the part's mesh is (object key), for the record.
-    pub mesh: Option<String>,
-}
-
-/// A plate to print: its parts and the sliced project (`.gcode.3mf`
-/// bytes with `Metadata/plate_1.gcode`).
-#[derive(Debug, Clone)]
-pub struct Plate {
-    pub plate_id: String,
-    pub parts: Vec<PlatePart>,
-    pub project: Arc<Vec<u8>>,
-}
-
-impl Plate {
-    /// The file name on the printer's SD card.
-    pub fn file_name(&self) -> String {
-        format!("{}.gcode.3mf", self.plate_id)
-    }
-}
-
-/// Why a dispatch failed (the plate was not started; it goes elsewhere).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DispatchFailure {
-    #[error("the printer refused project_file: {reason}")]
-    Refused { reason: String },
-    #[error("the printer is busy (0x05004004)")]
-    Busy,
-    #[error("the printer did not start within {0:?}")]
-    NoStart(Duration),
-    #[error("the upload failed: {0}")]
-    Upload(String),
-    #[error("the printer's certificate changed; it is not spoken to")]
-    CertificateChanged,
-    #[error("the printer stayed FAILED after stop")]
-    StopIgnored,
-    #[error("could not send the command: {0}")]
-    Send(String),
-}
-
-/// Why a printer needs someone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Attention {
-    Dispatch(DispatchFailure),
-    /// A pause-class fault (0x0300_8xxx): paused until resume or stop.
-    PauseFault {
-        print_error: u32,
-    },
-    CertificateChanged {
-        pinned: String,
-        presented: String,
-    },
-}
-
-/// What the floor reports. Each names the printer; job outcomes name the plate.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FarmEvent {
-    /// The printer's state changed (protocol state, or progress by 10 %),
-    /// or [`STATE_HEARTBEAT`] passed since it was last stated.
-    PrinterState {
-        serial: String,
-        status: PrinterStatus,
-        gcode_state: Option<GcodeState>,
-        progress: u8,
-        remaining_minutes: Option<u32>,
-        layer_num: Option<u32>,
-        trays: Vec<Tray>,
-    },
-    DispatchStarted {
-        plate_id: String,
-        serial: String,
-    },
-    /// Not a print failure: the plate goes to another printer.
-    DispatchFailed {
-        plate_id: String,
-        serial: String,
-        failure: DispatchFailure,
-    },
-    PrintFinished {
-        plate_id: String,
-        serial: String,
-    },
-    /// A stop-class fault (or an unexplained FAILED).
-    PrintFailed {
-        plate_id: String,
-        serial: String,
-        print_error: u32,
-    },
-    /// Cancelled: by the farm (`by_farm`), or at the printer (cancel code).
-    /// Never a failure, never re-printed automatically.
-    PrintCancelled {
-        plate_id: String,
-        serial: String,
-        by_farm: bool,
-    },
-    NeedsAttention {
-        serial: String,
-        attention: Attention,
-    },
-}
-
-/// The one seam to the rest of the gateway.
-pub trait FarmEvents: Send + Sync {
-    fn record(&self, event: FarmEvent);
-}
-
-struct Job {
-    plate_id: String,
-    started: bool,
-    cancel_requested: bool,
-}
-
 struct Slot {
     config: LanPrinter,
     link: Link,
     attention: Option<Attention>,
-    job: Option<Job>,
-    last: Option<(Option<GcodeState>, u8)>,
-    last_sent: Option<Instant>,
-    paused_fault: bool,
+    track: Tracking,
 }
 
 /// The site's printers in LAN mode.
@@ -189,10 +71,7 @@ impl Floor {
                     config: p.clone(),
                     link,
                     attention: None,
-                    job: None,
-                    last: None,
-                    last_sent: None,
-                    paused_fault: false,
+                    track: Tracking::default(),
                 };
                 (p.serial.clone(), slot)
             })
@@ -270,7 +149,9 @@ impl Floor {
         let candidates: Vec<String> = self
             .slots
             .iter()
-            .filter(|(_, s)| s.attention.is_none() && s.job.is_none() && s.link.alarm().is_none())
+            .filter(|(_, s)| {
+                s.attention.is_none() && s.track.job.is_none() && s.link.alarm().is_none()
+            })
             .map(|(serial, _)| serial.clone())
             .collect();
         for serial in candidates {
@@ -303,7 +184,7 @@ impl Floor {
             .slots
             .get_mut(serial)
             .ok_or(DispatchFailure::Send("unknown printer".into()))?;
-        if let Some(job) = slot.job.as_mut() {
+        if let Some(job) = slot.track.job.as_mut() {
             job.cancel_requested = true;
         }
         send(&slot.link, &Request::Stop).await
@@ -367,14 +248,14 @@ impl Floor {
             plate: "Metadata/plate_1.gcode".to_owned(),
             subtask_name: plate.plate_id.clone(),
         });
-        slot.job = Some(Job {
+        slot.track.job = Some(Job {
             plate_id: plate.plate_id.clone(),
             started: false,
             cancel_requested: false,
         });
         watch.borrow_and_update();
         if let Err(e) = slot.link.send(request.to_json(sequence)).await {
-            slot.job = None;
+            slot.track.job = None;
             return Err(DispatchFailure::Send(e.to_string()));
         }
         let deadline = Instant::now() + timeout;
@@ -406,11 +287,11 @@ impl Floor {
         };
         match &outcome {
             Ok(()) => {
-                if let Some(job) = slot.job.as_mut() {
+                if let Some(job) = slot.track.job.as_mut() {
                     job.started = true;
                 }
             }
-            Err(_) => slot.job = None,
+            Err(_) => slot.track.job = None,
         }
         outcome
     }
@@ -435,7 +316,7 @@ impl Floor {
                 self.mark(serial, attention);
             }
             LinkEvent::State(state) => {
-                let outcomes = observe(slot, &state);
+                let outcomes = observe(&mut slot.track, serial, &state);
                 for event in outcomes {
                     if let FarmEvent::NeedsAttention { attention, .. } = &event {
                         slot.attention = Some(attention.clone());
@@ -445,94 +326,6 @@ impl Floor {
             }
         }
     }
-}
-
-/// What one merged state means, given what the slot knew before.
-fn observe(slot: &mut Slot, state: &Value) -> Vec<FarmEvent> {
-    let serial = slot.config.serial.clone();
-    let status = bambu_lan::status_of(state);
-    let mut out = Vec::new();
-    // An empty gcode_state (power-on) says nothing: keep what we knew.
-    let Some(gcode_state) = status.gcode_state else {
-        return out;
-    };
-    let progress = status.percent.unwrap_or(0);
-    let changed = match slot.last {
-        None => true,
-        Some((last_state, last_progress)) => {
-            last_state != Some(gcode_state) || last_progress / 10 != progress / 10
-        }
-    };
-    // An unchanged printer is still restated now and then, so the app
-    // knows it is alive (its offline sweep counts silence).
-    let due = slot
-        .last_sent
-        .is_none_or(|t| t.elapsed() >= STATE_HEARTBEAT);
-    let changed = changed || due;
-    let entered = slot.last.map(|(s, _)| s) != Some(Some(gcode_state));
-    slot.last = Some((Some(gcode_state), progress));
-    if changed {
-        slot.last_sent = Some(Instant::now());
-        let (trays, _) = bambu_lan::trays_of(state);
-        out.push(FarmEvent::PrinterState {
-            serial: serial.clone(),
-            status: status_for(gcode_state),
-            gcode_state: Some(gcode_state),
-            progress,
-            remaining_minutes: status.remaining_minutes,
-            layer_num: status.layer_num,
-            trays,
-        });
-    }
-    let error = status.print_error.unwrap_or(0);
-    if gcode_state != GcodeState::Pause {
-        slot.paused_fault = false;
-    }
-    let Some(job) = slot.job.as_mut() else {
-        return out;
-    };
-    match gcode_state {
-        GcodeState::Prepare | GcodeState::Running | GcodeState::Slicing => job.started = true,
-        // Reported once per pause, however many reports repeat it.
-        GcodeState::Pause
-            if error != 0
-                && classify_error(error) == ErrorClass::PauseFault
-                && !slot.paused_fault =>
-        {
-            slot.paused_fault = true;
-            out.push(FarmEvent::NeedsAttention {
-                serial: serial.clone(),
-                attention: Attention::PauseFault { print_error: error },
-            });
-        }
-        GcodeState::Finish if job.started && entered => {
-            out.push(FarmEvent::PrintFinished {
-                plate_id: job.plate_id.clone(),
-                serial,
-            });
-            slot.job = None;
-        }
-        GcodeState::Failed if job.started && entered => {
-            let cancelled = error != 0 && classify_error(error) == ErrorClass::Cancelled;
-            let plate_id = job.plate_id.clone();
-            out.push(if job.cancel_requested || cancelled {
-                FarmEvent::PrintCancelled {
-                    plate_id,
-                    serial,
-                    by_farm: job.cancel_requested,
-                }
-            } else {
-                FarmEvent::PrintFailed {
-                    plate_id,
-                    serial,
-                    print_error: error,
-                }
-            });
-            slot.job = None;
-        }
-        _ => {}
-    }
-    out
 }
 
 async fn send(link: &Link, request: &Request) -> Result<(), DispatchFailure> {

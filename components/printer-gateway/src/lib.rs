@@ -25,6 +25,7 @@ pub mod ftps;
 pub mod lan;
 pub mod lan_worker;
 pub mod mqtt;
+pub mod outcomes;
 pub mod pinning;
 pub mod plates;
 pub mod roster;
