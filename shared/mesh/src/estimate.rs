@@ -85,9 +85,12 @@ pub(crate) fn estimate(
     for (i, under) in support.iter().enumerate() {
         let a = sec.area_mm2[i];
         let outline = sec.outline_mm[i];
-        // Walls: `wall_loops` lines along the outline, or the whole section
-        // where it is thinner than the walls.
-        let ring = a.min(outline * f64::from(printer.wall_loops) * s);
+        // Walls: `wall_loops` lines along the outline, shorter inside the
+        // corners (an inward offset by t of a convex outline loses π t² to
+        // 4 t²; one outline per layer assumed), or the whole section where
+        // it is thinner than the walls.
+        let wall = f64::from(printer.wall_loops) * s;
+        let ring = a.min((outline * wall - WALL_CORNER * wall * wall).max(0.0));
         let inner = a - ring;
         // Skins: the part of this section not covered by the section
         // `top_layers` above or `bottom_layers` below (sections nest on the
@@ -172,6 +175,9 @@ pub(crate) fn estimate(
 // narrow supports print almost solid. Each states what the geometry
 // above does not see.
 
+/// Area an inward offset of the walls' thickness t loses at the corners,
+/// in t² per layer: π for a round outline, 4 for a rectangle; π taken.
+pub const WALL_CORNER: f64 = std::f64::consts::PI;
 /// Skins extrude this much more than their area × layer height: bridge flow
 /// over sparse infill and the overlap with the walls (flat tops and bottoms
 /// of boxes: +5 %).

@@ -111,8 +111,8 @@
 //! - Sections: at the middle of every layer, the area and the outline length
 //!   of the cut, from the triangles crossing the plane (no polygons built).
 //! - Walls: `wall_loops` lines along the real outline, line spacing
-//!   width − height × (1 − π/4) (PrusaSlicer's flow), or the whole section
-//!   where it is thinner.
+//!   width − height × (1 − π/4) (PrusaSlicer's flow), less the corners
+//!   ([`WALL_CORNER`]), or the whole section where it is thinner.
 //! - Skins: where a section is not covered by the one `top_layers` above or
 //!   `bottom_layers` below (an area difference: sections nest on most
 //!   parts), inside the walls; × [`SKIN_FLOW`], and on slopes partly under
@@ -154,7 +154,7 @@ pub use error::{Error, Location, Result};
 pub use estimate::{
     Estimates, INFILL_ANCHOR, LINE_TIME_FACTOR, MIN_SLOWDOWN_SPEED, SEGMENT_S, SKIN_FLOW,
     SLOPE_SKIN_UNDER_WALLS, SUPPORT_BASE_FILL, SUPPORT_INTERFACE_GROWTH, SUPPORT_INTERFACE_LAYERS,
-    SUPPORT_SPACING_MM, SUPPORT_THRESHOLD_DEG,
+    SUPPORT_SPACING_MM, SUPPORT_THRESHOLD_DEG, WALL_CORNER,
 };
 pub use findings::{Check, Finding, FixHint, Severity, SkippedCheck};
 pub use limits::Limits;
