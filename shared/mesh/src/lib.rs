@@ -127,7 +127,8 @@
 //! - `weight_g` = (walls + skins + infill) × density, `support_g` apart,
 //!   `total_g` both (what the quote prices).
 //! - `print_hours`: per layer, each kind of line's length / its speed (capped
-//!   by the material's `max_flow_mm3_s`) × [`LINE_TIME_FACTOR`] plus
+//!   by the material's `max_flow_mm3_s`), plus acceleration
+//!   ([`ACCEL_LENGTH`]), plus
 //!   [`SEGMENT_S`] per outline segment, at least the minimum layer time (as
 //!   far as [`MIN_SLOWDOWN_SPEED`] allows), plus the layer overhead; plus the
 //!   printer's setup time. `reliable` is false for meshes that are not
@@ -152,7 +153,7 @@ mod weld;
 pub use checks::CheckOptions;
 pub use error::{Error, Location, Result};
 pub use estimate::{
-    Estimates, INFILL_ANCHOR, LINE_TIME_FACTOR, MIN_SLOWDOWN_SPEED, SEGMENT_S, SKIN_FLOW,
+    ACCEL_LENGTH, Estimates, INFILL_ANCHOR, MIN_SLOWDOWN_SPEED, SEGMENT_S, SKIN_FLOW,
     SLOPE_SKIN_UNDER_WALLS, SUPPORT_BASE_FILL, SUPPORT_INTERFACE_GROWTH, SUPPORT_INTERFACE_LAYERS,
     SUPPORT_SPACING_MM, SUPPORT_THRESHOLD_DEG, WALL_CORNER,
 };
