@@ -122,9 +122,11 @@
 //!   outline ([`INFILL_ANCHOR`]).
 //! - Supports: under faces flatter than [`SUPPORT_THRESHOLD_DEG`] facing
 //!   down, a column to the bed; [`SUPPORT_INTERFACE_LAYERS`] solid layers
-//!   under the overhang (× [`SUPPORT_INTERFACE_GROWTH`]) and
-//!   [`SUPPORT_BASE_FILL`] of the column below. Assumes supports reach the
-//!   bed (over-estimates supports that land on the part).
+//!   under the overhang (× [`SUPPORT_INTERFACE_GROWTH`]),
+//!   [`SUPPORT_BASE_FILL`] of the column below, and a sheath of
+//!   [`SUPPORT_SHEATH`] lines along the overhang's outline (edges of one
+//!   overhanging face) down to the bed. Assumes supports reach the bed
+//!   (over-estimates supports that land on the part).
 //! - `weight_g` = (walls + skins + infill) × density, `support_g` apart,
 //!   `total_g` both (what the quote prices).
 //! - `print_hours`: per layer, each kind of line's length / its speed (capped
@@ -156,7 +158,7 @@ pub use error::{Error, Location, Result};
 pub use estimate::{
     ACCEL_LENGTH, Estimates, INFILL_ANCHOR, MIN_SLOWDOWN_SPEED, SEGMENT_S, SKIN_FLOW,
     SLOPE_SKIN_UNDER_WALLS, SUPPORT_BASE_FILL, SUPPORT_INTERFACE_GROWTH, SUPPORT_INTERFACE_LAYERS,
-    SUPPORT_SPACING_MM, SUPPORT_THRESHOLD_DEG, WALL_CORNER,
+    SUPPORT_SHEATH, SUPPORT_SPACING_MM, SUPPORT_THRESHOLD_DEG, WALL_CORNER,
 };
 pub use findings::{Check, Finding, FixHint, Severity, SkippedCheck};
 pub use limits::Limits;

@@ -157,13 +157,16 @@ fn a_floating_block_needs_support_under_its_bottom_face() {
     assert!(checks(&r).contains(&"multiple_bodies"));
     let e = r.estimates.expect("estimates");
     // 25 layers under the 100 mm² face at 5 mm: the top 2 are solid
-    // interface (grown by SUPPORT_INTERFACE_GROWTH), the 23 below sparse.
+    // interface (grown by SUPPORT_INTERFACE_GROWTH), the 23 below sparse,
+    // and all 25 have a sheath along the face's 40 mm outline.
     let layers = 5.0 / 0.2;
     let interface = f64::from(mesh_engine::SUPPORT_INTERFACE_LAYERS);
-    let support_mm3 = 100.0
-        * 0.2
-        * ((layers - interface) * mesh_engine::SUPPORT_BASE_FILL
-            + interface * mesh_engine::SUPPORT_INTERFACE_GROWTH);
+    let spacing = 0.42 - 0.2 * (1.0 - std::f64::consts::FRAC_PI_4);
+    let support_mm3 = 0.2
+        * (100.0
+            * ((layers - interface) * mesh_engine::SUPPORT_BASE_FILL
+                + interface * mesh_engine::SUPPORT_INTERFACE_GROWTH)
+            + layers * 40.0 * spacing * mesh_engine::SUPPORT_SHEATH);
     assert!(
         (e.support_cm3 - support_mm3 / 1000.0).abs() < 1e-12,
         "{} vs {}",
