@@ -106,8 +106,8 @@
 //! the slicer prints what the quote priced; the calibration factors in
 //! `estimate.rs` are fitted against PrusaSlicer, and
 //! `benches/quote_accuracy.sh` guards them (on the corpus and generated
-//! shapes, per material: median absolute error 2–3 % of the grams and 7–10 %
-//! of the hours without setup).
+//! shapes, per material: median absolute error 2 % of the grams, 90th
+//! percentile 8 %, and 6–9 % of the hours without setup).
 //!
 //! - Sections: at the middle of every layer, the area and the outline length
 //!   of the cut, from the triangles crossing the plane (no polygons built).
