@@ -22,5 +22,6 @@ if ! command -v prusa-slicer >/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prusa-slicer >/dev/null
 fi
 corpus=${FARM_CORPUS_DIR:-$root/../shared/corpus}
+[ -d "$corpus" ] || { echo "no corpus at $corpus (set FARM_CORPUS_DIR)" >&2; exit 2; }
 cargo build --release --quiet -p farm-slicing --bin quote-accuracy
 exec target/release/quote-accuracy "$corpus" --cache target/quote-accuracy-cache "$@"

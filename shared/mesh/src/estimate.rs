@@ -85,9 +85,12 @@ pub(crate) fn estimate(
     for (i, under) in support.iter().enumerate() {
         let a = sec.area_mm2[i];
         let outline = sec.outline_mm[i];
-        // Walls: `wall_loops` lines along the outline, or the whole section
-        // where it is thinner than the walls.
-        let ring = a.min(outline * f64::from(printer.wall_loops) * s);
+        // Walls: `wall_loops` lines along the outline, shorter inside the
+        // corners (an inward offset by t of a convex outline loses π t² to
+        // 4 t²; one outline per layer assumed), or the whole section where
+        // it is thinner than the walls.
+        let wall = f64::from(printer.wall_loops) * s;
+        let ring = a.min((outline * wall - WALL_CORNER * wall * wall).max(0.0));
         let inner = a - ring;
         // Skins: the part of this section not covered by the section
         // `top_layers` above or `bottom_layers` below (sections nest on the
@@ -112,14 +115,16 @@ pub(crate) fn estimate(
             0.0
         };
         let sparse = sparse_area * material.infill + anchors;
-        let support_area =
-            under.base * SUPPORT_BASE_FILL + under.interface * SUPPORT_INTERFACE_GROWTH;
+        let support_area = under.base * SUPPORT_BASE_FILL
+            + under.interface * SUPPORT_INTERFACE_GROWTH
+            + under.rim * s * SUPPORT_SHEATH;
         shell += (ring + skin) * h;
         infill += sparse * h;
         support_mm3 += support_area * h;
 
         // Time: each kind of line's length (area / spacing) at its speed,
-        // stretched by LINE_TIME_FACTOR, plus SEGMENT_S per outline segment;
+        // plus the time lost accelerating (ACCEL_LENGTH), plus SEGMENT_S per
+        // outline segment;
         // a layer faster than the minimum layer time is slowed down to it,
         // but not below MIN_SLOWDOWN_SPEED; then the layer's travel overhead.
         let outer = outline.min(ring / s);
@@ -139,10 +144,13 @@ pub(crate) fn estimate(
         ];
         let moving: f64 = lines
             .iter()
-            .map(|&(len, v)| len / cap(if i == 0 { sp.first_layer } else { v }))
+            .map(|&(len, v)| {
+                let v = cap(if i == 0 { sp.first_layer } else { v });
+                len / v + len * v / ACCEL_LENGTH
+            })
             .sum();
         let length: f64 = lines.iter().map(|l| l.0).sum();
-        let t = LINE_TIME_FACTOR * moving + SEGMENT_S * f64::from(sec.segments[i]);
+        let t = moving + SEGMENT_S * f64::from(sec.segments[i]);
         let slowed = printer.min_layer_time_s.min(length / MIN_SLOWDOWN_SPEED);
         seconds += t.max(slowed) + printer.layer_overhead_s;
     }
@@ -167,11 +175,12 @@ pub(crate) fn estimate(
 // 2.5 slicing the corpus and the generated shapes with the farm's profile
 // (least squares on the grams of each part relative to the slicer's, with
 // each component's extruded volume read per `;TYPE:` from the G-code as a
-// check; a grid search on the time). One part is left out of the fit and
-// stays out of reach: an interlocked chain (dodeca_chain_loop.3mf) whose
-// narrow supports print almost solid. Each states what the geometry
+// check; a grid search on the time and on the support constants). Each states what the geometry
 // above does not see.
 
+/// Area an inward offset of the walls' thickness t loses at the corners,
+/// in t² per layer: π for a round outline, 4 for a rectangle; π taken.
+pub const WALL_CORNER: f64 = std::f64::consts::PI;
 /// Skins extrude this much more than their area × layer height: bridge flow
 /// over sparse infill and the overlap with the walls (flat tops and bottoms
 /// of boxes: +5 %).
@@ -183,19 +192,26 @@ pub const SLOPE_SKIN_UNDER_WALLS: f64 = 0.25;
 /// many millimetres of line per millimetre of outline (fit: 0.3).
 pub const INFILL_ANCHOR: f64 = 0.3;
 /// Extruded share of a support column: rectilinear lines every
-/// `SUPPORT_SPACING_MM` (0.13 of the column on paper) plus the sheath around
-/// each island and the slicer's widening of small overhangs (fit: 0.25).
-pub const SUPPORT_BASE_FILL: f64 = 0.25;
+/// `SUPPORT_SPACING_MM`, 0.13 of the column on paper (fit: 0.16).
+pub const SUPPORT_BASE_FILL: f64 = 0.16;
+/// Lines of sheath around each support column, along the outline of the
+/// overhang above (the slicer's `support_material_with_sheath`; one line on
+/// paper, fit: 1.5, the columns being wider than the overhang). Narrow
+/// overhangs (an interlocked chain) get supports that are mostly sheath.
+pub const SUPPORT_SHEATH: f64 = 1.5;
 /// The solid interface under an overhang is this many times the overhang's
 /// projected area × `SUPPORT_INTERFACE_LAYERS` (widened contact areas under
-/// sloped overhangs; fit: 3.5).
-pub const SUPPORT_INTERFACE_GROWTH: f64 = 3.5;
-/// Moving time over line length / speed: acceleration (5 000 to
-/// 10 000 mm/s²) and corners keep the head below its set speed (fit: 1.3).
-pub const LINE_TIME_FACTOR: f64 = 1.3;
+/// sloped overhangs; fit: 2.8).
+pub const SUPPORT_INTERFACE_GROWTH: f64 = 2.8;
+/// Acceleration × mean line length, mm²/s²: a line of length ℓ at speed v
+/// with acceleration a takes about ℓ/v + v/a, so lines of total length L
+/// lose L × v / (a × ℓ̄) to acceleration; fast lines lose much, lines slowed
+/// by the material's flow (TPU) almost nothing. About 10 000 mm/s² × 11 mm
+/// (fit: lines at 250 mm/s take 57 % longer than length / speed).
+pub const ACCEL_LENGTH: f64 = 110_000.0;
 /// Seconds per outline segment (a mesh triangle crossing the layer): each is
-/// a corner where the head slows down (fit: 0.02).
-pub const SEGMENT_S: f64 = 0.02;
+/// a corner where the head slows down (fit: 0.025).
+pub const SEGMENT_S: f64 = 0.025;
 /// The slowest the slicer prints to reach the minimum layer time, mm/s
 /// (fit: 15, the filament profiles' `min_print_speed` is 20).
 pub const MIN_SLOWDOWN_SPEED: f64 = 15.0;
@@ -206,6 +222,8 @@ pub const MIN_SLOWDOWN_SPEED: f64 = 15.0;
 struct SupportArea {
     base: f64,
     interface: f64,
+    /// Outline of the overhangs above, mm: where the sheath runs.
+    rim: f64,
 }
 
 /// Per layer, the projected area of the overhangs (faces flatter than
@@ -222,6 +240,9 @@ fn support_areas(
     let cos_limit = SUPPORT_THRESHOLD_DEG.to_radians().cos();
     // Projected overhang area by the layer its centroid is in.
     let mut at = vec![0.0; layers];
+    // Edges of overhanging faces, sorted below to find those of one face
+    // (a plain vector: a third of a hash map's memory on large meshes).
+    let mut edges: Vec<(u32, u32)> = Vec::new();
     for t in &mesh.triangles {
         let p = t.map(|i| {
             let v = mesh.vertices[i as usize];
@@ -244,17 +265,38 @@ fn support_areas(
             continue; // on the bed: nothing to support
         }
         at[layer] += (sign * n[2]).abs() / 2.0;
+        for (a, b) in [(t[0], t[1]), (t[1], t[2]), (t[2], t[0])] {
+            edges.push((a.min(b), a.max(b)));
+        }
+    }
+    // The overhang regions' outlines: edges of exactly one overhang face.
+    edges.sort_unstable();
+    let mut rim_at = vec![0.0; layers];
+    for run in edges.chunk_by(|x, y| x == y) {
+        if run.len() != 1 {
+            continue;
+        }
+        let (a, b) = run[0];
+        let (pa, pb) = (mesh.vertices[a as usize], mesh.vertices[b as usize]);
+        let len = ((pa[0] - pb[0]).powi(2) + (pa[1] - pb[1]).powi(2)).sqrt() * scale;
+        let z = ((pa[2] + pb[2]) / 2.0 - z_min) * scale;
+        let layer = (z / h).floor() as usize;
+        if layer > 0 && layer < layers {
+            rim_at[layer] += len;
+        }
     }
     let interface = SUPPORT_INTERFACE_LAYERS as usize;
     let mut out = vec![SupportArea::default(); layers];
-    let mut above = 0.0;
+    let (mut above, mut rim) = (0.0, 0.0);
     for i in (0..layers).rev() {
         let near: f64 = (i + 1..=i + interface).filter_map(|j| at.get(j)).sum();
         out[i] = SupportArea {
             base: above - near,
             interface: near,
+            rim,
         };
         above += at[i];
+        rim += rim_at[i];
     }
     out
 }

@@ -217,6 +217,27 @@ mod tests {
     }
 
     #[test]
+    fn the_shared_settings_are_set_in_no_profile_file() {
+        // One place for each number: a key the estimate shares must not be
+        // set (and silently overridden) in a file.
+        let shared = shared_settings("pla").expect("pla");
+        let files = FILAMENTS
+            .iter()
+            .map(|f| f.ini)
+            .chain(PrinterModel::ALL.iter().map(|m| m.printer_ini()))
+            .chain([PRINT_INI]);
+        for file in files {
+            for line in file.lines() {
+                let key = line.split('=').next().unwrap_or("").trim();
+                assert!(
+                    !shared.iter().any(|(k, _)| *k == key),
+                    "{key} is set in a profile file and by shared_settings"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn printer_profiles_have_the_farm_bed_and_nozzle() {
         for model in PrinterModel::ALL {
             let ini = model.printer_ini();
