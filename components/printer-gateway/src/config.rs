@@ -160,10 +160,14 @@ impl Config {
         let start_secs = get("FARM_START_TIMEOUT_SECS", "120");
         let start_secs: u64 =
             start_secs
+                .parse()
+                .ok()
                 .filter(|s| *s > 0)
+                .ok_or(ConfigError::Invalid {
                     name: "FARM_START_TIMEOUT_SECS",
                     value: start_secs,
                     reason: "a whole number of seconds above zero",
+                })?;
         let lan_printers_file = lookup("FARM_LAN_PRINTERS_FILE").filter(|f| !f.is_empty());
         if printer_link == PrinterLink::Lan && lan_printers_file.is_none() {
             return Err(ConfigError::Invalid {
