@@ -6,6 +6,12 @@
 # credentials) and spools its events under the state dir. Ctrl-C stops what it started
 # (the services keep running; `scripts/services.sh down` stops them).
 #
+# The simulated printers run in LAN mode, as real Bambu printers do: each its
+# own MQTT broker over TLS and FTPS endpoint on loopback (ports from
+# FARM_SIM_LAN_BASE_PORT, 18830), and the gateway holds one pinned TLS
+# connection per printer. FARM_PRINTER_LINK=bridge runs the older
+# shared-broker farm instead.
+#
 #   scripts/run.sh            FARM_LISTEN=127.0.0.1:3000 FARM_SIM_PRINTERS=10 to change
 set -euo pipefail
 
@@ -62,9 +68,20 @@ export SPIN_VARIABLE_DB_HOST=${db_host%%/*}
 export FARM_APP_URL=${FARM_APP_URL:-http://$listen}
 export FARM_SITE=${FARM_SITE:-local}
 export FARM_SPOOL_PATH=${FARM_SPOOL_PATH:-$state/gateway-spool.redb}
-# ...and applies reports only from the printers of its site's configuration:
-# here, exactly the simulated farm's printers.
-export FARM_PRINTERS=${FARM_PRINTERS:-$(target/debug/farm-sim --gateway-printers)}
+# ...and talks only to the printers of its site's configuration: here,
+# exactly the simulated farm's printers.
+export FARM_PRINTER_LINK=${FARM_PRINTER_LINK:-lan}
+if [ "$FARM_PRINTER_LINK" = lan ]; then
+  export FARM_SIM_MODE=lan
+  # The printers keep their certificates here across runs (the gateway's
+  # pins stay valid); the site file holds their access codes: owner only.
+  export FARM_SIM_DIR=${FARM_SIM_DIR:-$state/farm-sim}
+  export FARM_LAN_PRINTERS_FILE=${FARM_LAN_PRINTERS_FILE:-$state/lan-printers.json}
+  export FARM_PIN_FILE=${FARM_PIN_FILE:-$state/printer-pins.json}
+  (umask 077 && target/debug/farm-sim --site-file >"$FARM_LAN_PRINTERS_FILE")
+else
+  export FARM_PRINTERS=${FARM_PRINTERS:-$(target/debug/farm-sim --gateway-printers)}
+fi
 # Mail goes to the loopback catcher unless told otherwise.
 export SPIN_VARIABLE_SMTP_HOST=${SPIN_VARIABLE_SMTP_HOST:-$FARM_SMTP_HOST}
 export SPIN_VARIABLE_SMTP_PORT=${SPIN_VARIABLE_SMTP_PORT:-$FARM_SMTP_PORT}
@@ -110,6 +127,7 @@ Farm API is up: http://$listen
   catalog:    curl http://$listen/v1/catalog
   mail sent:  curl $FARM_MAIL_MESSAGES_URL   (verification codes land here)
   logs:       $state/logs/ (printer-gateway.log, farm-sim.log)
+  printers:   $FARM_PRINTER_LINK mode${FARM_LAN_PRINTERS_FILE:+ (site file $FARM_LAN_PRINTERS_FILE, pins $FARM_PIN_FILE)}
   printers:   psql $db_url -c 'table printers'
   farm events: psql $db_url -c 'table farm_events'   (applied once each, from the gateway's spool)
 Ctrl-C stops the host, the gateway and the simulated farm.

@@ -93,6 +93,9 @@ ensure_packages() {
   command -v mosquitto >/dev/null || missing+=(mosquitto)
   command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
   command -v curl >/dev/null || missing+=(curl ca-certificates)
+  # The slicer behind farm-slicing's PrusaSlicer (its tests and
+  # benches/quote_accuracy.sh run it headless).
+  command -v prusa-slicer >/dev/null || missing+=(prusa-slicer)
   if ! listening "$SMTP_PORT" || ! listening "$STRIPE_PORT"; then
     command -v python3 >/dev/null || missing+=(python3)
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)

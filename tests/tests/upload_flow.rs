@@ -379,8 +379,8 @@ async fn a_unit_override_rescales_every_metric_and_the_next_quote() {
                 .expect("grams"),
         );
     }
-    // A part ten times larger each way weighs far more (shell and infill grow
-    // with area and volume).
+    // A part ten times larger each way weighs far more (walls, skins and
+    // infill grow with outline, area and volume).
     assert!(grams[1] > 100.0 * grams[0], "{grams:?}");
 
     for (body, field) in [
@@ -420,18 +420,30 @@ async fn a_unit_override_rescales_every_metric_and_the_next_quote() {
     );
 }
 
-/// Physical figures derived here from geometry and the documented constants,
-/// never from the code under test. The estimate model (mesh-engine crate
-/// docs, "Estimates"): shell = min(area × wall thickness, volume), infill =
-/// (volume − shell) × infill share, weight = (shell + infill) × density;
-/// material table (shared/mesh material.rs): PETG 1.27 g/cm³, PLA 1.24
-/// g/cm³, 0.8 mm walls, 15 % infill; price per gram (catalog): PETG 3¢.
+/// Physical figures derived here from a box's geometry and the documented
+/// constants, never from the code under test. The estimate's layer model
+/// (mesh-engine crate docs, "Estimates") on a box standing on the bed: every
+/// one of its z / 0.2 layers is an x × y rectangle with an outline of
+/// 2(x + y); walls are 2 lines along the outline, each of spacing
+/// 0.42 − 0.2 × (1 − π/4) mm (PrusaSlicer's flow), less π t² for the
+/// corners (t the walls' thickness, `WALL_CORNER`); the 5 top and 3 bottom
+/// layers are solid (× 1.05, `SKIN_FLOW`), the others get 15 % infill plus
+/// anchors of 0.3 mm of line per mm of outline (`INFILL_ANCHOR`); material
+/// table (shared/mesh material.rs): PETG 1.27 g/cm³, PLA 1.24 g/cm³; price
+/// per gram (catalog): PETG 3¢.
 fn estimated_grams(size_mm: [f64; 3], density_g_cm3: f64) -> f64 {
     let [x, y, z] = size_mm;
-    let volume_mm3 = x * y * z;
-    let area_mm2 = 2.0 * (x * y + y * z + x * z);
-    let shell_mm3 = (area_mm2 * 0.8).min(volume_mm3);
-    let infill_mm3 = (volume_mm3 - shell_mm3) * 0.15;
+    let (h, infill) = (0.2, 0.15);
+    let spacing = 0.42 - h * (1.0 - std::f64::consts::FRAC_PI_4);
+    let layers = (z / h).round();
+    let (area, outline) = (x * y, 2.0 * (x + y));
+    let t = 2.0 * spacing;
+    let walls = area.min(outline * t - std::f64::consts::PI * t * t);
+    let inner = area - walls;
+    let solid_layers = layers.min(8.0);
+    let sparse_layers = layers - solid_layers;
+    let shell_mm3 = (layers * walls + solid_layers * 1.05 * inner) * h;
+    let infill_mm3 = sparse_layers * (inner * infill + 0.3 * outline * spacing) * h;
     (shell_mm3 + infill_mm3) / 1000.0 * density_g_cm3
 }
 
@@ -449,10 +461,14 @@ async fn a_petg_box_weighs_what_its_shell_and_infill_weigh() {
     assert_eq!(m["volume_cm3"], json!(8.0)); // 40 × 20 × 10 mm³
     assert_eq!(m["surface_area_cm2"], json!(28.0)); // 2 × (800 + 200 + 400) mm²
 
-    // 2800 mm² × 0.8 mm = 2240 mm³ of shell; (8000 − 2240) × 0.15 = 864 mm³
-    // of infill; 3.104 cm³ × 1.27 g/cm³ = 3.942 g. It stands on the bed: no support.
+    // 50 layers of 800 mm² with 120 mm of outline: walls 120 × 0.754 −
+    // π × 0.754² = 88.71 mm² a layer, 711.29 mm² inside; shell
+    // (50 × 88.71 + 8 × 1.05 × 711.29) × 0.2 = 2082.09 mm³, infill
+    // 42 × (711.29 × 0.15 + 0.3 × 120 × 0.37708) × 0.2 = 1010.25 mm³;
+    // 3.0923 cm³ × 1.27 g/cm³ = 3.927 g. It stands on the bed:
+    // no support.
     let grams = estimated_grams([40.0, 20.0, 10.0], 1.27);
-    assert!((grams - 3.94208).abs() < 1e-9);
+    assert!((grams - 3.9273).abs() < 1e-4, "{grams}");
     let petg = &file["printability"]["estimates"]["petg"];
     assert!(
         (petg["weight_g"].as_f64().expect("weight_g") - grams).abs() <= 0.005,
@@ -468,7 +484,7 @@ async fn a_petg_box_weighs_what_its_shell_and_infill_weigh() {
         "{pla}"
     );
 
-    // 40 parts at 3¢/g: 3.94 g → 11.82¢ → 12¢ a part, $4.80 in all (no bulk
+    // 40 parts at 3¢/g: 3.93 g → 11.79¢ → 12¢ a part, $4.80 in all (no bulk
     // tier below 50, above the $3 minimum).
     let quote = quote(&app, &key, &file, "petg", 40).await;
     let unit_cents = (grams * 100.0).round() * 3.0 / 100.0;
@@ -496,10 +512,11 @@ async fn a_one_centimetre_obj_cube_measures_one_cubic_centimetre() {
         (m["is_watertight"].as_bool(), m["body_count"].as_u64()),
         (Some(true), Some(1))
     );
-    // 600 mm² × 0.8 = 480 mm³ shell; 520 × 0.15 = 78 mm³ infill; 0.558 cm³ of PLA.
+    // 50 layers of 100 mm², 40 mm of outline: walls 28.38 mm², 71.62 mm²
+    // inside; shell 404.1 mm³, infill 128.3 mm³; 0.5324 cm³ of PLA.
     let pla = &file["printability"]["estimates"]["pla"];
     let grams = estimated_grams([10.0, 10.0, 10.0], 1.24);
-    assert!((grams - 0.69192).abs() < 1e-9);
+    assert!((grams - 0.6601).abs() < 1e-4, "{grams}");
     assert!(
         (pla["weight_g"].as_f64().expect("weight_g") - grams).abs() <= 0.005,
         "{pla}"

@@ -6,6 +6,85 @@ use anyhow::{Context, ensure};
 use printer_gateway::config::parse_mqtt_url;
 
 use crate::farm::FarmSettings;
+use crate::lan::{FailureRates, LanFarmSettings};
+use printer_gateway::lan::Filament;
+
+/// `FARM_SIM_MODE`: `bridge` (default; every printer on the shared broker)
+/// or `lan` (each printer its own TLS broker and FTPS endpoint).
+pub fn lan_mode(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<bool> {
+    match lookup("FARM_SIM_MODE").as_deref() {
+        None | Some("bridge") => Ok(false),
+        Some("lan") => Ok(true),
+        Some(other) => anyhow::bail!("FARM_SIM_MODE={other:?}: bridge or lan"),
+    }
+}
+
+impl LanFarmSettings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let number = |name: &str, default: f64| -> anyhow::Result<f64> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(text) => text
+                    .trim()
+                    .parse()
+                    .ok()
+                    .with_context(|| format!("{name}={text:?} is not a number")),
+            }
+        };
+        let rate = |name: &str| -> anyhow::Result<f64> {
+            let r = number(name, 0.02)?;
+            ensure!((0.0..=1.0).contains(&r), "{name} must be within 0..=1");
+            Ok(r)
+        };
+        let failures = FailureRates {
+            refuse: rate("FARM_SIM_REFUSE_RATE")?,
+            ignore: rate("FARM_SIM_IGNORE_RATE")?,
+            stop_fault: rate("FARM_SIM_STOP_FAULT_RATE")?,
+            pause_fault: rate("FARM_SIM_PAUSE_FAULT_RATE")?,
+        };
+        ensure!(
+            failures.refuse + failures.ignore <= 1.0,
+            "FARM_SIM_REFUSE_RATE + FARM_SIM_IGNORE_RATE must be at most 1"
+        );
+        ensure!(
+            failures.stop_fault + failures.pause_fault <= 1.0,
+            "FARM_SIM_STOP_FAULT_RATE + FARM_SIM_PAUSE_FAULT_RATE must be at most 1"
+        );
+        let printers = number("FARM_SIM_PRINTERS", 10.0)?;
+        ensure!(
+            printers >= 0.0 && printers.fract() == 0.0 && printers <= 1000.0,
+            "FARM_SIM_PRINTERS must be a whole number up to 1000"
+        );
+        let base_port = number("FARM_SIM_LAN_BASE_PORT", 18830.0)?;
+        ensure!(
+            base_port >= 1024.0
+                && base_port.fract() == 0.0
+                && base_port + 2.0 * printers <= 65535.0,
+            "FARM_SIM_LAN_BASE_PORT must leave two ports per printer below 65536"
+        );
+        let speed = number("FARM_SIM_SPEED", 60.0)?;
+        ensure!(speed > 0.0, "FARM_SIM_SPEED must be above zero");
+        Ok(Self {
+            printers: printers as usize,
+            serial_tag: lookup("FARM_SIM_SERIAL_TAG").unwrap_or_else(|| "SIM".to_owned()),
+            base_port: base_port as u16,
+            speed,
+            failures,
+            seed: number("FARM_SIM_SEED", 1.0)? as u64,
+            dir: lookup("FARM_SIM_DIR")
+                .map(Into::into)
+                .unwrap_or_else(|| std::env::temp_dir().join("farm-sim-lan")),
+            filament: Filament {
+                material: lookup("FARM_SIM_MATERIAL").unwrap_or_else(|| "PLA".to_owned()),
+                color: lookup("FARM_SIM_COLOR").unwrap_or_else(|| "FFFFFFFF".to_owned()),
+            },
+        })
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -87,6 +166,48 @@ mod tests {
             (config.mqtt_host.as_str(), config.mqtt_port),
             ("127.0.0.1", 11883)
         );
+    }
+
+    #[test]
+    fn lan_settings_give_each_printer_two_ports_and_a_site_file_entry() {
+        let vars = [
+            ("FARM_SIM_PRINTERS", "3"),
+            ("FARM_SIM_LAN_BASE_PORT", "20000"),
+            ("FARM_SIM_SPEED", "120"),
+        ];
+        let lookup = |n: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| v.to_string())
+        };
+        assert!(!lan_mode(|_| None).expect("default"));
+        assert!(lan_mode(|n| (n == "FARM_SIM_MODE").then(|| "lan".to_owned())).expect("lan"));
+        let lan = LanFarmSettings::from_lookup(lookup).expect("valid");
+        let printers = lan.printers();
+        let ports: Vec<(u16, u16)> = printers
+            .iter()
+            .map(|p| (p.mqtt.port(), p.ftps.port()))
+            .collect();
+        assert_eq!(ports, [(20000, 20001), (20002, 20003), (20004, 20005)]);
+        assert_eq!(
+            printers.iter().filter(|p| p.full_reports).count(),
+            1,
+            "one X1C of three"
+        );
+        let site = printer_gateway::lan::parse_site_printers("site", &lan.site_file())
+            .expect("the gateway reads it");
+        assert_eq!(site.len(), 3);
+        assert_eq!(site[1].access_code.expose(), printers[1].access_code);
+        assert_eq!(site[2].mqtt_port, 20004);
+        for (name, value) in [
+            ("FARM_SIM_REFUSE_RATE", "2"),
+            ("FARM_SIM_LAN_BASE_PORT", "65534"),
+            ("FARM_SIM_SPEED", "-1"),
+        ] {
+            let err = LanFarmSettings::from_lookup(|n| (n == name).then(|| value.to_owned()))
+                .expect_err(name);
+            assert!(format!("{err:#}").contains(name), "{err:#}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@
 
 pub mod config;
 pub mod farm;
+pub mod lan;
 pub mod printer;
 
 use std::time::Duration;

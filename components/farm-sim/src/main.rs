@@ -10,6 +10,12 @@ use farm_sim::SimConfig;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let lan = farm_sim::config::lan_mode(|n| std::env::var(n).ok())?;
+    if lan && std::env::args().nth(1).as_deref() == Some("--site-file") {
+        let settings = farm_sim::lan::LanFarmSettings::from_env()?;
+        println!("{}", settings.site_file());
+        return Ok(());
+    }
     if std::env::args().nth(1).as_deref() == Some("--gateway-printers") {
         let config = SimConfig::from_env().context("reading the simulator settings")?;
         println!("{}", farm_sim::Farm::new(config.farm).gateway_printers());
@@ -18,6 +24,9 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
         .init();
+    if lan {
+        return run_lan().await;
+    }
     let config = SimConfig::from_env().context("reading the simulator settings")?;
     tracing::info!(?config, "starting the simulated farm");
     let farm = farm_sim::spawn(config);
@@ -29,4 +38,25 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// LAN mode: every printer its own TLS broker and FTPS endpoint.
+async fn run_lan() -> anyhow::Result<()> {
+    let settings =
+        farm_sim::lan::LanFarmSettings::from_env().context("reading the simulator settings")?;
+    tracing::info!(printers = settings.printers, base_port = settings.base_port, speed = settings.speed,
+        failures = ?settings.failures, "starting the simulated farm (LAN mode)");
+    let mut running = Vec::new();
+    for printer in settings.printers() {
+        let (serial, mqtt, ftps) = (printer.serial.clone(), printer.mqtt, printer.ftps);
+        running.push(
+            farm_sim::lan::start(printer)
+                .await
+                .with_context(|| format!("starting {serial}"))?,
+        );
+        tracing::info!(%serial, %mqtt, %ftps, "printer up (MQTT over TLS, FTPS implicit TLS)");
+    }
+    tokio::signal::ctrl_c().await?;
+    tracing::info!("interrupted; stopping");
+    Ok(())
 }

@@ -86,6 +86,25 @@ pub struct Config {
     /// `FARM_INTERNAL_TOKEN`) to drain background work; `0` turns it off.
     /// Without a token there is no ticker either.
     pub tick_every: Option<Duration>,
+    /// `FARM_PRINTER_LINK`: `bridge` (default: every printer's reports
+    /// through one shared broker, `FARM_MQTT_URL`) or `lan` (one TLS
+    /// connection per printer, to its own broker; see `lan`).
+    pub printer_link: PrinterLink,
+    /// `FARM_LAN_PRINTERS_FILE`: the site's printers in LAN mode (JSON; see
+    /// `lan::parse_site_printers`). Required in LAN mode.
+    pub lan_printers_file: Option<String>,
+    /// `FARM_PIN_FILE` (`printer-pins.json`): the printers' pinned certificates.
+    pub pin_file: String,
+    /// `FARM_START_TIMEOUT_SECS` (120): how long a dispatched printer has to
+    /// reach PREPARE/RUNNING before the dispatch counts as failed.
+    pub start_timeout: Duration,
+}
+
+/// How the gateway reaches its printers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrinterLink {
+    Bridge,
+    Lan,
 }
 
 impl Config {
@@ -127,7 +146,41 @@ impl Config {
                     value: batch,
                     reason: "a whole number from 1 to 500",
                 })?;
+        let printer_link = match get("FARM_PRINTER_LINK", "bridge").as_str() {
+            "bridge" => PrinterLink::Bridge,
+            "lan" => PrinterLink::Lan,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "FARM_PRINTER_LINK",
+                    value: other.to_owned(),
+                    reason: "bridge or lan",
+                });
+            }
+        };
+        let start_secs = get("FARM_START_TIMEOUT_SECS", "120");
+        let start_secs: u64 =
+            start_secs
+                .parse()
+                .ok()
+                .filter(|s| *s > 0)
+                .ok_or(ConfigError::Invalid {
+                    name: "FARM_START_TIMEOUT_SECS",
+                    value: start_secs,
+                    reason: "a whole number of seconds above zero",
+                })?;
+        let lan_printers_file = lookup("FARM_LAN_PRINTERS_FILE").filter(|f| !f.is_empty());
+        if printer_link == PrinterLink::Lan && lan_printers_file.is_none() {
+            return Err(ConfigError::Invalid {
+                name: "FARM_LAN_PRINTERS_FILE",
+                value: String::new(),
+                reason: "LAN mode needs the site's printer file",
+            });
+        }
         Ok(Self {
+            printer_link,
+            lan_printers_file,
+            pin_file: get("FARM_PIN_FILE", "printer-pins.json"),
+            start_timeout: Duration::from_secs(start_secs),
             mqtt_host,
             mqtt_port,
             mqtt_client_id: get("FARM_MQTT_CLIENT_ID", &format!("printer-gateway-{site}")),
@@ -202,6 +255,24 @@ mod tests {
         assert!(c.printers.is_empty());
         assert_eq!(c.tick_every, Some(Duration::from_secs(2)));
         assert_eq!(c.app_url, "http://127.0.0.1:3000");
+        assert_eq!(c.printer_link, PrinterLink::Bridge);
+        assert_eq!(c.start_timeout, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn lan_mode_needs_its_printer_file() {
+        let err = config(&[("FARM_PRINTER_LINK", "lan")]).expect_err("no file");
+        assert!(err.to_string().contains("FARM_LAN_PRINTERS_FILE"), "{err}");
+        let c = config(&[
+            ("FARM_PRINTER_LINK", "lan"),
+            ("FARM_LAN_PRINTERS_FILE", "site.json"),
+            ("FARM_START_TIMEOUT_SECS", "3"),
+        ])
+        .expect("lan");
+        assert_eq!(
+            (c.printer_link, c.start_timeout),
+            (PrinterLink::Lan, Duration::from_secs(3))
+        );
     }
 
     #[test]
@@ -263,6 +334,8 @@ mod tests {
             ("FARM_TICK_EVERY_MS", "-1"),
             ("FARM_EVENT_BATCH", "0"),
             ("FARM_EVENT_BATCH", "501"),
+            ("FARM_PRINTER_LINK", "cloud"),
+            ("FARM_START_TIMEOUT_SECS", "0"),
         ] {
             let err = config(&[(name, value)]).expect_err(value);
             assert!(err.to_string().contains(name), "{err}");

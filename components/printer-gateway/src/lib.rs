@@ -9,8 +9,14 @@
 //! - [`bambu`]: the protocol's messages (pure).
 //! - [`roster`]: the site's configured printers; reports from others are ignored (pure).
 //! - [`fleet`]: how a report changes a printer's state (pure).
-//! - [`mqtt`]: the broker connection.
-//! - [`worker`]: the report loop and its step function, run by `main`.
+//! - [`mqtt`]: the shared-broker connection (bridge mode).
+//! - [`lan`], [`pinning`], [`bambu_lan`]: LAN mode, one pinned TLS link per printer.
+//! - [`dispatch`], [`ftps`]: the floor: plates to printers (FTPS upload,
+//!   `project_file`), outcomes through the one [`dispatch::FarmEvents`] seam;
+//!   [`plates`]: slicing a plate into its `.gcode.3mf`; [`outcomes`]: how
+//!   LAN reports become outcomes.
+//! - [`worker`]: the bridge report loop; [`lan_worker`]: the LAN loop, which
+//!   hands the floor's printer states to the recorder.
 //!
 //! The seam: [`recorder`] takes reports and dispatch outcomes from the
 //! printer side and spools the events.
@@ -23,10 +29,18 @@
 //! - [`testing`]: fresh databases and unique names for tests on the real services.
 
 pub mod bambu;
+pub mod bambu_lan;
 pub mod config;
+pub mod dispatch;
 pub mod fleet;
 pub mod link;
 pub mod mqtt;
+pub mod ftps;
+pub mod lan;
+pub mod lan_worker;
+pub mod outcomes;
+pub mod pinning;
+pub mod plates;
 pub mod recorder;
 pub mod roster;
 pub mod sender;

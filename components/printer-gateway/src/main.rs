@@ -1,10 +1,13 @@
-//! `printer-gateway`: turns printer reports from MQTT into events, spools
-//! them durably and sends them to the app over HTTPS with the site's token.
+//! `printer-gateway`: turns printer reports into events, spools them durably
+//! and sends them to the app over HTTPS with the site's token. Printers are
+//! reached through one shared broker (bridge mode) or each over its own
+//! pinned TLS link (LAN mode, `FARM_PRINTER_LINK=lan`).
 //! Configuration comes from the environment (see `Config`); RUST_LOG=debug|info|warn.
 
 use anyhow::Context;
+use printer_gateway::config::PrinterLink;
 use printer_gateway::link::AppLink;
-use printer_gateway::{Config, Gateway, Recorder, Sender, Spool, Ticker};
+use printer_gateway::{Config, Gateway, Recorder, Sender, Spool, Ticker, lan_worker};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -27,14 +30,19 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!(waiting, "events from before the restart wait in the spool");
     }
     let recorder = Recorder::new(spool.clone()).context("reading printer states from the spool")?;
+    let lan = config.printer_link == PrinterLink::Lan;
+    let roster = if lan {
+        lan_worker::site_roster(&config).context("reading the LAN printers file")?
+    } else {
+        config.printers.clone()
+    };
     let sender = Sender::new(
         spool,
         AppLink::new(&config.app_url, token),
-        config.printers.clone(),
+        roster,
         config.event_batch,
         recorder.notifier(),
     );
-    let gateway = Gateway::connect(&config, recorder);
 
     match Ticker::from_config(&config) {
         // The ticker never stops by itself; it ends with the process.
@@ -46,7 +54,16 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // Any end but Ctrl-C is an error, so a supervisor restarts us.
-    let reports = tokio::spawn(gateway.run());
+    let reports = if lan {
+        tokio::spawn(async move {
+            lan_worker::run(config, recorder)
+                .await
+                .map_err(anyhow::Error::from)
+        })
+    } else {
+        let gateway = Gateway::connect(&config, recorder);
+        tokio::spawn(async move { gateway.run().await.map_err(anyhow::Error::from) })
+    };
     let sends = tokio::spawn(sender.run());
     tokio::select! {
         outcome = reports => {

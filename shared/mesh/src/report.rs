@@ -100,7 +100,7 @@ impl Mesh {
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         let estimates = opts
             .material
-            .map(|mat| estimate(&metrics, &over, mat, &opts.printer));
+            .map(|mat| estimate(self, scale, &metrics, mat, &opts.printer));
         Report {
             format: self.format,
             metrics,
