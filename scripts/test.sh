@@ -32,6 +32,12 @@ step "wasm components"
 wasm_ok=1
 bash scripts/build-wasm.sh || wasm_ok=0
 
+# The MCP conformance test (tests/tests/mcp_conformance.rs) drives /mcp with
+# the official MCP Python SDK, pinned in a venv of its own.
+step "MCP Python SDK (scripts/mcp-client.sh)"
+FARM_MCP_PYTHON=$(bash scripts/mcp-client.sh)
+export FARM_MCP_PYTHON
+
 step "cargo test (native workspace crates)"
 test_ok=1
 cargo test --no-fail-fast "$@" 2>&1 | tee "$log" || test_ok=0
