@@ -14,6 +14,8 @@ mod protocol;
 mod rest;
 mod tools;
 
+use farm_platform::ApiError;
+use farm_platform::farm_domain::ids::IdKind;
 use protocol::{
     Era, Headers, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, Refusal,
 };
@@ -39,45 +41,51 @@ mod export {
     }
 }
 
+/// The largest body `/mcp` reads: 6 MiB, room for `upload_part`'s inline
+/// mesh (4 MiB as base64, × 4/3) and the JSON-RPC envelope, under hosted
+/// Spin's 10 MiB request limit (design.md §8).
+pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+
 async fn serve(req: Request) -> Response {
+    let request_id = header(&req, "x-request-id")
+        .filter(|id| farm_platform::is_well_formed_request_id(id))
+        .unwrap_or_else(|| farm_platform::new_id(IdKind::Request).unwrap_or_else(|_| "req_unavailable".into()));
+    let mut response = answer(req, &request_id).await;
+    response.set_header("x-request-id", request_id);
+    response
+}
+
+async fn answer(req: Request, request_id: &str) -> Response {
+    // Transport-level refusals are the API's own error shape; everything
+    // after the body is parsed is JSON-RPC.
     if *req.method() != Method::Post {
-        return Response::builder()
-            .status(405)
-            .header("allow", "POST")
-            .header("content-type", "application/json")
-            .body(r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"The MCP endpoint accepts POST only (no sessions, no GET stream)"}}"#)
-            .build();
+        let method = req.method().to_string();
+        return ApiError::method_not_allowed(&method, &["POST"]).into_response(request_id);
+    }
+    let content_type = header(&req, "content-type");
+    let essence = content_type.as_deref().and_then(|c| c.split(';').next()).map(str::trim);
+    if !essence.is_some_and(|c| c.eq_ignore_ascii_case("application/json")) {
+        return ApiError::unsupported_media_type(content_type.as_deref()).into_response(request_id);
+    }
+    if req.body().len() > MAX_BODY_BYTES {
+        return ApiError::payload_too_large(MAX_BODY_BYTES).into_response(request_id);
     }
     let base_url = spin_sdk::variables::get("public_base_url").unwrap_or_default();
     if let Some(origin) = header(&req, "origin").filter(|o| !origin_allowed(o, &base_url)) {
-        let refusal = Refusal::new(
-            403,
-            INVALID_REQUEST,
-            format!("Origin {origin} is not allowed"),
-        );
-        return reply(refusal.status, &refusal.body(&Value::Null));
+        let refusal = Refusal::new(403, INVALID_REQUEST, format!("Origin {origin} is not allowed"));
+        return refuse(&refusal, &Value::Null);
     }
     let message: Value = match serde_json::from_slice(req.body()) {
         Ok(v) => v,
-        Err(e) => {
-            return refuse(
-                &Refusal::new(400, PARSE_ERROR, format!("Parse error: {e}")),
-                &Value::Null,
-            );
-        }
+        Err(e) => return refuse(&Refusal::new(400, PARSE_ERROR, format!("Parse error: {e}")), &Value::Null),
     };
-    let Some(method) = message.get("method").and_then(Value::as_str) else {
-        let r = Refusal::new(
-            400,
-            INVALID_REQUEST,
-            "Invalid request: one JSON-RPC request or notification object",
-        );
-        return refuse(&r, &Value::Null);
+    let envelope = match protocol::Envelope::parse(&message) {
+        Ok(envelope) => envelope,
+        Err(refusal) => return refuse(&refusal, &Value::Null),
     };
-    let params = message.get("params").cloned().unwrap_or_else(|| json!({}));
-    let Some(id) = message.get("id").cloned() else {
-        // A notification (legacy `notifications/initialized`, cancellations):
-        // nothing to keep, since nothing is kept.
+    let Some(id) = envelope.id else {
+        // A notification (the legacy `notifications/initialized`): accepted,
+        // and nothing to keep, since nothing is kept.
         return Response::builder().status(202).body(Vec::new()).build();
     };
     let headers = Headers {
@@ -85,19 +93,16 @@ async fn serve(req: Request) -> Response {
         method: header(&req, "mcp-method"),
         name: header(&req, "mcp-name"),
     };
-    let era = match protocol::classify(method, &params, &headers) {
+    let era = match protocol::classify(envelope.method, &envelope.params, &headers) {
         Ok(era) => era,
         Err(refusal) => return refuse(&refusal, &id),
     };
     let caller = rest::Caller {
         authorization: header(&req, "authorization"),
-        request_id: header(&req, "x-request-id"),
+        request_id: Some(request_id.to_owned()),
     };
-    match dispatch(method, &params, &era, &caller, &base_url).await {
-        Ok(result) => reply(
-            200,
-            &json!({"jsonrpc": "2.0", "id": id, "result": shape(result, &era)}),
-        ),
+    match dispatch(envelope.method, &envelope.params, &era, &caller, &base_url).await {
+        Ok(result) => reply(200, &json!({"jsonrpc": "2.0", "id": id, "result": shape(result, &era)})),
         Err(refusal) => refuse(&refusal, &id),
     }
 }

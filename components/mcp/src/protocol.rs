@@ -236,3 +236,65 @@ pub fn decode_header_value(value: &str) -> Option<String> {
         None => Some(value.to_owned()),
     }
 }
+
+/// One JSON-RPC 2.0 message as MCP allows it over HTTP: a request (`id` a
+/// string or an integer) or a notification (no `id`, a `notifications/…`
+/// method). Members other than `jsonrpc`, `id`, `method` and `params` are
+/// refused, as is a batch (MCP dropped batching in 2025-06-18).
+#[derive(Debug)]
+pub struct Envelope<'a> {
+    pub id: Option<Value>,
+    pub method: &'a str,
+    pub params: Value,
+}
+
+impl<'a> Envelope<'a> {
+    pub fn parse(message: &'a Value) -> Result<Self, Refusal> {
+        let bad = |why: &str| Refusal::new(400, INVALID_REQUEST, format!("Invalid request: {why}"));
+        let map = message.as_object().ok_or_else(|| bad("one JSON-RPC object (no batches)"))?;
+        if let Some(k) = map.keys().find(|k| !["jsonrpc", "id", "method", "params"].contains(&k.as_str())) {
+            return Err(bad(&format!("unknown member `{k}`")));
+        }
+        if map.get("jsonrpc") != Some(&json!("2.0")) {
+            return Err(bad("`jsonrpc` must be \"2.0\""));
+        }
+        let method = map.get("method").and_then(Value::as_str).ok_or_else(|| bad("`method` must be a string"))?;
+        let id = match map.get("id") {
+            None => None,
+            Some(id @ Value::String(_)) => Some(id.clone()),
+            Some(id @ Value::Number(n)) if n.is_i64() || n.is_u64() => Some(id.clone()),
+            Some(_) => return Err(bad("`id` must be a string or an integer")),
+        };
+        let params = match map.get("params") {
+            None => json!({}),
+            Some(p @ Value::Object(_)) => p.clone(),
+            Some(_) => return Err(bad("`params` must be an object")),
+        };
+        if id.is_none() && !method.starts_with("notifications/") {
+            return Err(bad("a request needs an `id`; only notifications/… methods go without"));
+        }
+        if method == "initialize" {
+            check_initialize(&params)?;
+        }
+        Ok(Envelope { id, method, params })
+    }
+}
+
+/// `InitializeRequest.params` of 2025-06-18 / 2025-11-25: `protocolVersion`
+/// (string), `capabilities` (object) and `clientInfo` (`name`, `version`).
+fn check_initialize(params: &Value) -> Result<(), Refusal> {
+    let ok = params.get("protocolVersion").is_some_and(Value::is_string)
+        && params.get("capabilities").is_some_and(Value::is_object)
+        && params
+            .get("clientInfo")
+            .is_some_and(|c| c.get("name").is_some_and(Value::is_string) && c.get("version").is_some_and(Value::is_string));
+    if ok {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            400,
+            INVALID_PARAMS,
+            "initialize needs params.protocolVersion (string), capabilities (object) and clientInfo {name, version}",
+        ))
+    }
+}
