@@ -31,22 +31,51 @@ async fn get_and_delete_are_405_and_origin_is_checked() {
         assert_eq!(r.status().as_u16(), 405, "{method}");
         assert_eq!(r.headers()["allow"], "POST");
         let body: Value = r.json().await.expect("json");
-        assert_eq!(body["error"], "method_not_allowed", "the API's error shape: {body}");
+        assert_eq!(
+            body["error"], "method_not_allowed",
+            "the API's error shape: {body}"
+        );
     }
-    let r = app.client.post(app.url("/mcp")).header("content-type", "text/plain").body("{}").send().await.expect("send");
+    let r = app
+        .client
+        .post(app.url("/mcp"))
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 415);
     // Envelopes JSON-RPC 2.0 / MCP do not allow: 400 Invalid Request (-32600)
     // or, for a malformed initialize, Invalid Params (-32602).
     for (body, code) in [
-        (json!([{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}]), -32600),
-        (json!({"jsonrpc": "1.0", "id": 1, "method": "tools/list"}), -32600),
-        (json!({"jsonrpc": "2.0", "id": 1.5, "method": "tools/list"}), -32600),
+        (
+            json!([{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}]),
+            -32600,
+        ),
+        (
+            json!({"jsonrpc": "1.0", "id": 1, "method": "tools/list"}),
+            -32600,
+        ),
+        (
+            json!({"jsonrpc": "2.0", "id": 1.5, "method": "tools/list"}),
+            -32600,
+        ),
         (json!({"jsonrpc": "2.0", "method": "tools/list"}), -32600),
-        (json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "extra": 1}), -32600),
-        (json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}}}), -32602),
+        (
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "extra": 1}),
+            -32600,
+        ),
+        (
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}}}),
+            -32602,
+        ),
     ] {
         let (status, _, answer) = raw(&app, None, &[], &body).await;
-        assert_eq!((status, answer["error"]["code"].as_i64()), (400, Some(code)), "{body}: {answer}");
+        assert_eq!(
+            (status, answer["error"]["code"].as_i64()),
+            (400, Some(code)),
+            "{body}: {answer}"
+        );
     }
     let h = [
         ("mcp-protocol-version", MODERN),

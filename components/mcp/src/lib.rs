@@ -49,7 +49,9 @@ pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
 async fn serve(req: Request) -> Response {
     let request_id = header(&req, "x-request-id")
         .filter(|id| farm_platform::is_well_formed_request_id(id))
-        .unwrap_or_else(|| farm_platform::new_id(IdKind::Request).unwrap_or_else(|_| "req_unavailable".into()));
+        .unwrap_or_else(|| {
+            farm_platform::new_id(IdKind::Request).unwrap_or_else(|_| "req_unavailable".into())
+        });
     let mut response = answer(req, &request_id).await;
     response.set_header("x-request-id", request_id);
     response
@@ -63,7 +65,10 @@ async fn answer(req: Request, request_id: &str) -> Response {
         return ApiError::method_not_allowed(&method, &["POST"]).into_response(request_id);
     }
     let content_type = header(&req, "content-type");
-    let essence = content_type.as_deref().and_then(|c| c.split(';').next()).map(str::trim);
+    let essence = content_type
+        .as_deref()
+        .and_then(|c| c.split(';').next())
+        .map(str::trim);
     if !essence.is_some_and(|c| c.eq_ignore_ascii_case("application/json")) {
         return ApiError::unsupported_media_type(content_type.as_deref()).into_response(request_id);
     }
@@ -72,12 +77,21 @@ async fn answer(req: Request, request_id: &str) -> Response {
     }
     let base_url = spin_sdk::variables::get("public_base_url").unwrap_or_default();
     if let Some(origin) = header(&req, "origin").filter(|o| !origin_allowed(o, &base_url)) {
-        let refusal = Refusal::new(403, INVALID_REQUEST, format!("Origin {origin} is not allowed"));
+        let refusal = Refusal::new(
+            403,
+            INVALID_REQUEST,
+            format!("Origin {origin} is not allowed"),
+        );
         return refuse(&refusal, &Value::Null);
     }
     let message: Value = match serde_json::from_slice(req.body()) {
         Ok(v) => v,
-        Err(e) => return refuse(&Refusal::new(400, PARSE_ERROR, format!("Parse error: {e}")), &Value::Null),
+        Err(e) => {
+            return refuse(
+                &Refusal::new(400, PARSE_ERROR, format!("Parse error: {e}")),
+                &Value::Null,
+            );
+        }
     };
     let envelope = match protocol::Envelope::parse(&message) {
         Ok(envelope) => envelope,
@@ -102,7 +116,10 @@ async fn answer(req: Request, request_id: &str) -> Response {
         request_id: Some(request_id.to_owned()),
     };
     match dispatch(envelope.method, &envelope.params, &era, &caller, &base_url).await {
-        Ok(result) => reply(200, &json!({"jsonrpc": "2.0", "id": id, "result": shape(result, &era)})),
+        Ok(result) => reply(
+            200,
+            &json!({"jsonrpc": "2.0", "id": id, "result": shape(result, &era)}),
+        ),
         Err(refusal) => refuse(&refusal, &id),
     }
 }

@@ -251,14 +251,22 @@ pub struct Envelope<'a> {
 impl<'a> Envelope<'a> {
     pub fn parse(message: &'a Value) -> Result<Self, Refusal> {
         let bad = |why: &str| Refusal::new(400, INVALID_REQUEST, format!("Invalid request: {why}"));
-        let map = message.as_object().ok_or_else(|| bad("one JSON-RPC object (no batches)"))?;
-        if let Some(k) = map.keys().find(|k| !["jsonrpc", "id", "method", "params"].contains(&k.as_str())) {
+        let map = message
+            .as_object()
+            .ok_or_else(|| bad("one JSON-RPC object (no batches)"))?;
+        if let Some(k) = map
+            .keys()
+            .find(|k| !["jsonrpc", "id", "method", "params"].contains(&k.as_str()))
+        {
             return Err(bad(&format!("unknown member `{k}`")));
         }
         if map.get("jsonrpc") != Some(&json!("2.0")) {
             return Err(bad("`jsonrpc` must be \"2.0\""));
         }
-        let method = map.get("method").and_then(Value::as_str).ok_or_else(|| bad("`method` must be a string"))?;
+        let method = map
+            .get("method")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("`method` must be a string"))?;
         let id = match map.get("id") {
             None => None,
             Some(id @ Value::String(_)) => Some(id.clone()),
@@ -271,7 +279,9 @@ impl<'a> Envelope<'a> {
             Some(_) => return Err(bad("`params` must be an object")),
         };
         if id.is_none() && !method.starts_with("notifications/") {
-            return Err(bad("a request needs an `id`; only notifications/… methods go without"));
+            return Err(bad(
+                "a request needs an `id`; only notifications/… methods go without",
+            ));
         }
         if method == "initialize" {
             check_initialize(&params)?;
@@ -285,9 +295,10 @@ impl<'a> Envelope<'a> {
 fn check_initialize(params: &Value) -> Result<(), Refusal> {
     let ok = params.get("protocolVersion").is_some_and(Value::is_string)
         && params.get("capabilities").is_some_and(Value::is_object)
-        && params
-            .get("clientInfo")
-            .is_some_and(|c| c.get("name").is_some_and(Value::is_string) && c.get("version").is_some_and(Value::is_string));
+        && params.get("clientInfo").is_some_and(|c| {
+            c.get("name").is_some_and(Value::is_string)
+                && c.get("version").is_some_and(Value::is_string)
+        });
     if ok {
         Ok(())
     } else {
