@@ -70,13 +70,19 @@ async def run(args):
         if args.order:
             address = {"line1": "1 Test Street", "city": "Testville", "country": "US"}
             checkout = structured(
-                await client.call_tool("start_checkout", {"quote_id": quote["quote_id"], "shipping_address": address})
+                await client.call_tool(
+                    "start_checkout",
+                    {
+                        "quote_id": quote["quote_id"],
+                        "shipping_address": address,
+                        "idempotency_key": f"conformance-{args.mode}",
+                    },
+                )
             )
             out["checkout"] = checkout
-            session = checkout.get("checkout_session_id") or checkout.get("id")
-            rest(args.url, args.key, "POST", f"/v1/test_helpers/checkout_sessions/{session}/complete", {})
-            order_id = checkout.get("order_id")
-            order = structured(await client.call_tool("get_order", {"order_id": order_id}))
+            # The person's payment: the test-mode stand-in for the approval page.
+            rest(args.url, args.key, "POST", f"/v1/test_helpers/checkout_sessions/{checkout['id']}/complete", {})
+            order = structured(await client.call_tool("get_order", {"order_id": checkout["order_id"]}))
             out["order"] = order
         # An error comes back as a tool result carrying the API's code.
         missing = await client.call_tool("get_part_analysis", {"file_id": "file_" + "a" * 32})

@@ -232,6 +232,7 @@ fn order_body(args: &Value) -> Result<Value, Value> {
 }
 
 async fn start_checkout(args: &Value, caller: &Caller) -> Outcome {
+    let key = string(args, "idempotency_key")?;
     let body = order_body(args)?;
     answer(
         rest::call(
@@ -239,7 +240,7 @@ async fn start_checkout(args: &Value, caller: &Caller) -> Outcome {
             Method::Post,
             "/v1/checkout_sessions",
             Some(&body),
-            None,
+            Some(key),
         )
         .await,
     )
@@ -331,7 +332,7 @@ async fn cancel_order(args: &Value, caller: &Caller, base_url: &str) -> Outcome 
             caller,
             Method::Post,
             &format!("/v1/orders/{id}/cancel"),
-            Some(&json!({})),
+            None,
             None,
         )
         .await,

@@ -270,8 +270,14 @@ impl<'a> Envelope<'a> {
         let id = match map.get("id") {
             None => None,
             Some(id @ Value::String(_)) => Some(id.clone()),
-            Some(id @ Value::Number(n)) if n.is_i64() || n.is_u64() => Some(id.clone()),
-            Some(_) => return Err(bad("`id` must be a string or an integer")),
+            Some(id @ Value::Number(n)) if n.as_f64().is_some_and(is_safe_integer) => {
+                Some(id.clone())
+            }
+            Some(_) => {
+                return Err(bad(
+                    "`id` must be a string or an integer of at most 2^53 - 1 in size",
+                ));
+            }
         };
         let params = match map.get("params") {
             None => json!({}),
@@ -288,6 +294,14 @@ impl<'a> Envelope<'a> {
         }
         Ok(Envelope { id, method, params })
     }
+}
+
+/// An integer JavaScript clients can hold exactly (|n| ≤ 2^53 − 1, the MCP
+/// specification's bound for integer values); `-420.0` counts, as in JSON
+/// Schema.
+fn is_safe_integer(n: f64) -> bool {
+    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+    n.fract() == 0.0 && n.abs() <= MAX_SAFE
 }
 
 /// `InitializeRequest.params` of 2025-06-18 / 2025-11-25: `protocolVersion`

@@ -7,9 +7,9 @@
 //! - `readOnlyHint`: only the `get_*`/`list_*` tools change nothing.
 //! - `destructiveHint`: only `cancel_order` undoes something (an order).
 //! - `idempotentHint`: reads; `cancel_order` (a second cancel changes
-//!   nothing more); `place_autonomous_order` (its `idempotency_key` makes a
-//!   repeat return the same order). Uploads, quotes and checkouts create a
-//!   new record each call.
+//!   nothing more); `start_checkout` and `place_autonomous_order` (their
+//!   `idempotency_key` makes a repeat return the same order). Uploads and
+//!   quotes create a new record each call.
 //! - `openWorldHint`: true where a call reaches beyond this API's records
 //!   into the world: a person approving a payment (`start_checkout`), a
 //!   charge and a physical print (`place_autonomous_order`, `reorder` does
@@ -152,15 +152,17 @@ fn defs() -> Vec<Def> {
         Def {
             name: "start_checkout",
             title: "Order with a person's approval",
-            description: "Creates an order for a quote that a person approves and pays: returns the approval_url to give them. Follow it with get_order.",
-            input: json!({"type": "object", "required": ["quote_id", "shipping_address"], "additionalProperties": false,
-                "properties": {"quote_id": {"type": "string", "pattern": QUOTE_ID}, "shipping_address": shipping_address()}}),
+            description: "Creates an order for a quote that a person approves and pays: returns the approval_url to give them. idempotency_key makes a retry return the same order. Follow it with get_order.",
+            input: json!({"type": "object", "required": ["quote_id", "shipping_address", "idempotency_key"], "additionalProperties": false,
+                "properties": {"quote_id": {"type": "string", "pattern": QUOTE_ID}, "shipping_address": shipping_address(),
+                    "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}}}),
             output: out(
-                json!({"checkout_session_id": {"type": "string"}, "order_id": {"type": "string"},
-                    "approval_url": {"type": "string"}, "status": {"type": "string"}, "next_action": {"type": "string"}}),
-                &["approval_url"],
+                json!({"id": {"type": "string"}, "order_id": {"type": "string"},
+                    "approval_url": {"type": "string"}, "status": {"type": "string"},
+                    "tracking_url": {"type": "string"}, "next_action": {"type": "string"}}),
+                &["id", "order_id", "approval_url"],
             ),
-            hints: (false, false, false, true),
+            hints: (false, false, true, true),
         },
         Def {
             name: "place_autonomous_order",
@@ -168,7 +170,7 @@ fn defs() -> Vec<Def> {
             description: "Orders a quote and charges the account's saved payment method within its autopay limits. idempotency_key makes a retry return the same order, never a second charge.",
             input: json!({"type": "object", "required": ["quote_id", "shipping_address", "idempotency_key"], "additionalProperties": false,
                 "properties": {"quote_id": {"type": "string", "pattern": QUOTE_ID}, "shipping_address": shipping_address(),
-                    "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 255}}}),
+                    "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}}}),
             output: order_out(),
             hints: (false, false, true, true),
         },
