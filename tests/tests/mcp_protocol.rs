@@ -318,6 +318,11 @@ async fn legacy_initialize_is_answered_without_a_session() {
             "legacy results have no resultType: {r}"
         );
     }
+    // An integral float id is an integer (as JSON Schema counts it) and is echoed.
+    let init = json!({"jsonrpc": "2.0", "id": -420.0, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "f", "version": "1"}}});
+    let (status, _, body) = raw(&app, None, &[], &init).await;
+    assert_eq!((status, body["id"].as_f64()), (200, Some(-420.0)), "{body}");
     // notifications/initialized: 202, no body.
     let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
     let (status, session, _) =
