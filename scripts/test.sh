@@ -36,6 +36,11 @@ bash scripts/build-wasm.sh || wasm_ok=0
 step "OpenCascade venv (scripts/ocp-venv.sh)"
 # On failure the read-back test runs the script again and reports why.
 if ocp_python=$(bash scripts/ocp-venv.sh); then export FARM_OCP_PYTHON=$ocp_python; fi
+# The MCP conformance test (tests/tests/mcp_conformance.rs) drives /mcp with
+# the official MCP Python SDK, pinned in a venv of its own.
+step "MCP Python SDK (scripts/mcp-client.sh)"
+FARM_MCP_PYTHON=$(bash scripts/mcp-client.sh)
+export FARM_MCP_PYTHON
 
 step "cargo test (native workspace crates)"
 test_ok=1
