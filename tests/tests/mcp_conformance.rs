@@ -45,6 +45,7 @@ fn run_client(python: &str, url: &str, key: &str, mode: &str, material: &str) ->
         ])
         .arg("--mesh")
         .arg(corpus_path("synthetic/cube10_ascii.stl"))
+        .arg("--order")
         .output()
         .expect("run the MCP Python SDK");
     assert!(
@@ -57,7 +58,7 @@ fn run_client(python: &str, url: &str, key: &str, mode: &str, material: &str) ->
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_official_python_sdk_quotes_under_both_protocol_generations() {
+async fn the_official_python_sdk_quotes_and_orders_under_both_protocol_generations() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
     let (_, catalog) = get(&app, &key, "/v1/catalog").await;
@@ -96,5 +97,11 @@ async fn the_official_python_sdk_quotes_under_both_protocol_generations() {
         assert_eq!(out["quote"]["total"], stored["total"], "{mode}");
         assert_eq!(stored["quantity"], 2);
         assert_eq!(out["error"]["error"], "file_not_found", "{out}");
+        // quote -> test-mode order -> status, through MCP: the checkout the
+        // SDK started, completed by the test helper, is a queued order.
+        let order_id = out["checkout"]["order_id"].as_str().expect("order_id");
+        assert_eq!(out["order"]["status"], "queued", "{mode}: {out}");
+        let (status, stored) = get(&app, &key, &format!("/v1/orders/{order_id}")).await;
+        assert_eq!((status, stored["status"].as_str()), (200, Some("queued")), "{stored}");
     }
 }
