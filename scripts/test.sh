@@ -32,6 +32,11 @@ step "wasm components"
 wasm_ok=1
 bash scripts/build-wasm.sh || wasm_ok=0
 
+# OpenCascade for shared/cad's STEP read-back test (test-only Python venv).
+step "OpenCascade venv (scripts/ocp-venv.sh)"
+# On failure the read-back test runs the script again and reports why.
+if ocp_python=$(bash scripts/ocp-venv.sh); then export FARM_OCP_PYTHON=$ocp_python; fi
+
 step "cargo test (native workspace crates)"
 test_ok=1
 cargo test --no-fail-fast "$@" 2>&1 | tee "$log" || test_ok=0
