@@ -300,6 +300,8 @@ async fn malformed_scopes_never_create_a_key_and_only_absent_scopes_take_the_cal
         "orders:write",
         "keys:manage",
         "usage:read",
+        "generate",
+        "export",
     ];
     let mut got: Vec<String> = serde_json::from_value(default["scopes"].clone()).expect("scopes");
     got.sort();

@@ -25,6 +25,10 @@ pub enum IdKind {
     Mail,
     /// Request ids (`req_`), generated when the caller sends none.
     Request,
+    /// Part generations (`gen_`, issue 14).
+    Generation,
+    /// Design conversations (`conv_`).
+    Conversation,
 }
 
 impl IdKind {
@@ -41,6 +45,8 @@ impl IdKind {
             IdKind::Verification => "ver_",
             IdKind::Mail => "mail_",
             IdKind::Request => "req_",
+            IdKind::Generation => "gen_",
+            IdKind::Conversation => "conv_",
         }
     }
 

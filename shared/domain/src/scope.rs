@@ -26,11 +26,16 @@ pub enum Scope {
     KeysManage,
     /// Read the account's usage counters.
     UsageRead,
+    /// Start part generations, hold conversations and read credits (seed 002's
+    /// `generate`; issue 14).
+    Generate,
+    /// Download generated parts (`POST /v1/exports`; seed 002's `export`).
+    Export,
 }
 
 impl Scope {
     /// Every scope, in a stable order (the default for a new key).
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 10] = [
         Scope::FilesRead,
         Scope::FilesWrite,
         Scope::QuotesRead,
@@ -39,6 +44,8 @@ impl Scope {
         Scope::OrdersWrite,
         Scope::KeysManage,
         Scope::UsageRead,
+        Scope::Generate,
+        Scope::Export,
     ];
 
     /// The wire name, e.g. `files:write`.
@@ -52,6 +59,8 @@ impl Scope {
             Scope::OrdersWrite => "orders:write",
             Scope::KeysManage => "keys:manage",
             Scope::UsageRead => "usage:read",
+            Scope::Generate => "generate",
+            Scope::Export => "export",
         }
     }
 

@@ -16,6 +16,13 @@ pub const HANDLERS: &[(&str, &str)] = &[
     // components/mailer: send one row of `mail_outbox` (a verification code
     // today). Payload `{"mail_id": "mail_..."}`.
     (SEND_MAIL, "http://mailer.spin.internal/work/send_mail"),
+    // components/generations: design, build, gate and export one part; the
+    // generation becomes `completed` (a `ready` file) or `failed` (refunded).
+    // Payload `{"generation_id": "gen_..."}`.
+    (
+        GENERATE_PART,
+        "http://generations.spin.internal/work/generate_part",
+    ),
 ];
 
 /// Kind of the mesh analysis that confirm queues.
@@ -23,6 +30,9 @@ pub const ANALYZE_FILE: &str = "analyze_file";
 
 /// Kind of an outgoing mail that connect queues with the code it carries.
 pub const SEND_MAIL: &str = "send_mail";
+
+/// Kind of a part generation that `POST /v1/generations` queues (issue 14).
+pub const GENERATE_PART: &str = "generate_part";
 
 /// The handler URL of `kind`, if any component handles it.
 pub fn handler_url(kind: &str) -> Option<&'static str> {
