@@ -51,7 +51,7 @@ pub fn presign_put(
 /// of generated parts, `POST /v1/exports`).
 pub fn presign_get(ctx: &Ctx, key: &str, expires_secs: u64) -> Result<PresignedRequest, ApiError> {
     bucket(ctx)?
-        .presign("GET", key, &[], expires_secs, ctx.now())
+        .presign_download(key, expires_secs, ctx.now())
         .map_err(ApiError::internal)
 }
 
