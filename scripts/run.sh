@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole system locally: the services, the `farm` database migrated,
-# the Wasm components, the printer-gateway, the simulated farm (farm-sim) and
-# the local Spin host on http://127.0.0.1:3000. Ctrl-C stops what it started
+# the Wasm components, the local Spin host on http://127.0.0.1:3000, the
+# simulated farm (farm-sim) and the printer-gateway of site `local`, which
+# reaches the app only over HTTP with its site token (no database
+# credentials) and spools its events under the state dir. Ctrl-C stops what it started
 # (the services keep running; `scripts/services.sh down` stops them).
 #
 #   scripts/run.sh            FARM_LISTEN=127.0.0.1:3000 FARM_SIM_PRINTERS=10 to change
@@ -55,9 +57,11 @@ export SPIN_VARIABLE_PUBLIC_BASE_URL=${SPIN_VARIABLE_PUBLIC_BASE_URL:-http://$li
 export SPIN_VARIABLE_DB_URL=$db_url
 db_host=${db_url#*@}
 export SPIN_VARIABLE_DB_HOST=${db_host%%/*}
-export FARM_DB_URL=$db_url
-# The gateway calls the app's tick route (background work) on its timer...
+# The gateway talks to the app's internal routes: events and work with the
+# site token (below), the tick route (background work) on its timer...
 export FARM_APP_URL=${FARM_APP_URL:-http://$listen}
+export FARM_SITE=${FARM_SITE:-local}
+export FARM_SPOOL_PATH=${FARM_SPOOL_PATH:-$state/gateway-spool.redb}
 # ...and applies reports only from the printers of its site's configuration:
 # here, exactly the simulated farm's printers.
 export FARM_PRINTERS=${FARM_PRINTERS:-$(target/debug/farm-sim --gateway-printers)}
@@ -68,6 +72,8 @@ export SPIN_VARIABLE_SMTP_PORT=${SPIN_VARIABLE_SMTP_PORT:-$FARM_SMTP_PORT}
 # told otherwise (production: https://api.stripe.com and the account's keys).
 export SPIN_VARIABLE_STRIPE_API_BASE=${SPIN_VARIABLE_STRIPE_API_BASE:-$FARM_STRIPE_API_BASE}
 export SPIN_VARIABLE_STRIPE_WEBHOOK_SECRETS=${SPIN_VARIABLE_STRIPE_WEBHOOK_SECRETS:-$FARM_STRIPE_WEBHOOK_SECRET}
+# Local webhook receivers listen on loopback; production leaves this false.
+export SPIN_VARIABLE_WEBHOOK_ALLOW_PRIVATE_TARGETS=${SPIN_VARIABLE_WEBHOOK_ALLOW_PRIVATE_TARGETS:-true}
 
 pids=()
 cleanup() {
@@ -79,19 +85,23 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 bin=target/debug
+"$bin/spin-local" up --listen "$listen" --runtime-config-file runtime-config.toml -f spin.toml &
+pids+=($!)
+for _ in $(seq 300); do
+  curl -s -o /dev/null "http://$listen/v1/catalog" && break
+  kill -0 "${pids[0]}" 2>/dev/null || { echo "spin-local exited; see its output above" >&2; exit 1; }
+  sleep 0.2
+done
+
+# The site's token: rotated on every start (the app keeps only its hash), so
+# the gateway started below is the only holder.
+step "site token for site $FARM_SITE"
+FARM_SITE_TOKEN=$(bash scripts/site-token.sh "$FARM_SITE" "http://$listen")
+export FARM_SITE_TOKEN
 "$bin/farm-sim" >"$state/logs/farm-sim.log" 2>&1 &
 pids+=($!)
 "$bin/printer-gateway" >"$state/logs/printer-gateway.log" 2>&1 &
 pids+=($!)
-"$bin/spin-local" up --listen "$listen" --runtime-config-file runtime-config.toml -f spin.toml &
-pids+=($!)
-
-# Tell the user where things are once the host answers.
-for _ in $(seq 300); do
-  curl -s -o /dev/null "http://$listen/v1/catalog" && break
-  kill -0 "${pids[2]}" 2>/dev/null || { echo "spin-local exited; see its output above" >&2; exit 1; }
-  sleep 0.2
-done
 cat >&2 <<MSG
 
 Farm API is up: http://$listen
@@ -101,6 +111,7 @@ Farm API is up: http://$listen
   mail sent:  curl $FARM_MAIL_MESSAGES_URL   (verification codes land here)
   logs:       $state/logs/ (printer-gateway.log, farm-sim.log)
   printers:   psql $db_url -c 'table printers'
+  farm events: psql $db_url -c 'table farm_events'   (applied once each, from the gateway's spool)
 Ctrl-C stops the host, the gateway and the simulated farm.
 
 MSG

@@ -40,6 +40,8 @@ pub struct App {
     services: Arc<Services>,
     logs: LogSink,
     this: Weak<App>,
+    blocked: crate::networks::BlockedNetworks,
+    names: crate::networks::NameTable,
 }
 
 impl App {
@@ -54,6 +56,9 @@ impl App {
             Some(p) => RuntimeConfig::load(p)?,
             None => RuntimeConfig::default(),
         };
+        let blocked = crate::networks::BlockedNetworks::parse(
+            &runtime_config.outbound_networking.block_networks,
+        )?;
         let variables =
             AppVariables::resolve(&manifest, &options.variables, |k| std::env::var(k).ok())?;
 
@@ -127,6 +132,8 @@ impl App {
             services,
             logs,
             this: this.clone(),
+            blocked,
+            names: options.names.clone(),
         }))
     }
 
@@ -224,6 +231,7 @@ impl App {
             .socket_addr_check(crate::outbound::socket_check(
                 component.to_string(),
                 loaded.info.allowed_hosts.clone(),
+                self.blocked.clone(),
             ));
         for (k, v) in &loaded.info.environment {
             wasi.env(k, v);
@@ -237,6 +245,8 @@ impl App {
                 component: component.to_string(),
                 allowed: loaded.info.allowed_hosts.clone(),
                 app: self.this.clone(),
+                blocked: self.blocked.clone(),
+                names: self.names.clone(),
             },
             component: loaded.info.clone(),
             services: self.services.clone(),

@@ -11,6 +11,7 @@ mod compile;
 mod kv;
 mod logs;
 mod manifest;
+mod networks;
 mod outbound;
 mod pg;
 mod routes;
@@ -47,7 +48,12 @@ pub struct Options {
     /// Most Postgres connections open at once per database address; `None`
     /// is [`DEFAULT_PG_MAX_CONNECTIONS`]. Requests beyond it wait for a free one.
     pub pg_max_connections: Option<usize>,
+    /// Names this host resolves itself before the system resolver (empty
+    /// normally; see [`NameTable`]).
+    pub names: NameTable,
 }
+
+pub use networks::NameTable;
 
 pub use pg::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS as DEFAULT_PG_MAX_CONNECTIONS;
 

@@ -30,6 +30,7 @@ async fn main() -> anyhow::Result<()> {
         cache_dir: None,
         echo_logs: true,
         pg_max_connections: None,
+        names: Default::default(),
     };
     while let Some(flag) = args.next() {
         let mut value = || {

@@ -12,6 +12,7 @@ use anyhow::{Context, bail};
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::app::App;
+use crate::networks::{BlockedNetworks, NameTable};
 use wasmtime_wasi::sockets::SocketAddrUse;
 
 /// One `allowed_outbound_hosts` entry: `scheme://host[:port]`, where each part
@@ -77,7 +78,22 @@ impl AllowedHosts {
 /// wasmtime also asks about the implicit bind a connect makes (the wildcard
 /// address, port 0); that one is allowed, since Spin's wasmtime performed no
 /// such check and an ephemeral wildcard bind reaches nothing by itself.
+#[cfg(test)]
 pub fn socket_allowed(allowed: &AllowedHosts, addr: SocketAddr, use_: SocketAddrUse) -> bool {
+    socket_allowed_unless_blocked(allowed, &BlockedNetworks::default(), addr, use_)
+}
+
+/// [`socket_allowed`], and (as Spin checks it after the allow-list) not in
+/// the runtime configuration's blocked networks.
+pub fn socket_allowed_unless_blocked(
+    allowed: &AllowedHosts,
+    blocked: &BlockedNetworks,
+    addr: SocketAddr,
+    use_: SocketAddrUse,
+) -> bool {
+    if !matches!(use_, SocketAddrUse::TcpBind) && blocked.is_blocked(addr.ip()) {
+        return false;
+    }
     let (ip, port) = (addr.ip().to_string(), Some(addr.port()));
     match use_ {
         SocketAddrUse::TcpBind => addr.ip().is_unspecified() && addr.port() == 0,
@@ -94,12 +110,13 @@ pub fn socket_allowed(allowed: &AllowedHosts, addr: SocketAddr, use_: SocketAddr
 pub fn socket_check(
     component: String,
     allowed: AllowedHosts,
+    blocked: BlockedNetworks,
 ) -> impl Fn(SocketAddr, SocketAddrUse) -> Pin<Box<dyn Future<Output = bool> + Send + Sync>>
 + Send
 + Sync
 + 'static {
     move |addr, use_| {
-        let ok = socket_allowed(&allowed, addr, use_);
+        let ok = socket_allowed_unless_blocked(&allowed, &blocked, addr, use_);
         if !ok {
             eprintln!("[{component}] socket {use_:?} {addr} denied: not in allowed_outbound_hosts");
         }
@@ -202,6 +219,8 @@ pub struct OutboundHooks {
     pub component: String,
     pub allowed: AllowedHosts,
     pub app: Weak<App>,
+    pub blocked: BlockedNetworks,
+    pub names: NameTable,
 }
 
 const CHAINING_SUFFIX: &str = ".spin.internal";
@@ -231,6 +250,8 @@ impl WasiHttpHooks for OutboundHooks {
         let allowed = self.allowed.allows(&scheme, &host, port);
         let from = self.component.clone();
         let app = self.app.clone();
+        let (blocked, names) = (self.blocked.clone(), self.names.clone());
+        let mut request = request;
         Box::new(async move {
             if !allowed {
                 eprintln!(
@@ -248,6 +269,9 @@ impl WasiHttpHooks for OutboundHooks {
                     Box::new(async { Ok(()) });
                 return Ok((response, done));
             }
+            if !blocked.is_empty() || names.get(&host).is_some() {
+                pin_address(&mut request, &scheme, &host, port, &blocked, &names, &from).await?;
+            }
             use http_body_util::BodyExt;
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             Ok((
@@ -256,6 +280,63 @@ impl WasiHttpHooks for OutboundHooks {
             ))
         })
     }
+}
+
+/// Resolves the request's host (the [`NameTable`] first), refuses it when
+/// every address is blocked (`destination-ip-prohibited`, as Spin answers),
+/// and for plain `http` pins the connection to the first allowed address, so
+/// the address checked is the address connected to (a second lookup could
+/// answer differently). For `https` the name stays (TLS needs it), and the
+/// connection makes its own lookup.
+async fn pin_address(
+    request: &mut http::Request<WasiBody>,
+    scheme: &str,
+    host: &str,
+    port: Option<u16>,
+    blocked: &BlockedNetworks,
+    names: &NameTable,
+    from: &str,
+) -> Result<(), HttpError> {
+    let port = port.or_else(|| default_port(scheme)).unwrap_or(80);
+    let addrs: Vec<std::net::IpAddr> = match names.get(host) {
+        Some(addrs) => addrs,
+        None => match host.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+            Ok(ip) => vec![ip],
+            Err(_) => tokio::net::lookup_host((host, port))
+                .await
+                .map_err(|e| HttpError::DnsError {
+                    rcode: Some(e.to_string()),
+                    info_code: None,
+                })?
+                .map(|a| a.ip())
+                .collect(),
+        },
+    };
+    let Some(ip) = addrs.into_iter().find(|ip| !blocked.is_blocked(*ip)) else {
+        eprintln!(
+            "[{from}] outbound request to {host} denied: every address of it is in block_networks"
+        );
+        return Err(HttpError::DestinationIpProhibited);
+    };
+    if scheme == "http" {
+        let authority = match ip {
+            std::net::IpAddr::V6(v6) => format!("[{v6}]:{port}"),
+            v4 => format!("{v4}:{port}"),
+        };
+        let original = request.uri().authority().map(ToString::to_string);
+        let mut parts = request.uri().clone().into_parts();
+        parts.authority = authority.parse().ok();
+        if let Ok(uri) = http::Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+        if let Some(original) = original
+            && !request.headers().contains_key(http::header::HOST)
+            && let Ok(value) = http::HeaderValue::from_str(&original)
+        {
+            request.headers_mut().insert(http::header::HOST, value);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! `runtime-config.toml`: where the key-value stores live. As in Spin, the
 //! `default` store is an embedded SQLite file unless configured otherwise, and
-//! an unknown key is an error rather than a silent no-op.
+//! an unknown key is an error rather than a silent no-op; and
+//! `[outbound_networking] block_networks` (see `crate::networks`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,6 +14,17 @@ use serde::Deserialize;
 pub struct RuntimeConfig {
     #[serde(default)]
     pub key_value_store: BTreeMap<String, StoreConfig>,
+    /// Spin's `[outbound_networking]` (only `block_networks` here).
+    #[serde(default)]
+    pub outbound_networking: OutboundNetworking,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundNetworking {
+    /// CIDRs and/or `private`; see `crate::networks`.
+    #[serde(default)]
+    pub block_networks: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -31,6 +31,7 @@ pub struct AppBuilder {
     migrate: bool,
     state_dir: Option<PathBuf>,
     pg_max_connections: Option<usize>,
+    names: spin_local::NameTable,
 }
 
 impl AppBuilder {
@@ -44,6 +45,7 @@ impl AppBuilder {
             migrate: true,
             state_dir: None,
             pg_max_connections: None,
+            names: Default::default(),
         }
     }
 
@@ -56,6 +58,7 @@ impl AppBuilder {
             migrate: false,
             state_dir: None,
             pg_max_connections: None,
+            names: Default::default(),
         }
     }
 
@@ -79,6 +82,13 @@ impl AppBuilder {
 
     /// Bounds the host's Postgres connections to this test's database
     /// (default [`spin_local::DEFAULT_PG_MAX_CONNECTIONS`]).
+    /// Names the host resolves to addresses the test chooses (and may change
+    /// while the app runs), before the system resolver.
+    pub fn names(mut self, names: spin_local::NameTable) -> Self {
+        self.names = names;
+        self
+    }
+
     pub fn pg_max_connections(mut self, max: usize) -> Self {
         self.pg_max_connections = Some(max);
         self
@@ -136,6 +146,9 @@ impl AppBuilder {
             ("db_host", database::host_port(&db_url)),
             ("internal_token", internal_token.clone()),
             ("public_base_url", base_url.clone()),
+            // Test receivers listen on loopback (a test refusing private
+            // targets sets it back to "false").
+            ("webhook_allow_private_targets", "true".to_owned()),
         ] {
             if declared.iter().any(|d| d == name) {
                 variables.insert(name.to_string(), value);
@@ -166,6 +179,7 @@ impl AppBuilder {
             cache_dir: Some(repo_root().join("target").join("spin-local-cache")),
             echo_logs: std::env::var_os("FARM_TEST_ECHO_LOGS").is_some(),
             pg_max_connections: self.pg_max_connections,
+            names: self.names.clone(),
         };
         let running = spin_local::start_on(options, listener)
             .await

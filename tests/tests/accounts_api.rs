@@ -67,7 +67,9 @@ async fn connect_with_a_new_email_creates_an_account_and_a_live_key_stored_only_
     assert_eq!(body["email"], "ann@example.com");
     assert_eq!(body["account_created"], true);
     assert_eq!(body["mode"], "live");
-    assert_eq!(body["scopes"].as_array().map(Vec::len), Some(8));
+    // Every scope: files, quotes, orders (read and write each), keys:manage,
+    // usage:read, webhooks:manage, events:read.
+    assert_eq!(body["scopes"].as_array().map(Vec::len), Some(10));
     assert_eq!(
         body["key_preview"],
         format!("fk_live_...{}", &key[key.len() - 4..])

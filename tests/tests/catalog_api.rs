@@ -202,8 +202,11 @@ async fn the_agent_policy_states_the_seed_rules() {
         .iter()
         .filter_map(|r| r["rule"].as_str())
         .collect();
-    assert_eq!(rules.len(), 5);
+    // Seed 001's five non-negotiable rules, and issue 10's: autonomous
+    // orders only within the caps the person set.
+    assert_eq!(rules.len(), 6);
     assert!(rules[0].contains("Never proceed to payment without explicit user approval"));
+    assert!(rules[1].contains("only when the person turned autopay on and set the caps"));
     let state: Vec<&str> = policy["persist_state"]
         .as_array()
         .expect("state")

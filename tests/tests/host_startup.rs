@@ -17,6 +17,7 @@ fn options(manifest: &Path, state: &Path) -> Options {
         cache_dir: Some(state.join("cache")),
         echo_logs: false,
         pg_max_connections: None,
+        names: Default::default(),
     }
 }
 

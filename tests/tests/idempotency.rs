@@ -336,7 +336,7 @@ async fn an_honest_multipart_retry_with_a_new_boundary_is_replayed_not_refused()
     assert_eq!(retry.status, 201, "{}", retry.body);
     assert_eq!(retry.replayed.as_deref(), Some("true"));
     assert_eq!(retry.body, first.body);
-    assert_eq!(app.count_rows("jobs").await, 1);
+    assert_eq!(app.count_rows("orders").await, 1);
     assert_eq!(app.count_rows("print_tasks").await, 2);
 
     // Other bytes, or other options, under the same key: another request.
@@ -369,7 +369,7 @@ async fn an_honest_multipart_retry_with_a_new_boundary_is_replayed_not_refused()
     )
     .await;
     assert_eq!(other_options.status, 409, "{}", other_options.body);
-    assert_eq!(app.count_rows("jobs").await, 1);
+    assert_eq!(app.count_rows("orders").await, 1);
 }
 
 #[tokio::test]

@@ -47,7 +47,14 @@ async fn one_call_answers_in_seed_000s_shape_and_queues_one_task_per_part() {
             .as_str()
             .is_some_and(|d| d.len() == 10)
     );
-    let grams = job["breakdown"]["grams_per_part"].as_f64().expect("grams");
+    // The job names its quote; the grams come from the quote's breakdown.
+    let (_, q) = get(
+        &app,
+        &key,
+        &format!("/v1/quotes/{}", job["quote_id"].as_str().expect("quote_id")),
+    )
+    .await;
+    let grams = q["breakdown"]["grams_per_part"].as_f64().expect("grams");
     let total = expected_total_cents(grams, "petg", 25);
     assert_eq!(
         job["quote"]["total"]["amount"].as_i64(),
@@ -59,7 +66,8 @@ async fn one_call_answers_in_seed_000s_shape_and_queues_one_task_per_part() {
     let db = app.db().await;
     let tasks: i64 = db
         .query_one(
-            "select count(*) from print_tasks where job_id = $1 and status = 'queued'",
+            "select count(*) from print_tasks t join orders o on o.id = t.order_id \
+             where o.job_id = $1 and t.status = 'queued'",
             &[&job["id"].as_str().expect("id")],
         )
         .await
@@ -73,6 +81,23 @@ async fn one_call_answers_in_seed_000s_shape_and_queues_one_task_per_part() {
     )
     .await;
     assert_eq!((status, &fetched["quote"]), (200, &job["quote"]));
+    // One order model, two views: the job is an order.
+    let (status, order) = get(
+        &app,
+        &key,
+        &format!("/v1/orders/{}", job["order_id"].as_str().expect("order_id")),
+    )
+    .await;
+    assert_eq!(status, 200, "{order}");
+    assert_eq!(
+        (
+            order["source"].as_str(),
+            order["job_id"].as_str(),
+            order["status"].as_str()
+        ),
+        (Some("job"), job["id"].as_str(), Some("queued"))
+    );
+    assert_eq!(order["total"], job["quote"]["total"]);
 }
 
 #[tokio::test]
@@ -139,7 +164,7 @@ async fn a_bad_mesh_is_rejected_with_specifics_before_anything_is_queued() {
         (400, Some("unknown_material")),
         "{body}"
     );
-    for table in ["files", "quotes", "jobs", "print_tasks"] {
+    for table in ["files", "quotes", "orders", "print_tasks"] {
         assert_eq!(app.count_rows(table).await, 0, "{table}");
     }
 }
@@ -161,5 +186,5 @@ async fn a_live_key_without_autopay_cannot_order_in_one_shot() {
         (403, Some("autonomous_not_allowed")),
         "{body}"
     );
-    assert_eq!(app.count_rows("jobs").await, 0);
+    assert_eq!(app.count_rows("orders").await, 0);
 }

@@ -41,7 +41,7 @@ async fn call(app: &TestApp, key: &str, case: &Case) -> (u16, Value) {
 async fn rows(app: &TestApp) -> Vec<i64> {
     let db = app.db().await;
     let mut out = Vec::new();
-    for table in ["files", "quotes", "jobs"] {
+    for table in ["files", "quotes", "orders"] {
         out.push(
             db.query_one(&format!("select count(*) from {table}"), &[])
                 .await

@@ -300,6 +300,8 @@ async fn malformed_scopes_never_create_a_key_and_only_absent_scopes_take_the_cal
         "orders:write",
         "keys:manage",
         "usage:read",
+        "webhooks:manage",
+        "events:read",
         "generate",
         "export",
     ];

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 /// The components this suite exercises.
-const UPLOAD_COMPONENTS: [&str; 7] = [
-    "presign", "confirm", "files", "analyze", "quotes", "jobs", "tick",
+const UPLOAD_COMPONENTS: [&str; 8] = [
+    "presign", "confirm", "files", "analyze", "quotes", "jobs", "tick", "orders",
 ];
 
 /// Starts the real app (`spin.toml`). While another team's component in it is
@@ -29,7 +29,7 @@ pub fn store_endpoint() -> String {
 }
 
 /// The app variables that point the components at [`store_endpoint`].
-fn store_variables() -> [(&'static str, String); 2] {
+pub fn store_variables() -> [(&'static str, String); 2] {
     let endpoint = store_endpoint();
     let host = endpoint.trim_start_matches("http://").to_owned();
     [("s3_endpoint", endpoint), ("s3_host", host)]
@@ -123,7 +123,38 @@ pub async fn new_account_key(app: &TestApp, mode: &str, scopes: &[&str]) -> (Str
         .await
         .expect("insert account");
     let key = account_key(app, &account, mode, scopes).await;
+    if mode == "test" {
+        set_billing(app, &account, false, Some(TEST_CAPS)).await;
+    }
     (key, account)
+}
+
+/// Caps of a test account as the README's quick start leaves it: $10,000
+/// per order, $100,000 a month (per order, monthly), in cents.
+pub const TEST_CAPS: (i64, i64) = (1_000_000, 10_000_000);
+
+/// Sets the account's billing policy in mode `livemode` straight in the
+/// database (migrations/0010): `caps` = `Some((per_order, monthly))` turns
+/// autopay on with the test card `pm_card_visa` saved; `None` leaves autopay
+/// off with no payment method. Test-mode accounts from [`new_account_key`]
+/// start with [`TEST_CAPS`], so one-shot jobs (autonomous rules) work;
+/// tests of the conditions set their own.
+pub async fn set_billing(app: &TestApp, account: &str, livemode: bool, caps: Option<(i64, i64)>) {
+    let (on, pm, per, month) = match caps {
+        Some((p, m)) => (true, Some("pm_card_visa"), Some(p), Some(m)),
+        None => (false, None, None, None),
+    };
+    app.db()
+        .await
+        .execute(
+            "insert into account_billing (account_id, livemode, autopay_enabled, default_payment_method, \
+               max_per_order_cents, monthly_cap_cents) values ($1, $2, $3, $4, $5, $6) \
+             on conflict (account_id, livemode) do update set autopay_enabled = $3, \
+               default_payment_method = $4, max_per_order_cents = $5, monthly_cap_cents = $6",
+            &[&account.to_string(), &livemode, &on, &pm, &per, &month],
+        )
+        .await
+        .expect("set billing");
 }
 
 /// Adds a key holding exactly `scopes` to an existing account.

@@ -113,17 +113,25 @@ fn analyze_file(ctx: &mut Ctx, file_id: &str) -> Result<String, ApiError> {
         .and_then(mesh_engine::Unit::parse);
     match kit::analysis::analyze(&bytes, unit) {
         Ok(analysis) => {
-            ctx.db()?.execute(
-                "update files set status = 'ready', content_sha256 = $2, metrics = ($3::text)::jsonb, \
-                   report = ($4::text)::jsonb, failure_reason = null, analyzed_at = now(), updated_at = now() \
-                 where id = $1 and status = 'processing'",
-                &[
-                    file_id.to_owned().into(),
-                    sha.into(),
-                    analysis.metrics.to_string().into(),
-                    analysis.report.to_string().into(),
-                ],
-            )?;
+            // The state and its event (and so its webhook deliveries) in
+            // one transaction; the guard makes a second run record nothing.
+            farm_platform::transaction(ctx.db()?, |db| {
+                let moved = db.execute(
+                    "update files set status = 'ready', content_sha256 = $2, metrics = ($3::text)::jsonb, \
+                       report = ($4::text)::jsonb, failure_reason = null, analyzed_at = now(), updated_at = now() \
+                     where id = $1 and status = 'processing'",
+                    &[
+                        file_id.to_owned().into(),
+                        sha.clone().into(),
+                        analysis.metrics.to_string().into(),
+                        analysis.report.to_string().into(),
+                    ],
+                )?;
+                if moved > 0 {
+                    kit::file_events::record_outcome(db, file_id, "ready")?;
+                }
+                Ok(())
+            })?;
             Ok("ready".to_owned())
         }
         Err(e) => {
@@ -139,14 +147,20 @@ fn analyze_file(ctx: &mut Ctx, file_id: &str) -> Result<String, ApiError> {
 /// Marks a `processing` file `failed` with `reason` (shown to the caller).
 fn fail(ctx: &mut Ctx, file_id: &str, reason: &str, code: &str) -> Result<String, ApiError> {
     let metrics = kit::analysis::failure_metrics(code, reason);
-    ctx.db()?.execute(
-        "update files set status = 'failed', failure_reason = $2, metrics = ($3::text)::jsonb, \
-           analyzed_at = now(), updated_at = now() where id = $1 and status = 'processing'",
-        &[
-            file_id.to_owned().into(),
-            reason.to_owned().into(),
-            metrics.to_string().into(),
-        ],
-    )?;
+    farm_platform::transaction(ctx.db()?, |db| {
+        let moved = db.execute(
+            "update files set status = 'failed', failure_reason = $2, metrics = ($3::text)::jsonb, \
+               analyzed_at = now(), updated_at = now() where id = $1 and status = 'processing'",
+            &[
+                file_id.to_owned().into(),
+                reason.to_owned().into(),
+                metrics.to_string().into(),
+            ],
+        )?;
+        if moved > 0 {
+            kit::file_events::record_outcome(db, file_id, "failed")?;
+        }
+        Ok(())
+    })?;
     Ok("failed".to_owned())
 }

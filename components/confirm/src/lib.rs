@@ -32,7 +32,7 @@ struct ConfirmBody {
 fn confirm(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::FilesWrite)?;
     let body: ConfirmBody = ctx.json_body()?;
-    let file = FileRow::load(ctx, &body.file_id, &caller.account_id)?;
+    let file = FileRow::load(ctx, &body.file_id, &caller.account_id, caller.livemode())?;
     if file.status != "pending_upload" {
         // Already confirmed: report the state (paced by Retry-After while
         // processing). Its analysis is in the queue.
@@ -66,16 +66,22 @@ fn confirm(ctx: &mut Ctx) -> Result<Response, ApiError> {
     {
         let error = ApiError::from(mismatch);
         let failure = kit::analysis::failure_metrics(error.code(), error.message());
-        ctx.db()?.execute(
-            "update files set status = 'failed', failure_reason = $3, metrics = ($4::text)::jsonb, updated_at = now() \
-             where id = $1 and account_id = $2 and status = 'pending_upload'",
-            &[
-                file.id.clone().into(),
-                caller.account_id.clone().into(),
-                error.message().to_owned().into(),
-                failure.to_string().into(),
-            ],
-        )?;
+        farm_platform::transaction(ctx.db()?, |db| {
+            let moved = db.execute(
+                "update files set status = 'failed', failure_reason = $3, metrics = ($4::text)::jsonb, updated_at = now() \
+                 where id = $1 and account_id = $2 and status = 'pending_upload'",
+                &[
+                    file.id.clone().into(),
+                    caller.account_id.clone().into(),
+                    error.message().to_owned().into(),
+                    failure.to_string().into(),
+                ],
+            )?;
+            if moved > 0 {
+                kit::file_events::record_outcome(db, &file.id, "failed")?;
+            }
+            Ok(())
+        })?;
         return Err(error
             .with_detail("file_id", &file.id)
             .with_detail("status", "failed"));
@@ -103,13 +109,18 @@ fn confirm(ctx: &mut Ctx) -> Result<Response, ApiError> {
             worker.run_now(job_id);
         });
     }
-    respond(ctx, &file.id, &caller.account_id)
+    respond(ctx, &file.id, &caller.account_id, caller.livemode())
 }
 
 /// The file as `GET /v1/files/{id}` shows it, `Retry-After` included while
 /// it is `processing`, so the caller's first poll is already paced.
-fn respond(ctx: &mut Ctx, file_id: &str, account_id: &str) -> Result<Response, ApiError> {
-    let file = FileRow::load(ctx, file_id, account_id)?;
+fn respond(
+    ctx: &mut Ctx,
+    file_id: &str,
+    account_id: &str,
+    livemode: bool,
+) -> Result<Response, ApiError> {
+    let file = FileRow::load(ctx, file_id, account_id, livemode)?;
     let body = file.render(ctx)?;
     Ok(response::ok(&body))
 }

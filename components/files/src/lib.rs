@@ -28,7 +28,13 @@ fn serve(req: Request) -> Response {
 fn list_files(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::FilesRead)?;
     let page = Page::from_query(ctx, IdKind::File)?;
-    let rows = page.fetch(ctx, "files", FILE_COLUMNS, &caller.account_id)?;
+    let rows = page.fetch(
+        ctx,
+        "files",
+        FILE_COLUMNS,
+        &caller.account_id,
+        caller.livemode(),
+    )?;
     let items = rows
         .iter()
         .map(|r| FileRow::from_row(r).map(|f| f.to_json()))
@@ -39,7 +45,7 @@ fn list_files(ctx: &mut Ctx) -> Result<Response, ApiError> {
 fn get_file(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::FilesRead)?;
     let id = ctx.param("id")?;
-    let file = FileRow::load(ctx, &id, &caller.account_id)?;
+    let file = FileRow::load(ctx, &id, &caller.account_id, caller.livemode())?;
     let body = file.render(ctx)?;
     Ok(response::ok(&body))
 }
@@ -75,7 +81,7 @@ fn set_unit(ctx: &mut Ctx) -> Result<Response, ApiError> {
             ));
         }
     };
-    let file = FileRow::load(ctx, &id, &caller.account_id)?;
+    let file = FileRow::load(ctx, &id, &caller.account_id, caller.livemode())?;
     if file.status != "ready" {
         return Err(ApiError::file_not_ready(&file.status)
             .with_detail("next_action", file.next_action(ctx.now())));
@@ -111,7 +117,7 @@ fn set_unit(ctx: &mut Ctx) -> Result<Response, ApiError> {
             analysed.into(),
         ],
     )?;
-    let file = FileRow::load(ctx, &id, &caller.account_id)?;
+    let file = FileRow::load(ctx, &id, &caller.account_id, caller.livemode())?;
     let body = file.render(ctx)?;
     Ok(response::ok(&body))
 }

@@ -1,22 +1,24 @@
 //! `POST /v1/jobs` (seed 000): multipart `file` + `options` JSON → analysis,
-//! quote and a queued order in one call, for accounts that may order without a
-//! checkout step (test keys now; autopay accounts once payments exist).
-//! `GET /v1/jobs/{id}` returns the job; `GET /v1/jobs` lists the caller's
-//! jobs, newest first, in Stripe's list shape (`limit`, `starting_after`). A part that cannot print, or that a
-//! person should look at first, is rejected with the findings before anything
-//! is stored or queued.
+//! quote and an order placed and paid in one call, under exactly the
+//! autonomous rules (`order_kit::autonomous`: autopay on, a saved payment
+//! method, within both caps, a trusted unit); test keys order on the
+//! simulated farm with their test payment method. A job is an order
+//! (`orders`, source `job`) seen through seed 000's shape
+//! (`OrderRow::render_job`): `GET /v1/jobs/{id}` shows it, `GET /v1/jobs`
+//! lists the caller's jobs, newest first, in Stripe's list shape (`limit`,
+//! `starting_after`). A part that cannot print, or that a person should look
+//! at first, is rejected with the findings before anything is stored or
+//! queued; a refused autonomous condition stores nothing either.
 
 use farm_platform::farm_domain::ids::IdKind;
 use farm_platform::farm_domain::scope::Scope;
-use farm_platform::{ApiError, Caller, Ctx, Fingerprint, col, handle, new_id, response};
+use farm_platform::{ApiError, Caller, Ctx, Fingerprint, handle, new_id, response};
 use farm_signing::multipart;
 use kit::rows::{FILE_COLUMNS, FileRow};
+use order_kit::row::{ORDER_COLUMNS, OrderRow};
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
-
-/// Events a job emits (webhooks arrive with the order issue).
-const WEBHOOK_EVENTS: [&str; 2] = ["job.printing", "job.shipped"];
 
 farm_platform::export_http!(crate::serve);
 
@@ -75,14 +77,8 @@ fn body_too_large(size: u64) -> ApiError {
 
 fn create_job(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::OrdersWrite)?;
-    if caller.mode.as_str() != "test" {
-        return Err(ApiError::new(
-            403,
-            "autonomous_not_allowed",
-            "One-shot jobs need an account that may pay without a checkout step; use a test key, or quote and check out.",
-        )
-        .with_detail("reason", "autopay_not_enabled"));
-    }
+    // Refuse at once an account that cannot order autonomously at all.
+    order_kit::autonomous::precheck(ctx.db()?, &caller.account_id, caller.livemode())?;
     let upload = read_upload(ctx)?;
     // The key binds to what the request means: the file's bytes (by hash),
     // its name and type, and the parsed options. An honest retry carries a
@@ -221,7 +217,7 @@ fn place(ctx: &mut Ctx, caller: &Caller, upload: Upload) -> Result<Response, Api
     };
     let facts = kit::quote::facts_for(&file, params.material)?;
     let load = kit::quote::farm_load(ctx)?;
-    let assessment = kit::quote::assess(ctx, caller, &file, &facts, &params, &load)?;
+    let assessment = kit::quote::assess_with(ctx, true, &file, &facts, &params, &load)?;
     if assessment.requires_user_confirmation {
         return Err(ApiError::new(
             422,
@@ -233,14 +229,15 @@ fn place(ctx: &mut Ctx, caller: &Caller, upload: Upload) -> Result<Response, Api
         .with_detail("findings", analysis.report["findings"].clone()));
     }
 
+    let base = ctx.var("public_base_url")?.trim_end_matches('/').to_owned();
     kit::store::put(ctx, &key, &content_type, bytes)?;
     let db = ctx.db()?;
     db.execute("begin", &[])?;
-    let stored = (|| -> Result<Response, ApiError> {
+    let stored = (|| -> Result<_, ApiError> {
         ctx.db()?.execute(
             "insert into files (id, account_id, status, filename, content_type, format, size_bytes, object_key, \
-                   content_sha256, metrics, report, upload_expires_at, confirmed_at, analyzed_at) \
-             values ($1, $2, 'ready', $3, $4, $5, $6, $7, $8, ($9::text)::jsonb, ($10::text)::jsonb, now(), now(), now())",
+                   content_sha256, metrics, report, upload_expires_at, confirmed_at, analyzed_at, livemode) \
+             values ($1, $2, 'ready', $3, $4, $5, $6, $7, $8, ($9::text)::jsonb, ($10::text)::jsonb, now(), now(), now(), $11)",
             &[
                 file.id.clone().into(),
                 caller.account_id.clone().into(),
@@ -252,6 +249,7 @@ fn place(ctx: &mut Ctx, caller: &Caller, upload: Upload) -> Result<Response, Api
                 sha.clone().into(),
                 analysis.metrics.to_string().into(),
                 analysis.report.to_string().into(),
+                caller.livemode().into(),
             ],
         )?;
         let sql = format!("select {FILE_COLUMNS} from files where id = $1");
@@ -261,83 +259,72 @@ fn place(ctx: &mut Ctx, caller: &Caller, upload: Upload) -> Result<Response, Api
                 .first()
                 .ok_or_else(|| ApiError::internal("file row vanished"))?,
         )?;
-        let (quote_id, quote) =
-            kit::quote::store(ctx, caller, &file, &params, &assessment, &facts)?;
+        let (quote_id, _) = kit::quote::store(ctx, caller, &file, &params, &assessment, &facts)?;
         let job_id = new_id(IdKind::Job)?;
-        let body = json!({
-            "id": job_id,
-            "status": "queued",
-            "quote": { "unit_price": quote["unit_price"], "total": quote["total"] },
-            "estimated_ship": quote["estimated_ship"],
-            "webhook_events": WEBHOOK_EVENTS,
-            "file_id": file.id,
-            "quote_id": quote_id,
-            "material": params.material.id(),
-            "color": params.color,
-            "quantity": params.quantity.get(),
-            "breakdown": quote["breakdown"],
-            "risk_flags": quote["risk_flags"],
-            "created_at": farm_platform::wire::timestamp(ctx.now()),
-        });
-        ctx.db()?.execute(
-            "insert into jobs (id, account_id, file_id, quote_id, status, material, color, quantity, currency, \
-               unit_price_cents, total_cents, estimated_ship, response) \
-             values ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $10, ($11::text)::date, ($12::text)::jsonb)",
-            &[
-                job_id.clone().into(),
-                caller.account_id.clone().into(),
-                file.id.clone().into(),
-                quote_id.into(),
-                params.material.id().to_owned().into(),
-                params.color.to_owned().into(),
-                (params.quantity.get() as i32).into(),
-                assessment.price.total.currency().code().to_owned().into(),
-                assessment.price.unit_price.minor().into(),
-                assessment.price.total.minor().into(),
-                assessment.lead_time.estimated_ship.iso().into(),
-                body.to_string().into(),
-            ],
-        )?;
-        // One print task per part, so the fleet prints them in parallel.
-        ctx.db()?.execute(
-            "insert into print_tasks (job_id, file_id, object_key, material, color, copy_index, estimated_hours) \
-             select $1, $2, $3, $4, $5, n, $6 from generate_series(1, $7::int) as n",
-            &[
-                job_id.into(),
-                file.id.clone().into(),
-                key.clone().into(),
-                params.material.id().to_owned().into(),
-                params.color.to_owned().into(),
-                facts.print_hours.into(),
-                (params.quantity.get() as i32).into(),
-            ],
-        )?;
-        Ok(response::created(&body))
+        order_kit::autonomous::place(
+            ctx.db()?,
+            caller,
+            &quote_id,
+            "job",
+            Some(&job_id),
+            None,
+            &base,
+        )
     })();
-    match stored {
-        Ok(r) => {
+    let (order, billing) = match stored {
+        Ok(placed) => {
             ctx.db()?.execute("commit", &[])?;
-            Ok(r)
+            placed
         }
         Err(e) => {
             let _ = ctx.db().map(|db| db.execute("rollback", &[]));
-            Err(e)
+            return Err(e);
         }
-    }
+    };
+    let order = order_kit::autonomous::settle(ctx, order, &billing, &base)?;
+    Ok(response::created(&order.render_job(&base)))
 }
 
 fn list_jobs(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::OrdersRead)?;
     let page = kit::list::Page::from_query(ctx, IdKind::Job)?;
-    let rows = page.fetch(ctx, "jobs", "response::text, status", &caller.account_id)?;
+    let sql = format!(
+        "select {ORDER_COLUMNS} from orders t where t.account_id = $1 and t.livemode = $2 and t.source = 'job' \
+           and ($3::text is null or (t.created_at, t.id) < \
+                (select c.created_at, c.id from orders c where c.job_id = $3 and c.account_id = $1 and c.livemode = $2)) \
+         order by t.created_at desc, t.id desc limit $4"
+    );
+    let cursor = page
+        .starting_after
+        .clone()
+        .map_or(spin_sdk::pg4::ParameterValue::DbNull, Into::into);
+    let rows = ctx.db()?.query(
+        &sql,
+        &[
+            caller.account_id.clone().into(),
+            caller.livemode().into(),
+            cursor.clone(),
+            i64::from(page.limit + 1).into(),
+        ],
+    )?;
+    if rows.rows.is_empty() && page.starting_after.is_some() {
+        let found = ctx.db()?.query(
+            "select 1 from orders where job_id = $1 and account_id = $2 and livemode = $3",
+            &[
+                cursor,
+                caller.account_id.clone().into(),
+                caller.livemode().into(),
+            ],
+        )?;
+        if found.rows.is_empty() {
+            return Err(kit::list::unknown_cursor());
+        }
+    }
+    let base = ctx.var("public_base_url")?.trim_end_matches('/').to_owned();
     let items = rows
+        .rows
         .iter()
-        .map(|row| {
-            let mut body: serde_json::Value =
-                serde_json::from_str(&col::<String>(row, 0)?).map_err(ApiError::internal)?;
-            body["status"] = json!(col::<String>(row, 1)?);
-            Ok(body)
-        })
+        .map(|r| OrderRow::from_row(r).map(|o| o.render_job(&base)))
         .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(response::ok(&page.render(items)))
 }
@@ -345,21 +332,22 @@ fn list_jobs(ctx: &mut Ctx) -> Result<Response, ApiError> {
 fn get_job(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::OrdersRead)?;
     let id = ctx.param("id")?;
+    let not_found = || ApiError::not_found(farm_platform::farm_domain::Resource::Job);
     if !IdKind::Job.is_valid(&id) {
-        return Err(ApiError::not_found(
-            farm_platform::farm_domain::Resource::Job,
-        ));
+        return Err(not_found());
     }
+    let sql = format!(
+        "select {ORDER_COLUMNS} from orders where job_id = $1 and account_id = $2 and livemode = $3"
+    );
     let rows = ctx.db()?.query(
-        "select response::text, status from jobs where id = $1 and account_id = $2",
-        &[id.into(), caller.account_id.clone().into()],
+        &sql,
+        &[
+            id.into(),
+            caller.account_id.clone().into(),
+            caller.livemode().into(),
+        ],
     )?;
-    let row = rows
-        .rows
-        .first()
-        .ok_or_else(|| ApiError::not_found(farm_platform::farm_domain::Resource::Job))?;
-    let mut body: serde_json::Value =
-        serde_json::from_str(&col::<String>(row, 0)?).map_err(ApiError::internal)?;
-    body["status"] = json!(col::<String>(row, 1)?);
-    Ok(response::ok(&body))
+    let order = OrderRow::from_row(rows.rows.first().ok_or_else(not_found)?)?;
+    let base = ctx.var("public_base_url")?.trim_end_matches('/').to_owned();
+    Ok(response::ok(&order.render_job(&base)))
 }

@@ -58,7 +58,7 @@ pub fn claim(ctx: &mut Ctx, mail_id: &str) -> Result<Claim, ApiError> {
 
 /// Writes the mail for a row. A `verification_code` mail carries the code
 /// derived from its verification id (the code is stored nowhere).
-pub fn render(ctx: &Ctx, row: &Row) -> Result<OutgoingMail, ApiError> {
+pub fn render(ctx: &mut Ctx, row: &Row) -> Result<OutgoingMail, ApiError> {
     match row.kind.as_str() {
         "verification_code" => {
             let secret = ctx.var("internal_token")?;
@@ -76,6 +76,35 @@ pub fn render(ctx: &Ctx, row: &Row) -> Result<OutgoingMail, ApiError> {
                 to: row.to_address.clone(),
                 subject: text.subject,
                 text: text.text,
+            })
+        }
+        "webhook_disabled" => {
+            let rows = ctx.db()?.query(
+                "select url, coalesce(disabled_reason, '') from webhook_endpoints where id = $1",
+                &[row.ref_id.clone().into()],
+            )?;
+            let r = rows
+                .rows
+                .first()
+                .ok_or_else(|| ApiError::internal("disabled endpoint missing"))?;
+            let (url, reason): (String, String) = (col(r, 0)?, col(r, 1)?);
+            let why = if reason == "gone" {
+                "it answered 410 Gone, which asks us to stop sending"
+            } else {
+                "every delivery to it failed for 3 days"
+            };
+            Ok(OutgoingMail {
+                id: row.id.clone(),
+                to: row.to_address.clone(),
+                subject: "Your webhook endpoint was disabled".to_owned(),
+                text: format!(
+                    "We disabled your webhook endpoint {id} ({url}) because {why}.\n\n\
+                     Events are still recorded: list them with GET /v1/events and replay any of \
+                     them with POST /v1/events/{{id}}/redeliver once the receiver works again. To \
+                     receive new events, register the endpoint again with POST \
+                     /v1/webhooks/endpoints.\n",
+                    id = row.ref_id
+                ),
             })
         }
         other => Err(ApiError::internal(format!("unknown mail kind {other:?}"))),

@@ -19,6 +19,13 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// True for a live key, false for a test key. Test and live are
+    /// separate worlds (as in Stripe): every query for the caller's files,
+    /// quotes, orders and events also filters on this.
+    pub fn livemode(&self) -> bool {
+        self.mode == KeyMode::Live
+    }
+
     /// 403 `insufficient_scope` unless the key holds `scope`.
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
         if self.scopes.contains(scope) {

@@ -105,7 +105,7 @@
 //! # Scopes per endpoint group
 //!
 //! `files:read` / `files:write`, `quotes:read` / `quotes:write`,
-//! `orders:read` / `orders:write` (jobs too), `keys:manage`, `usage:read`.
+//! `orders:read` / `orders:write` (jobs too), `keys:manage`, `usage:read`, `webhooks:manage`, `events:read`.
 //! Another account's resource is always `<thing>_not_found` (404), never 403.
 //!
 //! # Tables it relies on (migrations/0001_accounts.sql)

@@ -52,8 +52,8 @@ fn register(
     let key = kit::store::object_key(&caller.account_id, &file_id, format);
     let signed = kit::store::presign_put(ctx, &key, content_type, formats::UPLOAD_URL_TTL_SECS)?;
     ctx.db()?.execute(
-        "insert into files (id, account_id, status, filename, content_type, format, size_bytes, object_key, upload_expires_at) \
-         values ($1, $2, 'pending_upload', $3, $4, $5, $6, $7, to_timestamp($8::bigint))",
+        "insert into files (id, account_id, status, filename, content_type, format, size_bytes, object_key, upload_expires_at, livemode) \
+         values ($1, $2, 'pending_upload', $3, $4, $5, $6, $7, to_timestamp($8::bigint), $9)",
         &[
             file_id.clone().into(),
             caller.account_id.clone().into(),
@@ -63,6 +63,7 @@ fn register(
             (size as i64).into(),
             key.into(),
             signed.expires_unix.into(),
+            caller.livemode().into(),
         ],
     )?;
     let required_headers: serde_json::Map<String, serde_json::Value> = signed

@@ -2,6 +2,7 @@
 //! private services of `scripts/services.sh`, each overridable by environment.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::bambu::REPORT_TOPIC_FILTER;
@@ -56,13 +57,23 @@ pub struct Config {
     pub mqtt_client_id: String,
     /// `FARM_MQTT_TOPICS`, comma separated; every printer's reports by default.
     pub topics: Vec<String>,
-    /// `FARM_DB_URL`, the farm's Postgres database.
-    pub database_url: String,
-    /// `FARM_SITE`: which farm site this gateway serves (`printers.site`).
+    /// `FARM_SITE`: this site's name, for logs and the MQTT client id (the
+    /// app knows the site by its token).
     pub site: String,
-    /// `FARM_INTERNAL_TOKEN`: shared with the app for its internal routes.
+    /// `FARM_SITE_TOKEN`: the site's token for the app's internal farm
+    /// routes (`fst_...`, from `scripts/site-token.sh`). Required to run.
+    pub site_token: Option<Secret>,
+    /// `FARM_SPOOL_PATH` (`printer-gateway-spool.redb`): the durable spool
+    /// of events the app has not acknowledged. One gateway per file.
+    pub spool_path: PathBuf,
+    /// `FARM_EVENT_BATCH` (100): most events per call to the app (1 to 500).
+    pub event_batch: usize,
+    /// `FARM_INTERNAL_TOKEN`: the app's internal token, only for calling the
+    /// tick route locally (production's cron calls it instead); events and
+    /// work use the site token.
     pub internal_token: Option<Secret>,
-    /// `FARM_APP_URL`: where the app's internal routes are.
+    /// `FARM_APP_URL`: where the app's internal routes are; `https://` in
+    /// production, `http://` to a local app on loopback.
     pub app_url: String,
     /// `FARM_OFFLINE_AFTER_SECS`: silence after which a printer counts as offline.
     pub offline_after: Duration,
@@ -105,6 +116,17 @@ impl Config {
             value: tick_ms,
             reason: "a whole number of milliseconds (0 turns the ticker off)",
         })?;
+        let batch = get("FARM_EVENT_BATCH", "100");
+        let event_batch: usize =
+            batch
+                .parse()
+                .ok()
+                .filter(|b| (1..=500).contains(b))
+                .ok_or(ConfigError::Invalid {
+                    name: "FARM_EVENT_BATCH",
+                    value: batch,
+                    reason: "a whole number from 1 to 500",
+                })?;
         Ok(Self {
             mqtt_host,
             mqtt_port,
@@ -115,8 +137,12 @@ impl Config {
                 .filter(|t| !t.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            database_url: get("FARM_DB_URL", "postgres://farm@127.0.0.1:55433/farm"),
             site,
+            site_token: lookup("FARM_SITE_TOKEN")
+                .filter(|t| !t.is_empty())
+                .map(Secret),
+            spool_path: PathBuf::from(get("FARM_SPOOL_PATH", "printer-gateway-spool.redb")),
+            event_batch,
             internal_token: lookup("FARM_INTERNAL_TOKEN")
                 .filter(|t| !t.is_empty())
                 .map(Secret),
@@ -167,7 +193,9 @@ mod tests {
     fn defaults_point_at_the_local_services() {
         let c = config(&[]).expect("defaults");
         assert_eq!((c.mqtt_host.as_str(), c.mqtt_port), ("127.0.0.1", 11883));
-        assert_eq!(c.database_url, "postgres://farm@127.0.0.1:55433/farm");
+        assert!(c.site_token.is_none());
+        assert_eq!(c.spool_path, PathBuf::from("printer-gateway-spool.redb"));
+        assert_eq!(c.event_batch, 100);
         assert_eq!(c.topics, vec!["device/+/report".to_owned()]);
         assert_eq!(c.offline_after, Duration::from_secs(30));
         assert!(c.internal_token.is_none());
@@ -186,6 +214,9 @@ mod tests {
             ("FARM_INTERNAL_TOKEN", "tok"),
             ("FARM_PRINTERS", "01PA=P1S,00MB"),
             ("FARM_TICK_EVERY_MS", "0"),
+            ("FARM_SITE_TOKEN", "fst_x"),
+            ("FARM_SPOOL_PATH", "/var/lib/gw/spool.redb"),
+            ("FARM_EVENT_BATCH", "7"),
         ])
         .expect("overrides");
         let serials: Vec<&str> = c.printers.iter().map(|p| p.serial.as_str()).collect();
@@ -199,12 +230,23 @@ mod tests {
         assert_eq!(c.mqtt_client_id, "printer-gateway-north");
         assert_eq!(c.offline_after, Duration::from_secs(5));
         assert_eq!(c.internal_token.as_ref().map(Secret::expose), Some("tok"));
+        assert_eq!(c.site_token.as_ref().map(Secret::expose), Some("fst_x"));
+        assert_eq!(c.spool_path, PathBuf::from("/var/lib/gw/spool.redb"));
+        assert_eq!(c.event_batch, 7);
     }
 
     #[test]
-    fn the_internal_token_never_shows_in_debug_output() {
-        let c = config(&[("FARM_INTERNAL_TOKEN", "very-secret-value")]).expect("config");
-        let printed = format!("{c:?} {}", c.internal_token.as_ref().expect("token"));
+    fn the_tokens_never_show_in_debug_output() {
+        let c = config(&[
+            ("FARM_INTERNAL_TOKEN", "very-secret-value"),
+            ("FARM_SITE_TOKEN", "very-secret-value"),
+        ])
+        .expect("config");
+        let printed = format!(
+            "{c:?} {} {}",
+            c.internal_token.as_ref().expect("token"),
+            c.site_token.as_ref().expect("site token")
+        );
         assert!(!printed.contains("very-secret-value"), "{printed}");
         assert!(printed.contains("Secret(***)"), "{printed}");
     }
@@ -219,6 +261,8 @@ mod tests {
             ("FARM_OFFLINE_AFTER_SECS", "soon"),
             ("FARM_PRINTERS", "01PA,01PA"),
             ("FARM_TICK_EVERY_MS", "-1"),
+            ("FARM_EVENT_BATCH", "0"),
+            ("FARM_EVENT_BATCH", "501"),
         ] {
             let err = config(&[(name, value)]).expect_err(value);
             assert!(err.to_string().contains(name), "{err}");

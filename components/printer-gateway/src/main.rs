@@ -1,9 +1,10 @@
-//! `printer-gateway`: reads printer reports from MQTT into the farm database.
+//! `printer-gateway`: turns printer reports from MQTT into events, spools
+//! them durably and sends them to the app over HTTPS with the site's token.
 //! Configuration comes from the environment (see `Config`); RUST_LOG=debug|info|warn.
 
 use anyhow::Context;
-use printer_gateway::{Config, Gateway, GatewayError, OfflineSweeper, Ticker};
-use tokio::task::JoinError;
+use printer_gateway::link::AppLink;
+use printer_gateway::{Config, Gateway, Recorder, Sender, Spool, Ticker};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -15,12 +16,25 @@ async fn main() -> anyhow::Result<()> {
 
     let config = Config::from_env().context("reading the gateway configuration")?;
     tracing::info!(?config, "starting printer-gateway");
-    let gateway = Gateway::connect(&config)
-        .await
-        .context("starting the report worker")?;
-    let sweeper = OfflineSweeper::connect(&config)
-        .await
-        .context("starting the offline sweeper")?;
+    let token = config
+        .site_token
+        .clone()
+        .context("FARM_SITE_TOKEN is not set (scripts/site-token.sh <site> creates one)")?;
+    let spool = Spool::open(&config.spool_path)
+        .with_context(|| format!("opening the spool {}", config.spool_path.display()))?;
+    let waiting = spool.len().context("reading the spool")?;
+    if waiting > 0 {
+        tracing::info!(waiting, "events from before the restart wait in the spool");
+    }
+    let recorder = Recorder::new(spool.clone()).context("reading printer states from the spool")?;
+    let sender = Sender::new(
+        spool,
+        AppLink::new(&config.app_url, token),
+        config.printers.clone(),
+        config.event_batch,
+        recorder.notifier(),
+    );
+    let gateway = Gateway::connect(&config, recorder);
 
     match Ticker::from_config(&config) {
         // The ticker never stops by itself; it ends with the process.
@@ -31,26 +45,21 @@ async fn main() -> anyhow::Result<()> {
         ),
     }
 
+    // Any end but Ctrl-C is an error, so a supervisor restarts us.
     let reports = tokio::spawn(gateway.run());
-    let sweeps = tokio::spawn(sweeper.run());
+    let sends = tokio::spawn(sender.run());
     tokio::select! {
-        outcome = reports => report_exit("report worker", outcome),
-        outcome = sweeps => report_exit("offline sweeper", outcome),
+        outcome = reports => {
+            outcome.context("report worker panicked")?.context("report worker failed")?;
+            anyhow::bail!("report worker stopped")
+        }
+        outcome = sends => {
+            outcome.context("sender panicked")?.context("sender failed")?;
+            anyhow::bail!("sender stopped")
+        }
         _ = tokio::signal::ctrl_c() => {
             tracing::info!("interrupted; stopping");
             Ok(())
         }
-    }
-}
-
-/// Says how a task ended; any end but Ctrl-C is an error, so a supervisor restarts us.
-fn report_exit(
-    task: &str,
-    outcome: Result<Result<(), GatewayError>, JoinError>,
-) -> anyhow::Result<()> {
-    match outcome {
-        Ok(Ok(())) => anyhow::bail!("{task} stopped"),
-        Ok(Err(error)) => Err(anyhow::Error::from(error).context(format!("{task} failed"))),
-        Err(error) => Err(anyhow::Error::from(error).context(format!("{task} panicked"))),
     }
 }

@@ -1,6 +1,8 @@
-//! The gateway's two long-running tasks, each a loop around a step function
-//! that tests drive one step at a time: [`Gateway::try_execute_task`] applies
-//! one printer report, [`OfflineSweeper::sweep`] marks silent printers offline.
+//! The gateway's printer-side loop: a step function that tests drive one
+//! step at a time ([`Gateway::try_execute_task`] handles one message from
+//! the broker) and the loop around it, which also marks silent printers
+//! offline. What the reports cause goes to the [`Recorder`] (the durable
+//! spool); the [`crate::sender::Sender`] takes it to the app.
 
 use std::time::Duration;
 
@@ -10,23 +12,33 @@ use tokio::sync::mpsc;
 
 use crate::bambu::{self, Report};
 use crate::config::Config;
+use crate::fleet::{EventKind, PrinterStatus};
 use crate::mqtt::{self, Inbound, LinkOptions};
+use crate::recorder::Recorder;
 use crate::roster::{Admission, Roster};
-use crate::store::{ReportOutcome, Store, StoreError};
+use crate::spool::SpoolError;
 
 /// Errors that stop a worker.
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Spool(#[from] SpoolError),
     #[error("the MQTT link stopped")]
     LinkClosed,
+}
+
+/// What applying one report did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportOutcome {
+    pub status: PrinterStatus,
+    /// The events it spooled, in order.
+    pub events: Vec<EventKind>,
 }
 
 /// What one step did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepOutcome {
-    /// A print report was merged into the printer's row.
+    /// A print report was merged into the printer's state (and its events spooled).
     Applied {
         serial: String,
         outcome: ReportOutcome,
@@ -35,7 +47,7 @@ pub enum StepOutcome {
     /// malformed JSON, a topic that names no printer). Logged, not fatal.
     Ignored { topic: String, reason: String },
     /// A report from a serial that is not in this site's configuration
-    /// (`FARM_PRINTERS`): no row, no event. Logged (warn) the first time
+    /// (`FARM_PRINTERS`): no state, no event. Logged (warn) the first time
     /// per serial only, so a chatty stranger cannot flood the log.
     UnknownPrinter { serial: String, first: bool },
     /// The broker confirmed our subscriptions.
@@ -46,52 +58,58 @@ pub enum StepOutcome {
     Idle,
 }
 
-/// Applies printer reports from the broker to the farm database.
+/// Turns printer reports from the broker into spooled events.
 pub struct Gateway {
     site: String,
     roster: Roster,
-    store: Store,
+    recorder: Recorder,
     inbound: mpsc::Receiver<Inbound>,
+    offline_after: Duration,
     // Kept so the link stays open as long as the gateway lives.
     _mqtt: Option<AsyncClient>,
 }
 
 impl Gateway {
-    pub async fn connect(config: &Config) -> Result<Self, GatewayError> {
-        let store = Store::connect(&config.database_url).await?;
-        store
-            .register_printers(&config.site, &config.printers)
-            .await?;
+    /// Connects to the broker of `config` and records into `recorder`.
+    pub fn connect(config: &Config, recorder: Recorder) -> Self {
         let (client, inbound) = mqtt::start(LinkOptions {
             host: config.mqtt_host.clone(),
             port: config.mqtt_port,
             client_id: config.mqtt_client_id.clone(),
             topics: config.topics.clone(),
         });
-        Ok(Self {
-            site: config.site.clone(),
-            roster: Roster::new(&config.printers),
-            store,
+        let mut gateway = Self::from_parts(
+            config.site.clone(),
+            Roster::new(&config.printers),
+            recorder,
             inbound,
-            _mqtt: Some(client),
-        })
+            config.offline_after,
+        );
+        gateway._mqtt = Some(client);
+        gateway
     }
 
-    /// A gateway fed from any channel (no broker), for tests of the step
-    /// logic; the roster's printers must already be registered.
+    /// A gateway fed from any channel (no broker), for tests of the step logic.
     pub fn from_parts(
         site: impl Into<String>,
         roster: Roster,
-        store: Store,
+        recorder: Recorder,
         inbound: mpsc::Receiver<Inbound>,
+        offline_after: Duration,
     ) -> Self {
         Self {
             site: site.into(),
             roster,
-            store,
+            recorder,
             inbound,
+            offline_after,
             _mqtt: None,
         }
+    }
+
+    /// The recorder (tests read printer states from it).
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
     }
 
     /// Waits up to `wait` for one message from the broker and handles it.
@@ -104,42 +122,49 @@ impl Gateway {
         Ok(match inbound {
             Inbound::Subscribed => StepOutcome::Subscribed,
             Inbound::Disconnected { reason } => StepOutcome::Disconnected { reason },
-            Inbound::Message { topic, payload } => {
-                handle_report(
-                    &mut self.store,
-                    &self.site,
-                    &mut self.roster,
-                    topic,
-                    &payload,
-                    Utc::now(),
-                )
-                .await?
-            }
+            Inbound::Message { topic, payload } => handle_report(
+                &mut self.recorder,
+                &self.site,
+                &mut self.roster,
+                topic,
+                &payload,
+                Utc::now(),
+            )?,
         })
     }
 
-    /// Steps until the link closes or the database connection is lost.
+    /// Marks printers silent for `offline_after` offline (an `offline` event each).
+    pub fn sweep(&mut self, now: DateTime<Utc>) -> Result<u64, GatewayError> {
+        Ok(self.recorder.sweep(self.offline_after, now)?)
+    }
+
+    /// Steps until the link closes or the spool fails, sweeping for silent
+    /// printers a few times per `offline_after`.
     pub async fn run(mut self) -> Result<(), GatewayError> {
+        let period = (self.offline_after / 3).max(Duration::from_secs(1));
+        let mut next_sweep = tokio::time::Instant::now() + period;
         loop {
-            match self.try_execute_task(Duration::from_secs(60)).await {
-                Ok(StepOutcome::Applied { serial, outcome }) if !outcome.events.is_empty() => {
-                    tracing::info!(%serial, printer = %outcome.printer_id, status = outcome.status.as_str(),
+            let wait = next_sweep.saturating_duration_since(tokio::time::Instant::now());
+            match self.try_execute_task(wait).await? {
+                StepOutcome::Applied { serial, outcome } if !outcome.events.is_empty() => {
+                    tracing::info!(%serial, status = outcome.status.as_str(),
                         events = ?outcome.events, "printer changed");
                 }
-                Ok(StepOutcome::Ignored { topic, reason }) => {
+                StepOutcome::Ignored { topic, reason } => {
                     tracing::warn!(%topic, %reason, "ignored message")
                 }
-                Ok(StepOutcome::Disconnected { reason }) => {
+                StepOutcome::Disconnected { reason } => {
                     tracing::warn!(%reason, "MQTT broker unreachable")
                 }
-                Ok(StepOutcome::Subscribed) => tracing::info!("subscribed to printer reports"),
-                Ok(_) => {}
-                Err(GatewayError::Store(error)) if !self.store.is_closed() => {
-                    // One report failed (e.g. a deadlock); the next one is independent.
-                    tracing::error!(error = ?anyhow::Error::from(error), "could not apply a report");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                StepOutcome::Subscribed => tracing::info!("subscribed to printer reports"),
+                _ => {}
+            }
+            if tokio::time::Instant::now() >= next_sweep {
+                let gone = self.sweep(Utc::now())?;
+                if gone > 0 {
+                    tracing::info!(gone, "printers went offline");
                 }
-                Err(error) => return Err(error),
+                next_sweep = tokio::time::Instant::now() + period;
             }
         }
     }
@@ -147,14 +172,14 @@ impl Gateway {
 
 /// Handles one message from a report topic: applies it when it comes from a
 /// configured printer, ignores (and logs once) any other serial.
-pub async fn handle_report(
-    store: &mut Store,
+pub fn handle_report(
+    recorder: &mut Recorder,
     site: &str,
     roster: &mut Roster,
     topic: String,
     payload: &[u8],
     now: DateTime<Utc>,
-) -> Result<StepOutcome, StoreError> {
+) -> Result<StepOutcome, SpoolError> {
     let ignored = |topic: String, reason: String| Ok(StepOutcome::Ignored { topic, reason });
     let serial = match bambu::serial_from_report_topic(&topic) {
         Ok(serial) => serial.to_owned(),
@@ -179,62 +204,19 @@ pub async fn handle_report(
     }
     match bambu::parse_report(payload) {
         Ok(Report::Print(status)) => {
-            let outcome = store.apply_report(site, &serial, &status, now).await?;
-            Ok(StepOutcome::Applied { serial, outcome })
+            let events = recorder.report(&serial, &status, now)?;
+            for kind in &events {
+                tracing::debug!(%serial, kind = kind.as_str(), "event spooled");
+            }
+            let status = recorder
+                .snapshot(&serial)
+                .map_or(PrinterStatus::Offline, |s| s.status);
+            Ok(StepOutcome::Applied {
+                serial,
+                outcome: ReportOutcome { status, events },
+            })
         }
         Ok(Report::Other) => ignored(topic, "not a print report".to_owned()),
         Err(error) => ignored(topic, error.to_string()),
-    }
-}
-
-/// Marks printers offline that have not reported for `offline_after`.
-pub struct OfflineSweeper {
-    site: String,
-    store: Store,
-    offline_after: Duration,
-}
-
-impl OfflineSweeper {
-    pub async fn connect(config: &Config) -> Result<Self, GatewayError> {
-        Ok(Self::new(
-            config.site.clone(),
-            Store::connect(&config.database_url).await?,
-            config.offline_after,
-        ))
-    }
-
-    pub fn new(site: impl Into<String>, store: Store, offline_after: Duration) -> Self {
-        Self {
-            site: site.into(),
-            store,
-            offline_after,
-        }
-    }
-
-    /// One sweep as of `now`; returns how many printers went offline.
-    pub async fn sweep(&self, now: DateTime<Utc>) -> Result<u64, GatewayError> {
-        let silence =
-            chrono::Duration::from_std(self.offline_after).unwrap_or(chrono::Duration::MAX);
-        Ok(self
-            .store
-            .mark_silent_printers_offline(&self.site, now - silence, now)
-            .await?)
-    }
-
-    /// Sweeps a few times per `offline_after`, until the database is lost.
-    pub async fn run(self) -> Result<(), GatewayError> {
-        let period = (self.offline_after / 3).max(Duration::from_secs(1));
-        let mut ticker = tokio::time::interval(period);
-        loop {
-            ticker.tick().await;
-            match self.sweep(Utc::now()).await {
-                Ok(0) => {}
-                Ok(gone) => tracing::info!(gone, "printers went offline"),
-                Err(error) if !self.store.is_closed() => {
-                    tracing::error!(error = ?anyhow::Error::from(error), "offline sweep failed");
-                }
-                Err(error) => return Err(error),
-            }
-        }
     }
 }

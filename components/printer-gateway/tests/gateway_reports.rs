@@ -1,40 +1,32 @@
-//! The gateway against the real broker (Mosquitto) and a real, freshly
-//! migrated Postgres database. Needs `scripts/services.sh up`.
+//! The gateway's printer side against the real broker (Mosquitto): reports
+//! become printer states and spooled events (a fresh spool file per test).
+//! Needs `scripts/services.sh up`. The link to the app is tested in
+//! link_kill.rs and tests/tests/farm_link.rs.
 
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use chrono::{TimeZone, Utc};
 use printer_gateway::bambu::{GcodeState, PrintStatus, report_topic};
-use printer_gateway::fleet::EventKind;
+use printer_gateway::fleet::{EventKind, PrinterStatus};
+use printer_gateway::link::FarmEventKind;
 use printer_gateway::roster::{PrinterSpec, Roster, format_printers};
-use printer_gateway::store::Store;
 use printer_gateway::worker::handle_report;
-use printer_gateway::{Config, Gateway, OfflineSweeper, StepOutcome, testing};
+use printer_gateway::{Config, Gateway, Recorder, Spool, StepOutcome, testing};
 use rumqttc::{AsyncClient, MqttOptions, QoS};
-use tokio_postgres::{Client, NoTls};
 
 struct TestFarm {
-    db_url: String,
-    _database: testing::TestDatabase,
-    db: Client,
+    dir: tempfile::TempDir,
     serials: Vec<String>,
 }
 
 impl TestFarm {
-    /// A fresh database and `count` printer serials no other test uses.
-    async fn new(count: usize) -> anyhow::Result<Self> {
-        let database = testing::fresh_database()?;
-        let db_url = database.url.clone();
-        let (db, connection) = tokio_postgres::connect(&db_url, NoTls).await?;
-        tokio::spawn(connection);
+    /// A fresh spool folder and `count` printer serials no other test uses.
+    fn new(count: usize) -> anyhow::Result<Self> {
         let tag = testing::unique_tag();
-        let serials = (0..count).map(|i| format!("01P{tag}{i:02}")).collect();
         Ok(Self {
-            db_url,
-            _database: database,
-            db,
-            serials,
+            dir: tempfile::tempdir()?,
+            serials: (0..count).map(|i| format!("01P{tag}{i:02}")).collect(),
         })
     }
 
@@ -51,7 +43,6 @@ impl TestFarm {
             ("FARM_MQTT_URL", format!("mqtt://{host}:{port}")),
             ("FARM_MQTT_TOPICS", topics),
             ("FARM_MQTT_CLIENT_ID", client_id),
-            ("FARM_DB_URL", self.db_url.clone()),
             ("FARM_SITE", "test-site".to_owned()),
             ("FARM_OFFLINE_AFTER_SECS", "30".to_owned()),
             ("FARM_PRINTERS", format_printers(&self.specs())),
@@ -64,7 +55,6 @@ impl TestFarm {
         .expect("config")
     }
 
-    /// The test's printers, as the site's configuration lists them.
     fn specs(&self) -> Vec<PrinterSpec> {
         self.serials
             .iter()
@@ -75,38 +65,26 @@ impl TestFarm {
             .collect()
     }
 
-    /// A store with the test's printers registered for `site`, and their roster.
-    async fn registered(&self, site: &str) -> anyhow::Result<(Store, Roster)> {
-        let store = Store::connect(&self.db_url).await?;
-        store.register_printers(site, &self.specs()).await?;
-        Ok((store, Roster::new(&self.specs())))
+    /// A recorder on this test's spool, and the roster.
+    fn recorder(&self) -> anyhow::Result<(Recorder, Roster)> {
+        let spool = Spool::open(&self.dir.path().join("spool.redb"))?;
+        Ok((Recorder::new(spool)?, Roster::new(&self.specs())))
     }
+}
 
-    async fn printer(&self, serial: &str) -> anyhow::Result<(String, String, i32, String, bool)> {
-        let row = self
-            .db
-            .query_one(
-                "select id, status, progress, model, last_seen is not null as seen from printers where serial = $1",
-                &[&serial],
-            )
-            .await
-            .with_context(|| format!("printer {serial} has no row"))?;
-        Ok((row.get(0), row.get(1), row.get(2), row.get(3), row.get(4)))
-    }
+/// The kinds of the spooled events of `serial`, in order.
+fn spooled_kinds(recorder: &Recorder, serial: &str) -> anyhow::Result<Vec<FarmEventKind>> {
+    Ok(recorder
+        .spool()
+        .pending(10_000)?
+        .into_iter()
+        .filter(|(_, e)| e.printer == serial)
+        .map(|(_, e)| e.kind)
+        .collect())
+}
 
-    async fn events(&self, printer_id: &str) -> anyhow::Result<Vec<(String, String)>> {
-        let rows = self
-            .db
-            .query(
-                "select kind, status from printer_events where printer_id = $1 order by id",
-                &[&printer_id],
-            )
-            .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
-    }
-
-    /// Drops the test's database (also done when a test fails part way).
-    fn finish(self) {}
+fn status_of(recorder: &Recorder, serial: &str) -> Option<&'static str> {
+    recorder.snapshot(serial).map(|s| s.status.as_str())
 }
 
 async fn publisher() -> AsyncClient {
@@ -143,11 +121,12 @@ async fn next_handled(gateway: &mut Gateway) -> anyhow::Result<StepOutcome> {
 }
 
 #[tokio::test]
-async fn a_report_published_to_the_broker_becomes_a_printers_row_and_an_event() -> anyhow::Result<()>
-{
-    let farm = TestFarm::new(1).await?;
+async fn a_report_published_to_the_broker_becomes_a_printer_state_and_a_spooled_event()
+-> anyhow::Result<()> {
+    let farm = TestFarm::new(1)?;
     let serial = farm.serials[0].clone();
-    let mut gateway = Gateway::connect(&farm.config()).await?;
+    let (recorder, _) = farm.recorder()?;
+    let mut gateway = Gateway::connect(&farm.config(), recorder);
     wait_subscribed(&mut gateway).await?;
 
     let report = r#"{"print":{"command":"push_status","gcode_state":"RUNNING","mc_percent":42,
@@ -167,26 +146,36 @@ async fn a_report_published_to_the_broker_becomes_a_printers_row_and_an_event() 
     };
     assert_eq!(applied, serial);
     assert_eq!(outcome.events, vec![EventKind::Online]);
+    assert_eq!(outcome.status, PrinterStatus::Printing);
 
-    let (id, status, progress, model, seen) = farm.printer(&serial).await?;
-    assert!(id.starts_with("prn_") && id.len() >= 4 + 32, "{id}");
+    let pending = gateway.recorder().spool().pending(10)?;
+    assert_eq!(pending.len(), 1);
+    let event = &pending[0].1;
     assert_eq!(
-        (status.as_str(), progress, model.as_str(), seen),
-        ("printing", 42, "P1S", true)
+        (event.printer.as_str(), event.kind),
+        (serial.as_str(), FarmEventKind::Online)
     );
+    let state = event.state.as_ref().context("state")?;
     assert_eq!(
-        farm.events(&id).await?,
-        vec![("online".to_owned(), "printing".to_owned())]
+        (
+            state.status.as_str(),
+            state.gcode_state.as_deref(),
+            state.progress,
+            state.remaining_minutes
+        ),
+        ("printing", Some("RUNNING"), 42, Some(73))
     );
-    farm.finish();
+    assert_eq!(state.current_file.as_deref(), Some("/sdcard/bracket.3mf"));
+    assert_eq!(event.id.len(), 36, "a UUID: {}", event.id);
     Ok(())
 }
 
 #[tokio::test]
 async fn a_malformed_message_is_ignored_and_the_next_report_still_applies() -> anyhow::Result<()> {
-    let farm = TestFarm::new(1).await?;
+    let farm = TestFarm::new(1)?;
     let serial = farm.serials[0].clone();
-    let mut gateway = Gateway::connect(&farm.config()).await?;
+    let (recorder, _) = farm.recorder()?;
+    let mut gateway = Gateway::connect(&farm.config(), recorder);
     wait_subscribed(&mut gateway).await?;
     let client = publisher().await;
 
@@ -213,17 +202,15 @@ async fn a_malformed_message_is_ignored_and_the_next_report_still_applies() -> a
         next_handled(&mut gateway).await?,
         StepOutcome::Applied { .. }
     ));
-
-    assert_eq!(farm.printer(&serial).await?.1, "idle");
-    farm.finish();
+    assert_eq!(status_of(gateway.recorder(), &serial), Some("idle"));
     Ok(())
 }
 
 #[tokio::test]
 async fn a_print_moves_through_states_with_one_event_per_change() -> anyhow::Result<()> {
-    let farm = TestFarm::new(1).await?;
+    let farm = TestFarm::new(1)?;
     let serial = farm.serials[0].clone();
-    let (mut store, mut roster) = farm.registered("test-site").await?;
+    let (mut recorder, mut roster) = farm.recorder()?;
     let t0 = Utc
         .with_ymd_and_hms(2026, 11, 1, 12, 0, 0)
         .single()
@@ -246,155 +233,119 @@ async fn a_print_moves_through_states_with_one_event_per_change() -> anyhow::Res
         };
         let now = t0 + chrono::Duration::seconds(i as i64);
         handle_report(
-            &mut store,
+            &mut recorder,
             "test-site",
             &mut roster,
             topic.clone(),
             report.to_report_json(1).as_bytes(),
             now,
-        )
-        .await?;
-        assert_eq!(farm.printer(&serial).await?.1, expected, "after step {i}");
+        )?;
+        assert_eq!(
+            status_of(&recorder, &serial),
+            Some(expected),
+            "after step {i}"
+        );
     }
-
-    let id = farm.printer(&serial).await?.0;
-    let kinds: Vec<String> = farm
-        .events(&id)
-        .await?
-        .into_iter()
-        .map(|(kind, _)| kind)
-        .collect();
+    use FarmEventKind::*;
     assert_eq!(
-        kinds,
+        spooled_kinds(&recorder, &serial)?,
         [
-            "online",
-            "state_changed",
-            "state_changed",
-            "progress",
-            "state_changed",
-            "state_changed",
-            "state_changed"
+            Online,
+            StateChanged,
+            StateChanged,
+            Progress,
+            StateChanged,
+            StateChanged,
+            StateChanged
         ]
     );
-    farm.finish();
+    // Each event carries the time of its report.
+    let times: Vec<String> = recorder
+        .spool()
+        .pending(100)?
+        .into_iter()
+        .map(|(_, e)| e.occurred_at)
+        .collect();
+    assert_eq!(times[0], "2026-11-01T12:00:00.000Z");
+    assert_eq!(times[6], "2026-11-01T12:00:06.000Z");
     Ok(())
 }
 
 #[tokio::test]
 async fn a_printer_that_falls_silent_is_marked_offline_and_comes_back_with_its_next_report()
 -> anyhow::Result<()> {
-    let farm = TestFarm::new(2).await?;
+    let farm = TestFarm::new(2)?;
     let (quiet, chatty) = (farm.serials[0].clone(), farm.serials[1].clone());
-    let (mut store, mut roster) = farm.registered("test-site").await?;
-    let sweeper = OfflineSweeper::new(
-        "test-site",
-        Store::connect(&farm.db_url).await?,
-        Duration::from_secs(30),
-    );
-    let t0 = Utc
-        .with_ymd_and_hms(2026, 11, 1, 12, 0, 0)
-        .single()
-        .context("time")?;
-    let running = PrintStatus {
+    let (mut recorder, mut roster) = farm.recorder()?;
+    let offline_after = Duration::from_millis(300);
+    let report = PrintStatus {
         gcode_state: Some(GcodeState::Running),
         percent: Some(10),
         ..PrintStatus::default()
+    }
+    .to_report_json(1);
+    let mut send = |recorder: &mut Recorder, serial: &str| {
+        handle_report(
+            recorder,
+            "test-site",
+            &mut roster,
+            report_topic(serial),
+            report.as_bytes(),
+            Utc::now(),
+        )
     };
-    let report = running.to_report_json(1);
-
-    handle_report(
-        &mut store,
-        "test-site",
-        &mut roster,
-        report_topic(&quiet),
-        report.as_bytes(),
-        t0,
-    )
-    .await?;
-    handle_report(
-        &mut store,
-        "test-site",
-        &mut roster,
-        report_topic(&chatty),
-        report.as_bytes(),
-        t0,
-    )
-    .await?;
+    send(&mut recorder, &quiet)?;
+    send(&mut recorder, &chatty)?;
     assert_eq!(
-        sweeper.sweep(t0 + chrono::Duration::seconds(29)).await?,
+        recorder.sweep(offline_after, Utc::now())?,
         0,
         "not silent for long enough yet"
     );
 
-    let t1 = t0 + chrono::Duration::seconds(25);
-    handle_report(
-        &mut store,
-        "test-site",
-        &mut roster,
-        report_topic(&chatty),
-        report.as_bytes(),
-        t1,
-    )
-    .await?;
-    assert_eq!(sweeper.sweep(t0 + chrono::Duration::seconds(31)).await?, 1);
-    assert_eq!(farm.printer(&quiet).await?.1, "offline");
-    assert_eq!(farm.printer(&chatty).await?.1, "printing");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    send(&mut recorder, &chatty)?;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(recorder.sweep(offline_after, Utc::now())?, 1);
+    assert_eq!(status_of(&recorder, &quiet), Some("offline"));
+    assert_eq!(status_of(&recorder, &chatty), Some("printing"));
     assert_eq!(
-        sweeper.sweep(t0 + chrono::Duration::seconds(32)).await?,
+        recorder.sweep(offline_after, Utc::now())?,
         0,
         "already offline"
     );
 
-    let t2 = t0 + chrono::Duration::seconds(40);
-    handle_report(
-        &mut store,
-        "test-site",
-        &mut roster,
-        report_topic(&quiet),
-        report.as_bytes(),
-        t2,
-    )
-    .await?;
-    let (id, status, ..) = farm.printer(&quiet).await?;
-    assert_eq!(status, "printing");
-    let events = farm.events(&id).await?;
-    let kinds: Vec<&str> = events.iter().map(|(kind, _)| kind.as_str()).collect();
-    assert_eq!(kinds, ["online", "offline", "online"]);
-    farm.finish();
+    send(&mut recorder, &quiet)?;
+    assert_eq!(status_of(&recorder, &quiet), Some("printing"));
+    use FarmEventKind::*;
+    assert_eq!(spooled_kinds(&recorder, &quiet)?, [Online, Offline, Online]);
     Ok(())
 }
 
 #[tokio::test]
-async fn the_offline_sweep_leaves_other_sites_alone() -> anyhow::Result<()> {
-    let farm = TestFarm::new(1).await?;
-    let (mut store, mut roster) = farm.registered("test-site").await?;
-    let t0 = Utc
-        .with_ymd_and_hms(2026, 11, 1, 12, 0, 0)
-        .single()
-        .context("time")?;
-    let idle = PrintStatus {
-        gcode_state: Some(GcodeState::Idle),
+async fn a_restarted_gateway_goes_on_from_its_spooled_states() -> anyhow::Result<()> {
+    let farm = TestFarm::new(1)?;
+    let serial = farm.serials[0].clone();
+    let running = |percent| PrintStatus {
+        gcode_state: Some(GcodeState::Running),
+        percent: Some(percent),
         ..PrintStatus::default()
+    };
+    {
+        let (mut recorder, _) = farm.recorder()?;
+        recorder.report(&serial, &running(21), Utc::now())?;
     }
-    .to_report_json(1);
-    handle_report(
-        &mut store,
-        "north",
-        &mut roster,
-        report_topic(&farm.serials[0]),
-        idle.as_bytes(),
-        t0,
-    )
-    .await?;
-
-    let other_site = OfflineSweeper::new(
-        "south",
-        Store::connect(&farm.db_url).await?,
-        Duration::from_secs(30),
+    // Reopened: the same state and progress step is no new event; the next step is.
+    let (mut recorder, _) = farm.recorder()?;
+    assert_eq!(status_of(&recorder, &serial), Some("printing"));
+    assert_eq!(recorder.report(&serial, &running(25), Utc::now())?, []);
+    assert_eq!(
+        recorder.report(&serial, &running(31), Utc::now())?,
+        [EventKind::Progress]
     );
-    assert_eq!(other_site.sweep(t0 + chrono::Duration::hours(1)).await?, 0);
-    assert_eq!(farm.printer(&farm.serials[0]).await?.1, "idle");
-    farm.finish();
+    assert_eq!(
+        spooled_kinds(&recorder, &serial)?,
+        [FarmEventKind::Online, FarmEventKind::Progress]
+    );
     Ok(())
 }
 
@@ -431,18 +382,16 @@ async fn reports_from_a_serial_not_in_the_site_configuration_create_nothing_and_
         .finish();
     let _log_guard = tracing::subscriber::set_default(subscriber);
 
-    let farm = TestFarm::new(1).await?;
+    let farm = TestFarm::new(1)?;
     let known = farm.serials[0].clone();
     let stranger = format!("01P{}X", testing::unique_tag());
     // The gateway listens to the stranger's topic too, as `device/+/report`
     // (the default filter) would in production.
     let mut config = farm.config();
     config.topics.push(report_topic(&stranger));
-    let mut gateway = Gateway::connect(&config).await?;
+    let (recorder, _) = farm.recorder()?;
+    let mut gateway = Gateway::connect(&config, recorder);
     wait_subscribed(&mut gateway).await?;
-    // Registered from the configuration alone, before any report: offline.
-    let (_, status, ..) = farm.printer(&known).await?;
-    assert_eq!(status, "offline");
 
     let running = PrintStatus {
         gcode_state: Some(GcodeState::Running),
@@ -485,27 +434,18 @@ async fn reports_from_a_serial_not_in_the_site_configuration_create_nothing_and_
         StepOutcome::Applied { .. }
     ));
 
-    let strangers: i64 = farm
-        .db
-        .query_one(
-            "select count(*) from printers where serial = $1",
-            &[&stranger],
-        )
-        .await?
-        .get(0);
-    assert_eq!(strangers, 0, "an unconfigured serial became a printer");
-    let all: i64 = farm
-        .db
-        .query_one("select count(*) from printers", &[])
-        .await?
-        .get(0);
-    assert_eq!(all, 1);
-    assert_eq!(farm.printer(&known).await?.1, "printing");
+    let pending = gateway.recorder().spool().pending(100)?;
+    assert!(
+        pending.iter().all(|(_, e)| e.printer == known),
+        "an unconfigured serial got an event"
+    );
+    assert_eq!(pending.len(), 1);
+    assert_eq!(status_of(gateway.recorder(), &stranger), None);
+    assert_eq!(status_of(gateway.recorder(), &known), Some("printing"));
 
     let text = log.text();
     let mentions = text.lines().filter(|l| l.contains(&stranger)).count();
     assert_eq!(mentions, 1, "the stranger is logged once:\n{text}");
     assert!(text.contains("not in FARM_PRINTERS"), "{text}");
-    farm.finish();
     Ok(())
 }

@@ -56,7 +56,8 @@ fn quote(ctx: &mut Ctx, caller: &Caller, body: QuoteBody) -> Result<Response, Ap
     )?;
     // Three statements in all: authentication, the file with the farm's
     // load, and the insert (issue 9, item 7; tests/tests/request_path.rs).
-    let (file, load) = kit::quote::load_file_and_farm(ctx, &body.file_id, &caller.account_id)?;
+    let (file, load) =
+        kit::quote::load_file_and_farm(ctx, &body.file_id, &caller.account_id, caller.livemode())?;
     let facts = kit::quote::facts_for(&file, params.material)?;
     let assessment = kit::quote::assess(ctx, caller, &file, &facts, &params, &load)?;
     let (_, body) = kit::quote::store(ctx, caller, &file, &params, &assessment, &facts)?;
@@ -70,8 +71,8 @@ fn get_quote(ctx: &mut Ctx) -> Result<Response, ApiError> {
         return Err(ApiError::quote_not_found());
     }
     let rows = ctx.db()?.query(
-        "select response::text, expires_at < now() from quotes where id = $1 and account_id = $2",
-        &[id.into(), caller.account_id.clone().into()],
+        "select response::text, expires_at < now() from quotes where id = $1 and account_id = $2 and livemode = $3",
+        &[id.into(), caller.account_id.clone().into(), caller.livemode().into()],
     )?;
     let row = rows.rows.first().ok_or_else(ApiError::quote_not_found)?;
     let text: String = col(row, 0)?;

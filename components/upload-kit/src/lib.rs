@@ -4,6 +4,7 @@
 //! mesh analysis, quotes, and the internal token that guards analyze.
 
 pub mod analysis;
+pub mod file_events;
 pub mod formats;
 pub mod internal;
 pub mod list;

@@ -62,8 +62,8 @@ impl Page {
         })
     }
 
-    /// Up to `limit + 1` rows of `table` (which has `id`, `account_id` and
-    /// `created_at`) for `account_id`, newest first, selecting `columns` (the
+    /// Up to `limit + 1` rows of `table` (which has `id`, `account_id`,
+    /// `livemode` and `created_at`) for `account_id` in mode `livemode`, newest first, selecting `columns` (the
     /// extra row tells whether there is more). One statement; a second one
     /// only when a cursor is given and the page is empty, to tell the end of
     /// the list from a cursor that names nothing of the caller's.
@@ -73,10 +73,11 @@ impl Page {
         table: &str,
         columns: &str,
         account_id: &str,
+        livemode: bool,
     ) -> Result<Vec<Vec<DbValue>>, ApiError> {
         let sql = format!(
-            "select {columns} from {table} t where t.account_id = $1 and ($2::text is null or \
-               (t.created_at, t.id) < (select c.created_at, c.id from {table} c where c.id = $2 and c.account_id = $1)) \
+            "select {columns} from {table} t where t.account_id = $1 and t.livemode = $4 and ($2::text is null or \
+               (t.created_at, t.id) < (select c.created_at, c.id from {table} c where c.id = $2 and c.account_id = $1 and c.livemode = $4)) \
              order by t.created_at desc, t.id desc limit $3"
         );
         let cursor = self
@@ -89,12 +90,15 @@ impl Page {
                 account_id.to_owned().into(),
                 cursor.clone(),
                 i64::from(self.limit + 1).into(),
+                livemode.into(),
             ],
         )?;
         if rows.rows.is_empty() && self.starting_after.is_some() {
             let found = ctx.db()?.query(
-                &format!("select 1 from {table} where id = $1 and account_id = $2"),
-                &[cursor, account_id.to_owned().into()],
+                &format!(
+                    "select 1 from {table} where id = $1 and account_id = $2 and livemode = $3"
+                ),
+                &[cursor, account_id.to_owned().into(), livemode.into()],
             )?;
             if found.rows.is_empty() {
                 return Err(unknown_cursor());

@@ -107,6 +107,7 @@ pub fn load_file_and_farm(
     ctx: &mut Ctx,
     file_id: &str,
     account_id: &str,
+    livemode: bool,
 ) -> Result<(FileRow, FarmLoad), ApiError> {
     if !IdKind::File.is_valid(file_id) {
         return Err(ApiError::file_not_found());
@@ -115,11 +116,15 @@ pub fn load_file_and_farm(
     // keeps its plan per connection; this outer statement is cheap to plan.
     let sql = format!(
         "select {FILE_COLUMNS}, q.backlog_hours, q.printers \
-         from farm_quote_context($1, $2) q cross join lateral (select (q.file).*) f"
+         from farm_quote_context($1, $2, $3) q cross join lateral (select (q.file).*) f"
     );
     let rows = ctx.db()?.query(
         &sql,
-        &[file_id.to_owned().into(), account_id.to_owned().into()],
+        &[
+            file_id.to_owned().into(),
+            account_id.to_owned().into(),
+            livemode.into(),
+        ],
     )?;
     let row = rows.rows.first().ok_or_else(ApiError::file_not_found)?;
     let file = FileRow::from_row(row)?;
@@ -187,12 +192,35 @@ pub fn assess(
     params: &Params,
     load: &FarmLoad,
 ) -> Result<Assessment, ApiError> {
+    // A quote does not read the account's billing policy (three statements
+    // per quote); only test keys resolve to `agent_autonomous` here.
+    assess_with(
+        ctx,
+        caller.mode.as_str() == "test",
+        file,
+        facts,
+        params,
+        load,
+    )
+}
+
+/// [`assess`] with the autonomous permission given: the one-shot job passes
+/// `true`, because its payment conditions are checked when it is placed
+/// (`order_kit::autonomous`, naming each failed one), so the assessment's
+/// `requires_user_confirmation` is then about the part alone.
+pub fn assess_with(
+    ctx: &Ctx,
+    autonomous_allowed: bool,
+    file: &FileRow,
+    facts: &PartFacts,
+    params: &Params,
+    load: &FarmLoad,
+) -> Result<Assessment, ApiError> {
     let request = QuoteRequest {
         material: params.material,
         quantity: params.quantity,
         requested_mode: params.requested_mode,
-        // Until payments exist, only test keys may order without a person.
-        autonomous_allowed: caller.mode.as_str() == "test",
+        autonomous_allowed,
     };
     farm_quoting::assess(facts, &request, load, ctx.now()).map_err(|e| match e {
         farm_quoting::Error::Unprintable { checks } => unprintable(file, &checks),
@@ -316,9 +344,9 @@ pub fn store(
     ctx.db()?.execute(
         "insert into quotes (id, account_id, file_id, content_sha256, material, color, quantity, ship_country, \
            requested_mode, resolved_mode, currency, unit_price_cents, total_cents, price_min_cents, price_max_cents, \
-           estimated_hours, response, expires_at, created_at) \
+           estimated_hours, response, expires_at, created_at, livemode) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, ($17::text)::jsonb, \
-           to_timestamp($18::bigint), to_timestamp($19::bigint))",
+           to_timestamp($18::bigint), to_timestamp($19::bigint), $20)",
         &[
             id.clone().into(),
             caller.account_id.clone().into(),
@@ -339,6 +367,7 @@ pub fn store(
             body.to_string().into(),
             expires.into(),
             now.into(),
+            caller.livemode().into(),
         ],
     )?;
     Ok((id, body))

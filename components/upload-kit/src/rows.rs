@@ -61,16 +61,29 @@ impl FileRow {
         })
     }
 
-    /// The caller's file, or `file_not_found` (also for another account's file
-    /// and for malformed ids).
-    pub fn load(ctx: &mut Ctx, id: &str, account_id: &str) -> Result<Self, ApiError> {
+    /// The caller's file in the caller's mode (`livemode`), or
+    /// `file_not_found` (also for another account's file, a file of the
+    /// other mode, and malformed ids).
+    pub fn load(
+        ctx: &mut Ctx,
+        id: &str,
+        account_id: &str,
+        livemode: bool,
+    ) -> Result<Self, ApiError> {
         if !IdKind::File.is_valid(id) {
             return Err(ApiError::file_not_found());
         }
-        let sql = format!("select {FILE_COLUMNS} from files where id = $1 and account_id = $2");
-        let rows = ctx
-            .db()?
-            .query(&sql, &[id.to_owned().into(), account_id.to_owned().into()])?;
+        let sql = format!(
+            "select {FILE_COLUMNS} from files where id = $1 and account_id = $2 and livemode = $3"
+        );
+        let rows = ctx.db()?.query(
+            &sql,
+            &[
+                id.to_owned().into(),
+                account_id.to_owned().into(),
+                livemode.into(),
+            ],
+        )?;
         let row = rows.rows.first().ok_or_else(ApiError::file_not_found)?;
         FileRow::from_row(row)
     }

@@ -5,6 +5,25 @@
 //! and loops are swept into or out of its planar faces ([`ops::sweep_loop`]:
 //! holes, pockets, bosses) by editing the shell, so it stays one closed shell
 //! with exact surfaces. Pure Rust; builds for `wasm32-wasip2`.
+//!
+//! # Use
+//!
+//! [`gate::check_spec`] builds a `PartSpec`'s [`Model`] and runs the
+//! print-ready gate; a passing model is exported with [`Model::export`]
+//! (STEP AP214, binary STL, 3MF in mm, GLB). A failed gate or build carries a
+//! stable code (`build_failed`, `volume_mismatch`, `requirement_hole_count`, …)
+//! and a sentence.
+//!
+//! ```
+//! let spec: farm_partspec::PartSpec = serde_json::from_str(
+//!     r#"{"version":1,"part":{"family":"washer","outer_diameter_mm":12,
+//!         "inner_diameter_mm":6.4,"thickness_mm":1.6}}"#,
+//! ).unwrap();
+//! let (model, report) = farm_cad::gate::check_spec(&spec).unwrap();
+//! assert!(report.passed());
+//! let stl = model.export(farm_cad::export::ExportFormat::Stl, "washer").unwrap();
+//! assert_eq!(stl.len(), 84 + 50 * model.mesh.triangles.len());
+//! ```
 
 pub mod export;
 pub mod gate;

@@ -20,6 +20,8 @@ pub enum Resource {
     Job,
     Order,
     Printer,
+    WebhookEndpoint,
+    Event,
 }
 
 impl Resource {
@@ -33,6 +35,8 @@ impl Resource {
             Resource::Job => "job",
             Resource::Order => "order",
             Resource::Printer => "printer",
+            Resource::WebhookEndpoint => "webhook_endpoint",
+            Resource::Event => "event",
         }
     }
 }

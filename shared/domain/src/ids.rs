@@ -25,6 +25,10 @@ pub enum IdKind {
     Mail,
     /// Request ids (`req_`), generated when the caller sends none.
     Request,
+    /// Webhook endpoints (`we_`, Stripe's prefix).
+    WebhookEndpoint,
+    /// Webhook deliveries: one event to one endpoint (`whdel_`).
+    WebhookDelivery,
     /// Part generations (`gen_`, issue 14).
     Generation,
     /// Design conversations (`conv_`).
@@ -45,6 +49,8 @@ impl IdKind {
             IdKind::Verification => "ver_",
             IdKind::Mail => "mail_",
             IdKind::Request => "req_",
+            IdKind::WebhookEndpoint => "we_",
+            IdKind::WebhookDelivery => "whdel_",
             IdKind::Generation => "gen_",
             IdKind::Conversation => "conv_",
         }

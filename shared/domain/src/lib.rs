@@ -16,6 +16,7 @@ pub mod ids;
 pub mod money;
 pub mod rate_limit;
 pub mod scope;
+pub mod site_token;
 pub mod verification;
 
 pub use error::{Error, FieldError, Resource, Result};

@@ -26,6 +26,11 @@ pub enum Scope {
     KeysManage,
     /// Read the account's usage counters.
     UsageRead,
+    /// Register, list, rotate and delete webhook endpoints; list their
+    /// deliveries; redeliver events.
+    WebhooksManage,
+    /// Read the account's events (`GET /v1/events`).
+    EventsRead,
     /// Start part generations, hold conversations and read credits (seed 002's
     /// `generate`; issue 14).
     Generate,
@@ -35,7 +40,7 @@ pub enum Scope {
 
 impl Scope {
     /// Every scope, in a stable order (the default for a new key).
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 12] = [
         Scope::FilesRead,
         Scope::FilesWrite,
         Scope::QuotesRead,
@@ -44,6 +49,8 @@ impl Scope {
         Scope::OrdersWrite,
         Scope::KeysManage,
         Scope::UsageRead,
+        Scope::WebhooksManage,
+        Scope::EventsRead,
         Scope::Generate,
         Scope::Export,
     ];
@@ -59,6 +66,8 @@ impl Scope {
             Scope::OrdersWrite => "orders:write",
             Scope::KeysManage => "keys:manage",
             Scope::UsageRead => "usage:read",
+            Scope::WebhooksManage => "webhooks:manage",
+            Scope::EventsRead => "events:read",
             Scope::Generate => "generate",
             Scope::Export => "export",
         }

@@ -6,6 +6,8 @@
 //!   the components make themselves.
 //! - [`mac`]: HMAC-SHA256, SHA-256 hex digests, constant-time comparison, and the
 //!   webhook and signed-link signatures built from them.
+//! - [`webhook`]: webhook delivery secrets (`whsec_`) and both signature
+//!   header sets (seed 001's `X-Webhook-Signature-256`, Standard Webhooks').
 //! - [`multipart`]: a bounded `multipart/form-data` parser for the one-shot
 //!   `POST /v1/jobs` upload.
 //!
@@ -16,6 +18,7 @@ pub mod mac;
 pub mod multipart;
 pub mod sigv4;
 mod timefmt;
+pub mod webhook;
 
 pub use mac::{constant_time_eq, hex_lower, hmac_sha256, sha256_hex};
 

@@ -42,5 +42,5 @@ pub mod handlers;
 mod store;
 mod worker;
 
-pub use store::{ClaimedJob, enqueue, enqueue_with};
+pub use store::{ClaimedJob, enqueue, enqueue_delayed, enqueue_with};
 pub use worker::{Envelope, JobOutcome, TickReport, Worker};

@@ -55,6 +55,34 @@ pub fn enqueue_with(
     rows.rows.first().map(|row| col(row, 0)).transpose()
 }
 
+/// [`enqueue_with`], due only `delay_secs` from now (a retry on a schedule
+/// of the kind's own, such as a webhook delivery's next attempt).
+pub fn enqueue_delayed(
+    db: &Connection,
+    kind: &str,
+    payload: &Value,
+    dedupe_key: Option<&str>,
+    max_attempts: u32,
+    delay_secs: u64,
+) -> Result<Option<i64>, ApiError> {
+    let dedupe = dedupe_key.map_or(ParameterValue::DbNull, |k| k.to_owned().into());
+    let max_attempts = i32::try_from(max_attempts.max(1)).unwrap_or(i32::MAX);
+    let rows = db.query(
+        "insert into background_jobs (kind, payload, dedupe_key, max_attempts, run_at) \
+         values ($1, ($2::text)::jsonb, $3, $4, now() + make_interval(secs => $5::bigint)) \
+         on conflict (kind, dedupe_key) where dedupe_key is not null do nothing \
+         returning id",
+        &[
+            kind.to_owned().into(),
+            payload.to_string().into(),
+            dedupe,
+            max_attempts.into(),
+            i64::try_from(delay_secs).unwrap_or(i64::MAX).into(),
+        ],
+    )?;
+    rows.rows.first().map(|row| col(row, 0)).transpose()
+}
+
 /// A job this worker holds the lease of.
 #[derive(Debug, Clone)]
 pub struct ClaimedJob {

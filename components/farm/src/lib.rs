@@ -1,0 +1,79 @@
+//! The farm's internal routes: what a site's printer-gateway calls, over
+//! HTTPS, instead of holding database credentials (issue 11, item 3).
+//!
+//! - `POST /internal/farm/sites` (internal token): creates a site, or rotates
+//!   its token, and shows the token once (`scripts/site-token.sh`).
+//! - `PUT /internal/farm/printers` (site token): registers the site's printers.
+//! - `POST /internal/farm/claims` (site token): leases the next print task to
+//!   one of the site's printers.
+//! - `POST /internal/farm/events` (site token): applies a batch of printer
+//!   events, each exactly once, and says which were applied.
+//!
+//! A site token is `Authorization: Bearer fst_...`; a missing, malformed or
+//! unknown token is 401 `invalid_site_token`. Everything a site token reaches
+//! is scoped by its site: another site's printer is 404 `printer_not_found`
+//! on a claim, 409 `printer_taken` on registration, `rejected` in a batch.
+//! The rules of claiming and applying live in two plpgsql functions of
+//! migrations/0011_farm_sites.sql (`farm_claim_task`, `farm_apply_events`),
+//! each one statement, so one transaction, per call.
+
+mod link;
+mod sites;
+
+use farm_domain::site_token::SiteToken;
+use farm_platform::{ApiError, Ctx, col, handle};
+use spin_sdk::http::{Method, Request, Response};
+
+farm_platform::export_http!(crate::serve);
+
+fn serve(req: Request) -> Response {
+    handle(req, |ctx| {
+        ctx.dispatch(&[
+            (
+                "/internal/farm/sites",
+                Method::Post,
+                sites::create_or_rotate,
+            ),
+            (
+                "/internal/farm/printers",
+                Method::Put,
+                link::register_printers,
+            ),
+            ("/internal/farm/claims", Method::Post, link::claim),
+            ("/internal/farm/events", Method::Post, link::push_events),
+        ])
+    })
+}
+
+/// The site a request speaks for.
+#[derive(Debug, Clone)]
+pub(crate) struct Site {
+    pub id: String,
+    pub name: String,
+}
+
+/// Authenticates the site token of `Authorization: Bearer <token>` (one
+/// statement: the lookup by SHA-256, an index probe on a high-entropy value).
+pub(crate) fn authenticate_site(ctx: &mut Ctx) -> Result<Site, ApiError> {
+    let invalid = || {
+        ApiError::new(
+            401,
+            "invalid_site_token",
+            "Send the site's token as `Authorization: Bearer fst_...` (scripts/site-token.sh creates one).",
+        )
+    };
+    let token = ctx
+        .header("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|t| SiteToken::parse(t.trim()))
+        .ok_or_else(invalid)?;
+    let rows = ctx.db()?.query(
+        "select id, name from farm_sites where token_sha256 = $1",
+        &[token.sha256().into()],
+    )?;
+    let row = rows.rows.first().ok_or_else(invalid)?;
+    Ok(Site {
+        id: col(row, 0)?,
+        name: col(row, 1)?,
+    })
+}

@@ -1,0 +1,193 @@
+//! What anyone holding a link may see, without an API key:
+//! `GET /v1/public/orders/{public_order_id}` (JSON), the same as a page at
+//! the `tracking_url` (`/orders/{public_order_id}`), and the review page
+//! (`/review/{token}`) a person reads before approving a payment.
+//!
+//! Tracking shows only what `farm_orders::tracking` allows: status,
+//! timeline, ship date, and the tracking number and inspection photos once
+//! shipped; never the address, email, price or account. An unknown or
+//! malformed id runs the same query as a known one, so the answer's time
+//! does not tell them apart.
+
+use farm_platform::html::{escape, page};
+use farm_platform::{ApiError, Ctx, col, response, wire};
+use order_kit::farm_orders::tracking::{self, OrderFacts, PublicView, TimelineEntry};
+use order_kit::farm_orders::{OrderStatus, public_id};
+use serde_json::{Value, json};
+use spin_sdk::http::Response;
+
+fn not_found() -> ApiError {
+    ApiError::new(
+        404,
+        "order_not_found",
+        "No order has this public id. Check the tracking link.",
+    )
+}
+
+/// The public view of the order with public id `id`, or `None`. One
+/// statement whatever the id (a malformed one is looked up too).
+fn view(ctx: &mut Ctx, id: &str) -> Result<Option<PublicView>, ApiError> {
+    // A malformed id is replaced by one of the right form that no order has
+    // (all zeros is never drawn in practice: 2^-160), so the same work runs.
+    let key = if public_id::is_valid(id) {
+        id.to_owned()
+    } else {
+        public_id::format([0; public_id::RANDOM_BYTES])
+    };
+    let rows = ctx.db()?.query(
+        "select o.status, o.estimated_ship::text, o.tracking_number, o.inspection_photos::text, \
+                coalesce((select string_agg(e.type || ' ' || extract(epoch from e.created_at)::bigint, ',' order by e.seq) \
+                          from events e where e.order_id = o.id and e.type like 'order.%'), '') \
+         from orders o where o.public_order_id = $1",
+        &[key.into()],
+    )?;
+    let Some(row) = rows.rows.first() else {
+        return Ok(None);
+    };
+    let status: String = col(row, 0)?;
+    let photos: String = col(row, 3)?;
+    let events: String = col(row, 4)?;
+    let timeline = events
+        .split(',')
+        .filter_map(|e| {
+            let (kind, at) = e.split_once(' ')?;
+            let name = kind.strip_prefix("order.")?;
+            let status = if name == "created" {
+                OrderStatus::RequiresPayment
+            } else {
+                OrderStatus::parse(name)?
+            };
+            Some(TimelineEntry {
+                status,
+                at: at.parse().ok()?,
+            })
+        })
+        .collect();
+    Ok(Some(tracking::public_view(OrderFacts {
+        status: OrderStatus::parse(&status).ok_or_else(|| ApiError::internal("order status"))?,
+        estimated_ship: col(row, 1)?,
+        tracking_number: col(row, 2)?,
+        inspection_photos: serde_json::from_str(&photos).unwrap_or_default(),
+        timeline,
+    })))
+}
+
+fn to_json(id: &str, v: &PublicView, base: &str) -> Value {
+    json!({
+        "object": "public_order",
+        "public_order_id": id,
+        "status": v.status.as_str(),
+        "timeline": v.timeline.iter().map(|t| json!({"status": t.status.as_str(), "at": wire::timestamp(t.at)})).collect::<Vec<_>>(),
+        "estimated_ship": v.estimated_ship,
+        "tracking_number": v.tracking_number,
+        "inspection_photos": v.inspection_photos,
+        "tracking_url": format!("{base}/orders/{id}"),
+    })
+}
+
+pub fn tracking(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let id = ctx.param("public_order_id")?;
+    let v = view(ctx, &id)?.ok_or_else(not_found)?;
+    Ok(response::ok(&to_json(&id, &v, &crate::base_url(ctx)?)))
+}
+
+pub fn tracking_page(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let id = ctx.param("public_order_id")?;
+    let Some(v) = view(ctx, &id)? else {
+        return Ok(page(
+            404,
+            "Order not found",
+            "<h1>Order not found</h1><p>No order has this tracking link.</p>",
+        ));
+    };
+    let mut body = format!(
+        "<h1>Order {}</h1><p>Status: <strong>{}</strong></p>",
+        escape(&id),
+        escape(v.status.as_str())
+    );
+    if let Some(d) = &v.estimated_ship {
+        body.push_str(&format!("<p>Estimated ship date: {}</p>", escape(d)));
+    }
+    if let Some(t) = &v.tracking_number {
+        body.push_str(&format!("<p>Tracking number: {}</p>", escape(t)));
+    }
+    body.push_str("<h2>Timeline</h2><table><tr><th>Status</th><th>When (UTC)</th></tr>");
+    for t in &v.timeline {
+        body.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td></tr>",
+            escape(t.status.as_str()),
+            escape(&wire::timestamp(t.at))
+        ));
+    }
+    body.push_str("</table>");
+    for p in &v.inspection_photos {
+        body.push_str(&format!(
+            "<p><a href=\"{}\">Inspection photo</a></p>",
+            escape(p)
+        ));
+    }
+    Ok(page(200, "Order tracking", &body))
+}
+
+/// `GET /review/{token}`: the part, its price, risks and confidence, for the
+/// person to read before paying (seed 001's rule 4: surface risks,
+/// confidence and warnings before asking approval).
+pub fn review_page(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let token = ctx.param("token")?;
+    let well_formed = token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit());
+    let rows = ctx.db()?.query(
+        "select o.quantity, o.material, o.color, o.total_cents, o.status, o.approval_url, \
+                q.response::text, f.filename \
+         from orders o join quotes q on q.id = o.quote_id join files f on f.id = o.file_id \
+         where o.review_token = $1",
+        &[if well_formed { token } else { "0".repeat(32) }.into()],
+    )?;
+    let Some(row) = rows.rows.first() else {
+        return Ok(page(
+            404,
+            "Review not found",
+            "<h1>Review not found</h1><p>This review link is not valid.</p>",
+        ));
+    };
+    let quote: Value = serde_json::from_str(&col::<String>(row, 6)?).unwrap_or(Value::Null);
+    let total = farm_platform::farm_domain::money::Money::usd_cents(col(row, 3)?).display();
+    let status: String = col(row, 4)?;
+    let approval: Option<String> = col(row, 5)?;
+    let risks: Vec<String> = quote["risk_flags"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut body = format!(
+        "<h1>Review your order</h1><table>\
+         <tr><th>File</th><td>{}</td></tr><tr><th>Part</th><td>{} × {} {}</td></tr>\
+         <tr><th>Price</th><td>{}</td></tr><tr><th>Execution confidence</th><td>{}</td></tr>\
+         <tr><th>Risks</th><td>{}</td></tr><tr><th>Estimated ship</th><td>{}</td></tr>\
+         <tr><th>Status</th><td>{}</td></tr></table>",
+        escape(&col::<String>(row, 7)?),
+        col::<i32>(row, 0)?,
+        escape(&col::<String>(row, 1)?),
+        escape(&col::<String>(row, 2)?),
+        escape(&total),
+        escape(&quote["execution_confidence"].to_string()),
+        if risks.is_empty() {
+            "none".to_owned()
+        } else {
+            escape(&risks.join(", "))
+        },
+        escape(quote["estimated_ship"].as_str().unwrap_or("-")),
+        escape(&status),
+    );
+    if status == "requires_payment"
+        && let Some(url) = approval
+    {
+        body.push_str(&format!(
+            "<p><a href=\"{}\">Approve and pay</a></p>",
+            escape(&url)
+        ));
+    }
+    Ok(page(200, "Review your order", &body))
+}
