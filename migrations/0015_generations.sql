@@ -58,6 +58,8 @@ create table generations (
     id               text primary key,          -- gen_<32 hex>
     account_id       text not null references accounts (id),
     key_id           text not null,
+    -- The key's mode: the part's file lives in the same mode (files.livemode).
+    livemode         boolean not null,
     conversation_id  text references conversations (id),
     version          integer not null default 1,
     prompt           text not null,

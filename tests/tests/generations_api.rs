@@ -14,7 +14,7 @@ const SEED_PROMPT: &str =
 const WAIT: Duration = Duration::from_secs(180);
 
 #[tokio::test]
-async fn a_prompt_completes_as_a_ready_file_that_quotes_and_exports() {
+async fn a_prompt_completes_as_a_ready_file_that_quotes_orders_and_exports() {
     let app = spawn_upload_app().await;
     let (key, account) = gen_account(&app, &GEN_SCOPES).await;
     let (status, started) = start(&app, &key, &json!({"prompt": SEED_PROMPT})).await;
@@ -68,6 +68,40 @@ async fn a_prompt_completes_as_a_ready_file_that_quotes_and_exports() {
         .as_f64()
         .expect("grams");
     assert!(grams > 0.0, "{quote}");
+
+    // ... and ordered in test mode: checkout, then the test helper pays.
+    let r = app
+        .with_key(&key)
+        .request(reqwest::Method::POST, "/v1/checkout_sessions")
+        .header("idempotency-key", "order-the-generated-part")
+        .json(
+            &json!({"quote_id": quote["quote_id"], "shipping_address_json": {
+            "line1": "123 Main St", "city": "San Francisco", "state": "CA",
+            "postal_code": "94105", "country": "US"}}),
+        )
+        .send()
+        .await
+        .expect("checkout");
+    let status = r.status().as_u16();
+    let session: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(status, 201, "{session}");
+    let complete = format!(
+        "/v1/test_helpers/checkout_sessions/{}/complete",
+        session["id"].as_str().expect("session id")
+    );
+    let (status, order) = post(&app, &key, &complete, &json!({})).await;
+    assert_eq!(
+        (status, order["status"].as_str()),
+        (200, Some("queued")),
+        "{order}"
+    );
+    let tasks: i64 = app
+        .scalar(
+            "select count(*) from print_tasks where order_id = $1",
+            &[&session["order_id"].as_str().expect("order_id")],
+        )
+        .await;
+    assert_eq!(tasks, 2, "one print task per part of the generated file");
 
     // Exports: a presigned GET that expires; the STL measures 50 x 30 x 10.
     let (answer, stl) = export(&app, &key, json!({"generation_id": id}), "stl").await;
@@ -295,7 +329,7 @@ async fn a_failed_generation_refunds_exactly_once() {
     .await
     .expect("ledger");
     db.execute(
-        "insert into generations (id, account_id, key_id, prompt, stage) values ($1, $2, $3, 'a dragon', 'parsing')",
+        "insert into generations (id, account_id, key_id, prompt, stage, livemode) values ($1, $2, $3, 'a dragon', 'parsing', false)",
         &[&id, &account, &key_id],
     )
     .await

@@ -11,13 +11,15 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 /// Every scope the generation flow touches.
-pub const GEN_SCOPES: [&str; 6] = [
+pub const GEN_SCOPES: [&str; 8] = [
     "generate",
     "export",
     "files:read",
     "quotes:write",
     "quotes:read",
     "usage:read",
+    "orders:read",
+    "orders:write",
 ];
 
 /// A new account (2 credits from the sign-up grant) and a key with `scopes`.

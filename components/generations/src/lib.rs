@@ -117,8 +117,8 @@ fn start(ctx: &mut Ctx, caller: &Caller, body: GenerationBody) -> Result<Respons
             return Ok((None, None));
         };
         db.execute(
-            "insert into generations (id, account_id, key_id, conversation_id, version, prompt, designer, stage) \
-             values ($1, $2, $3, $4, $5, $6, $7, 'parsing')",
+            "insert into generations (id, account_id, key_id, conversation_id, version, prompt, designer, stage, livemode) \
+             values ($1, $2, $3, $4, $5, $6, $7, 'parsing', $8)",
             &[
                 id.clone().into(),
                 caller.account_id.clone().into(),
@@ -127,6 +127,7 @@ fn start(ctx: &mut Ctx, caller: &Caller, body: GenerationBody) -> Result<Respons
                 version.into(),
                 prompt.clone().into(),
                 designer.to_owned().into(),
+                caller.livemode().into(),
             ],
         )?;
         let payload = json!({ "generation_id": id });

@@ -207,16 +207,18 @@ fn generate(ctx: &mut Ctx, g: &Generation, attempt: u32) -> Result<Result<(), Fa
         sha.into(),
         analysis.metrics.to_string().into(),
         analysis.report.to_string().into(),
+        g.id.clone().into(),
     ];
     let generation_params: Vec<ParameterValue> = vec![
         g.id.clone().into(),
-        file_id.into(),
+        file_id.clone().into(),
         spec_json.to_string().into(),
         design.summary.clone().into(),
         assumptions.to_string().into(),
         dimensions.to_string().into(),
         prefix.into(),
     ];
+    let file_params_id = file_id.clone();
     farm_platform::transaction(ctx.db()?, |db| {
         // The row lock is the guard: a job run twice (a lease that expired
         // under a slow build) completes the generation, and writes its file,
@@ -231,11 +233,13 @@ fn generate(ctx: &mut Ctx, g: &Generation, attempt: u32) -> Result<Result<(), Fa
         db.execute(
             "insert into files (id, account_id, status, filename, content_type, format, size_bytes, object_key, \
                content_sha256, selected_unit, unit_confirmed_by, metrics, report, upload_expires_at, \
-               confirmed_at, analyzed_at) \
-             values ($1, $2, 'ready', $3, $4, 'stl', $5, $6, $7, 'mm', 'agent', ($8::text)::jsonb, \
-               ($9::text)::jsonb, now(), now(), now())",
+               confirmed_at, analyzed_at, livemode) \
+             select $1, $2, 'ready', $3, $4, 'stl', $5, $6, $7, 'mm', 'agent', ($8::text)::jsonb, \
+               ($9::text)::jsonb, now(), now(), now(), livemode from generations where id = $10",
             &file_params,
         )?;
+        // Webhook subscribers hear of it as of any upload that became ready.
+        kit::file_events::record_outcome(db, &file_params_id, "ready")?;
         db.execute(
             "update generations set status = 'completed', stage = null, file_id = $2, \
                part_spec = ($3::text)::jsonb, summary = $4, assumptions = ($5::text)::jsonb, \
