@@ -68,8 +68,8 @@ async fn connect_with_a_new_email_creates_an_account_and_a_live_key_stored_only_
     assert_eq!(body["account_created"], true);
     assert_eq!(body["mode"], "live");
     // Every scope: files, quotes, orders (read and write each), keys:manage,
-    // usage:read, webhooks:manage, events:read.
-    assert_eq!(body["scopes"].as_array().map(Vec::len), Some(10));
+    // usage:read, webhooks:manage, events:read, generate, export.
+    assert_eq!(body["scopes"].as_array().map(Vec::len), Some(12));
     assert_eq!(
         body["key_preview"],
         format!("fk_live_...{}", &key[key.len() - 4..])
@@ -598,13 +598,14 @@ async fn usage_counts_every_authenticated_request_today_and_this_month() {
     assert_eq!(usage["account_id"], account_id.as_str());
     assert_eq!(
         usage["totals"],
-        json!({"requests_today": 5, "requests_this_month": 5})
+        json!({"requests_today": 5, "requests_this_month": 5, "generations_this_month": 0})
     );
     assert_eq!(
         usage["account_totals"],
-        json!({"requests_today": 6, "requests_this_month": 6})
+        json!({"requests_today": 6, "requests_this_month": 6, "generations_this_month": 0})
     );
     assert_eq!(usage["limits"]["requests_per_minute"], 60);
+    assert_eq!(usage["limits"]["generations_per_month"], 100);
     let db = app.db().await;
     let today = db
         .query_one("select to_char(now() at time zone 'utc', 'YYYY-MM-DD'), to_char(now() at time zone 'utc', 'YYYY-MM')", &[])

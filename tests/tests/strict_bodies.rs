@@ -302,6 +302,8 @@ async fn malformed_scopes_never_create_a_key_and_only_absent_scopes_take_the_cal
         "usage:read",
         "webhooks:manage",
         "events:read",
+        "generate",
+        "export",
     ];
     let mut got: Vec<String> = serde_json::from_value(default["scopes"].clone()).expect("scopes");
     got.sort();

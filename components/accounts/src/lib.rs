@@ -178,6 +178,10 @@ fn revoke_key(ctx: &mut Ctx) -> Result<Response, ApiError> {
 /// Requests today and this month (UTC) for the calling key and its account.
 /// Every authenticated request counts, this one included, and so do
 /// requests refused with 403 or 429.
+/// Per-key generations a month (seed 002's free tier; enforced by
+/// components/generations, which holds the same constant).
+const GENERATIONS_PER_MONTH: i64 = 100;
+
 fn usage(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::UsageRead)?;
     let today = UtcDate::from_unix(ctx.now());
@@ -193,6 +197,9 @@ fn usage(ctx: &mut Ctx) -> Result<Response, ApiError> {
     )?;
     let (acct_today, acct_month) =
         store::usage_totals(db, &caller.account_id, None, &day, &month_start)?;
+    let key_generations =
+        store::generations_since(db, &caller.account_id, Some(&caller.key_id), &month_start)?;
+    let acct_generations = store::generations_since(db, &caller.account_id, None, &month_start)?;
     Ok(response::ok(&Usage {
         account_id: caller.account_id,
         key_id: caller.key_id,
@@ -200,14 +207,17 @@ fn usage(ctx: &mut Ctx) -> Result<Response, ApiError> {
         totals: Totals {
             requests_today: key_today,
             requests_this_month: key_month,
+            generations_this_month: key_generations,
         },
         account_totals: Totals {
             requests_today: acct_today,
             requests_this_month: acct_month,
+            generations_this_month: acct_generations,
         },
         limits: Limits {
             requests_per_minute: limit,
             max_active_keys: MAX_ACTIVE_KEYS,
+            generations_per_month: GENERATIONS_PER_MONTH,
         },
         period: Period {
             month: today.iso_month(),

@@ -204,6 +204,30 @@ pub fn usage_totals(
     Ok((col(row, 0)?, col(row, 1)?))
 }
 
+/// Generations started since `month_start` (a UTC date) by one key or, with
+/// `key_id = None`, the whole account (migrations/0015_generations.sql).
+pub fn generations_since(
+    db: &Connection,
+    account_id: &str,
+    key_id: Option<&str>,
+    month_start: &str,
+) -> Result<i64, ApiError> {
+    let rows = db.query(
+        "select count(*)::bigint from generations where account_id = $1 and ($2 = '' or key_id = $2) \
+         and created_at >= ($3::text::date)::timestamp at time zone 'UTC'",
+        &[
+            account_id.to_string().into(),
+            key_id.unwrap_or("").to_string().into(),
+            month_start.to_string().into(),
+        ],
+    )?;
+    let row = rows
+        .rows
+        .first()
+        .ok_or_else(|| ApiError::internal("count returned no row"))?;
+    col(row, 0)
+}
+
 /// A verification as `verify` reads it, after counting the attempt.
 #[derive(Debug)]
 pub struct PendingVerification {

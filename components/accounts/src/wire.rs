@@ -148,6 +148,8 @@ pub struct Usage {
 pub struct Totals {
     pub requests_today: i64,
     pub requests_this_month: i64,
+    /// Part generations started this UTC month (issue 14; seed 002's name).
+    pub generations_this_month: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -155,6 +157,8 @@ pub struct Limits {
     /// Per key, fixed one-minute windows.
     pub requests_per_minute: u32,
     pub max_active_keys: u32,
+    /// Per key, a UTC month (seed 002's free tier: 100 generations/month).
+    pub generations_per_month: i64,
 }
 
 #[derive(Debug, Serialize)]

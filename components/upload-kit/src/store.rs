@@ -47,6 +47,14 @@ pub fn presign_put(
         .map_err(ApiError::internal)
 }
 
+/// A presigned GET of `key` that expires after `expires_secs` (the exports
+/// of generated parts, `POST /v1/exports`).
+pub fn presign_get(ctx: &Ctx, key: &str, expires_secs: u64) -> Result<PresignedRequest, ApiError> {
+    bucket(ctx)?
+        .presign_download(key, expires_secs, ctx.now())
+        .map_err(ApiError::internal)
+}
+
 fn send(
     ctx: &Ctx,
     method: Method,

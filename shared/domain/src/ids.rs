@@ -29,6 +29,10 @@ pub enum IdKind {
     WebhookEndpoint,
     /// Webhook deliveries: one event to one endpoint (`whdel_`).
     WebhookDelivery,
+    /// Part generations (`gen_`, issue 14).
+    Generation,
+    /// Design conversations (`conv_`).
+    Conversation,
 }
 
 impl IdKind {
@@ -47,6 +51,8 @@ impl IdKind {
             IdKind::Request => "req_",
             IdKind::WebhookEndpoint => "we_",
             IdKind::WebhookDelivery => "whdel_",
+            IdKind::Generation => "gen_",
+            IdKind::Conversation => "conv_",
         }
     }
 

@@ -31,11 +31,16 @@ pub enum Scope {
     WebhooksManage,
     /// Read the account's events (`GET /v1/events`).
     EventsRead,
+    /// Start part generations, hold conversations and read credits (seed 002's
+    /// `generate`; issue 14).
+    Generate,
+    /// Download generated parts (`POST /v1/exports`; seed 002's `export`).
+    Export,
 }
 
 impl Scope {
     /// Every scope, in a stable order (the default for a new key).
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 12] = [
         Scope::FilesRead,
         Scope::FilesWrite,
         Scope::QuotesRead,
@@ -46,6 +51,8 @@ impl Scope {
         Scope::UsageRead,
         Scope::WebhooksManage,
         Scope::EventsRead,
+        Scope::Generate,
+        Scope::Export,
     ];
 
     /// The wire name, e.g. `files:write`.
@@ -61,6 +68,8 @@ impl Scope {
             Scope::UsageRead => "usage:read",
             Scope::WebhooksManage => "webhooks:manage",
             Scope::EventsRead => "events:read",
+            Scope::Generate => "generate",
+            Scope::Export => "export",
         }
     }
 

@@ -165,6 +165,26 @@ impl Bucket {
         )
     }
 
+    /// A presigned GET of object `key` that signs only `Host`, so a plain
+    /// link works (a browser or `curl` sends no `x-amz-*` header); S3 treats
+    /// a presigned GET's payload as unsigned.
+    pub fn presign_download(
+        &self,
+        key: &str,
+        expires_secs: u64,
+        now_unix: i64,
+    ) -> Result<PresignedRequest> {
+        presign(
+            &self.endpoint,
+            &self.credentials,
+            "GET",
+            &self.object_path(key),
+            &[],
+            expires_secs,
+            now_unix,
+        )
+    }
+
     /// Header-signs `method` on object `key` with an empty body (HEAD, GET, DELETE).
     pub fn sign(
         &self,

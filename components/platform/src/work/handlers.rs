@@ -31,6 +31,13 @@ pub const HANDLERS: &[(&str, &str)] = &[
         DELIVER_WEBHOOK,
         "http://webhook-sender.spin.internal/work/deliver_webhook",
     ),
+    // components/generations: design, build, gate and export one part; the
+    // generation becomes `completed` (a `ready` file) or `failed` (refunded).
+    // Payload `{"generation_id": "gen_..."}`.
+    (
+        GENERATE_PART,
+        "http://generations.spin.internal/work/generate_part",
+    ),
 ];
 
 /// Kind of one webhook delivery attempt, queued by `events::record`.
@@ -44,6 +51,8 @@ pub const SEND_MAIL: &str = "send_mail";
 
 /// Kind of a provider payment event the payments webhook queues for orders.
 pub const APPLY_PAYMENT_EVENT: &str = "apply_payment_event";
+/// Kind of a part generation that `POST /v1/generations` queues (issue 14).
+pub const GENERATE_PART: &str = "generate_part";
 
 /// The handler URL of `kind`, if any component handles it.
 pub fn handler_url(kind: &str) -> Option<&'static str> {
