@@ -209,7 +209,11 @@ impl ConnectionSampler {
                 let done = flag.load(std::sync::atomic::Ordering::SeqCst);
                 let n: i64 = admin
                     .query_one(
-                        "select count(*) from pg_stat_activity where datname = $1",
+                        // psql is the harness's migration (scripts/migrate.sh),
+                        // whose backend can still be exiting when the burst
+                        // starts on a loaded machine; only the host's count.
+                        "select count(*) from pg_stat_activity \
+                         where datname = $1 and application_name <> 'psql'",
                         &[&name],
                     )
                     .await

@@ -469,6 +469,17 @@ async fn redeliver_replays_an_event_to_one_endpoint() {
     .await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["deliveries"].as_array().map(Vec::len), Some(1));
+    // A present-but-null endpoint_id is a 400 naming the field, never
+    // "replay to every endpoint" (schemathesis found that one).
+    let (status, refused) = post(
+        &app,
+        &key,
+        &format!("/v1/events/{event}/redeliver"),
+        &serde_json::json!({"endpoint_id": null}),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused.to_string().contains("endpoint_id"), "{refused}");
     tick_until(&app, Duration::from_secs(20), || {
         receiver.received().len() >= 2
     })

@@ -168,7 +168,7 @@ pub fn get(ctx: &mut Ctx) -> Result<Response, ApiError> {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RedeliverBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     endpoint_id: Option<String>,
 }
 
