@@ -102,6 +102,10 @@ async fn the_official_python_sdk_quotes_and_orders_under_both_protocol_generatio
         let order_id = out["checkout"]["order_id"].as_str().expect("order_id");
         assert_eq!(out["order"]["status"], "queued", "{mode}: {out}");
         let (status, stored) = get(&app, &key, &format!("/v1/orders/{order_id}")).await;
-        assert_eq!((status, stored["status"].as_str()), (200, Some("queued")), "{stored}");
+        assert_eq!(
+            (status, stored["status"].as_str()),
+            (200, Some("queued")),
+            "{stored}"
+        );
     }
 }
