@@ -124,6 +124,7 @@ pub mod html;
 mod idempotency;
 pub mod internal;
 mod limits;
+pub mod list;
 mod random;
 pub mod response;
 pub mod wire;

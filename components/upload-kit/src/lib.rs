@@ -7,7 +7,8 @@ pub mod analysis;
 pub mod file_events;
 pub mod formats;
 pub mod internal;
-pub mod list;
+/// Cursor pagination (moved to the platform so every list shares it).
+pub use farm_platform::list;
 pub mod quote;
 pub mod rows;
 pub mod store;

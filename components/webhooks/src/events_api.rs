@@ -5,6 +5,7 @@ use farm_domain::api_key::KeyMode;
 use farm_domain::ids::IdKind;
 use farm_domain::scope::Scope;
 use farm_platform::events::{DELIVER_WEBHOOK, DELIVERY_JOB_MAX_ATTEMPTS};
+use farm_platform::list::{Page, unknown_cursor};
 use farm_platform::{ApiError, Ctx, Fingerprint, col, response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -13,67 +14,9 @@ use spin_sdk::pg4::ParameterValue;
 
 use crate::rows::{EVENT_COLUMNS, event_json};
 
-/// Items per page when `limit` is absent, and the largest `limit` (Stripe's
-/// 10 and 100, as `GET /v1/files`).
-const DEFAULT_LIMIT: u32 = 10;
-const MAX_LIMIT: u32 = 100;
-
-/// `limit` and `starting_after`, read as `GET /v1/files` reads them
-/// (components/upload-kit/src/list.rs).
-pub struct Page {
-    pub limit: u32,
-    pub starting_after: Option<String>,
-}
-
-impl Page {
-    pub fn render(&self, mut items: Vec<Value>) -> Value {
-        let has_more = items.len() > self.limit as usize;
-        items.truncate(self.limit as usize);
-        json!({"object": "list", "data": items, "has_more": has_more})
-    }
-}
-
+/// `limit` and `starting_after` as every list reads them (`farm_platform::list`).
 pub fn page(ctx: &Ctx, kind: IdKind) -> Result<Page, ApiError> {
-    let limit = match ctx.query("limit") {
-        None => DEFAULT_LIMIT,
-        Some(v) => v
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                ApiError::invalid_field(
-                    "limit",
-                    &format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                )
-            })?,
-    };
-    let starting_after = match ctx.query("starting_after") {
-        None => None,
-        Some(id) if kind.is_valid(&id) => Some(id),
-        Some(_) => {
-            return Err(ApiError::invalid_field(
-                "starting_after",
-                &format!(
-                    "must be a {} id (the last id of the previous page)",
-                    kind.prefix()
-                ),
-            ));
-        }
-    };
-    Ok(Page {
-        limit,
-        starting_after,
-    })
-}
-
-fn unknown_cursor() -> ApiError {
-    ApiError::new(
-        404,
-        "starting_after_not_found",
-        "starting_after names none of your items; pass the last id of the previous page, or leave it out for the first page.",
-    )
-    .with_detail("field", "starting_after")
+    Page::from_query(ctx, kind)
 }
 
 /// The caller's events in its mode, newest first; `type` and `object` (an

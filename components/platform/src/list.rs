@@ -1,4 +1,5 @@
-//! Cursor pagination for `GET /v1/files` and `GET /v1/jobs`, in Stripe's list
+//! Cursor pagination for every list (`GET /v1/files`, `/v1/jobs`, `/v1/orders`,
+//! `/v1/events`, deliveries, ...), in Stripe's list
 //! shape: `{"object": "list", "data": [...], "has_more": bool}`, newest first.
 //!
 //! Query parameters: `limit` (1–100, default 10, as Stripe's) and
@@ -8,8 +9,8 @@
 //! that names none of the caller's items is a 404 `starting_after_not_found`
 //! (as any other account's resource is a 404).
 
-use farm_platform::farm_domain::ids::IdKind;
-use farm_platform::{ApiError, Ctx};
+use crate::farm_domain::ids::IdKind;
+use crate::{ApiError, Ctx};
 use serde_json::{Value, json};
 use spin_sdk::pg4::{DbValue, ParameterValue};
 
