@@ -13,27 +13,17 @@
 //! failure (the object store unavailable) is a 503, which the queue retries
 //! with backoff; a `give_up` call marks the file `failed`.
 
-use farm_platform::work::handlers::ANALYZE_FILE;
+use farm_platform::work::{self, Job, handlers::ANALYZE_FILE};
 use farm_platform::{ApiError, Ctx, handle, response};
 use kit::rows::{FILE_COLUMNS, FileRow};
 use serde::Deserialize;
 use serde_json::json;
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Request, Response};
 
 farm_platform::export_http!(crate::serve);
 
 fn serve(req: Request) -> Response {
     handle(req, run)
-}
-
-/// The fields of the work envelope this handler reads.
-#[derive(Deserialize)]
-struct Job {
-    kind: String,
-    payload: Payload,
-    #[serde(default)]
-    give_up: bool,
-    max_attempts: u32,
 }
 
 #[derive(Deserialize)]
@@ -42,20 +32,7 @@ struct Payload {
 }
 
 fn run(ctx: &mut Ctx) -> Result<Response, ApiError> {
-    kit::internal::require_internal(ctx)?;
-    if *ctx.method() != Method::Post {
-        return Err(ApiError::method_not_allowed(
-            &ctx.method().to_string(),
-            &["POST"],
-        ));
-    }
-    let job: Job = ctx.json_body()?;
-    if job.kind != ANALYZE_FILE {
-        return Err(ApiError::invalid_field(
-            "kind",
-            &format!("this handler runs `{ANALYZE_FILE}` jobs"),
-        ));
-    }
+    let job: Job<Payload> = work::job(ctx, ANALYZE_FILE)?;
     let file_id = job.payload.file_id;
     let status = if job.give_up {
         let reason = format!(

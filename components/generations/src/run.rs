@@ -14,22 +14,11 @@ use farm_cad::export::ExportFormat;
 use farm_designer::{DesignError, OfflineDesigner, PartDesigner};
 use farm_platform::farm_domain::ids::IdKind;
 use farm_platform::spin_sdk::pg4::ParameterValue;
-use farm_platform::work::handlers::GENERATE_PART;
+use farm_platform::work::{self, Job, handlers::GENERATE_PART};
 use farm_platform::{ApiError, Ctx, response};
 use serde::Deserialize;
 use serde_json::json;
-use spin_sdk::http::{Method, Response};
-
-/// The fields of the work envelope this handler reads.
-#[derive(Deserialize)]
-struct Job {
-    kind: String,
-    payload: Payload,
-    attempt: u32,
-    #[serde(default)]
-    give_up: bool,
-    max_attempts: u32,
-}
+use spin_sdk::http::Response;
 
 #[derive(Deserialize)]
 struct Payload {
@@ -44,20 +33,7 @@ struct Failure {
 }
 
 pub fn run(ctx: &mut Ctx) -> Result<Response, ApiError> {
-    kit::internal::require_internal(ctx)?;
-    if *ctx.method() != Method::Post {
-        return Err(ApiError::method_not_allowed(
-            &ctx.method().to_string(),
-            &["POST"],
-        ));
-    }
-    let job: Job = ctx.json_body()?;
-    if job.kind != GENERATE_PART {
-        return Err(ApiError::invalid_field(
-            "kind",
-            &format!("this handler runs `{GENERATE_PART}` jobs"),
-        ));
-    }
+    let job: Job<Payload> = work::job(ctx, GENERATE_PART)?;
     let id = job.payload.generation_id;
     let Some(generation) = Generation::load_any(ctx, &id)? else {
         return Ok(response::ok(

@@ -29,11 +29,11 @@ mod transport;
 
 use farm_domain::ids::IdKind;
 use farm_platform::internal::require_internal;
-use farm_platform::work::handlers::SEND_MAIL;
+use farm_platform::work::{self, Job, handlers::SEND_MAIL};
 use farm_platform::{ApiError, Ctx, handle, response};
 use serde::Deserialize;
 use serde_json::json;
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Request, Response};
 
 farm_platform::export_http!(crate::serve);
 
@@ -42,25 +42,11 @@ fn serve(req: Request) -> Response {
         require_internal(ctx)?;
         // A private component has no route of its own (Spin matches it as a
         // wildcard), so the path is matched here rather than by `dispatch`.
-        match (ctx.path().as_str(), ctx.method()) {
-            ("/work/send_mail", Method::Post) => send(ctx),
-            ("/work/send_mail", method) => {
-                Err(ApiError::method_not_allowed(&method.to_string(), &["POST"]))
-            }
-            (path, _) => Err(ApiError::route_not_found(path)),
+        match ctx.path().as_str() {
+            "/work/send_mail" => send(ctx),
+            path => Err(ApiError::route_not_found(path)),
         }
     })
-}
-
-/// The fields of the work envelope this handler reads.
-#[derive(Debug, Deserialize)]
-struct Job {
-    kind: String,
-    payload: Payload,
-    #[serde(default)]
-    give_up: bool,
-    #[serde(default)]
-    last_error: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,13 +55,7 @@ struct Payload {
 }
 
 fn send(ctx: &mut Ctx) -> Result<Response, ApiError> {
-    let job: Job = ctx.json_body()?;
-    if job.kind != SEND_MAIL {
-        return Err(ApiError::invalid_field(
-            "kind",
-            &format!("this handler runs `{SEND_MAIL}` jobs"),
-        ));
-    }
+    let job: Job<Payload> = work::job(ctx, SEND_MAIL)?;
     let mail_id = job.payload.mail_id;
     if !IdKind::Mail.is_valid(&mail_id) {
         return Err(mail_not_found());

@@ -18,32 +18,20 @@
 //! Test-mode orders never reach the provider; an event naming one is ignored.
 
 use farm_platform::internal::require_internal;
-use farm_platform::work::handlers::APPLY_PAYMENT_EVENT;
+use farm_platform::work::{self, Job, handlers::APPLY_PAYMENT_EVENT};
 use farm_platform::{ApiError, Ctx, response, transaction};
 use order_kit::farm_orders::OrderStatus;
 use order_kit::lifecycle::{self, Paid};
 use serde::Deserialize;
 use serde_json::json;
-use spin_sdk::http::{Method, Response};
+use spin_sdk::http::Response;
 
 pub fn serve(ctx: &mut Ctx) -> Result<Response, ApiError> {
     require_internal(ctx)?;
-    match (ctx.path().as_str(), ctx.method()) {
-        ("/work/apply_payment_event", Method::Post) => apply(ctx),
-        ("/work/apply_payment_event", m) => {
-            Err(ApiError::method_not_allowed(&m.to_string(), &["POST"]))
-        }
-        (path, _) => Err(ApiError::route_not_found(path)),
+    match ctx.path().as_str() {
+        "/work/apply_payment_event" => apply(ctx),
+        path => Err(ApiError::route_not_found(path)),
     }
-}
-
-/// The fields of the work envelope this handler reads.
-#[derive(Debug, Deserialize)]
-struct Job {
-    kind: String,
-    payload: Payload,
-    #[serde(default)]
-    give_up: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,13 +49,7 @@ struct Payload {
 }
 
 fn apply(ctx: &mut Ctx) -> Result<Response, ApiError> {
-    let job: Job = ctx.json_body()?;
-    if job.kind != APPLY_PAYMENT_EVENT {
-        return Err(ApiError::invalid_field(
-            "kind",
-            &format!("this handler runs `{APPLY_PAYMENT_EVENT}` jobs"),
-        ));
-    }
+    let job: Job<Payload> = work::job(ctx, APPLY_PAYMENT_EVENT)?;
     let p = job.payload;
     if job.give_up {
         // Nothing of ours to mark: the provider event stays stored, and the

@@ -27,35 +27,21 @@ mod deliver;
 mod send;
 
 use farm_platform::internal::require_internal;
-use farm_platform::work::handlers::DELIVER_WEBHOOK;
+use farm_platform::work::{self, Job, handlers::DELIVER_WEBHOOK};
 use farm_platform::{ApiError, Ctx, handle, response};
 use serde::Deserialize;
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Request, Response};
 
 farm_platform::export_http!(crate::serve);
 
 fn serve(req: Request) -> Response {
     handle(req, |ctx| {
         require_internal(ctx)?;
-        match (ctx.path().as_str(), ctx.method()) {
-            ("/work/deliver_webhook", Method::Post) => run(ctx),
-            ("/work/deliver_webhook", method) => {
-                Err(ApiError::method_not_allowed(&method.to_string(), &["POST"]))
-            }
-            (path, _) => Err(ApiError::route_not_found(path)),
+        match ctx.path().as_str() {
+            "/work/deliver_webhook" => run(ctx),
+            path => Err(ApiError::route_not_found(path)),
         }
     })
-}
-
-/// The fields of the work envelope this handler reads.
-#[derive(Debug, Deserialize)]
-struct Job {
-    kind: String,
-    payload: Payload,
-    #[serde(default)]
-    give_up: bool,
-    #[serde(default)]
-    last_error: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,13 +51,7 @@ struct Payload {
 }
 
 fn run(ctx: &mut Ctx) -> Result<Response, ApiError> {
-    let job: Job = ctx.json_body()?;
-    if job.kind != DELIVER_WEBHOOK {
-        return Err(ApiError::invalid_field(
-            "kind",
-            &format!("this handler runs `{DELIVER_WEBHOOK}` jobs"),
-        ));
-    }
+    let job: Job<Payload> = work::job(ctx, DELIVER_WEBHOOK)?;
     // The work queue gave up on this attempt (this component kept failing):
     // count it as a failed attempt, so the delivery's own schedule goes on.
     let forced_error = job.give_up.then(|| {

@@ -39,8 +39,10 @@
 //! itself while its lease holds.
 
 pub mod handlers;
+mod job;
 mod store;
 mod worker;
 
+pub use job::{Job, job};
 pub use store::{ClaimedJob, enqueue, enqueue_delayed, enqueue_with};
 pub use worker::{Envelope, JobOutcome, TickReport, Worker};
