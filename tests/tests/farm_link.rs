@@ -81,6 +81,16 @@ async fn push(app: &TestApp, token: &str, events: &Value) -> (u16, Value) {
     .await
 }
 
+/// The task ids of a claim's plate, sorted.
+fn plate_tasks(claim: &Value) -> Vec<i64> {
+    let mut ids: Vec<i64> = claim["plate"]["parts"]
+        .as_array()
+        .map(|p| p.iter().filter_map(|x| x["task_id"].as_i64()).collect())
+        .unwrap_or_default();
+    ids.sort_unstable();
+    ids
+}
+
 /// Two queued print tasks of one job, made through the real upload and quote.
 async fn queued_tasks(app: &TestApp) -> Vec<i64> {
     let key = new_key(app, "test").await;
@@ -213,10 +223,10 @@ async fn one_site_cannot_take_claim_or_report_another_sites_printer() {
         (200, Some("claimed")),
         "{body}"
     );
-    assert_eq!(body["task"]["id"].as_i64(), Some(tasks[0]), "oldest first");
-    // A repeated claim (its answer lost) is the same lease, not a second task.
+    assert_eq!(plate_tasks(&body), tasks, "both small parts on one plate");
+    // A repeated claim (its answer lost) is the same lease, not a second plate.
     let (_, again) = claim(&app, &north, "01PNORTH").await;
-    assert_eq!(again["task"]["id"], body["task"]["id"]);
+    assert_eq!(again["plate"]["id"], body["plate"]["id"]);
 
     let (status, body) = push(
         &app,
@@ -248,8 +258,8 @@ async fn the_same_batch_sent_twice_is_applied_once() {
     let token = site_token(&app, "east").await;
     assert_eq!(register(&app, &token, &["01PEAST"]).await.0, 200);
     let (_, claimed) = claim(&app, &token, "01PEAST").await;
-    let task = claimed["task"]["id"].as_i64().expect("task");
-    assert_eq!(task, tasks[0]);
+    assert_eq!(plate_tasks(&claimed), tasks);
+    let task = tasks[0];
     let state = |gcode: &str, status: &str, progress: u8| {
         json!({ "status": status, "gcode_state": gcode, "progress": progress,
                 "remaining_minutes": null, "current_file": "plate.gcode.3mf" })
@@ -304,7 +314,7 @@ async fn the_same_batch_sent_twice_is_applied_once() {
             row.get::<_, bool>(1),
             row.get::<_, bool>(2)
         ),
-        ("done".to_owned(), true, true)
+        ("printed".to_owned(), true, true)
     );
     let printer = app.db().await
         .query_one("select status, gcode_state, progress, last_seen = '2026-11-30T04:20:00Z' from printers where serial = '01PEAST'", &[])
@@ -330,24 +340,25 @@ async fn a_dispatch_failure_requeues_the_task_and_flags_the_printer() {
         200
     );
     let (_, claimed) = claim(&app, &token, "01PWEST1").await;
-    let task = claimed["task"]["id"].as_i64().expect("task");
+    let plate = claimed["plate"]["id"].clone();
     let (_, body) = push(
         &app,
         &token,
         &json!([{ "id": "d-1", "printer": "01PWEST1", "kind": "dispatch_failed",
-        "occurred_at": "2026-11-30T04:00:00Z", "task_id": task, "detail": { "reason": "busy" } }]),
+        "occurred_at": "2026-11-30T04:00:00Z", "plate_id": plate, "detail": { "reason": "busy" } }]),
     )
     .await;
     assert_eq!(body["applied"], 1, "{body}");
     // The flagged printer gets no work; the task goes to the other printer.
     let (_, refused) = claim(&app, &token, "01PWEST1").await;
     assert_eq!(
-        (refused["task"].clone(), refused["reason"].as_str()),
+        (refused["plate"].clone(), refused["reason"].as_str()),
         (Value::Null, Some("needs_attention"))
     );
     let (_, other) = claim(&app, &token, "01PWEST2").await;
-    assert_eq!(other["task"]["id"].as_i64(), Some(tasks[0]), "{other}");
-    assert_eq!(other["task"]["attempts"], 2);
+    assert_eq!(plate_tasks(&other), tasks, "{other}");
+    // Not a print failure: still the first attempt.
+    assert_eq!(other["plate"]["parts"][0]["attempt"], 1);
     let (_, second) = claim(&app, &token, "01PWEST1").await;
     assert_eq!(second["reason"], "needs_attention");
     // Malformed batches are refused whole.

@@ -4,20 +4,34 @@
 //! - `POST /internal/farm/sites` (internal token): creates a site, or rotates
 //!   its token, and shows the token once (`scripts/site-token.sh`).
 //! - `PUT /internal/farm/printers` (site token): registers the site's printers.
-//! - `POST /internal/farm/claims` (site token): leases the next print task to
-//!   one of the site's printers.
+//! - `POST /internal/farm/claims` (site token): the scheduler packs the next
+//!   plate for one of the site's printers and leases it ([`claim`]).
 //! - `POST /internal/farm/events` (site token): applies a batch of printer
 //!   events, each exactly once, and says which were applied.
+//! - `PUT /internal/farm/photos/{task_id}/{name}` (site token): an
+//!   inspection photo ([`photos`]).
+//! - `POST /internal/farm/printers/{serial}/clear` (site or operator token):
+//!   the bed is clear ([`floor`]).
+//! - `POST /internal/farm/tasks/{task_id}/fail` and `GET
+//!   /internal/farm/utilisation` (operator token) ([`floor`]).
+//! - `/work/advance_order` (internal token, service chaining): the order
+//!   rules after farm events ([`advance`]).
 //!
 //! A site token is `Authorization: Bearer fst_...`; a missing, malformed or
 //! unknown token is 401 `invalid_site_token`. Everything a site token reaches
 //! is scoped by its site: another site's printer is 404 `printer_not_found`
 //! on a claim, 409 `printer_taken` on registration, `rejected` in a batch.
-//! The rules of claiming and applying live in two plpgsql functions of
-//! migrations/0011_farm_sites.sql (`farm_claim_task`, `farm_apply_events`),
-//! each one statement, so one transaction, per call.
+//! The plate contract (claims, events, photos, clear) is documented on each
+//! route. Applying a batch is one plpgsql function
+//! of migrations/0016_production.sql (`farm_apply_events`), one statement,
+//! so one transaction, per call; it queues `advance_order` per order touched.
 
+mod advance;
+mod claim;
+mod floor;
 mod link;
+mod photos;
+mod settings;
 mod sites;
 
 use farm_domain::site_token::SiteToken;
@@ -28,6 +42,9 @@ farm_platform::export_http!(crate::serve);
 
 fn serve(req: Request) -> Response {
     handle(req, |ctx| {
+        if ctx.path() == "/work/advance_order" {
+            return advance::serve(ctx);
+        }
         ctx.dispatch(&[
             (
                 "/internal/farm/sites",
@@ -39,8 +56,28 @@ fn serve(req: Request) -> Response {
                 Method::Put,
                 link::register_printers,
             ),
-            ("/internal/farm/claims", Method::Post, link::claim),
+            ("/internal/farm/claims", Method::Post, claim::claim),
             ("/internal/farm/events", Method::Post, link::push_events),
+            (
+                "/internal/farm/photos/:task_id/:name",
+                Method::Put,
+                photos::put_photo,
+            ),
+            (
+                "/internal/farm/printers/:serial/clear",
+                Method::Post,
+                floor::clear,
+            ),
+            (
+                "/internal/farm/tasks/:task_id/fail",
+                Method::Post,
+                floor::fail_task,
+            ),
+            (
+                "/internal/farm/utilisation",
+                Method::Get,
+                floor::utilisation,
+            ),
         ])
     })
 }

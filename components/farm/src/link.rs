@@ -14,11 +14,6 @@ use crate::authenticate_site;
 /// hosted Spin's 30 s.
 pub const MAX_BATCH: usize = 500;
 
-/// How long a claimed task stays leased to its printer before another may
-/// take it: slicing (a minute or two), the FTPS upload and the 120 s start
-/// timeout of issue 11 item 2, with room to spare.
-pub const CLAIM_LEASE_SECS: i32 = 600;
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Registration {
@@ -44,7 +39,7 @@ fn check_batch_len(field: &str, len: usize) -> Result<(), ApiError> {
 
 /// Postgres text cannot hold U+0000; a string with one is a 400 here rather
 /// than a failed statement. `text` is raw text or serialized JSON.
-fn refuse_nul(field: &str, text: &str) -> Result<(), ApiError> {
+pub(crate) fn refuse_nul(field: &str, text: &str) -> Result<(), ApiError> {
     if text.contains('\0') || text.contains("\\u0000") {
         return Err(ApiError::invalid_field(
             field,
@@ -128,62 +123,6 @@ pub(crate) fn register_printers(ctx: &mut Ctx) -> Result<Response, ApiError> {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ClaimRequest {
-    printer: String,
-}
-
-/// `POST /internal/farm/claims` `{"printer": serial}`: leases the next print
-/// task to the site's printer for [`CLAIM_LEASE_SECS`]. 200 `{"task": {...}
-/// | null, "reason": "claimed" | "queue_empty" | "needs_attention"}`; a
-/// repeated claim of a printer that holds an unstarted lease returns the
-/// same task. 404 `printer_not_found` for a serial that is not this site's.
-pub(crate) fn claim(ctx: &mut Ctx) -> Result<Response, ApiError> {
-    let site = authenticate_site(ctx)?;
-    let body: ClaimRequest = ctx.json_body()?;
-    refuse_nul("printer", &body.printer)?;
-    let rows = ctx.db()?.query(
-        "select row_to_json(c)::text from farm_claim_task($1, $2, $3) c",
-        &[site.id.into(), body.printer.into(), CLAIM_LEASE_SECS.into()],
-    )?;
-    let row = rows
-        .rows
-        .first()
-        .ok_or_else(|| ApiError::internal("farm_claim_task returned no row"))?;
-    let claim: Value = serde_json::from_str(&col::<String>(row, 0)?).map_err(ApiError::internal)?;
-    let reason = match claim["outcome"].as_str() {
-        Some("unknown_printer") => {
-            return Err(ApiError::new(
-                404,
-                "printer_not_found",
-                "This site has registered no printer with that serial (PUT /internal/farm/printers).",
-            ));
-        }
-        Some("needs_attention") => "needs_attention",
-        Some("none") => "queue_empty",
-        Some("claimed") => "claimed",
-        other => return Err(ApiError::internal(format!("claim outcome {other:?}"))),
-    };
-    let task = (reason == "claimed").then(|| {
-        serde_json::json!({
-            "id": claim["task_id"],
-            "job_id": claim["job_id"],
-            "file_id": claim["file_id"],
-            "object_key": claim["object_key"],
-            "material": claim["material"],
-            "color": claim["color"],
-            "copy_index": claim["copy_index"],
-            "estimated_hours": claim["estimated_hours"],
-            "attempts": claim["attempts"],
-            "lease_expires_at": claim["lease_expires_at"],
-        })
-    });
-    Ok(response::ok(
-        &serde_json::json!({ "task": task, "reason": reason }),
-    ))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct EventBatch {
     events: Vec<Event>,
 }
@@ -204,6 +143,10 @@ struct Event {
     #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     #[serde(skip_serializing_if = "Option::is_none")]
     task_id: Option<i64>,
+    /// The plate the event is about (plate contract §2).
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plate_id: Option<String>,
     #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<serde_json::Map<String, Value>>,
@@ -302,8 +245,10 @@ pub(crate) fn push_events(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let events = serde_json::to_string(&body.events).map_err(ApiError::internal)?;
     refuse_nul("events", &events)?;
     let rows = ctx.db()?.query(
-        "select coalesce(json_agg(json_build_object('id', r.event_id, 'outcome', r.outcome, 'reason', r.reason)), '[]')::text
-         from farm_apply_events($1, ($2::text)::jsonb) r",
+        "with r as materialized (select * from farm_apply_events($1, ($2::text)::jsonb))
+         select (select coalesce(json_agg(json_build_object('id', r.event_id, 'outcome', r.outcome,
+                   'reason', r.reason)), '[]')::text from r),
+                (select coalesce(array_agg(j), '{}')::text from r, unnest(r.jobs) j)",
         &[site.id.into(), events.into()],
     )?;
     let row = rows
@@ -312,6 +257,21 @@ pub(crate) fn push_events(ctx: &mut Ctx) -> Result<Response, ApiError> {
         .ok_or_else(|| ApiError::internal("farm_apply_events returned no row"))?;
     let results: Vec<Value> =
         serde_json::from_str(&col::<String>(row, 0)?).map_err(ApiError::internal)?;
+    // The order workers the batch queued (`advance_order`): started right
+    // after the answer; the tick runs whatever this does not finish.
+    let jobs: Vec<i64> = col::<String>(row, 1)?
+        .trim_matches(|c| c == '{' || c == '}')
+        .split(',')
+        .filter_map(|j| j.trim().parse().ok())
+        .collect();
+    if !jobs.is_empty() {
+        let worker = farm_platform::work::Worker::from_ctx(ctx)?;
+        ctx.after_response(move || {
+            for job in jobs {
+                worker.run_now(job);
+            }
+        });
+    }
     let count = |outcome: &str| results.iter().filter(|r| r["outcome"] == outcome).count();
     let (applied, duplicate, rejected) = (count("applied"), count("duplicate"), count("rejected"));
     if rejected > 0 {

@@ -10,12 +10,15 @@
 //!   the same transaction), pay-and-queue (exactly once), cancel.
 //! - [`autonomous`]: the autonomous-order conditions and the atomic spend
 //!   reservation.
+//! - [`production`]: the parts of an order as partners see them (status,
+//!   inspection, photos as signed, expiring URLs).
 //! - [`live`]: live mode's provider calls (checkout session, off-session
 //!   charge, refund), each after the transaction that recorded the order.
 
 pub mod autonomous;
 pub mod lifecycle;
 pub mod live;
+pub mod production;
 pub mod quote;
 pub mod row;
 

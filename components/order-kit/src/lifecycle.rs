@@ -78,6 +78,25 @@ pub fn create(db: &Connection, new: &NewOrder<'_>, base: &str) -> Result<OrderRo
 }
 
 fn emit(db: &Connection, order: &OrderRow, kind: &str, base: &str) -> Result<(), ApiError> {
+    emit_with(db, order, kind, base, &Value::Null)
+}
+
+/// Records event `kind` of `order`: its data is the order as it is now plus
+/// the fields of `extra` (an object; anything else adds nothing), such as
+/// the parts, photos and energy of `order.shipped`.
+pub fn emit_with(
+    db: &Connection,
+    order: &OrderRow,
+    kind: &str,
+    base: &str,
+    extra: &Value,
+) -> Result<(), ApiError> {
+    let mut data = order.render(base);
+    if let (Some(data), Some(extra)) = (data.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            data.insert(k.clone(), v.clone());
+        }
+    }
     record(
         db,
         &NewEvent {
@@ -87,7 +106,7 @@ fn emit(db: &Connection, order: &OrderRow, kind: &str, base: &str) -> Result<(),
             object_type: "order",
             object_id: &order.id,
             order_id: Some(&order.id),
-            data: &order.render(base),
+            data: &data,
         },
     )?;
     Ok(())
@@ -112,6 +131,20 @@ pub fn transition(
     params: &[ParameterValue],
     base: &str,
 ) -> Result<OrderRow, ApiError> {
+    transition_with(db, order, action, assignments, params, base, &Value::Null)
+}
+
+/// [`transition`] whose event carries the fields of `extra` besides the
+/// order (see [`emit_with`]).
+pub fn transition_with(
+    db: &Connection,
+    order: &OrderRow,
+    action: Action,
+    assignments: &str,
+    params: &[ParameterValue],
+    base: &str,
+    data: &Value,
+) -> Result<OrderRow, ApiError> {
     let s = step(order.status, action).map_err(|e| {
         ApiError::new(409, "order_state_conflict", e.to_string())
             .with_detail("status", order.status.as_str())
@@ -134,7 +167,7 @@ pub fn transition(
             .first()
             .ok_or_else(|| ApiError::internal("order vanished during a transition"))?,
     )?;
-    emit(db, &now, s.event, base)?;
+    emit_with(db, &now, s.event, base, data)?;
     Ok(now)
 }
 
@@ -203,7 +236,7 @@ pub fn pay_and_queue(
 pub fn printing_started(db: &Connection, order_id: &str) -> Result<bool, ApiError> {
     let rows = db.query(
         "select exists (select 1 from print_tasks where order_id = $1 \
-           and status in ('claimed', 'printing', 'done', 'failed'))",
+           and status not in ('queued', 'cancelled'))",
         &[order_id.to_owned().into()],
     )?;
     let row = rows

@@ -13,7 +13,9 @@ pub const ORDER_COLUMNS: &str = "id, account_id, livemode, public_order_id, revi
      status, quote_id, file_id, material, color, quantity, currency, unit_price_cents, total_cents, \
      estimated_hours, estimated_ship::text, shipping_address::text, checkout_session_id, approval_url, \
      payment_intent, spend_month::text, refund_id, amount_refunded_cents, tracking_number, \
-     inspection_photos::text, extract(epoch from created_at)::bigint, extract(epoch from updated_at)::bigint";
+     inspection_photos::text, extract(epoch from created_at)::bigint, extract(epoch from updated_at)::bigint, \
+     needs_attention, status_detail, carrier, shipping_service, extract(epoch from shipped_at)::bigint, \
+     extract(epoch from delivered_at)::bigint, energy_kwh, grid_kwh";
 
 /// One order as stored.
 #[derive(Debug, Clone)]
@@ -49,6 +51,19 @@ pub struct OrderRow {
     pub inspection_photos: Vec<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// A part failed three times (or the farm cancelled one): a person must
+    /// decide; the order does not ship meanwhile (migrations/0016).
+    pub needs_attention: bool,
+    /// Why the order needs a person, in words.
+    pub status_detail: Option<String>,
+    pub carrier: Option<String>,
+    pub shipping_service: Option<String>,
+    pub shipped_at: Option<i64>,
+    pub delivered_at: Option<i64>,
+    /// Energy of every print of the order's parts (failed ones too), kWh,
+    /// and the part of it drawn from the grid.
+    pub energy_kwh: f64,
+    pub grid_kwh: f64,
 }
 
 impl OrderRow {
@@ -87,6 +102,14 @@ impl OrderRow {
             inspection_photos: serde_json::from_str(&photos).unwrap_or_default(),
             created_at: col(row, 27)?,
             updated_at: col(row, 28)?,
+            needs_attention: col(row, 29)?,
+            status_detail: col(row, 30)?,
+            carrier: col(row, 31)?,
+            shipping_service: col(row, 32)?,
+            shipped_at: col(row, 33)?,
+            delivered_at: col(row, 34)?,
+            energy_kwh: col(row, 35)?,
+            grid_kwh: col(row, 36)?,
         })
     }
 
@@ -134,7 +157,15 @@ impl OrderRow {
             "tracking_url": self.tracking_url(base),
             "review_url": self.review_url(base),
             "tracking_number": self.tracking_number,
-            "next_action": next_action(self.status),
+            "carrier": self.carrier,
+            "shipping_service": self.shipping_service,
+            "shipped_at": self.shipped_at.map(wire::timestamp),
+            "delivered_at": self.delivered_at.map(wire::timestamp),
+            "needs_attention": self.needs_attention,
+            "status_detail": self.status_detail,
+            "energy_kwh": round3(self.energy_kwh),
+            "grid_kwh": round3(self.grid_kwh),
+            "next_action": if self.needs_attention && !self.status.is_final() && self.status != OrderStatus::Shipped { "wait_for_farm_review" } else { next_action(self.status) },
             "created_at": wire::timestamp(self.created_at),
             "updated_at": wire::timestamp(self.updated_at),
         })
@@ -165,6 +196,11 @@ impl OrderRow {
             "created_at": wire::timestamp(self.created_at),
         })
     }
+}
+
+/// kWh to the watt-hour, as the wire shows energy.
+pub fn round3(kwh: f64) -> f64 {
+    (kwh * 1000.0).round() / 1000.0
 }
 
 /// What the caller does next for an order in `status`.

@@ -41,7 +41,12 @@ pub fn get(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::OrdersRead)?;
     let id = ctx.param("id")?;
     let order = load(ctx, &caller, &id)?;
-    Ok(response::ok(&order.render(&crate::base_url(ctx)?)))
+    let mut body = order.render(&crate::base_url(ctx)?);
+    // Each part's production state and latest inspection, photos signed now.
+    let urls = order_kit::production::PhotoUrls::from_ctx(ctx)?;
+    body["parts"] =
+        serde_json::Value::Array(order_kit::production::parts(ctx.db()?, &urls, &order.id)?);
+    Ok(response::ok(&body))
 }
 
 pub fn list(ctx: &mut Ctx) -> Result<Response, ApiError> {

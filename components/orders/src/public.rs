@@ -67,9 +67,22 @@ fn view(ctx: &mut Ctx, id: &str) -> Result<Option<PublicView>, ApiError> {
         status: OrderStatus::parse(&status).ok_or_else(|| ApiError::internal("order status"))?,
         estimated_ship: col(row, 1)?,
         tracking_number: col(row, 2)?,
-        inspection_photos: serde_json::from_str(&photos).unwrap_or_default(),
+        inspection_photos: signed_photos(ctx, &photos)?,
         timeline,
     })))
+}
+
+/// The order's inspection photos (object keys, stored when it shipped) as
+/// presigned GET URLs valid for an hour; partners never get a lasting link.
+fn signed_photos(ctx: &Ctx, stored: &str) -> Result<Vec<String>, ApiError> {
+    let keys: Vec<String> = serde_json::from_str(stored).unwrap_or_default();
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let urls = order_kit::production::PhotoUrls::from_ctx(ctx)?;
+    keys.iter()
+        .map(|k| urls.sign(k, order_kit::production::ANSWER_URL_SECS))
+        .collect()
 }
 
 fn to_json(id: &str, v: &PublicView, base: &str) -> Value {

@@ -13,8 +13,9 @@ use spin_sdk::http::{Method, Request, Response};
 /// The S3 conditional-write header and value that make a PUT create-only.
 pub const WRITE_ONCE: (&str, &str) = ("If-None-Match", "*");
 
-/// The bucket configured by the `s3_*` variables.
-fn bucket(ctx: &Ctx) -> Result<Bucket, ApiError> {
+/// The bucket configured by the `s3_*` variables (for signing many URLs
+/// where the `Ctx` is busy, e.g. inside a transaction).
+pub fn bucket(ctx: &Ctx) -> Result<Bucket, ApiError> {
     let endpoint = Endpoint::parse(&ctx.var("s3_endpoint")?).map_err(ApiError::internal)?;
     Ok(Bucket::new(
         endpoint,

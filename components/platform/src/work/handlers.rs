@@ -38,7 +38,17 @@ pub const HANDLERS: &[(&str, &str)] = &[
         GENERATE_PART,
         "http://generations.spin.internal/work/generate_part",
     ),
+    // components/farm: the order rules after farm events (re-print or flag,
+    // in production, inspections, ship, deliver, energy). Payload
+    // `{"order_id": "ord_..."}`.
+    (
+        ADVANCE_ORDER,
+        "http://farm.spin.internal/work/advance_order",
+    ),
 ];
+
+/// Kind of the order worker that farm events queue (issue 12).
+pub const ADVANCE_ORDER: &str = "advance_order";
 
 /// Kind of one webhook delivery attempt, queued by `events::record`.
 pub const DELIVER_WEBHOOK: &str = "deliver_webhook";

@@ -1,0 +1,906 @@
+//! From queue to door (issue 12, app side), driven through the internal
+//! routes exactly as a printer-gateway drives them (site token, plate
+//! contract): claim → task_started → task_finished → clear → photos →
+//! inspection → shipped → delivered; re-prints at the front; the third
+//! failure flags the order; a farm cancel is never re-printed; an expired
+//! lease returns its tasks; concurrent claims never share a task.
+
+#[path = "upload_common.rs"]
+mod common;
+
+use common::*;
+use farm_tests::TestApp;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+const OPERATOR: &str = "op-token-for-tests-0123456789";
+
+async fn spawn() -> TestApp {
+    spawn_upload_app_with(&[
+        ("farm_operator_token", OPERATOR),
+        ("farm_transit_secs", "2"),
+        ("farm_solar_share", "0.2"),
+        ("rate_limit_per_minute", "1000"),
+    ])
+    .await
+}
+
+async fn site_token(app: &TestApp, name: &str) -> String {
+    let response = app
+        .request(Method::POST, "/internal/farm/sites")
+        .header("x-farm-internal-token", &app.internal_token)
+        .json(&json!({ "name": name }))
+        .send()
+        .await
+        .expect("create site");
+    let body: Value = response.json().await.expect("json");
+    body["token"].as_str().expect("token").to_owned()
+}
+
+async fn call(
+    app: &TestApp,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: &Value,
+) -> (u16, Value) {
+    let response = app
+        .request(method, path)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .expect("send");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn register(app: &TestApp, token: &str, serials: &[&str]) {
+    let printers: Vec<Value> = serials
+        .iter()
+        .map(|s| json!({ "serial": s, "model": "P1S" }))
+        .collect();
+    let (status, body) = call(
+        app,
+        token,
+        Method::PUT,
+        "/internal/farm/printers",
+        &json!({ "printers": printers }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// A claim with PLA black loaded (what the gateway reads from the AMS).
+async fn claim(app: &TestApp, token: &str, serial: &str) -> Value {
+    let (status, body) = call(
+        app,
+        token,
+        Method::POST,
+        "/internal/farm/claims",
+        &json!({ "printer": serial, "loaded": [{"material": "PLA", "color": "Black"}] }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+fn plate_tasks(claim: &Value) -> Vec<i64> {
+    let mut ids: Vec<i64> = claim["plate"]["parts"]
+        .as_array()
+        .map(|p| p.iter().filter_map(|x| x["task_id"].as_i64()).collect())
+        .unwrap_or_default();
+    ids.sort_unstable();
+    ids
+}
+
+/// One event of `kind` from `serial`, with a fresh id.
+fn event(serial: &str, kind: &str, extra: Value) -> Value {
+    let mut e = json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "printer": serial,
+        "kind": kind,
+        "occurred_at": "2026-11-30T04:00:00Z",
+    });
+    for (k, v) in extra.as_object().expect("object") {
+        e[k] = v.clone();
+    }
+    e
+}
+
+async fn push(app: &TestApp, token: &str, events: Vec<Value>) -> Value {
+    let (status, body) = call(
+        app,
+        token,
+        Method::POST,
+        "/internal/farm/events",
+        &json!({ "events": events }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// Runs the work queue until no order work is due (the tick route, as the
+/// gateway's timer calls it; the fast path may be running some already).
+async fn settle(app: &TestApp) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = app
+            .request(Method::POST, "/internal/tick")
+            .header("x-farm-internal-token", &app.internal_token)
+            .send()
+            .await
+            .expect("tick");
+        assert!(r.status().is_success(), "{}", r.status());
+        let open: i64 = app
+            .scalar(
+                "select count(*) from background_jobs where kind = 'advance_order' \
+                 and status in ('queued', 'running') and run_at <= now()",
+                &[],
+            )
+            .await;
+        if open == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "advance_order jobs never finished"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A paid, queued autonomous order of `quantity` boxes of `size` mm in PLA
+/// black; returns (key, order).
+async fn queued_order(app: &TestApp, quantity: i64, size: [f32; 3]) -> (String, Value) {
+    let key = new_key(app, "test").await;
+    let file = upload_box(app, &key, "part.stl", size).await;
+    app.db()
+        .await
+        .execute(
+            "update files set unit_confirmed_by = 'user' where id = $1",
+            &[&file["id"].as_str().expect("id")],
+        )
+        .await
+        .expect("confirm unit");
+    let q = quote(app, &key, &file, "pla", quantity).await;
+    let (status, order) = post(
+        app,
+        &key,
+        "/v1/autonomous/orders",
+        &json!({"quote_id": q["quote_id"], "shipping_address_json":
+            {"line1": "1 Main St", "city": "Austin", "country": "US"}}),
+    )
+    .await;
+    assert_eq!(
+        (status, order["status"].as_str()),
+        (201, Some("queued")),
+        "{order}"
+    );
+    assert_eq!(order["color"], "black", "the tests load black PLA");
+    (key, order)
+}
+
+async fn order_events(app: &TestApp, order_id: &str) -> Vec<Value> {
+    let rows = app
+        .db()
+        .await
+        .query(
+            "select json_build_object('type', type, 'data', data)::text from events \
+             where order_id = $1 order by seq",
+            &[&order_id],
+        )
+        .await
+        .expect("events");
+    rows.iter()
+        .map(|r| serde_json::from_str(&r.get::<_, String>(0)).expect("json"))
+        .collect()
+}
+
+fn types(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+/// A real PNG (64 × 64, one shaded triangle), encoded by farm-inspection's
+/// PNG encoder (the png crate).
+fn png() -> Vec<u8> {
+    let mut image = farm_inspection::raster::Image::new(64, 64);
+    image.triangle(
+        [[4.0, 4.0, 0.0], [60.0, 8.0, 0.0], [30.0, 60.0, 0.0]],
+        [200, 80, 40],
+    );
+    image.to_png()
+}
+
+async fn put_photo(
+    app: &TestApp,
+    token: &str,
+    task: i64,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (u16, Value) {
+    let r = app
+        .request(Method::PUT, &format!("/internal/farm/photos/{task}/{name}"))
+        .bearer_auth(token)
+        .header("content-type", "image/png")
+        .body(bytes)
+        .send()
+        .await
+        .expect("put photo");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// UPS's check digit, written from UPS's published rule (letters map to
+/// (ASCII − 63) mod 10; odd positions once, even positions twice; the digit
+/// that brings the sum to a multiple of ten).
+fn ups_check(body: &str) -> u32 {
+    let mut sum = 0;
+    for (i, c) in body.chars().enumerate() {
+        let v = c.to_digit(10).unwrap_or_else(|| (c as u32 - 63) % 10);
+        sum += if (i + 1) % 2 == 0 { 2 * v } else { v };
+    }
+    (10 - sum % 10) % 10
+}
+
+#[tokio::test]
+async fn a_small_order_goes_from_claim_to_the_door_and_a_printer_waits_for_its_clear() {
+    let app = spawn().await;
+    let token = site_token(&app, "north").await;
+    register(&app, &token, &["01PA"]).await;
+    let (key, order) = queued_order(&app, 2, [20.0, 20.0, 10.0]).await;
+    let order_id = order["id"].as_str().expect("id").to_owned();
+
+    // Both parts on one plate, apart, inside the bed, each with its mesh.
+    let first = claim(&app, &token, "01PA").await;
+    assert_eq!(first["reason"], "claimed", "{first}");
+    let plate = first["plate"].clone();
+    let plate_id = plate["id"].as_str().expect("plate id").to_owned();
+    assert!(
+        plate_id.starts_with("plate_") && plate_id.len() == 38,
+        "{plate_id}"
+    );
+    assert_eq!(
+        (plate["material"].as_str(), plate["color"].as_str()),
+        (Some("pla"), Some("black"))
+    );
+    let parts = plate["parts"].as_array().expect("parts");
+    assert_eq!(parts.len(), 2, "{plate}");
+    let centers: Vec<(f64, f64)> = parts
+        .iter()
+        .map(|p| {
+            (
+                p["center_mm"][0].as_f64().expect("x"),
+                p["center_mm"][1].as_f64().expect("y"),
+            )
+        })
+        .collect();
+    for &(x, y) in &centers {
+        // A 20 mm part 5 mm from the edges: its centre is 15 to 241 mm.
+        assert!(
+            (15.0..=241.0).contains(&x) && (15.0..=241.0).contains(&y),
+            "{centers:?}"
+        );
+    }
+    let (dx, dy) = (centers[0].0 - centers[1].0, centers[0].1 - centers[1].1);
+    assert!(
+        dx.abs() >= 25.0 || dy.abs() >= 25.0,
+        "parts overlap or touch: {centers:?}"
+    );
+    for p in parts {
+        assert_eq!(
+            (
+                p["attempt"].as_i64(),
+                p["format"].as_str(),
+                p["unit"].as_str()
+            ),
+            (Some(1), Some("stl"), Some("mm"))
+        );
+        let mesh = reqwest::get(p["mesh_url"].as_str().expect("url"))
+            .await
+            .expect("mesh");
+        assert_eq!(mesh.status(), 200);
+        assert_eq!(
+            mesh.bytes().await.expect("bytes").to_vec(),
+            box_stl([20.0, 20.0, 10.0], 1)
+        );
+    }
+    // A lost answer is not a second claim.
+    let again = claim(&app, &token, "01PA").await;
+    assert_eq!(again["plate"]["id"], plate["id"]);
+    let tasks = plate_tasks(&first);
+
+    push(
+        &app,
+        &token,
+        vec![event("01PA", "task_started", json!({"plate_id": plate_id}))],
+    )
+    .await;
+    settle(&app).await;
+    assert_eq!(claim(&app, &token, "01PA").await["reason"], "busy");
+    let (_, o) = get(&app, &key, &format!("/v1/orders/{order_id}")).await;
+    assert_eq!(o["status"], "in_production", "{o}");
+
+    // Another order waits, so the printer would have work: still none
+    // before the clear.
+    let (_, other) = queued_order(&app, 1, [20.0, 20.0, 10.0]).await;
+    let usage: Vec<Value> = tasks
+        .iter()
+        .map(|t| json!({"task_id": t, "grams": 4.0, "print_s": 1800}))
+        .collect();
+    push(
+        &app,
+        &token,
+        vec![event(
+            "01PA",
+            "task_finished",
+            json!({"plate_id": plate_id, "detail": {"print_s": 3600, "usage": usage}}),
+        )],
+    )
+    .await;
+    for _ in 0..3 {
+        let c = claim(&app, &token, "01PA").await;
+        assert_eq!(
+            (c["reason"].as_str(), &c["plate"]),
+            (Some("awaiting_clear"), &Value::Null)
+        );
+    }
+    // Not even a direct insert gets past the clear.
+    let refused = app
+        .db()
+        .await
+        .execute(
+            "insert into plates (id, site_id, printer_id, material, color, task_ids) \
+             select 'plate_' || repeat('0', 32), site_id, id, 'pla', 'black', '{}' from printers where serial = '01PA'",
+            &[],
+        )
+        .await;
+    assert!(
+        refused.is_err(),
+        "the database let a plate onto an uncleared printer"
+    );
+
+    // Photos first (a real PNG), then the inspections.
+    let photo = png();
+    assert_eq!(&photo[..8], b"\x89PNG\r\n\x1a\n");
+    for &t in &tasks {
+        for name in ["front.png", "top.png"] {
+            let (status, body) = put_photo(&app, &token, t, name, photo.clone()).await;
+            assert_eq!(status, 201, "{body}");
+        }
+        // Idempotent.
+        assert_eq!(
+            put_photo(&app, &token, t, "front.png", photo.clone())
+                .await
+                .0,
+            201
+        );
+    }
+    assert_eq!(
+        put_photo(&app, &token, tasks[0], "x.png", b"GIF89a".to_vec())
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        put_photo(&app, &token, tasks[0], "Bad Name.png", photo.clone())
+            .await
+            .0,
+        400
+    );
+    let south = site_token(&app, "south").await;
+    assert_eq!(
+        put_photo(&app, &south, tasks[0], "front.png", photo.clone())
+            .await
+            .0,
+        404
+    );
+    // An inspection naming a photo never uploaded is refused.
+    let refused = push(
+        &app,
+        &token,
+        vec![event("01PA", "inspection", json!({"plate_id": plate_id, "task_id": tasks[0],
+            "detail": {"passed": true, "photos": ["iso.png"], "defect": null, "source": "simulated"}}))],
+    )
+    .await;
+    assert_eq!(
+        refused["results"][0]["reason"], "unknown_photo",
+        "{refused}"
+    );
+    let inspections: Vec<Value> = tasks
+        .iter()
+        .map(|t| {
+            event("01PA", "inspection", json!({"plate_id": plate_id, "task_id": t,
+                "detail": {"passed": true, "photos": ["front.png", "top.png"], "defect": null, "source": "simulated"}}))
+        })
+        .collect();
+    assert_eq!(push(&app, &token, inspections).await["applied"], 2);
+    settle(&app).await;
+
+    // Shipped with a UPS-format label; photos only as signed URLs.
+    let (_, o) = get(&app, &key, &format!("/v1/orders/{order_id}")).await;
+    assert_eq!(o["status"], "shipped", "{o}");
+    let tracking = o["tracking_number"].as_str().expect("tracking").to_owned();
+    assert_eq!(tracking.len(), 18, "{tracking}");
+    assert!(
+        tracking.starts_with("1ZFA4M0103"),
+        "domestic UPS Ground: {tracking}"
+    );
+    assert_eq!(
+        tracking[17..].parse::<u32>().ok(),
+        Some(ups_check(&tracking[2..17]))
+    );
+    assert_eq!(o["carrier"], "UPS");
+    // Energy, derived by hand: P1S heat-up 900 W × 4 min = 60 Wh, printing
+    // PLA 110 W × 1 h = 110 Wh: 0.17 kWh for the plate, 0.085 kWh per part
+    // (equal print times); 20 % solar leaves 80 % from the grid.
+    assert_eq!(o["energy_kwh"].as_f64(), Some(0.17), "{o}");
+    assert_eq!(o["grid_kwh"].as_f64(), Some(0.136), "{o}");
+    let parts = o["parts"].as_array().expect("parts");
+    assert_eq!(parts.len(), 2);
+    for p in parts {
+        assert_eq!(
+            (p["status"].as_str(), p["energy_kwh"].as_f64()),
+            (Some("passed"), Some(0.085)),
+            "{p}"
+        );
+        assert_eq!(p["inspection"]["passed"], true);
+        let photos = p["inspection"]["photos"].as_array().expect("photos");
+        assert_eq!(photos.len(), 2);
+        let url = photos[0]["url"].as_str().expect("url");
+        assert!(
+            url.contains("X-Amz-Signature=") && url.contains("X-Amz-Expires=3600"),
+            "{url}"
+        );
+        let got = reqwest::get(url).await.expect("photo");
+        assert_eq!(got.status(), 200);
+        assert_eq!(got.bytes().await.expect("bytes").to_vec(), photo);
+    }
+    let events = order_events(&app, &order_id).await;
+    let kinds = types(&events);
+    assert_eq!(
+        kinds.iter().filter(|t| *t == "order.inspection").count(),
+        2,
+        "{kinds:?}"
+    );
+    let at = |t: &str| kinds.iter().position(|k| k == t).unwrap_or(usize::MAX);
+    assert!(at("order.queued") < at("order.in_production"));
+    assert!(at("order.in_production") < at("order.inspection"));
+    assert!(at("order.inspection") < at("order.shipped"), "{kinds:?}");
+    let shipped = &events[at("order.shipped")]["data"];
+    assert_eq!(shipped["tracking_number"], tracking.as_str());
+    assert_eq!(shipped["parts"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        shipped["parts"][0]["photos"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert!(
+        shipped["parts"][0]["photos"][0]["url"]
+            .as_str()
+            .unwrap_or("")
+            .contains("X-Amz-Expires=604800"),
+        "{shipped}"
+    );
+    assert_eq!(shipped["energy_kwh"].as_f64(), Some(0.17));
+    // Public tracking: photos as signed URLs once shipped, never the address.
+    let public = app
+        .get(&format!(
+            "/v1/public/orders/{}",
+            o["public_order_id"].as_str().expect("pid")
+        ))
+        .await
+        .json::<Value>()
+        .await
+        .expect("json");
+    assert_eq!(
+        public["inspection_photos"].as_array().map(Vec::len),
+        Some(4),
+        "{public}"
+    );
+    assert!(public.get("shipping_address").is_none());
+
+    // The clear: 200 once, then 409; then the printer takes the next order.
+    let clear = |t: String| {
+        let app = &app;
+        async move {
+            call(
+                app,
+                &t,
+                Method::POST,
+                "/internal/farm/printers/01PA/clear",
+                &json!({}),
+            )
+            .await
+        }
+    };
+    assert_eq!(clear(south.clone()).await.0, 404, "another site's printer");
+    let (status, body) = clear(token.clone()).await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"printer": "01PA", "status": "idle"}))
+    );
+    let (status, body) = clear(OPERATOR.to_owned()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("not_awaiting_clear"))
+    );
+    let next = claim(&app, &token, "01PA").await;
+    assert_eq!(next["reason"], "claimed");
+    let other_task: i64 = app
+        .scalar(
+            "select id from print_tasks where order_id = $1",
+            &[&other["id"].as_str().expect("id")],
+        )
+        .await;
+    assert_eq!(plate_tasks(&next), vec![other_task]);
+
+    // Delivered after the simulated transit (2 s here).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    settle(&app).await;
+    let (_, o) = get(&app, &key, &format!("/v1/orders/{order_id}")).await;
+    assert_eq!(o["status"], "delivered", "{o}");
+    assert!(types(&order_events(&app, &order_id).await).contains(&"order.delivered".to_owned()));
+
+    // Utilisation: the operator sees the printer printing-or-leased and its share.
+    let (status, u) = call(
+        &app,
+        OPERATOR,
+        Method::GET,
+        "/internal/farm/utilisation",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{u}");
+    assert_eq!(u["printers"][0]["serial"], "01PA");
+    assert_eq!(
+        u["printers"][0]["state"], "idle",
+        "a leased plate is not printing yet"
+    );
+    assert_eq!(u["sites"][0]["printers"], 1);
+    assert_eq!(
+        call(
+            &app,
+            &token,
+            Method::GET,
+            "/internal/farm/utilisation",
+            &json!({})
+        )
+        .await
+        .0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn a_part_that_fails_three_times_flags_its_order_and_does_not_ship() {
+    let app = spawn().await;
+    let token = site_token(&app, "east").await;
+    register(&app, &token, &["01PE"]).await;
+    // A 200 mm part fills a plate alone.
+    let (key, order) = queued_order(&app, 1, [200.0, 200.0, 5.0]).await;
+    let order_id = order["id"].as_str().expect("id").to_owned();
+    let task: i64 = app
+        .scalar(
+            "select id from print_tasks where order_id = $1",
+            &[&order_id],
+        )
+        .await;
+
+    // First attempt: a print failure.
+    let c = claim(&app, &token, "01PE").await;
+    assert_eq!(plate_tasks(&c), vec![task]);
+    let plate = c["plate"]["id"].clone();
+    push(&app, &token, vec![
+        event("01PE", "task_started", json!({"plate_id": plate})),
+        event("01PE", "task_failed", json!({"plate_id": plate, "detail": {"print_error": 0x0300_4000u32, "reason": "stopped"}})),
+    ]).await;
+    settle(&app).await;
+
+    // An older order now waits too; the re-print still goes first.
+    let (_, older) = queued_order(&app, 1, [200.0, 200.0, 5.0]).await;
+    app.db()
+        .await
+        .execute(
+            "update print_tasks set created_at = now() - interval '1 day' where order_id = $1",
+            &[&older["id"].as_str().expect("id")],
+        )
+        .await
+        .expect("backdate");
+    let c = claim(&app, &token, "01PE").await;
+    assert_eq!(plate_tasks(&c), vec![task], "re-print at the front: {c}");
+    assert_eq!(c["plate"]["parts"][0]["attempt"], 2);
+
+    // Second attempt: printed, but the inspection fails (layer shift).
+    let plate = c["plate"]["id"].clone();
+    push(&app, &token, vec![
+        event("01PE", "task_started", json!({"plate_id": plate})),
+        event("01PE", "task_finished", json!({"plate_id": plate, "detail": {"print_s": 7200, "usage": [{"task_id": task, "grams": 80.0, "print_s": 7200}]}})),
+    ]).await;
+    assert_eq!(
+        put_photo(&app, &token, task, "front.png", png()).await.0,
+        201
+    );
+    push(&app, &token, vec![event("01PE", "inspection", json!({"plate_id": plate, "task_id": task,
+        "detail": {"passed": false, "photos": ["front.png"], "defect": "layer_shift", "source": "simulated"}}))]).await;
+    settle(&app).await;
+    let (status, _) = call(
+        &app,
+        &token,
+        Method::POST,
+        "/internal/farm/printers/01PE/clear",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let c = claim(&app, &token, "01PE").await;
+    assert_eq!(plate_tasks(&c), vec![task]);
+    assert_eq!(c["plate"]["parts"][0]["attempt"], 3);
+
+    // Third attempt fails: no fourth; the order is flagged, not shipped.
+    let plate = c["plate"]["id"].clone();
+    push(&app, &token, vec![
+        event("01PE", "task_started", json!({"plate_id": plate})),
+        event("01PE", "task_failed", json!({"plate_id": plate, "detail": {"print_error": 0x0300_4000u32, "reason": "stopped"}})),
+    ]).await;
+    settle(&app).await;
+    let (_, o) = get(&app, &key, &format!("/v1/orders/{order_id}")).await;
+    assert_eq!(
+        (o["status"].as_str(), o["needs_attention"].as_bool()),
+        (Some("in_production"), Some(true)),
+        "{o}"
+    );
+    assert!(
+        o["status_detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("failed 3 times"),
+        "{o}"
+    );
+    assert_eq!(o["parts"][0]["status"], "gave_up");
+    assert_eq!(o["tracking_number"], Value::Null);
+    let kinds = types(&order_events(&app, &order_id).await);
+    assert!(
+        kinds.contains(&"order.status_changed".to_owned()),
+        "{kinds:?}"
+    );
+    assert!(!kinds.contains(&"order.shipped".to_owned()));
+    // The inspection failure was announced with its defect.
+    let events = order_events(&app, &order_id).await;
+    let failed: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "order.inspection")
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["data"]["inspection"]["passed"], false);
+    assert_eq!(failed[0]["data"]["inspection"]["defect"], "layer_shift");
+    // The printer's next plate is the other order's part, never this one.
+    let c = claim(&app, &token, "01PE").await;
+    let older_task: i64 = app
+        .scalar(
+            "select id from print_tasks where order_id = $1",
+            &[&older["id"].as_str().expect("id")],
+        )
+        .await;
+    assert_eq!(plate_tasks(&c), vec![older_task]);
+    let stored: (String, i32) = {
+        let row = app
+            .db()
+            .await
+            .query_one(
+                "select status, failures from print_tasks where id = $1",
+                &[&task],
+            )
+            .await
+            .expect("task");
+        (row.get(0), row.get(1))
+    };
+    assert_eq!(stored, ("gave_up".to_owned(), 3));
+}
+
+#[tokio::test]
+async fn dispatch_failures_expired_leases_and_farm_cancels_follow_their_own_rules() {
+    let app = spawn().await;
+    let token = site_token(&app, "west").await;
+    register(&app, &token, &["01PW1", "01PW2", "01PW3"]).await;
+    let (key, order) = queued_order(&app, 1, [30.0, 30.0, 10.0]).await;
+    let order_id = order["id"].as_str().expect("id").to_owned();
+
+    // A dispatch failure: back to the queue, no attempt counted, the
+    // printer flagged.
+    let c = claim(&app, &token, "01PW1").await;
+    let task = plate_tasks(&c);
+    push(
+        &app,
+        &token,
+        vec![event(
+            "01PW1",
+            "dispatch_failed",
+            json!({"plate_id": c["plate"]["id"], "detail": {"reason": "busy"}}),
+        )],
+    )
+    .await;
+    assert_eq!(
+        claim(&app, &token, "01PW1").await["reason"],
+        "needs_attention"
+    );
+    let c = claim(&app, &token, "01PW2").await;
+    assert_eq!(plate_tasks(&c), task);
+    assert_eq!(
+        c["plate"]["parts"][0]["attempt"], 1,
+        "a dispatch failure is not a print failure"
+    );
+
+    // The lease runs out before the print starts: the task goes to another printer.
+    app.db()
+        .await
+        .execute(
+            "update plates set lease_expires_at = now() - interval '1 second' where id = $1",
+            &[&c["plate"]["id"].as_str().expect("id")],
+        )
+        .await
+        .expect("expire");
+    let c3 = claim(&app, &token, "01PW3").await;
+    assert_eq!(plate_tasks(&c3), task, "{c3}");
+    assert_eq!(claim(&app, &token, "01PW2").await["reason"], "queue_empty");
+
+    // A farm-initiated cancel: cancelled, never printed again; a person decides.
+    let plate = c3["plate"]["id"].clone();
+    push(
+        &app,
+        &token,
+        vec![
+            event("01PW3", "task_started", json!({"plate_id": plate})),
+            event("01PW3", "task_cancelled", json!({"plate_id": plate})),
+        ],
+    )
+    .await;
+    settle(&app).await;
+    for serial in ["01PW2", "01PW3"] {
+        assert_eq!(claim(&app, &token, serial).await["reason"], "queue_empty");
+    }
+    let (_, o) = get(&app, &key, &format!("/v1/orders/{order_id}")).await;
+    assert_eq!(
+        (o["status"].as_str(), o["needs_attention"].as_bool()),
+        (Some("in_production"), Some(true)),
+        "{o}"
+    );
+    assert_eq!(o["parts"][0]["status"], "cancelled");
+}
+
+#[tokio::test]
+async fn an_operator_can_fail_a_passed_part_and_it_is_printed_again() {
+    let app = spawn().await;
+    let token = site_token(&app, "op").await;
+    register(&app, &token, &["01PO"]).await;
+    let (_, first) = queued_order(&app, 1, [200.0, 200.0, 5.0]).await;
+    let (_, _second) = queued_order(&app, 1, [200.0, 200.0, 5.0]).await;
+    let c = claim(&app, &token, "01PO").await;
+    let task = plate_tasks(&c)[0];
+    let plate = c["plate"]["id"].clone();
+    push(
+        &app,
+        &token,
+        vec![
+            event("01PO", "task_started", json!({"plate_id": plate})),
+            event(
+                "01PO",
+                "task_finished",
+                json!({"plate_id": plate, "detail": {"print_s": 60}}),
+            ),
+            event("01PO", "plate_cleared", json!({"plate_id": plate})),
+        ],
+    )
+    .await;
+    // An operator marks it failed before inspection; without the token: 401.
+    let path = format!("/internal/farm/tasks/{task}/fail");
+    assert_eq!(
+        call(
+            &app,
+            &token,
+            Method::POST,
+            &path,
+            &json!({"defect": "warped"})
+        )
+        .await
+        .0,
+        401
+    );
+    let (status, body) = call(
+        &app,
+        OPERATOR,
+        Method::POST,
+        &path,
+        &json!({"defect": "warped"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        call(
+            &app,
+            OPERATOR,
+            Method::POST,
+            &path,
+            &json!({"defect": "warped"})
+        )
+        .await
+        .0,
+        409
+    );
+    settle(&app).await;
+    let c = claim(&app, &token, "01PO").await;
+    assert_eq!(
+        plate_tasks(&c),
+        vec![task],
+        "the failed part is re-printed first"
+    );
+    assert_eq!(c["plate"]["parts"][0]["attempt"], 2);
+    let source: String = app
+        .scalar(
+            "select source from inspections where task_id = $1",
+            &[&task],
+        )
+        .await;
+    assert_eq!(source, "operator");
+    assert_eq!(first["status"], "queued");
+}
+
+#[tokio::test]
+async fn concurrent_claims_never_give_two_printers_the_same_task() {
+    let app = spawn().await;
+    let token = site_token(&app, "many").await;
+    let serials: Vec<String> = (0..6).map(|i| format!("01PM{i}")).collect();
+    let refs: Vec<&str> = serials.iter().map(String::as_str).collect();
+    register(&app, &token, &refs).await;
+    // Eight 150 mm parts: one per plate.
+    let (_, order) = queued_order(&app, 8, [150.0, 150.0, 5.0]).await;
+    let claims = futures_join(&app, &token, &refs).await;
+    let mut seen = HashSet::new();
+    let mut plates = 0;
+    for c in &claims {
+        assert_eq!(c["reason"], "claimed", "{c}");
+        let tasks = plate_tasks(c);
+        assert_eq!(tasks.len(), 1, "{c}");
+        plates += 1;
+        for t in tasks {
+            assert!(seen.insert(t), "task {t} was given to two printers");
+        }
+    }
+    assert_eq!(plates, 6);
+    let leased: i64 = app
+        .scalar(
+            "select count(*) from print_tasks where order_id = $1 and status = 'claimed'",
+            &[&order["id"].as_str().expect("id")],
+        )
+        .await;
+    assert_eq!(leased, 6);
+}
+
+async fn futures_join(app: &TestApp, token: &str, serials: &[&str]) -> Vec<Value> {
+    let mut handles = Vec::new();
+    for s in serials {
+        let url = app.url("/internal/farm/claims");
+        let token = token.to_owned();
+        let body = json!({ "printer": s, "loaded": [{"material": "pla", "color": "black"}] });
+        handles.push(tokio::spawn(async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("claim");
+            r.json::<Value>().await.expect("json")
+        }));
+    }
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.expect("join"));
+    }
+    out
+}
