@@ -167,14 +167,17 @@ async fn queued_order(app: &TestApp, quantity: i64, size: [f32; 3]) -> (String, 
         .await
         .expect("confirm unit");
     let q = quote(app, &key, &file, "pla", quantity).await;
-    let (status, order) = post(
-        app,
-        &key,
-        "/v1/autonomous/orders",
-        &json!({"quote_id": q["quote_id"], "shipping_address_json":
-            {"line1": "1 Main St", "city": "Austin", "country": "US"}}),
-    )
-    .await;
+    let r = app
+        .with_key(&key)
+        .request(Method::POST, "/v1/autonomous/orders")
+        .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+        .json(&json!({"quote_id": q["quote_id"], "shipping_address_json":
+            {"line1": "1 Main St", "city": "Austin", "country": "US"}}))
+        .send()
+        .await
+        .expect("order");
+    let status = r.status().as_u16();
+    let order: Value = r.json().await.expect("json");
     assert_eq!(
         (status, order["status"].as_str()),
         (201, Some("queued")),
@@ -210,7 +213,7 @@ fn types(events: &[Value]) -> Vec<String> {
 /// A real PNG (64 × 64, one shaded triangle), encoded by farm-inspection's
 /// PNG encoder (the png crate).
 fn png() -> Vec<u8> {
-    let mut image = farm_inspection::raster::Image::new(64, 64);
+    let mut image = farm_inspection::Image::new(64, 64);
     image.triangle(
         [[4.0, 4.0, 0.0], [60.0, 8.0, 0.0], [30.0, 60.0, 0.0]],
         [200, 80, 40],
@@ -256,6 +259,17 @@ async fn a_small_order_goes_from_claim_to_the_door_and_a_printer_waits_for_its_c
     register(&app, &token, &["01PA"]).await;
     let (key, order) = queued_order(&app, 2, [20.0, 20.0, 10.0]).await;
     let order_id = order["id"].as_str().expect("id").to_owned();
+    push(
+        &app,
+        &token,
+        vec![event(
+            "01PA",
+            "online",
+            json!({"state": {"status": "idle",
+        "gcode_state": "IDLE", "progress": 0, "remaining_minutes": null, "current_file": null}}),
+        )],
+    )
+    .await;
 
     // Both parts on one plate, apart, inside the bed, each with its mesh.
     let first = claim(&app, &token, "01PA").await;

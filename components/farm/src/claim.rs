@@ -3,8 +3,10 @@
 //! printer at a time), a flagged, uncleared or busy printer gets no plate, a
 //! held unexpired lease is answered again, expired leases go back to the
 //! queue, and otherwise the queued tasks that match the printer's filament
-//! are locked with `SKIP LOCKED` (two printers never take the same task),
-//! ordered and packed by `farm_scheduler::schedule`, and leased as one plate.
+//! are locked, ordered and packed by `farm_scheduler::schedule`, and leased
+//! as one plate. Claims take turns under an advisory lock, so two printers
+//! never take the same task and none sees an empty queue because another
+//! claim is looking at it.
 
 use farm_platform::farm_domain::api_key::to_hex;
 use farm_platform::{ApiError, Ctx, col, random_bytes, response, transaction};
@@ -25,6 +27,10 @@ pub const CLAIM_LEASE_SECS: i64 = 600;
 /// Mesh URLs outlive the lease by this much, so a download that starts just
 /// before the lease ends still completes (contract: expires ≥ lease).
 const MESH_URL_SLACK_SECS: i64 = 300;
+
+/// The advisory lock key that serializes claims (any constant no other
+/// advisory lock of the app uses: "plates" in ASCII).
+const CLAIM_LOCK_KEY: i64 = 0x706c_6174_6573;
 
 /// Queued tasks one claim considers (the oldest and re-prints first): enough
 /// to fill a bed with small parts many times over, bounded so a claim on a
@@ -124,6 +130,11 @@ fn decide(
     loaded: Option<String>,
     now: i64,
 ) -> Result<Outcome, ApiError> {
+    // Claims take turns (a transaction-scoped advisory lock): each packs the
+    // queue as the previous claim left it. With row locks alone, one claim
+    // holding the candidates it considered (SKIP LOCKED) would leave a
+    // concurrent claim an empty queue although most of them stay queued.
+    db.execute("select pg_advisory_xact_lock($1)", &[CLAIM_LOCK_KEY.into()])?;
     let printer: PrinterRow = one_json(
         db,
         "update printers p set loaded = coalesce(($3::text)::jsonb, p.loaded)
