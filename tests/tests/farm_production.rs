@@ -606,6 +606,16 @@ async fn a_part_that_fails_three_times_flags_its_order_and_does_not_ship() {
         )
         .await;
 
+    // A ship date the queue can no longer keep (yesterday) is moved.
+    app.db()
+        .await
+        .execute(
+            "update orders set estimated_ship = current_date - 1 where id = $1",
+            &[&order_id],
+        )
+        .await
+        .expect("stale date");
+
     // First attempt: a print failure.
     let c = claim(&app, &token, "01PE").await;
     assert_eq!(plate_tasks(&c), vec![task]);
@@ -615,6 +625,14 @@ async fn a_part_that_fails_three_times_flags_its_order_and_does_not_ship() {
         event("01PE", "task_failed", json!({"plate_id": plate, "detail": {"print_error": 0x0300_4000u32, "reason": "stopped"}})),
     ]).await;
     settle(&app).await;
+    // At least the day of handling after the re-print (a 1-printer queue).
+    let kept: bool = app
+        .scalar(
+            "select estimated_ship >= current_date + 1 from orders where id = $1",
+            &[&order_id],
+        )
+        .await;
+    assert!(kept, "estimated_ship was not kept current");
 
     // An older order now waits too; the re-print still goes first.
     let (_, older) = queued_order(&app, 1, [200.0, 200.0, 5.0]).await;

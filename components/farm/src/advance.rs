@@ -8,6 +8,7 @@
 //! 1. energy of each finished print (once per attempt);
 //! 2. a failed print or inspection: back to the queue at the front
 //!    (`failures` is the count), or, at the third failure, the part gives up;
+//!    the order's `estimated_ship` moves later if the queue now needs it;
 //! 3. `order.in_production` at the first start;
 //! 4. `order.inspection` for each inspection not yet announced;
 //! 5. a part that gave up (or that the farm cancelled) flags the order for a
@@ -190,6 +191,31 @@ fn advance(
                     rotation_deg = null, updated_at = now()
              where id = $1 and status = 'failed'",
             &[t.id.into(), t.status.clone().into()],
+        )?;
+    }
+
+    // 2b. The promised ship date, kept current: never earlier than the
+    // queue allows (the open hours queued up to this order's last open part,
+    // over the printers that can take work, plus a day of handling).
+    if matches!(
+        order.status,
+        OrderStatus::Queued | OrderStatus::InProduction
+    ) {
+        db.execute(
+            "with mine as (select max(created_at) as last from print_tasks
+                           where order_id = $1 and status in ('queued', 'claimed', 'printing', 'failed')),
+                  ahead as (select coalesce(sum(t.estimated_hours), 0) as hours from print_tasks t, mine
+                            where t.status in ('queued', 'claimed', 'printing', 'failed')
+                              and t.created_at <= mine.last),
+                  fleet as (select greatest(count(*), 1) as n from printers
+                            where status <> 'offline' and not needs_attention)
+             update orders o set estimated_ship = greatest(o.estimated_ship,
+                    (now() + make_interval(secs => (ahead.hours / fleet.n * 3600)::bigint + $2))::date)
+             from mine, ahead, fleet where o.id = $1 and mine.last is not null",
+            &[
+                order_id.to_owned().into(),
+                farm_scheduler::priority::SHIP_HANDLING_SECS.into(),
+            ],
         )?;
     }
 
