@@ -22,7 +22,7 @@ use tokio::time::Instant;
 use crate::bambu::{GcodeState, ProjectFile, Request};
 use crate::bambu_lan::{self, ERROR_BUSY, Tray};
 use crate::ftps;
-use crate::lan::{LanPrinter, Link, LinkEvent};
+use crate::lan::{LanPrinter, Link, LinkEvent, LinkHandle};
 pub use crate::outcomes::{
     Attention, DispatchFailure, FarmEvent, FarmEvents, Plate, PlatePart, STATE_HEARTBEAT,
 };
@@ -112,6 +112,13 @@ impl Floor {
             .collect()
     }
 
+    /// True once the printer's certificate changed (it is not spoken to).
+    pub fn alarmed(&self, serial: &str) -> bool {
+        self.slots
+            .get(serial)
+            .is_some_and(|s| s.link.alarm().is_some())
+    }
+
     /// Why the printer needs attention, if it does.
     pub fn attention(&self, serial: &str) -> Option<&Attention> {
         self.slots.get(serial)?.attention.as_ref()
@@ -155,31 +162,137 @@ impl Floor {
             .map(|(serial, _)| serial.clone())
             .collect();
         for serial in candidates {
-            match self.dispatch_to(&serial, &plate).await {
-                Ok(()) => {
-                    self.sink.record(FarmEvent::DispatchStarted {
-                        plate_id: plate.plate_id.clone(),
-                        serial: serial.clone(),
-                    });
-                    return Ok(serial);
-                }
+            let outcome = match self.begin_dispatch(&serial, &plate.plate_id) {
+                Ok(ticket) => ticket.run(&plate).await,
+                Err(failure) => Err(failure),
+            };
+            match self.end_dispatch(&serial, &plate.plate_id, outcome) {
+                Ok(()) => return Ok(serial),
                 Err(failure) => {
                     tracing::warn!(%serial, plate = %plate.plate_id, %failure, "dispatch failed; trying the next printer");
-                    self.sink.record(FarmEvent::DispatchFailed {
-                        plate_id: plate.plate_id.clone(),
-                        serial: serial.clone(),
-                        failure: failure.clone(),
-                    });
-                    self.mark(&serial, Attention::Dispatch(failure));
                 }
             }
         }
         Err(plate)
     }
 
+    /// Takes `serial` for `plate_id`: from now on its reports are the
+    /// plate's. The [`Ticket`] runs the dispatch without holding the floor
+    /// (so every printer's reports keep flowing); [`Floor::end_dispatch`]
+    /// hands its outcome back. Fails (nothing taken) when the printer is
+    /// unknown, its certificate changed, or it already has a plate.
+    pub fn begin_dispatch(
+        &mut self,
+        serial: &str,
+        plate_id: &str,
+    ) -> Result<Ticket, DispatchFailure> {
+        let slot = self
+            .slots
+            .get_mut(serial)
+            .ok_or(DispatchFailure::Send("unknown printer".into()))?;
+        if slot.link.alarm().is_some() {
+            return Err(DispatchFailure::CertificateChanged);
+        }
+        if slot.track.job.is_some() {
+            return Err(DispatchFailure::Busy);
+        }
+        slot.track.job = Some(Job {
+            plate_id: plate_id.to_owned(),
+            ..Job::default()
+        });
+        Ok(Ticket {
+            link: slot.link.handle(),
+            config: slot.config.clone(),
+            pins: self.pins.clone(),
+            timeout: self.start_timeout,
+        })
+    }
+
+    /// Records a dispatch's outcome: started (the plate's end will be
+    /// reported), or failed (the printer is marked for attention and the
+    /// failure reported through the seam). Returns the outcome.
+    pub fn end_dispatch(
+        &mut self,
+        serial: &str,
+        plate_id: &str,
+        outcome: Result<(), DispatchFailure>,
+    ) -> Result<(), DispatchFailure> {
+        if let Some(slot) = self.slots.get_mut(serial) {
+            let ours = slot
+                .track
+                .job
+                .as_ref()
+                .is_some_and(|j| j.plate_id == plate_id);
+            match (&outcome, ours) {
+                (Ok(()), true) => {
+                    if let Some(job) = slot.track.job.as_mut() {
+                        job.started = true;
+                    }
+                }
+                (Err(_), true) => slot.track.job = None,
+                _ => {}
+            }
+        }
+        match &outcome {
+            Ok(()) => self.sink.record(FarmEvent::DispatchStarted {
+                plate_id: plate_id.to_owned(),
+                serial: serial.to_owned(),
+            }),
+            Err(failure) => {
+                self.sink.record(FarmEvent::DispatchFailed {
+                    plate_id: plate_id.to_owned(),
+                    serial: serial.to_owned(),
+                    failure: failure.clone(),
+                });
+                self.mark(serial, Attention::Dispatch(failure.clone()));
+            }
+        }
+        outcome
+    }
+
+    /// A restarted gateway takes back the plate `serial` is printing
+    /// (`started`) or may be starting: its end is reported as if this
+    /// process had dispatched it.
+    pub fn adopt(&mut self, serial: &str, plate_id: &str, started: bool) {
+        if let Some(slot) = self.slots.get_mut(serial) {
+            slot.track.job = Some(Job {
+                plate_id: plate_id.to_owned(),
+                started,
+                ..Job::default()
+            });
+        }
+    }
+
+    /// Forgets the plate `serial` was given (its outcome is known some other way).
+    pub fn release(&mut self, serial: &str, plate_id: &str) {
+        if let Some(slot) = self.slots.get_mut(serial)
+            && slot
+                .track
+                .job
+                .as_ref()
+                .is_some_and(|j| j.plate_id == plate_id)
+        {
+            slot.track.job = None;
+        }
+    }
+
+    /// The plate the floor follows on `serial`, if any.
+    pub fn plate_on(&self, serial: &str) -> Option<&str> {
+        Some(
+            self.slots
+                .get(serial)?
+                .track
+                .job
+                .as_ref()?
+                .plate_id
+                .as_str(),
+        )
+    }
+
     /// Cancels the plate on `serial` (farm-initiated): `stop`; the outcome
-    /// is recorded as cancelled when the printer reports FAILED.
-    pub async fn cancel(&mut self, serial: &str) -> Result<(), DispatchFailure> {
+    /// is recorded as cancelled when the printer reports FAILED. Returns
+    /// the command to send without holding the floor.
+    pub fn begin_cancel(&mut self, serial: &str) -> Result<LinkHandle, DispatchFailure> {
         let slot = self
             .slots
             .get_mut(serial)
@@ -187,7 +300,19 @@ impl Floor {
         if let Some(job) = slot.track.job.as_mut() {
             job.cancel_requested = true;
         }
-        send(&slot.link, &Request::Stop).await
+        Ok(slot.link.handle())
+    }
+
+    /// Cancels the plate on `serial` (see [`Floor::begin_cancel`]).
+    pub async fn cancel(&mut self, serial: &str) -> Result<(), DispatchFailure> {
+        let link = self.begin_cancel(serial)?;
+        send(&link, &Request::Stop).await
+    }
+
+    /// Takes the link events out of the floor: the caller hands each to
+    /// [`Floor::handle`] (the daemon shares the floor between tasks).
+    pub fn detach_events(&mut self) -> mpsc::Receiver<(String, LinkEvent)> {
+        std::mem::replace(&mut self.events, mpsc::channel(1).1)
     }
 
     fn mark(&mut self, serial: &str, attention: Attention) {
@@ -200,103 +325,8 @@ impl Floor {
         });
     }
 
-    async fn dispatch_to(&mut self, serial: &str, plate: &Plate) -> Result<(), DispatchFailure> {
-        let timeout = self.start_timeout;
-        let slot = self.slots.get_mut(serial).expect("a candidate's slot");
-        if slot.link.alarm().is_some() {
-            return Err(DispatchFailure::CertificateChanged);
-        }
-        let mut watch = slot.link.watch_state();
-        let state_now = |v: &Value| bambu_lan::status_of(v).gcode_state;
-        match state_now(&slot.link.state()) {
-            Some(
-                GcodeState::Prepare | GcodeState::Running | GcodeState::Pause | GcodeState::Slicing,
-            ) => {
-                return Err(DispatchFailure::Busy);
-            }
-            Some(GcodeState::Failed) => {
-                // FAILED stays until a stop; clear it before the next job.
-                send(&slot.link, &Request::Stop).await?;
-                let cleared = wait_for(&mut watch, timeout, |s| {
-                    state_now(s) != Some(GcodeState::Failed)
-                })
-                .await;
-                if !cleared {
-                    return Err(DispatchFailure::StopIgnored);
-                }
-            }
-            _ => {}
-        }
-        let alarm = Alarm::default();
-        ftps::upload(
-            &slot.config,
-            &self.pins,
-            &alarm,
-            &plate.file_name(),
-            &plate.project,
-        )
-        .await
-        .map_err(|e| match alarm.raised() {
-            Some(_) => DispatchFailure::CertificateChanged,
-            None => DispatchFailure::Upload(e.to_string()),
-        })?;
-
-        let mut acks = slot.link.subscribe_acks();
-        let sequence = slot.link.next_sequence();
-        let request = Request::ProjectFile(ProjectFile {
-            url: format!("file:///sdcard/{}", plate.file_name()),
-            plate: "Metadata/plate_1.gcode".to_owned(),
-            subtask_name: plate.plate_id.clone(),
-        });
-        slot.track.job = Some(Job {
-            plate_id: plate.plate_id.clone(),
-            started: false,
-            cancel_requested: false,
-        });
-        watch.borrow_and_update();
-        if let Err(e) = slot.link.send(request.to_json(sequence)).await {
-            slot.track.job = None;
-            return Err(DispatchFailure::Send(e.to_string()));
-        }
-        let deadline = Instant::now() + timeout;
-        let outcome = loop {
-            tokio::select! {
-                _ = tokio::time::sleep_until(deadline) => break Err(DispatchFailure::NoStart(timeout)),
-                ack = acks.recv() => match ack {
-                    Ok(ack) if ack.sequence_id == sequence.to_string() => {
-                        if ack.error_code == Some(ERROR_BUSY) {
-                            break Err(DispatchFailure::Busy);
-                        }
-                        if !ack.success {
-                            break Err(DispatchFailure::Refused { reason: ack.reason });
-                        }
-                    }
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(_) => break Err(DispatchFailure::Send("link closed".into())),
-                },
-                changed = watch.changed() => {
-                    if changed.is_err() {
-                        break Err(DispatchFailure::Send("link closed".into()));
-                    }
-                    let started = matches!(state_now(&watch.borrow_and_update()), Some(GcodeState::Prepare | GcodeState::Running));
-                    if started {
-                        break Ok(());
-                    }
-                }
-            }
-        };
-        match &outcome {
-            Ok(()) => {
-                if let Some(job) = slot.track.job.as_mut() {
-                    job.started = true;
-                }
-            }
-            Err(_) => slot.track.job = None,
-        }
-        outcome
-    }
-
-    fn handle(&mut self, serial: &str, event: LinkEvent) {
+    /// Applies one link event of `serial`: states become outcomes through the seam.
+    pub fn handle(&mut self, serial: &str, event: LinkEvent) {
         let Some(slot) = self.slots.get_mut(serial) else {
             return;
         };
@@ -328,7 +358,128 @@ impl Floor {
     }
 }
 
-async fn send(link: &Link, request: &Request) -> Result<(), DispatchFailure> {
+/// One dispatch under way (see [`Floor::begin_dispatch`]).
+pub struct Ticket {
+    link: LinkHandle,
+    config: LanPrinter,
+    pins: PinStore,
+    timeout: Duration,
+}
+
+impl Ticket {
+    /// Uploads and starts the plate ([`Ticket::upload`], then [`Ticket::start`]).
+    pub async fn run(&self, plate: &Plate) -> Result<(), DispatchFailure> {
+        self.upload(plate).await?;
+        self.start(plate).await
+    }
+
+    /// Checks that the printer is free (a FAILED printer is stopped first:
+    /// FAILED stays until a stop) and uploads the plate's file by FTPS.
+    /// Nothing is printed yet.
+    pub async fn upload(&self, plate: &Plate) -> Result<(), DispatchFailure> {
+        if self.link.alarm().is_some() {
+            return Err(DispatchFailure::CertificateChanged);
+        }
+        let state_now = |v: &Value| bambu_lan::status_of(v).gcode_state;
+        match state_now(&self.link.state()) {
+            Some(
+                GcodeState::Prepare | GcodeState::Running | GcodeState::Pause | GcodeState::Slicing,
+            ) => {
+                return Err(DispatchFailure::Busy);
+            }
+            Some(GcodeState::Failed) => {
+                let mut watch = self.link.watch_state();
+                send(&self.link, &Request::Stop).await?;
+                let cleared = wait_for(&mut watch, self.timeout, |s| {
+                    state_now(s) != Some(GcodeState::Failed)
+                })
+                .await;
+                if !cleared {
+                    return Err(DispatchFailure::StopIgnored);
+                }
+            }
+            _ => {}
+        }
+        let alarm = Alarm::default();
+        ftps::upload(
+            &self.config,
+            &self.pins,
+            &alarm,
+            &plate.file_name(),
+            &plate.project,
+        )
+        .await
+        .map_err(|e| match alarm.raised() {
+            Some(_) => DispatchFailure::CertificateChanged,
+            None => DispatchFailure::Upload(e.to_string()),
+        })
+    }
+
+    /// Sends `project_file` for the uploaded plate and waits for the
+    /// acknowledgement and for the printer to start (PREPARE or RUNNING),
+    /// at most the start timeout.
+    pub async fn start(&self, plate: &Plate) -> Result<(), DispatchFailure> {
+        let state_now = |v: &Value| bambu_lan::status_of(v).gcode_state;
+        let mut watch = self.link.watch_state();
+        let mut acks = self.link.subscribe_acks();
+        let sequence = self.link.next_sequence();
+        let request = Request::ProjectFile(ProjectFile {
+            url: format!("file:///sdcard/{}", plate.file_name()),
+            plate: "Metadata/plate_1.gcode".to_owned(),
+            subtask_name: plate.plate_id.clone(),
+        });
+        watch.borrow_and_update();
+        self.link
+            .send(request.to_json(sequence))
+            .await
+            .map_err(|e| DispatchFailure::Send(e.to_string()))?;
+        let timeout = self.timeout;
+        let deadline = Instant::now() + timeout;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => return Err(DispatchFailure::NoStart(timeout)),
+                ack = acks.recv() => match ack {
+                    Ok(ack) if ack.sequence_id == sequence.to_string() => {
+                        if ack.error_code == Some(ERROR_BUSY) {
+                            return Err(DispatchFailure::Busy);
+                        }
+                        if !ack.success {
+                            return Err(DispatchFailure::Refused { reason: ack.reason });
+                        }
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(_) => return Err(DispatchFailure::Send("link closed".into())),
+                },
+                changed = watch.changed() => {
+                    if changed.is_err() {
+                        return Err(DispatchFailure::Send("link closed".into()));
+                    }
+                    let state = watch.borrow_and_update().clone();
+                    // Some firmware names no job in its reports; a job
+                    // named otherwise is someone else's.
+                    let unnamed = bambu_lan::status_of(&state).subtask_name.is_none();
+                    let started = matches!(state_now(&state), Some(GcodeState::Prepare | GcodeState::Running))
+                        && (unnamed || shows_plate(&state, &plate.plate_id));
+                    if started {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// True when the printer's state names `plate_id` as its job: the
+/// `subtask_name` the dispatch gave it, or the file `<plate_id>.gcode.3mf`.
+pub fn shows_plate(state: &Value, plate_id: &str) -> bool {
+    let status = bambu_lan::status_of(state);
+    status.subtask_name.as_deref() == Some(plate_id)
+        || status.gcode_file.as_deref().is_some_and(|f| {
+            f.ends_with(&format!("/{plate_id}.gcode.3mf")) || f == format!("{plate_id}.gcode.3mf")
+        })
+}
+
+async fn send(link: &LinkHandle, request: &Request) -> Result<(), DispatchFailure> {
     link.send(request.to_json(link.next_sequence()))
         .await
         .map_err(|e| DispatchFailure::Send(e.to_string()))

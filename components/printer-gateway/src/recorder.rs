@@ -117,6 +117,17 @@ impl Recorder {
         Ok(event)
     }
 
+    /// Spools a plate's outcome `event` (its id derived from the plate, so
+    /// a restart that reports it again reports the same event: see
+    /// `ledger::PlateRecord::event_id`) with its printer's current state.
+    pub fn outcome(&mut self, mut event: FarmEvent) -> Result<FarmEvent, SpoolError> {
+        event.state = self.snapshots.get(&event.printer).map(PrinterState::from);
+        self.spool
+            .record(&event.printer, None, std::slice::from_ref(&event))?;
+        self.spooled.notify_one();
+        Ok(event)
+    }
+
     /// Marks every printer not heard from for `offline_after` offline, with
     /// an `offline` event each. Returns how many went offline.
     pub fn sweep(

@@ -47,7 +47,7 @@ impl<E: Into<redb::Error>> From<Wrap<E>> for SpoolError {
 /// redb has one error type per step; this funnels them into [`SpoolError`].
 struct Wrap<E>(E);
 
-trait Storage<T> {
+pub(crate) trait Storage<T> {
     fn db(self) -> Result<T, SpoolError>;
 }
 
@@ -182,6 +182,26 @@ impl Spool {
         }
         tx.commit().db()?;
         Ok(())
+    }
+
+    /// True while any of `ids` waits in the spool (the app has not answered
+    /// for it yet).
+    pub fn holds(&self, ids: &[String]) -> Result<bool, SpoolError> {
+        let tx = self.db.begin_read().db()?;
+        let table = tx.open_table(EVENTS).db()?;
+        for entry in table.iter().db()? {
+            let (_, bytes) = entry.db()?;
+            let event: FarmEvent = serde_json::from_slice(bytes.value())?;
+            if ids.contains(&event.id) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The spool's database, shared with the plate ledger (`ledger`).
+    pub(crate) fn database(&self) -> Arc<Database> {
+        Arc::clone(&self.db)
     }
 
     /// Every printer's last stored state, for a restarted gateway.

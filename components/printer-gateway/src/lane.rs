@@ -1,0 +1,488 @@
+//! One printer's production lane (see [`crate::production`]): claim,
+//! prepare, dispatch, follow, inspect, clear; every step recorded in the
+//! ledger first, so a restart carries on from the printer's own state.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use farm_slicing::PrinterModel;
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::bambu::GcodeState;
+use crate::bambu_lan::{self, ErrorClass, classify_error};
+use crate::claims::{ClaimReason, ClaimedPlate, loaded_of};
+use crate::dispatch::{DispatchFailure, shows_plate};
+use crate::ledger::{Phase, PlateRecord, TaskUsage};
+use crate::link::{FarmEvent as WireEvent, FarmEventKind, LinkError};
+use crate::meshes::{MeshError, PlacedMesh};
+use crate::outcomes::FarmEvent;
+use crate::production::{Production, lock};
+use crate::spool::SpoolError;
+
+/// Why a lane step stopped early; the lane waits and carries on.
+#[derive(Debug, thiserror::Error)]
+enum LaneError {
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+    #[error(transparent)]
+    App(#[from] LinkError),
+    #[error(transparent)]
+    Mesh(#[from] MeshError),
+}
+
+/// How a started plate ended.
+enum End {
+    Finished,
+    Failed(u32),
+    Cancelled {
+        by_farm: bool,
+    },
+    /// The plate is not on the printer any more and nobody saw it end.
+    Lost,
+}
+
+pub(crate) struct Lane {
+    serial: String,
+    model: PrinterModel,
+    p: Arc<Production>,
+    outcomes: mpsc::UnboundedReceiver<FarmEvent>,
+}
+
+impl Lane {
+    pub(crate) fn new(
+        serial: String,
+        model: &str,
+        p: Arc<Production>,
+        outcomes: mpsc::UnboundedReceiver<FarmEvent>,
+    ) -> Self {
+        let model = PrinterModel::parse(model).unwrap_or_else(|| {
+            tracing::warn!(%serial, model, "no slicing profile for this model; slicing as a P1S (same bed)");
+            PrinterModel::P1S
+        });
+        Self {
+            serial,
+            model,
+            p,
+            outcomes,
+        }
+    }
+
+    pub(crate) async fn run(mut self) {
+        // Nothing is decided before the printer has said what it is doing.
+        while self.gcode_state().is_none() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        loop {
+            if let Err(error) = self.step().await {
+                tracing::warn!(serial = %self.serial, error = ?anyhow::Error::from(error), "production step failed; retrying");
+                tokio::time::sleep(self.p.settings.claim_every).await;
+            }
+        }
+    }
+
+    fn state(&self) -> Arc<Value> {
+        lock(&self.p.floor)
+            .state(&self.serial)
+            .unwrap_or_else(|| Arc::new(Value::Null))
+    }
+
+    fn gcode_state(&self) -> Option<GcodeState> {
+        bambu_lan::status_of(&self.state()).gcode_state
+    }
+
+    /// Free for a new plate: IDLE, FINISH (the app knows whether the bed
+    /// was cleared) or FAILED (stopped before the next job); not followed
+    /// by the floor; its certificate trusted.
+    fn claimable(&self) -> bool {
+        let floor = lock(&self.p.floor);
+        let free = matches!(
+            floor
+                .state(&self.serial)
+                .map(|s| bambu_lan::status_of(&s).gcode_state),
+            Some(Some(
+                GcodeState::Idle | GcodeState::Finish | GcodeState::Failed
+            ))
+        );
+        free && floor.plate_on(&self.serial).is_none() && !floor.alarmed(&self.serial)
+    }
+
+    async fn step(&mut self) -> Result<(), LaneError> {
+        if let Some(record) = self.p.ledger.get(&self.serial)? {
+            return self.carry_on(record).await;
+        }
+        if !self.claimable() {
+            tokio::time::sleep(self.p.settings.claim_every.min(Duration::from_secs(1))).await;
+            return Ok(());
+        }
+        let loaded = loaded_of(&lock(&self.p.floor).loaded(&self.serial));
+        let answer = self.p.app.claim(&self.serial, &loaded).await?;
+        match (answer.reason, answer.plate) {
+            (ClaimReason::Claimed, Some(plate)) if plate.printer == self.serial => {
+                tracing::info!(serial = %self.serial, plate = %plate.id, parts = plate.parts.len(), "plate claimed");
+                // The app cleared any flag of ours: a person dealt with it.
+                lock(&self.p.floor).clear_attention(&self.serial);
+                self.produce(plate).await
+            }
+            (reason, _) => {
+                tracing::debug!(serial = %self.serial, ?reason, "no plate");
+                tokio::time::sleep(self.p.settings.claim_every).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// Continues a plate from where the ledger says it got.
+    async fn carry_on(&mut self, record: PlateRecord) -> Result<(), LaneError> {
+        match record.phase {
+            // Never sent: the repeated claim hands it out again.
+            Phase::Prepared => self.p.ledger.remove(&self.serial)?,
+            Phase::Sent => self.confirm_start(record).await?,
+            Phase::Printing => {
+                let end = self.follow(&record).await;
+                self.ended(record, end)?;
+            }
+            Phase::Finished => self.inspect(record).await?,
+            Phase::Inspected => self.clear(record).await?,
+        }
+        Ok(())
+    }
+
+    /// Claimed → sliced → uploaded → sent → started.
+    async fn produce(&mut self, plate: ClaimedPlate) -> Result<(), LaneError> {
+        let mut record = self.p.ledger.begin(&self.serial, &plate)?;
+        let prepared = match self.prepare(&plate).await {
+            Ok(prepared) => prepared,
+            Err(LaneError::Mesh(error)) if error.is_transient() => {
+                // The lease is unstarted: the next claim returns the plate.
+                self.p.ledger.remove(&self.serial)?;
+                return Err(error.into());
+            }
+            Err(LaneError::Mesh(error)) => {
+                return self.dispatch_failed(&record, &format!("preparing the plate: {error}"));
+            }
+            Err(other) => return Err(other),
+        };
+        let (sliced, meshes) = match prepared {
+            Ok(done) => done,
+            Err(reason) => return self.dispatch_failed(&record, &reason),
+        };
+        record.usage = sliced
+            .usage
+            .iter()
+            .map(|u| TaskUsage {
+                task_id: u.part_id.parse().unwrap_or_default(),
+                grams: u.filament_g,
+                print_s: u.print_s,
+            })
+            .collect();
+        record.print_s = sliced.print_s;
+        self.p.ledger.save(&self.serial, &record, &meshes)?;
+        let ticket = lock(&self.p.floor).begin_dispatch(&self.serial, &plate.id);
+        let outcome = match ticket {
+            Ok(ticket) => match ticket.upload(&sliced.plate).await {
+                Ok(()) => {
+                    record.phase = Phase::Sent;
+                    self.p.ledger.save(&self.serial, &record, &[])?;
+                    ticket.start(&sliced.plate).await
+                }
+                Err(failure) => Err(failure),
+            },
+            Err(failure) => Err(failure),
+        };
+        let outcome = lock(&self.p.floor).end_dispatch(&self.serial, &plate.id, outcome);
+        match outcome {
+            Ok(()) => self.started(record),
+            Err(failure) => self.dispatch_failed(&record, &failure.to_string()),
+        }
+    }
+
+    /// Downloads, turns and slices the plate's parts. The inner `Err` is a
+    /// slicing failure (the plate goes back to the app).
+    #[allow(clippy::type_complexity)]
+    async fn prepare(
+        &self,
+        plate: &ClaimedPlate,
+    ) -> Result<Result<(crate::plates::PreparedPlate, Vec<(i64, Vec<u8>)>), String>, LaneError>
+    {
+        let mut parts = Vec::with_capacity(plate.parts.len());
+        let mut meshes = Vec::with_capacity(plate.parts.len());
+        let mut fetched: Vec<(String, Vec<u8>)> = Vec::new();
+        for part in &plate.parts {
+            let bytes = match fetched.iter().find(|(url, _)| *url == part.mesh_url) {
+                Some((_, bytes)) => bytes.clone(),
+                None => {
+                    let bytes = self.p.fetcher.fetch(part).await?;
+                    fetched.push((part.mesh_url.clone(), bytes.clone()));
+                    bytes
+                }
+            };
+            let obj = PlacedMesh::read(part, &bytes)?.to_obj();
+            parts.push(farm_slicing::PlatePart {
+                part_id: part.task_id.to_string(),
+                mesh: obj.clone(),
+                unit: mesh_engine::Unit::Millimeter,
+                center_mm: part.center_mm,
+            });
+            meshes.push((part.task_id, obj));
+        }
+        let order = farm_slicing::Plate {
+            printer: self.model,
+            material: plate.material.clone(),
+            parts,
+        };
+        let (slicer, id) = (Arc::clone(&self.p.slicer), plate.id.clone());
+        let keys: Vec<Option<String>> = plate
+            .parts
+            .iter()
+            .map(|p| Some(p.file_id.clone()))
+            .collect();
+        let sliced = tokio::task::spawn_blocking(move || {
+            crate::plates::prepare(slicer.as_ref(), &id, &order, &keys)
+        })
+        .await;
+        Ok(match sliced {
+            Ok(Ok(prepared)) => Ok((prepared, meshes)),
+            Ok(Err(error)) => Err(format!("slicing: {error}")),
+            Err(error) => Err(format!("slicing: {error}")),
+        })
+    }
+
+    fn event(&self, record: &PlateRecord, kind: FarmEventKind, task_id: Option<i64>) -> WireEvent {
+        let name = serde_json::to_value(kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let mut event = WireEvent::new(&self.serial, kind, Utc::now());
+        event.id = record.event_id(&name, task_id);
+        event.plate_id = Some(record.plate.id.clone());
+        event.task_id = task_id;
+        event
+    }
+
+    fn spool(&self, mut event: WireEvent, detail: Value) -> Result<(), SpoolError> {
+        event.detail = match detail {
+            Value::Object(map) => Some(map),
+            _ => Some(Map::new()),
+        };
+        tracing::info!(serial = %self.serial, kind = ?event.kind, id = %event.id, "plate event");
+        lock(&self.p.recorder).outcome(event).map(drop)
+    }
+
+    fn started(&self, mut record: PlateRecord) -> Result<(), LaneError> {
+        let event = self.event(&record, FarmEventKind::TaskStarted, None);
+        let file = format!("{}.gcode.3mf", record.plate.id);
+        self.spool(event, json!({ "file": file }))?;
+        record.phase = Phase::Printing;
+        self.p.ledger.save(&self.serial, &record, &[])?;
+        Ok(())
+    }
+
+    fn dispatch_failed(&self, record: &PlateRecord, reason: &str) -> Result<(), LaneError> {
+        tracing::warn!(serial = %self.serial, plate = %record.plate.id, reason, "dispatch failed; the plate goes back to the app");
+        let event = self.event(record, FarmEventKind::DispatchFailed, None);
+        self.spool(event, json!({ "reason": reason }))?;
+        self.p.ledger.remove(&self.serial)?;
+        Ok(())
+    }
+
+    /// After a restart in phase `Sent`: the printer shows the plate (it
+    /// got `project_file`), or it did not start within the start timeout.
+    async fn confirm_start(&mut self, record: PlateRecord) -> Result<(), LaneError> {
+        let deadline = Instant::now() + self.p.settings.start_timeout;
+        loop {
+            let state = self.state();
+            let gcode = bambu_lan::status_of(&state).gcode_state;
+            if shows_plate(&state, &record.plate.id) && gcode != Some(GcodeState::Idle) {
+                return self.started(record);
+            }
+            if Instant::now() >= deadline {
+                let failure = DispatchFailure::NoStart(self.p.settings.start_timeout);
+                let mut floor = lock(&self.p.floor);
+                floor.adopt(&self.serial, &record.plate.id, false);
+                let _ = floor.end_dispatch(&self.serial, &record.plate.id, Err(failure.clone()));
+                drop(floor);
+                return self.dispatch_failed(&record, &failure.to_string());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Follows a started plate to its end.
+    async fn follow(&mut self, record: &PlateRecord) -> End {
+        let id = record.plate.id.as_str();
+        let ended = {
+            let mut floor = lock(&self.p.floor);
+            if floor.plate_on(&self.serial) == Some(id) {
+                None
+            } else {
+                // A restarted gateway: the printer's state says where the plate is.
+                let state = floor.state(&self.serial).unwrap_or_default();
+                let status = bambu_lan::status_of(&state);
+                match (shows_plate(&state, id), status.gcode_state) {
+                    (true, Some(GcodeState::Finish)) => Some(End::Finished),
+                    (true, Some(GcodeState::Failed)) => {
+                        let code = status.print_error.unwrap_or(0);
+                        Some(
+                            if code != 0 && classify_error(code) == ErrorClass::Cancelled {
+                                End::Cancelled { by_farm: false }
+                            } else {
+                                End::Failed(code)
+                            },
+                        )
+                    }
+                    (true, Some(GcodeState::Idle) | None) | (false, _) => Some(End::Lost),
+                    (true, _) => {
+                        floor.adopt(&self.serial, id, true);
+                        None
+                    }
+                }
+            }
+        };
+        if let Some(end) = ended {
+            return end;
+        }
+        loop {
+            match self.outcomes.recv().await {
+                Some(FarmEvent::PrintFinished { plate_id, .. }) if plate_id == id => {
+                    return End::Finished;
+                }
+                Some(FarmEvent::PrintFailed {
+                    plate_id,
+                    print_error,
+                    ..
+                }) if plate_id == id => return End::Failed(print_error),
+                Some(FarmEvent::PrintCancelled {
+                    plate_id, by_farm, ..
+                }) if plate_id == id => return End::Cancelled { by_farm },
+                Some(_) => {}
+                None => std::future::pending::<()>().await,
+            }
+        }
+    }
+
+    fn ended(&self, mut record: PlateRecord, end: End) -> Result<(), LaneError> {
+        lock(&self.p.floor).release(&self.serial, &record.plate.id);
+        match end {
+            End::Finished => {
+                let usage: Vec<Value> = record
+                    .usage
+                    .iter()
+                    .map(
+                        |u| json!({ "task_id": u.task_id, "grams": u.grams, "print_s": u.print_s }),
+                    )
+                    .collect();
+                let event = self.event(&record, FarmEventKind::TaskFinished, None);
+                self.spool(event, json!({ "print_s": record.print_s, "usage": usage }))?;
+                record.phase = Phase::Finished;
+                record.finished_at = Some(Utc::now().to_rfc3339());
+                self.p.ledger.save(&self.serial, &record, &[])?;
+                return Ok(());
+            }
+            End::Failed(code) => {
+                let event = self.event(&record, FarmEventKind::TaskFailed, None);
+                let reason = format!("the printer stopped the print (print_error {code:#010x})");
+                self.spool(event, json!({ "print_error": code, "reason": reason }))?;
+            }
+            End::Cancelled { by_farm } => {
+                let event = self.event(&record, FarmEventKind::TaskCancelled, None);
+                let by = if by_farm { "gateway" } else { "printer" };
+                self.spool(event, json!({ "cancelled_at": by }))?;
+            }
+            End::Lost => {
+                tracing::error!(serial = %self.serial, plate = %record.plate.id,
+                    "the plate is no longer on the printer and its end was not seen; a person must check");
+                let mut event =
+                    WireEvent::new(&self.serial, FarmEventKind::NeedsAttention, Utc::now());
+                event.id = record.event_id("lost", None);
+                event.plate_id = Some(record.plate.id.clone());
+                let reason = "the plate's end was not seen (the printer no longer shows it)";
+                self.spool(event, json!({ "reason": reason }))?;
+            }
+        }
+        self.p.ledger.remove(&self.serial)?;
+        Ok(())
+    }
+
+    /// Inspects every task of a finished plate: photos up, then the verdict.
+    async fn inspect(&self, mut record: PlateRecord) -> Result<(), LaneError> {
+        for part in &record.plate.parts {
+            let mesh = self.p.ledger.mesh(&record.plate.id, part.task_id)?;
+            let (inspector, plate_id, task_id) = (
+                Arc::clone(&self.p.inspector),
+                record.plate.id.clone(),
+                part.task_id,
+            );
+            let inspection = tokio::task::spawn_blocking(move || {
+                let mesh = mesh.and_then(|bytes| PlacedMesh::from_obj(&bytes).ok());
+                inspector.inspect(&plate_id, task_id, mesh.as_ref())
+            })
+            .await
+            .ok()
+            .flatten();
+            let Some(inspection) = inspection else {
+                continue;
+            };
+            let mut names = Vec::new();
+            for (name, png) in &inspection.photos {
+                self.p.app.put_photo(part.task_id, name, png).await?;
+                names.push(name.clone());
+            }
+            let event = self.event(&record, FarmEventKind::Inspection, Some(part.task_id));
+            self.spool(
+                event,
+                json!({
+                    "passed": inspection.passed,
+                    "photos": names,
+                    "defect": inspection.defect,
+                    "source": inspection.source,
+                }),
+            )?;
+        }
+        record.phase = Phase::Inspected;
+        self.p.ledger.save(&self.serial, &record, &[])?;
+        Ok(())
+    }
+
+    /// The automatic plate clear, once the app has the plate's finish and
+    /// inspections and the delay since the finish has passed.
+    async fn clear(&self, record: PlateRecord) -> Result<(), LaneError> {
+        let Some(delay) = self.p.settings.auto_clear else {
+            return Ok(self.p.ledger.remove(&self.serial)?);
+        };
+        let mut ids = vec![record.event_id("task_finished", None)];
+        ids.extend(
+            record
+                .plate
+                .parts
+                .iter()
+                .map(|p| record.event_id("inspection", Some(p.task_id))),
+        );
+        while self.p.spool.holds(&ids)? {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let since = record
+            .finished_at
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| {
+                (Utc::now() - t.with_timezone(&Utc))
+                    .to_std()
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default();
+        tokio::time::sleep(delay.saturating_sub(since)).await;
+        match self.p.app.clear_printer(&self.serial).await {
+            Ok(()) => {
+                tracing::info!(serial = %self.serial, plate = %record.plate.id, "plate cleared (automatic)")
+            }
+            // Cleared already (by a person, or before a restart).
+            Err(LinkError::Refused { status: 409, .. }) => {}
+            Err(other) => return Err(other.into()),
+        }
+        self.p.ledger.remove(&self.serial)?;
+        Ok(())
+    }
+}
