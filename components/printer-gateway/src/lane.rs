@@ -49,6 +49,8 @@ pub(crate) struct Lane {
     model: PrinterModel,
     p: Arc<Production>,
     outcomes: mpsc::UnboundedReceiver<FarmEvent>,
+    /// Ids of the outcomes this lane spooled that the app may not have yet.
+    unanswered: Vec<String>,
 }
 
 impl Lane {
@@ -67,6 +69,7 @@ impl Lane {
             model,
             p,
             outcomes,
+            unanswered: Vec::new(),
         }
     }
 
@@ -117,6 +120,12 @@ impl Lane {
             tokio::time::sleep(self.p.settings.claim_every.min(Duration::from_secs(1))).await;
             return Ok(());
         }
+        // The app must know how the last plate ended before it is asked
+        // for the next (else it hands out the unstarted lease again).
+        while self.p.spool.holds(&self.unanswered)? {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        self.unanswered.clear();
         let loaded = loaded_of(&lock(&self.p.floor).loaded(&self.serial));
         let answer = self.p.app.claim(&self.serial, &loaded).await?;
         match (answer.reason, answer.plate) {
@@ -262,7 +271,8 @@ impl Lane {
         event
     }
 
-    fn spool(&self, mut event: WireEvent, detail: Value) -> Result<(), SpoolError> {
+    fn spool(&mut self, mut event: WireEvent, detail: Value) -> Result<(), SpoolError> {
+        self.unanswered.push(event.id.clone());
         event.detail = match detail {
             Value::Object(map) => Some(map),
             _ => Some(Map::new()),
@@ -271,7 +281,7 @@ impl Lane {
         lock(&self.p.recorder).outcome(event).map(drop)
     }
 
-    fn started(&self, mut record: PlateRecord) -> Result<(), LaneError> {
+    fn started(&mut self, mut record: PlateRecord) -> Result<(), LaneError> {
         let event = self.event(&record, FarmEventKind::TaskStarted, None);
         let file = format!("{}.gcode.3mf", record.plate.id);
         self.spool(event, json!({ "file": file }))?;
@@ -280,7 +290,7 @@ impl Lane {
         Ok(())
     }
 
-    fn dispatch_failed(&self, record: &PlateRecord, reason: &str) -> Result<(), LaneError> {
+    fn dispatch_failed(&mut self, record: &PlateRecord, reason: &str) -> Result<(), LaneError> {
         tracing::warn!(serial = %self.serial, plate = %record.plate.id, reason, "dispatch failed; the plate goes back to the app");
         let event = self.event(record, FarmEventKind::DispatchFailed, None);
         self.spool(event, json!({ "reason": reason }))?;
@@ -363,7 +373,7 @@ impl Lane {
         }
     }
 
-    fn ended(&self, mut record: PlateRecord, end: End) -> Result<(), LaneError> {
+    fn ended(&mut self, mut record: PlateRecord, end: End) -> Result<(), LaneError> {
         lock(&self.p.floor).release(&self.serial, &record.plate.id);
         match end {
             End::Finished => {
@@ -407,7 +417,7 @@ impl Lane {
     }
 
     /// Inspects every task of a finished plate: photos up, then the verdict.
-    async fn inspect(&self, mut record: PlateRecord) -> Result<(), LaneError> {
+    async fn inspect(&mut self, mut record: PlateRecord) -> Result<(), LaneError> {
         for part in &record.plate.parts {
             let mesh = self.p.ledger.mesh(&record.plate.id, part.task_id)?;
             let (inspector, plate_id, task_id) = (

@@ -1,0 +1,337 @@
+//! The production loop end to end (issues 11 and 12, gateway side): real
+//! simulated Bambu printers in LAN mode (each its own TLS broker and FTPS
+//! endpoint), a stand-in of the app's plate routes (`support::fake_app`,
+//! the plate contract), real PrusaSlicer. What the gateway does is read
+//! back from what the app received and from the printer itself.
+
+mod support;
+
+use std::time::Duration;
+
+use farm_sim::lan::FailureRates;
+use printer_gateway::production;
+use serde_json::{Value, json};
+use support::*;
+
+fn plate_events(app: &FakeApp) -> Vec<Value> {
+    app.state()
+        .events
+        .iter()
+        .filter(|e| e.get("plate_id").is_some())
+        .cloned()
+        .collect()
+}
+
+fn kinds(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn cube_and_bar() -> Vec<PartSpec> {
+    vec![
+        PartSpec {
+            mesh: "cube.stl".into(),
+            center_mm: [70.0, 128.0],
+            rotation_deg: 0.0,
+        },
+        PartSpec {
+            mesh: "bar.stl".into(),
+            center_mm: [170.0, 128.0],
+            rotation_deg: 90.0,
+        },
+    ]
+}
+
+/// The extent and centre of `points` along x and y.
+fn extent(points: &[[f64; 2]]) -> ([f64; 2], [f64; 2]) {
+    let mut lo = [f64::INFINITY; 2];
+    let mut hi = [f64::NEG_INFINITY; 2];
+    for p in points {
+        for k in 0..2 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+    }
+    (
+        [hi[0] - lo[0], hi[1] - lo[1]],
+        [(hi[0] + lo[0]) / 2.0, (hi[1] + lo[1]) / 2.0],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_claimed_plate_of_two_parts_is_sliced_printed_reported_inspected_and_cleared() {
+    let dir = tempfile::tempdir().expect("dir");
+    let settings = printer(300.0, FailureRates::default(), dir.path());
+    let running = start_printer(&settings).await;
+    let app = FakeApp::start().await;
+    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    app.serve_mesh("bar.stl", block_stl(30.0, 10.0, 6.0));
+    app.queue_plate(cube_and_bar());
+    site_file(&[&settings], &dir.path().join("site.json"));
+    let env = gateway_env(&app, dir.path(), "0.5");
+    let _gateway = start_in_process(&env, &[&settings]);
+
+    until(Duration::from_secs(180), "the plate to be cleared", || {
+        !app.state().clears.is_empty()
+    })
+    .await;
+    let events = plate_events(&app);
+    assert_eq!(
+        kinds(&events),
+        ["task_started", "task_finished", "inspection", "inspection"],
+        "{events:#?}"
+    );
+    let plate_id = events[0]["plate_id"].as_str().expect("plate id").to_owned();
+    assert!(events.iter().all(|e| e["plate_id"] == plate_id.as_str()));
+    let plate = app.state().plates[&plate_id].clone();
+    let tasks: Vec<i64> = plate["parts"]
+        .as_array()
+        .expect("parts")
+        .iter()
+        .map(|p| p["task_id"].as_i64().expect("task id"))
+        .collect();
+
+    // The claim said what the printer's AMS holds: PLA in black (000000FF).
+    let claims = app.state().claims.clone();
+    assert_eq!(
+        claims[0].1["loaded"],
+        json!([{"material": "pla", "color": "black"}])
+    );
+    assert_eq!(claims[0].2, "claimed");
+
+    // The plate the printer received by FTPS, read back from its SD card.
+    let package = std::fs::read(
+        settings
+            .dir
+            .join("sdcard")
+            .join(format!("{plate_id}.gcode.3mf")),
+    )
+    .expect("the plate on the printer's SD card");
+    let estimate =
+        farm_sim::lan::gcode::read_plate(&package, "Metadata/plate_1.gcode").expect("plate");
+
+    // task_finished: the slicer's figures, split by part volume: the cube
+    // is 3375 mm³, the bar 1800 mm³.
+    let finished = &events[1]["detail"];
+    let print_s = finished["print_s"].as_f64().expect("print_s");
+    assert!(
+        (print_s - estimate.estimated_secs).abs() <= 1.0,
+        "{print_s} vs the G-code's own {}",
+        estimate.estimated_secs
+    );
+    let usage = finished["usage"].as_array().expect("usage");
+    let of = |task: i64, field: &str| -> f64 {
+        usage
+            .iter()
+            .find(|u| u["task_id"] == task)
+            .and_then(|u| u[field].as_f64())
+            .unwrap_or_else(|| panic!("no {field} for task {task}: {usage:?}"))
+    };
+    let ratio = of(tasks[0], "grams") / of(tasks[1], "grams");
+    assert!(
+        (ratio - 3375.0 / 1800.0).abs() < 0.01,
+        "grams ratio {ratio}"
+    );
+    assert!(of(tasks[0], "grams") > 1.0, "{usage:?}");
+    let split: f64 = tasks.iter().map(|t| of(*t, "print_s")).sum();
+    assert!(
+        (split - print_s).abs() < 1e-6 * print_s,
+        "{split} vs {print_s}"
+    );
+
+    // Placed where the scheduler said, the bar turned a quarter: the
+    // printed moves above the first millimetre, per part.
+    let points = printed_points(&package, 1.0);
+    let (left, right): (Vec<_>, Vec<_>) = points.iter().partition(|p| p[0] < 120.0);
+    let (size, centre) = extent(&left);
+    println!("cube printed {size:?} around {centre:?}");
+    assert!(
+        (size[0] - 15.0).abs() < 1.0 && (size[1] - 15.0).abs() < 1.0,
+        "{size:?}"
+    );
+    assert!(
+        (centre[0] - 70.0).abs() < 0.5 && (centre[1] - 128.0).abs() < 0.5,
+        "{centre:?}"
+    );
+    let (size, centre) = extent(&right);
+    println!("bar (30 x 10, turned 90°) printed {size:?} around {centre:?}");
+    assert!(
+        (size[0] - 10.0).abs() < 1.0 && (size[1] - 30.0).abs() < 1.0,
+        "{size:?}"
+    );
+    assert!(
+        (centre[0] - 170.0).abs() < 0.5 && (centre[1] - 128.0).abs() < 0.5,
+        "{centre:?}"
+    );
+
+    // One inspection per task, its four photos uploaded first, as PNG.
+    let photos = app.state().photos.clone();
+    for (event, task) in events[2..].iter().zip(&tasks) {
+        assert_eq!(event["task_id"], *task);
+        let detail = &event["detail"];
+        assert_eq!(
+            (detail["passed"].clone(), detail["source"].clone()),
+            (json!(true), json!("simulated"))
+        );
+        assert_eq!(
+            detail["photos"],
+            json!(["iso.png", "front.png", "side.png", "top.png"])
+        );
+        for name in ["iso.png", "front.png", "side.png", "top.png"] {
+            let png = photos.get(&(*task, name.to_owned())).expect("uploaded");
+            assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 1000);
+        }
+    }
+    // The clear came after the finish and the inspections were in.
+    let timeline = app.state().timeline.clone();
+    let clear_at = timeline.iter().position(|k| k == "clear").expect("clear");
+    assert_eq!(
+        timeline[..clear_at]
+            .iter()
+            .filter(|k| *k == "inspection")
+            .count(),
+        2,
+        "{timeline:?}"
+    );
+    assert_eq!(app.status(&settings.serial), "idle");
+    assert_eq!(running.machine().jobs_started(), 1);
+    // The cleared printer asks for work again.
+    let asked = claims.len();
+    until(Duration::from_secs(10), "a claim after the clear", || {
+        app.state().claims[asked..]
+            .iter()
+            .any(|c| c.2 == "queue_empty")
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refusing_printer_yields_dispatch_failed_and_the_plate_goes_back() {
+    let dir = tempfile::tempdir().expect("dir");
+    let refuse = FailureRates {
+        refuse: 1.0,
+        ..FailureRates::default()
+    };
+    let settings = printer(300.0, refuse, dir.path());
+    let running = start_printer(&settings).await;
+    let app = FakeApp::start().await;
+    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    app.queue_plate(cube_and_bar()[..1].to_vec());
+    site_file(&[&settings], &dir.path().join("site.json"));
+    let _gateway = start_in_process(&gateway_env(&app, dir.path(), ""), &[&settings]);
+
+    until(Duration::from_secs(120), "dispatch_failed", || {
+        !app.events_of("dispatch_failed").is_empty()
+    })
+    .await;
+    let failed = app.events_of("dispatch_failed");
+    let reason = failed[0]["detail"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("refused"), "{reason}");
+    assert!(app.events_of("task_started").is_empty());
+    assert_eq!(app.status(&settings.serial), "needs_attention");
+    assert_eq!(app.queued(), 1, "the tasks are queued again");
+    // Flagged: it keeps asking and hears needs_attention until a person acts.
+    until(Duration::from_secs(10), "a needs_attention answer", || {
+        app.state().claims.iter().any(|c| c.2 == "needs_attention")
+    })
+    .await;
+    assert_eq!(running.machine().jobs_started(), 0);
+    assert_eq!(app.events_of("dispatch_failed").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancel_yields_task_cancelled_and_the_printer_takes_work_again() {
+    let dir = tempfile::tempdir().expect("dir");
+    // Speed 20: the cube prints for about a minute, time enough to cancel.
+    let settings = printer(20.0, FailureRates::default(), dir.path());
+    let running = start_printer(&settings).await;
+    let app = FakeApp::start().await;
+    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    app.queue_plate(cube_and_bar()[..1].to_vec());
+    site_file(&[&settings], &dir.path().join("site.json"));
+    let gateway = start_in_process(&gateway_env(&app, dir.path(), ""), &[&settings]);
+
+    until(Duration::from_secs(120), "task_started", || {
+        !app.events_of("task_started").is_empty()
+    })
+    .await;
+    production::cancel(&gateway.floor, &settings.serial)
+        .await
+        .expect("stop sent");
+    until(Duration::from_secs(30), "task_cancelled", || {
+        !app.events_of("task_cancelled").is_empty()
+    })
+    .await;
+    let cancelled = app.events_of("task_cancelled");
+    assert_eq!(cancelled[0]["detail"]["cancelled_at"], "gateway");
+    assert!(app.events_of("task_failed").is_empty() && app.events_of("task_finished").is_empty());
+    let asked = app.state().claims.len();
+    until(Duration::from_secs(10), "a claim after the cancel", || {
+        app.state().claims.len() > asked
+    })
+    .await;
+    assert_eq!(running.machine().jobs_started(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_killed_mid_print_neither_dispatches_again_nor_loses_the_finish() {
+    let dir = tempfile::tempdir().expect("dir");
+    // Speed 60: the cube prints for about 20 s.
+    let settings = printer(60.0, FailureRates::default(), dir.path());
+    let running = start_printer(&settings).await;
+    let app = FakeApp::start().await;
+    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    app.queue_plate(cube_and_bar()[..1].to_vec());
+    site_file(&[&settings], &dir.path().join("site.json"));
+    let env = gateway_env(&app, dir.path(), "0.5");
+    let log = dir.path().join("gateway.log");
+
+    let first = Binary::start(&env, log.clone());
+    until(Duration::from_secs(120), "task_started", || {
+        !app.events_of("task_started").is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        running.machine().state(),
+        printer_gateway::bambu::GcodeState::Running,
+        "killed mid-print"
+    );
+    first.kill();
+    let claims_before = app.state().claims.len();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let second = Binary::start(&env, log);
+    until(Duration::from_secs(120), "the plate to be cleared", || {
+        !app.state().clears.is_empty()
+    })
+    .await;
+    let events = plate_events(&app);
+    println!(
+        "after the kill: {:?}, {} duplicate(s) ignored by id",
+        kinds(&events),
+        app.state().duplicates
+    );
+    assert_eq!(
+        kinds(&events),
+        ["task_started", "task_finished", "inspection"],
+        "each outcome exactly once: {}",
+        second.log()
+    );
+    assert_eq!(running.machine().jobs_started(), 1, "no second dispatch");
+    // The restarted gateway followed its plate: it claimed nothing new
+    // until the plate was cleared.
+    let claimed = app
+        .state()
+        .claims
+        .iter()
+        .filter(|c| c.2 == "claimed")
+        .count();
+    assert_eq!(
+        claimed,
+        1,
+        "claims after the restart: {:?}",
+        &app.state().claims[claims_before..]
+    );
+}
