@@ -335,3 +335,138 @@ async fn a_gateway_killed_mid_print_neither_dispatches_again_nor_loses_the_finis
         &app.state().claims[claims_before..]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_print_fault_yields_task_failed_with_the_printers_code() {
+    let dir = tempfile::tempdir().expect("dir");
+    let fault = FailureRates {
+        stop_fault: 1.0,
+        ..FailureRates::default()
+    };
+    let settings = printer(300.0, fault, dir.path());
+    let running = start_printer(&settings).await;
+    let app = FakeApp::start().await;
+    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    app.queue_plate(cube_and_bar()[..1].to_vec());
+    site_file(&[&settings], &dir.path().join("site.json"));
+    let _gateway = start_in_process(&gateway_env(&app, dir.path(), "0.5"), &[&settings]);
+
+    until(Duration::from_secs(120), "task_failed", || {
+        !app.events_of("task_failed").is_empty()
+    })
+    .await;
+    let failed = app.events_of("task_failed");
+    // The simulated printer stops with HMS 0300_4002, a stop-class fault.
+    assert_eq!(failed[0]["detail"]["print_error"], 0x0300_4002);
+    let asked = app.state().claims.len();
+    until(Duration::from_secs(10), "a claim after the failure", || {
+        app.state().claims.len() > asked
+    })
+    .await;
+    assert_eq!(
+        kinds(&plate_events(&app)),
+        ["task_started", "task_failed"],
+        "a failed print is not inspected nor cleared"
+    );
+    assert!(app.state().clears.is_empty());
+    assert_eq!(running.machine().jobs_started(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_killed_between_project_file_and_its_record_follows_the_plate_it_sent() {
+    use printer_gateway::claims::ClaimedPlate;
+    use printer_gateway::dispatch::Floor;
+    use printer_gateway::lan::load_site_printers;
+    use printer_gateway::ledger::{Ledger, Phase};
+    use printer_gateway::pinning::PinStore;
+
+    let dir = tempfile::tempdir().expect("dir");
+    let settings = printer(60.0, FailureRates::default(), dir.path());
+    let running = start_printer(&settings).await;
+    let app = FakeApp::start().await;
+    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    app.queue_plate(cube_and_bar()[..1].to_vec());
+    site_file(&[&settings], &dir.path().join("site.json"));
+    let env = gateway_env(&app, dir.path(), "0.5");
+
+    // What a gateway killed right after project_file leaves behind: the
+    // ledger says Sent, the printer got the plate and started it.
+    let link = printer_gateway::link::AppLink::new(
+        &app.url,
+        printer_gateway::Secret::new(app.token.clone()),
+    );
+    let answer = link.claim(&settings.serial, &[]).await.expect("claim");
+    let plate: ClaimedPlate = answer.plate.expect("a plate");
+    {
+        let spool = printer_gateway::Spool::open(&dir.path().join("spool.redb")).expect("spool");
+        let ledger = Ledger::open(&spool).expect("ledger");
+        let mut record = ledger.begin(&settings.serial, &plate).expect("begin");
+        let order = farm_slicing::Plate {
+            printer: farm_slicing::PrinterModel::P1S,
+            material: "pla".into(),
+            parts: vec![farm_slicing::PlatePart {
+                part_id: plate.parts[0].task_id.to_string(),
+                mesh: block_stl(15.0, 15.0, 15.0),
+                unit: mesh_engine::Unit::Millimeter,
+                center_mm: plate.parts[0].center_mm,
+            }],
+        };
+        let id = plate.id.clone();
+        let prepared = tokio::task::spawn_blocking(move || {
+            printer_gateway::plates::prepare(
+                &farm_slicing::PrusaSlicer::default(),
+                &id,
+                &order,
+                &[None],
+            )
+        })
+        .await
+        .expect("task")
+        .expect("sliced");
+        record.phase = Phase::Sent;
+        record.print_s = prepared.print_s;
+        ledger.save(&settings.serial, &record, &[]).expect("save");
+        let printers =
+            load_site_printers(&dir.path().join("site.json").display().to_string()).expect("site");
+        let sink = std::sync::Arc::new(NoEvents);
+        let mut floor = Floor::start(
+            &printers,
+            "gw-before-the-kill",
+            PinStore::in_memory(),
+            sink,
+            Duration::from_secs(20),
+        );
+        let ticket = floor
+            .begin_dispatch(&settings.serial, &plate.id)
+            .expect("ticket");
+        let pump = async {
+            loop {
+                floor.pump(Duration::from_millis(50)).await;
+            }
+        };
+        tokio::select! {
+            started = ticket.run(&prepared.plate) => started.expect("the printer started it"),
+            _ = tokio::time::timeout(Duration::from_secs(60), pump) => panic!("no start"),
+        }
+    }
+    assert_eq!(running.machine().jobs_started(), 1);
+
+    let gateway = Binary::start(&env, dir.path().join("gateway.log"));
+    until(Duration::from_secs(120), "the plate to be cleared", || {
+        !app.state().clears.is_empty()
+    })
+    .await;
+    assert_eq!(
+        kinds(&plate_events(&app)),
+        ["task_started", "task_finished", "inspection"],
+        "{}",
+        gateway.log()
+    );
+    assert_eq!(running.machine().jobs_started(), 1, "not dispatched again");
+}
+
+struct NoEvents;
+
+impl printer_gateway::dispatch::FarmEvents for NoEvents {
+    fn record(&self, _: printer_gateway::dispatch::FarmEvent) {}
+}
