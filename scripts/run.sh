@@ -81,6 +81,10 @@ if [ "$FARM_PRINTER_LINK" = lan ]; then
   export FARM_SIM_DIR=${FARM_SIM_DIR:-$state/farm-sim}
   export FARM_LAN_PRINTERS_FILE=${FARM_LAN_PRINTERS_FILE:-$state/lan-printers.json}
   export FARM_PIN_FILE=${FARM_PIN_FILE:-$state/printer-pins.json}
+  # What the printers have loaded (printer i the i-th entry, round robin):
+  # mostly black and white PLA, a few other colours and materials, so the
+  # usual orders find a printer and the others wait for theirs.
+  export FARM_SIM_FILAMENTS=${FARM_SIM_FILAMENTS:-PLA:000000FF,PLA:FFFFFFFF,PLA:000000FF,PLA:FFFFFFFF,PLA:8E9089FF,PETG:000000FF,PLA:C12E1FFF,PLA:0A2989FF,PETG:FFFFFFFF,ABS:000000FF}
   (umask 077 && target/debug/farm-sim --site-file >"$FARM_LAN_PRINTERS_FILE")
   # The simulated farm fails 10 % of its prints (a stop-class fault, HMS
   # 0300_4002); refusals, silent ignores and pause faults each need a

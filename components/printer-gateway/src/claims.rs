@@ -73,20 +73,25 @@ pub struct ClaimedPart {
 pub struct Loaded {
     /// Lowercase material id (`pla`, `petg`).
     pub material: String,
-    /// A catalog colour name (`black`, `white`, `grey`, `blue`, `red`, `clear`).
+    /// A catalog colour name (`black`, `white`, `grey`, `blue`, `red`,
+    /// `green`, `yellow`, `orange`, `clear`).
     pub color: String,
 }
 
 /// Bambu's own filament colours for the catalog's colour names (the
 /// `tray_color` its RFID tags write for Bambu PLA Basic: Black 000000,
-/// Jade White FFFFFF, Gray 8E9089, Blue 0A2989, Red C12E1F), the
-/// reference each reported colour is matched to.
-const PALETTE: [(&str, [u8; 3]); 5] = [
+/// Jade White FFFFFF, Gray 8E9089, Blue 0A2989, Red C12E1F, Bambu Green
+/// 00AE42, Yellow F4EE2A, Orange FF6A13), the reference each reported
+/// colour is matched to.
+const PALETTE: [(&str, [u8; 3]); 8] = [
     ("black", [0x00, 0x00, 0x00]),
     ("white", [0xFF, 0xFF, 0xFF]),
     ("grey", [0x8E, 0x90, 0x89]),
     ("blue", [0x0A, 0x29, 0x89]),
     ("red", [0xC1, 0x2E, 0x1F]),
+    ("green", [0x00, 0xAE, 0x42]),
+    ("yellow", [0xF4, 0xEE, 0x2A]),
+    ("orange", [0xFF, 0x6A, 0x13]),
 ];
 
 /// The catalog colour nearest to a `tray_color` (`RRGGBBAA` hex): a
@@ -142,6 +147,9 @@ mod tests {
             ("8E9089FF", "grey"),
             ("0A2989FF", "blue"),
             ("C12E1FFF", "red"),
+            ("00AE42FF", "green"),
+            ("F4EE2AFF", "yellow"),
+            ("FF6A13FF", "orange"),
             ("FFFFFF00", "clear"),
             ("101010", "black"),
         ] {
