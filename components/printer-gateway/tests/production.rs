@@ -470,3 +470,70 @@ struct NoEvents;
 impl printer_gateway::dispatch::FarmEvents for NoEvents {
     fn record(&self, _: printer_gateway::dispatch::FarmEvent) {}
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_printer_taken_busy_after_the_claim_yields_dispatch_failed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let settings = printer(300.0, FailureRates::default(), dir.path());
+    let running = std::sync::Arc::new(start_printer(&settings).await);
+    let app = FakeApp::start().await;
+    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    app.queue_plate(cube_and_bar()[..1].to_vec());
+    // Someone starts a job at the printer's screen while the plate is sliced.
+    let printer = std::sync::Arc::clone(&running);
+    app.on_lease(move || {
+        let started = printer.machine().start(
+            "file:///sdcard/own.gcode.3mf",
+            "own",
+            3600.0,
+            100,
+            farm_sim::lan::machine::Fate::Finish,
+        );
+        assert_eq!(started, farm_sim::lan::machine::Reply::Success);
+    });
+    site_file(&[&settings], &dir.path().join("site.json"));
+    let _gateway = start_in_process(&gateway_env(&app, dir.path(), ""), &[&settings]);
+
+    until(Duration::from_secs(120), "dispatch_failed", || {
+        !app.events_of("dispatch_failed").is_empty()
+    })
+    .await;
+    let reason = app.events_of("dispatch_failed")[0]["detail"]["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(reason.contains("busy"), "{reason}");
+    assert!(app.events_of("task_started").is_empty());
+    assert_eq!(app.status(&settings.serial), "needs_attention");
+    assert_eq!(running.machine().jobs_started(), 1, "only the person's job");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_part_failing_inspection_shows_its_defect_and_the_plate_is_still_cleared() {
+    let dir = tempfile::tempdir().expect("dir");
+    let settings = printer(300.0, FailureRates::default(), dir.path());
+    let _running = start_printer(&settings).await;
+    let app = FakeApp::start().await;
+    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    app.queue_plate(cube_and_bar()[..1].to_vec());
+    site_file(&[&settings], &dir.path().join("site.json"));
+    let mut env = gateway_env(&app, dir.path(), "0");
+    for (name, value) in &mut env {
+        if name == "FARM_SIM_INSPECTION_FAIL_RATE" {
+            *value = "1".to_owned();
+        }
+    }
+    let _gateway = start_in_process(&env, &[&settings]);
+    until(Duration::from_secs(120), "the plate to be cleared", || {
+        !app.state().clears.is_empty()
+    })
+    .await;
+    let inspection = app.events_of("inspection").remove(0);
+    let detail = &inspection["detail"];
+    assert_eq!(detail["passed"], false);
+    let defect = detail["defect"].as_str().unwrap_or_default();
+    assert!(["layer_shift", "stringing"].contains(&defect), "{detail}");
+    let task = inspection["task_id"].as_i64().expect("task");
+    let photos = app.state().photos.clone();
+    assert_eq!(photos.keys().filter(|(t, _)| *t == task).count(), 4);
+}

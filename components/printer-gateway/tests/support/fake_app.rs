@@ -30,7 +30,7 @@ struct Row {
     lease: Option<(Value, bool)>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct AppState {
     token: String,
     base: String,
@@ -54,6 +54,8 @@ pub struct AppState {
     pub plates: HashMap<String, Value>,
     /// Applied event kinds and `clear` calls, in order.
     pub timeline: Vec<String>,
+    /// Called when a plate is leased (a test acts on the printer then).
+    on_lease: Option<Box<dyn FnMut() + Send>>,
 }
 
 type Shared = Arc<Mutex<AppState>>;
@@ -137,6 +139,11 @@ impl FakeApp {
             .collect()
     }
 
+    /// Runs `hook` whenever a plate is leased.
+    pub fn on_lease(&self, hook: impl FnMut() + Send + 'static) {
+        self.state().on_lease = Some(Box::new(hook));
+    }
+
     /// Plates waiting in the queue.
     pub fn queued(&self) -> usize {
         self.state().queue.len()
@@ -199,6 +206,9 @@ async fn claim(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> 
                     "lease_expires_at": "2099-01-01T00:00:00Z", "parts": parts});
                 s.plates.insert(id, plate.clone());
                 row.lease = Some((plate.clone(), false));
+                if let Some(hook) = s.on_lease.as_mut() {
+                    hook();
+                }
                 ("claimed", plate)
             }
         },
