@@ -123,7 +123,7 @@ impl Lane {
         // The app must know how the last plate ended before it is asked
         // for the next (else it hands out the unstarted lease again).
         while self.p.spool.holds(&self.unanswered)? {
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
         self.unanswered.clear();
         let loaded = loaded_of(&lock(&self.p.floor).loaded(&self.serial));
@@ -354,8 +354,22 @@ impl Lane {
         if let Some(end) = ended {
             return end;
         }
+        let mut check = tokio::time::interval(Duration::from_secs(5));
         loop {
-            match self.outcomes.recv().await {
+            let outcome = tokio::select! {
+                outcome = self.outcomes.recv() => outcome,
+                _ = check.tick() => {
+                    // A printer that lost its job (power cut, a person's
+                    // reset) reports IDLE without it: no end will come.
+                    let state = self.state();
+                    let idle = bambu_lan::status_of(&state).gcode_state == Some(GcodeState::Idle);
+                    if idle && !shows_plate(&state, id) {
+                        return End::Lost;
+                    }
+                    continue;
+                }
+            };
+            match outcome {
                 Some(FarmEvent::PrintFinished { plate_id, .. }) if plate_id == id => {
                     return End::Finished;
                 }
@@ -471,7 +485,7 @@ impl Lane {
                 .map(|p| record.event_id("inspection", Some(p.task_id))),
         );
         while self.p.spool.holds(&ids)? {
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
         let since = record
             .finished_at
