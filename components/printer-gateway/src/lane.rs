@@ -248,6 +248,7 @@ impl Lane {
             .iter()
             .map(|p| Some(p.file_id.clone()))
             .collect();
+        let _permit = self.p.slicing.acquire().await;
         let sliced = tokio::task::spawn_blocking(move || {
             crate::plates::prepare(slicer.as_ref(), &id, &order, &keys)
         })

@@ -68,6 +68,9 @@ pub struct Production {
     pub(crate) spool: Spool,
     pub(crate) fetcher: MeshFetcher,
     pub(crate) slicer: Arc<dyn Slicer + Send + Sync>,
+    /// One slicer process per core at most: ten printers freed at once
+    /// must not start ten slicers on a small site computer.
+    pub(crate) slicing: tokio::sync::Semaphore,
     pub(crate) inspector: Arc<dyn Inspector>,
     pub(crate) settings: Settings,
 }
@@ -100,6 +103,9 @@ impl Production {
             spool,
             fetcher: MeshFetcher::default(),
             slicer: Arc::new(farm_slicing::PrusaSlicer::default()),
+            slicing: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            ),
             inspector,
             settings: Settings {
                 claim_every,
