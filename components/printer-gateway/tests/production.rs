@@ -537,3 +537,53 @@ async fn a_part_failing_inspection_shows_its_defect_and_the_plate_is_still_clear
     let photos = app.state().photos.clone();
     assert_eq!(photos.keys().filter(|(t, _)| *t == task).count(), 4);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plate_the_printer_lost_while_the_gateway_was_down_is_flagged_not_guessed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let settings = printer(20.0, FailureRates::default(), dir.path());
+    let running = start_printer(&settings).await;
+    let app = FakeApp::start().await;
+    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    app.queue_plate(cube_and_bar()[..1].to_vec());
+    site_file(&[&settings], &dir.path().join("site.json"));
+    let env = gateway_env(&app, dir.path(), "");
+    let log = dir.path().join("gateway.log");
+
+    let first = Binary::start(&env, log.clone());
+    until(Duration::from_secs(120), "task_started", || {
+        !app.events_of("task_started").is_empty()
+    })
+    .await;
+    first.kill();
+    // While the gateway is down the job is stopped and the printer reset
+    // at its screen: it is IDLE and names no job.
+    let timing = farm_sim::lan::machine::Timing {
+        prepare_secs: 30.0,
+        error_code_secs: 0.0,
+    };
+    running.machine().stop(&timing);
+    running.machine().stop(&timing);
+    assert_eq!(
+        running.machine().state(),
+        printer_gateway::bambu::GcodeState::Idle
+    );
+    let second = Binary::start(&env, log);
+    until(
+        Duration::from_secs(60),
+        "needs_attention for the plate",
+        || {
+            app.events_of("needs_attention")
+                .iter()
+                .any(|e| e.get("plate_id").is_some())
+        },
+    )
+    .await;
+    assert!(
+        app.events_of("task_finished").is_empty() && app.events_of("task_failed").is_empty(),
+        "no outcome is made up: {}",
+        second.log()
+    );
+    assert_eq!(app.status(&settings.serial), "needs_attention");
+    assert_eq!(running.machine().jobs_started(), 1);
+}

@@ -247,6 +247,7 @@ async fn events(State(state): State<Shared>, headers: HeaderMap, body: Bytes) ->
                 row.status = "awaiting_clear".into();
             }
             "task_failed" | "task_cancelled" => row.lease = None,
+            "needs_attention" => row.status = "needs_attention".into(),
             "dispatch_failed" => {
                 row.status = "needs_attention".into();
                 if let Some((plate, _)) = row.lease.take() {
