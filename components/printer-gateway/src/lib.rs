@@ -11,8 +11,8 @@
 //! - [`fleet`]: how a report changes a printer's state (pure).
 //! - [`mqtt`]: the shared-broker connection (bridge mode).
 //! - [`lan`], [`pinning`], [`bambu_lan`]: LAN mode, one pinned TLS link per printer.
-//! - [`dispatch`], [`ftps`]: the floor: plates to printers (FTPS upload,
-//!   `project_file`), outcomes through the one [`dispatch::FarmEvents`] seam;
+//! - [`dispatch`], [`ticket`], [`ftps`]: the floor: plates to printers (FTPS
+//!   upload, `project_file`), outcomes through the one [`dispatch::FarmEvents`] seam;
 //!   [`plates`]: slicing a plate into its `.gcode.3mf`; [`outcomes`]: how
 //!   LAN reports become outcomes.
 //! - [`worker`]: the bridge report loop; [`lan_worker`]: the LAN loop, which
@@ -58,6 +58,7 @@ pub mod sender;
 pub mod spool;
 pub mod testing;
 pub mod ticker;
+pub mod ticket;
 pub mod worker;
 
 pub use config::{Config, Secret};
