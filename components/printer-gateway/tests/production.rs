@@ -587,3 +587,66 @@ async fn a_plate_the_printer_lost_while_the_gateway_was_down_is_flagged_not_gues
     assert_eq!(app.status(&settings.serial), "needs_attention");
     assert_eq!(running.machine().jobs_started(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mesh_is_downloaded_within_its_bound_and_a_missing_one_is_worth_a_retry() {
+    use printer_gateway::claims::ClaimedPart;
+    use printer_gateway::meshes::{MeshError, MeshFetcher};
+
+    let app = FakeApp::start().await;
+    let cube = block_stl(15.0, 15.0, 15.0);
+    app.serve_mesh("cube.stl", cube.clone());
+    let part = |name: &str| ClaimedPart {
+        task_id: 1,
+        job_id: "job".into(),
+        file_id: "file".into(),
+        mesh_url: format!("{}/meshes/{name}", app.url),
+        format: "stl".into(),
+        unit: "mm".into(),
+        center_mm: [100.0, 100.0],
+        rotation_deg: 0.0,
+        estimated_hours: 1.0,
+        attempt: 1,
+    };
+    let fits = MeshFetcher::new(cube.len() as u64);
+    assert_eq!(fits.fetch(&part("cube.stl")).await.expect("fits"), cube);
+    let small = MeshFetcher::new(cube.len() as u64 - 1);
+    let too_large = small.fetch(&part("cube.stl")).await.expect_err("bounded");
+    assert!(
+        matches!(too_large, MeshError::TooLarge { .. }),
+        "{too_large}"
+    );
+    assert!(!too_large.is_transient());
+    let missing = fits.fetch(&part("gone.stl")).await.expect_err("404");
+    assert!(missing.is_transient(), "{missing}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plate_that_cannot_be_sliced_goes_back_as_dispatch_failed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let settings = printer(300.0, FailureRates::default(), dir.path());
+    let running = start_printer(&settings).await;
+    let app = FakeApp::start().await;
+    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    // Centred 5 mm from the bed's corner: half the cube is off the bed.
+    app.queue_plate(vec![PartSpec {
+        mesh: "cube.stl".into(),
+        center_mm: [5.0, 5.0],
+        rotation_deg: 0.0,
+    }]);
+    site_file(&[&settings], &dir.path().join("site.json"));
+    let _gateway = start_in_process(&gateway_env(&app, dir.path(), ""), &[&settings]);
+    until(Duration::from_secs(60), "dispatch_failed", || {
+        !app.events_of("dispatch_failed").is_empty()
+    })
+    .await;
+    let reason = app.events_of("dispatch_failed")[0]["detail"]["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        reason.contains("slicing") && reason.contains("off the"),
+        "{reason}"
+    );
+    assert_eq!(running.machine().jobs_started(), 0);
+}
