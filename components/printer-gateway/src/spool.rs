@@ -91,6 +91,17 @@ impl StoredSnapshot {
     }
 }
 
+/// The fields of a spooled event [`Spool::holds`] looks at.
+#[derive(Deserialize)]
+struct Head<'a> {
+    #[serde(borrow)]
+    id: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    printer: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    plate_id: Option<std::borrow::Cow<'a, str>>,
+}
+
 /// The spool; cheap to clone (one shared database handle).
 #[derive(Clone)]
 pub struct Spool {
@@ -187,21 +198,26 @@ impl Spool {
     /// True while any of `ids` waits in the spool (the app has not answered
     /// for it yet).
     pub fn holds(&self, ids: &[String]) -> Result<bool, SpoolError> {
-        /// Only the id is read (an outage can leave thousands spooled).
-        #[derive(Deserialize)]
-        struct Id<'a> {
-            #[serde(borrow)]
-            id: std::borrow::Cow<'a, str>,
-        }
         if ids.is_empty() {
             return Ok(false);
         }
+        self.any(|e| ids.iter().any(|id| *id == e.id))
+    }
+
+    /// True while an event naming a plate of `serial` waits in the spool.
+    pub fn holds_plate_events(&self, serial: &str) -> Result<bool, SpoolError> {
+        self.any(|e| e.printer == serial && e.plate_id.is_some())
+    }
+
+    /// Whether any spooled event's head matches (only the head is read: an
+    /// outage can leave thousands spooled).
+    fn any(&self, matches: impl Fn(&Head<'_>) -> bool) -> Result<bool, SpoolError> {
         let tx = self.db.begin_read().db()?;
         let table = tx.open_table(EVENTS).db()?;
         for entry in table.iter().db()? {
             let (_, bytes) = entry.db()?;
-            let event: Id<'_> = serde_json::from_slice(bytes.value())?;
-            if ids.iter().any(|id| *id == event.id) {
+            let head: Head<'_> = serde_json::from_slice(bytes.value())?;
+            if matches(&head) {
                 return Ok(true);
             }
         }
@@ -286,6 +302,12 @@ mod tests {
             .collect();
         assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
         assert_eq!(spool.len().expect("len"), 4);
+        assert!(!spool.holds_plate_events("01PA").expect("no plate events"));
+        let mut plate_event = event(10);
+        plate_event.plate_id = Some("plate_1".into());
+        spool.record("01PA", None, &[plate_event]).expect("record");
+        assert!(spool.holds_plate_events("01PA").expect("a plate event"));
+        assert!(!spool.holds_plate_events("00MB").expect("another printer's"));
     }
 
     #[test]

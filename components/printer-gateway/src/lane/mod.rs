@@ -50,8 +50,6 @@ pub(crate) struct Lane {
     model: PrinterModel,
     p: Arc<Production>,
     outcomes: mpsc::UnboundedReceiver<FarmEvent>,
-    /// Ids of the outcomes this lane spooled that the app may not have yet.
-    unanswered: Vec<String>,
 }
 
 impl Lane {
@@ -70,7 +68,6 @@ impl Lane {
             model,
             p,
             outcomes,
-            unanswered: Vec::new(),
         }
     }
 
@@ -122,11 +119,11 @@ impl Lane {
             return Ok(());
         }
         // The app must know how the last plate ended before it is asked
-        // for the next (else it hands out the unstarted lease again).
-        while self.p.spool.holds(&self.unanswered)? {
+        // for the next (else it hands out the unstarted lease again); the
+        // spool says so, also for outcomes spooled before a restart.
+        while self.p.spool.holds_plate_events(&self.serial)? {
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
-        self.unanswered.clear();
         let loaded = loaded_of(&lock(&self.p.floor).loaded(&self.serial));
         let answer = self.p.app.claim(&self.serial, &loaded).await?;
         match (answer.reason, answer.plate) {
@@ -274,7 +271,6 @@ impl Lane {
     }
 
     fn spool(&mut self, mut event: WireEvent, detail: Value) -> Result<(), SpoolError> {
-        self.unanswered.push(event.id.clone());
         event.detail = match detail {
             Value::Object(map) => Some(map),
             _ => Some(Map::new()),
