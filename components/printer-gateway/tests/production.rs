@@ -650,3 +650,44 @@ async fn a_plate_that_cannot_be_sliced_goes_back_as_dispatch_failed() {
     );
     assert_eq!(running.machine().jobs_started(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plate_that_finished_while_the_gateway_was_down_is_reported_once_on_restart() {
+    let dir = tempfile::tempdir().expect("dir");
+    let settings = printer(120.0, FailureRates::default(), dir.path());
+    let running = start_printer(&settings).await;
+    let app = FakeApp::start().await;
+    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    app.queue_plate(cube_and_bar()[..1].to_vec());
+    site_file(&[&settings], &dir.path().join("site.json"));
+    let env = gateway_env(&app, dir.path(), "0.5");
+    let log = dir.path().join("gateway.log");
+
+    let first = Binary::start(&env, log.clone());
+    until(Duration::from_secs(120), "task_started", || {
+        !app.events_of("task_started").is_empty()
+    })
+    .await;
+    first.kill();
+    until(
+        Duration::from_secs(60),
+        "the print to finish unseen",
+        || running.machine().state() == printer_gateway::bambu::GcodeState::Finish,
+    )
+    .await;
+    assert!(app.events_of("task_finished").is_empty());
+    let second = Binary::start(&env, log);
+    until(Duration::from_secs(60), "the plate to be cleared", || {
+        !app.state().clears.is_empty()
+    })
+    .await;
+    assert_eq!(
+        kinds(&plate_events(&app)),
+        ["task_started", "task_finished", "inspection"],
+        "{}",
+        second.log()
+    );
+    let usage = &app.events_of("task_finished")[0]["detail"]["usage"];
+    assert_eq!(usage.as_array().map(Vec::len), Some(1), "{usage}");
+    assert_eq!(running.machine().jobs_started(), 1);
+}
