@@ -18,7 +18,7 @@ use printer_gateway::production::SharedFloor;
 use printer_gateway::roster::PrinterSpec;
 use printer_gateway::testing::unique_tag;
 use printer_gateway::{Config, Recorder, Secret, Sender, Spool, lan_worker};
-use serde_json::json;
+use serde_json::{Value, json};
 
 pub use fake_app::{FakeApp, PartSpec};
 
@@ -200,6 +200,40 @@ impl Drop for Binary {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The applied events naming a plate.
+pub fn plate_events(app: &FakeApp) -> Vec<Value> {
+    app.state()
+        .events
+        .iter()
+        .filter(|e| e.get("plate_id").is_some())
+        .cloned()
+        .collect()
+}
+
+/// Their kinds, in order.
+pub fn kinds(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// A 15 mm cube and a 30 × 10 × 6 bar turned a quarter, side by side.
+pub fn cube_and_bar() -> Vec<PartSpec> {
+    vec![
+        PartSpec {
+            mesh: "cube.stl".into(),
+            center_mm: [70.0, 128.0],
+            rotation_deg: 0.0,
+        },
+        PartSpec {
+            mesh: "bar.stl".into(),
+            center_mm: [170.0, 128.0],
+            rotation_deg: 90.0,
+        },
+    ]
 }
 
 /// Waits until `done` holds, at most `limit`.
