@@ -409,3 +409,39 @@ async fn a_plate_that_cannot_be_sliced_goes_back_as_dispatch_failed() {
     );
     assert_eq!(running.machine().jobs_started(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mesh_that_cannot_be_downloaded_is_claimed_three_times_then_goes_back() {
+    let dir = tempfile::tempdir().expect("dir");
+    let settings = printer(300.0, FailureRates::default(), dir.path());
+    let running = start_printer(&settings).await;
+    let app = FakeApp::start().await;
+    // The store does not have the mesh (404 on every try).
+    app.queue_plate(cube_and_bar()[..1].to_vec());
+    site_file(&[&settings], &dir.path().join("site.json"));
+    let _gateway = start_in_process(&gateway_env(&app, dir.path(), ""), &[&settings]);
+    until(Duration::from_secs(60), "dispatch_failed", || {
+        !app.events_of("dispatch_failed").is_empty()
+    })
+    .await;
+    let claimed = app
+        .state()
+        .claims
+        .iter()
+        .filter(|c| c.2 == "claimed")
+        .count();
+    assert_eq!(
+        claimed, 3,
+        "the same plate claimed again after each failed download"
+    );
+    assert_eq!(app.state().plates.len(), 1, "one plate, leased again");
+    let reason = app.events_of("dispatch_failed")[0]["detail"]["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        reason.contains("404") && reason.contains("3 tries"),
+        "{reason}"
+    );
+    assert_eq!(running.machine().jobs_started(), 0);
+}

@@ -50,7 +50,13 @@ pub(crate) struct Lane {
     model: PrinterModel,
     p: Arc<Production>,
     outcomes: mpsc::UnboundedReceiver<FarmEvent>,
+    /// Failed downloads per plate id (a repeated claim signs new URLs;
+    /// after [`DOWNLOAD_ATTEMPTS`] the plate goes back to the app).
+    downloads_failed: std::collections::HashMap<String, u32>,
 }
+
+/// Downloads of one plate's meshes tried before it counts as undeliverable.
+const DOWNLOAD_ATTEMPTS: u32 = 3;
 
 impl Lane {
     pub(crate) fn new(
@@ -68,6 +74,7 @@ impl Lane {
             model,
             p,
             outcomes,
+            downloads_failed: Default::default(),
         }
     }
 
@@ -163,6 +170,14 @@ impl Lane {
         let prepared = match self.prepare(&plate).await {
             Ok(prepared) => prepared,
             Err(LaneError::Mesh(error)) if error.is_transient() => {
+                let failed = self.downloads_failed.entry(plate.id.clone()).or_default();
+                *failed += 1;
+                if *failed >= DOWNLOAD_ATTEMPTS {
+                    self.downloads_failed.remove(&plate.id);
+                    let reason =
+                        format!("preparing the plate: {error} ({DOWNLOAD_ATTEMPTS} tries)");
+                    return self.dispatch_failed(&record, &reason);
+                }
                 // The lease is unstarted: the next claim returns the plate.
                 self.p.ledger.remove(&self.serial)?;
                 return Err(error.into());
@@ -192,8 +207,13 @@ impl Lane {
             Ok(ticket) => match ticket.upload(&sliced.plate).await {
                 Ok(()) => {
                     record.phase = Phase::Sent;
-                    self.p.ledger.save(&self.serial, &record, &[])?;
-                    ticket.start(&sliced.plate).await
+                    match self.p.ledger.save(&self.serial, &record, &[]) {
+                        Ok(()) => ticket.start(&sliced.plate).await,
+                        // Unrecorded, it is not sent: a restart could not tell.
+                        Err(error) => Err(crate::dispatch::DispatchFailure::Send(format!(
+                            "recording the plate before project_file: {error}"
+                        ))),
+                    }
                 }
                 Err(failure) => Err(failure),
             },
