@@ -9,8 +9,11 @@
 # The simulated printers run in LAN mode, as real Bambu printers do: each its
 # own MQTT broker over TLS and FTPS endpoint on loopback (ports from
 # FARM_SIM_LAN_BASE_PORT, 18830), and the gateway holds one pinned TLS
-# connection per printer. FARM_PRINTER_LINK=bridge runs the older
-# shared-broker farm instead.
+# connection per printer. The gateway pulls the work: each free printer
+# claims a plate from the app, which the gateway slices, prints, reports,
+# inspects (simulated: photos rendered from the part) and clears
+# automatically. FARM_PRINTER_LINK=bridge runs the older shared-broker farm
+# instead (reports only).
 #
 #   scripts/run.sh            FARM_LISTEN=127.0.0.1:3000 FARM_SIM_PRINTERS=10 to change
 set -euo pipefail
@@ -78,7 +81,25 @@ if [ "$FARM_PRINTER_LINK" = lan ]; then
   export FARM_SIM_DIR=${FARM_SIM_DIR:-$state/farm-sim}
   export FARM_LAN_PRINTERS_FILE=${FARM_LAN_PRINTERS_FILE:-$state/lan-printers.json}
   export FARM_PIN_FILE=${FARM_PIN_FILE:-$state/printer-pins.json}
+  # What the printers have loaded (printer i the i-th entry, round robin):
+  # mostly black and white PLA, a few other colours and materials, so the
+  # usual orders find a printer and the others wait for theirs.
+  export FARM_SIM_FILAMENTS=${FARM_SIM_FILAMENTS:-PLA:000000FF,PLA:FFFFFFFF,PLA:000000FF,PLA:FFFFFFFF,PLA:8E9089FF,PETG:000000FF,PLA:C12E1FFF,PLA:0A2989FF,PETG:FFFFFFFF,ABS:000000FF}
   (umask 077 && target/debug/farm-sim --site-file >"$FARM_LAN_PRINTERS_FILE")
+  # The simulated farm fails 10 % of its prints (a stop-class fault, HMS
+  # 0300_4002); refusals, silent ignores and pause faults each need a
+  # person to clear the printer, so they are off unless asked for.
+  export FARM_SIM_STOP_FAULT_RATE=${FARM_SIM_STOP_FAULT_RATE:-0.1}
+  export FARM_SIM_REFUSE_RATE=${FARM_SIM_REFUSE_RATE:-0}
+  export FARM_SIM_IGNORE_RATE=${FARM_SIM_IGNORE_RATE:-0}
+  export FARM_SIM_PAUSE_FAULT_RATE=${FARM_SIM_PAUSE_FAULT_RATE:-0}
+  # The gateway's pull loop: every free printer claims its plates from the
+  # app; each finished part is inspected by rendering it (5 % fail, with a
+  # visible defect), and the plate changer clears the bed 5 s after a finish.
+  export FARM_CLAIM_POLL_MS=${FARM_CLAIM_POLL_MS:-2000}
+  export FARM_INSPECTOR=${FARM_INSPECTOR:-simulated}
+  export FARM_SIM_INSPECTION_FAIL_RATE=${FARM_SIM_INSPECTION_FAIL_RATE:-0.05}
+  export FARM_AUTO_CLEAR_SECS=${FARM_AUTO_CLEAR_SECS:-5}
 else
   export FARM_PRINTERS=${FARM_PRINTERS:-$(target/debug/farm-sim --gateway-printers)}
 fi
@@ -127,7 +148,7 @@ Farm API is up: http://$listen
   catalog:    curl http://$listen/v1/catalog
   mail sent:  curl $FARM_MAIL_MESSAGES_URL   (verification codes land here)
   logs:       $state/logs/ (printer-gateway.log, farm-sim.log)
-  printers:   $FARM_PRINTER_LINK mode${FARM_LAN_PRINTERS_FILE:+ (site file $FARM_LAN_PRINTERS_FILE, pins $FARM_PIN_FILE)}
+  printers:   $FARM_PRINTER_LINK mode${FARM_LAN_PRINTERS_FILE:+ (site file $FARM_LAN_PRINTERS_FILE, pins $FARM_PIN_FILE; pull loop, auto clear ${FARM_AUTO_CLEAR_SECS}s, inspector $FARM_INSPECTOR)}
   printers:   psql $db_url -c 'table printers'
   farm events: psql $db_url -c 'table farm_events'   (applied once each, from the gateway's spool)
 Ctrl-C stops the host, the gateway and the simulated farm.

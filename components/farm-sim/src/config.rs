@@ -19,6 +19,31 @@ pub fn lan_mode(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<bool>
     }
 }
 
+/// `FARM_SIM_FILAMENTS` (`MATERIAL:RRGGBBAA` comma separated), or the one
+/// filament of `FARM_SIM_MATERIAL` and `FARM_SIM_COLOR`.
+fn filaments(lookup: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Vec<Filament>> {
+    let Some(list) = lookup("FARM_SIM_FILAMENTS").filter(|l| !l.trim().is_empty()) else {
+        return Ok(vec![Filament {
+            material: lookup("FARM_SIM_MATERIAL").unwrap_or_else(|| "PLA".to_owned()),
+            color: lookup("FARM_SIM_COLOR").unwrap_or_else(|| "FFFFFFFF".to_owned()),
+        }]);
+    };
+    list.split(',')
+        .map(|entry| {
+            let (material, color) = entry.trim().split_once(':').unwrap_or((entry.trim(), ""));
+            let hex = color.len() == 8 && color.bytes().all(|b| b.is_ascii_hexdigit());
+            ensure!(
+                !material.is_empty() && hex,
+                "FARM_SIM_FILAMENTS: {entry:?} is not MATERIAL:RRGGBBAA"
+            );
+            Ok(Filament {
+                material: material.to_owned(),
+                color: color.to_ascii_uppercase(),
+            })
+        })
+        .collect()
+}
+
 impl LanFarmSettings {
     pub fn from_env() -> anyhow::Result<Self> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -78,10 +103,7 @@ impl LanFarmSettings {
             dir: lookup("FARM_SIM_DIR")
                 .map(Into::into)
                 .unwrap_or_else(|| std::env::temp_dir().join("farm-sim-lan")),
-            filament: Filament {
-                material: lookup("FARM_SIM_MATERIAL").unwrap_or_else(|| "PLA".to_owned()),
-                color: lookup("FARM_SIM_COLOR").unwrap_or_else(|| "FFFFFFFF".to_owned()),
-            },
+            filaments: filaments(&lookup)?,
         })
     }
 }
@@ -199,7 +221,26 @@ mod tests {
         assert_eq!(site.len(), 3);
         assert_eq!(site[1].access_code.expose(), printers[1].access_code);
         assert_eq!(site[2].mqtt_port, 20004);
+        let mixed = LanFarmSettings::from_lookup(|n| {
+            (n == "FARM_SIM_FILAMENTS").then(|| "PLA:000000FF, petg:ffffffff".to_owned())
+        })
+        .expect("filaments");
+        let loaded: Vec<(String, String)> = mixed
+            .printers()
+            .iter()
+            .take(3)
+            .map(|p| (p.filament.material.clone(), p.filament.color.clone()))
+            .collect();
+        assert_eq!(
+            loaded,
+            [
+                ("PLA".into(), "000000FF".into()),
+                ("petg".into(), "FFFFFFFF".into()),
+                ("PLA".into(), "000000FF".into())
+            ]
+        );
         for (name, value) in [
+            ("FARM_SIM_FILAMENTS", "PLA"),
             ("FARM_SIM_REFUSE_RATE", "2"),
             ("FARM_SIM_LAN_BASE_PORT", "65534"),
             ("FARM_SIM_SPEED", "-1"),

@@ -98,6 +98,34 @@ pub struct Config {
     /// `FARM_START_TIMEOUT_SECS` (120): how long a dispatched printer has to
     /// reach PREPARE/RUNNING before the dispatch counts as failed.
     pub start_timeout: Duration,
+    /// `FARM_CLAIM_POLL_MS` (10000): in LAN mode, how long an idle printer
+    /// waits before asking the app for a plate again after an answer
+    /// without one (`queue_empty`, `awaiting_clear`, `needs_attention`,
+    /// `busy`) or an error; `0` turns the pull loop off (the gateway then
+    /// only reports).
+    pub claim_every: Option<Duration>,
+    /// `FARM_AUTO_CLEAR_SECS` (unset: off): the simulated farm's automatic
+    /// plate changer. This long after a plate finished (and its
+    /// inspections reached the app) the gateway tells the app the bed is
+    /// clear (`POST /internal/farm/printers/{serial}/clear`). Real printers
+    /// leave it unset: a person confirms the clear.
+    pub auto_clear: Option<Duration>,
+    /// `FARM_INSPECTOR` (`none`): `simulated` renders each finished part
+    /// from its mesh and judges it (the simulated farm); `none` leaves the
+    /// verdict to a person in the app.
+    pub inspector: InspectorKind,
+    /// `FARM_SIM_INSPECTION_FAIL_RATE` (0.05): the simulated inspector's
+    /// share of failed parts, 0 to 1.
+    pub inspection_fail_rate: f64,
+    /// `FARM_SIM_SEED` (1): the simulated inspector's seed (the farm-sim's too).
+    pub sim_seed: u64,
+}
+
+/// Who judges a finished part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InspectorKind {
+    None,
+    Simulated,
 }
 
 /// How the gateway reaches its printers.
@@ -176,7 +204,58 @@ impl Config {
                 reason: "LAN mode needs the site's printer file",
             });
         }
+        let claim_ms = get("FARM_CLAIM_POLL_MS", "10000");
+        let claim_ms: u64 = claim_ms.parse().map_err(|_| ConfigError::Invalid {
+            name: "FARM_CLAIM_POLL_MS",
+            value: claim_ms,
+            reason: "a whole number of milliseconds (0 turns the pull loop off)",
+        })?;
+        let auto_clear = match lookup("FARM_AUTO_CLEAR_SECS").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(text) => Some(Duration::from_secs_f64(
+                text.parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s >= 0.0 && *s < 1e7)
+                    .ok_or(ConfigError::Invalid {
+                        name: "FARM_AUTO_CLEAR_SECS",
+                        value: text,
+                        reason: "seconds, 0 or more (unset turns automatic clearing off)",
+                    })?,
+            )),
+        };
+        let inspector = match get("FARM_INSPECTOR", "none").as_str() {
+            "none" => InspectorKind::None,
+            "simulated" => InspectorKind::Simulated,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "FARM_INSPECTOR",
+                    value: other.to_owned(),
+                    reason: "none or simulated",
+                });
+            }
+        };
+        let rate = get("FARM_SIM_INSPECTION_FAIL_RATE", "0.05");
+        let inspection_fail_rate: f64 = rate
+            .parse()
+            .ok()
+            .filter(|r| (0.0..=1.0).contains(r))
+            .ok_or(ConfigError::Invalid {
+                name: "FARM_SIM_INSPECTION_FAIL_RATE",
+                value: rate,
+                reason: "a share from 0 to 1",
+            })?;
+        let seed = get("FARM_SIM_SEED", "1");
+        let sim_seed: u64 = seed.parse().map_err(|_| ConfigError::Invalid {
+            name: "FARM_SIM_SEED",
+            value: seed,
+            reason: "a whole number",
+        })?;
         Ok(Self {
+            claim_every: (claim_ms > 0).then(|| Duration::from_millis(claim_ms)),
+            auto_clear,
+            inspector,
+            inspection_fail_rate,
+            sim_seed,
             printer_link,
             lan_printers_file,
             pin_file: get("FARM_PIN_FILE", "printer-pins.json"),
@@ -257,6 +336,24 @@ mod tests {
         assert_eq!(c.app_url, "http://127.0.0.1:3000");
         assert_eq!(c.printer_link, PrinterLink::Bridge);
         assert_eq!(c.start_timeout, Duration::from_secs(120));
+        assert_eq!(c.claim_every, Some(Duration::from_secs(10)));
+        assert_eq!((c.auto_clear, c.inspector), (None, InspectorKind::None));
+    }
+
+    #[test]
+    fn the_simulated_farm_turns_on_auto_clear_and_the_simulated_inspector() {
+        let c = config(&[
+            ("FARM_AUTO_CLEAR_SECS", "2.5"),
+            ("FARM_INSPECTOR", "simulated"),
+            ("FARM_SIM_INSPECTION_FAIL_RATE", "0.1"),
+            ("FARM_CLAIM_POLL_MS", "0"),
+        ])
+        .expect("sim");
+        assert_eq!(c.auto_clear, Some(Duration::from_millis(2500)));
+        assert_eq!(
+            (c.inspector, c.inspection_fail_rate, c.claim_every),
+            (InspectorKind::Simulated, 0.1, None)
+        );
     }
 
     #[test]
@@ -336,6 +433,10 @@ mod tests {
             ("FARM_EVENT_BATCH", "501"),
             ("FARM_PRINTER_LINK", "cloud"),
             ("FARM_START_TIMEOUT_SECS", "0"),
+            ("FARM_AUTO_CLEAR_SECS", "-1"),
+            ("FARM_INSPECTOR", "camera"),
+            ("FARM_SIM_INSPECTION_FAIL_RATE", "2"),
+            ("FARM_CLAIM_POLL_MS", "soon"),
         ] {
             let err = config(&[(name, value)]).expect_err(value);
             assert!(err.to_string().contains(name), "{err}");

@@ -19,15 +19,16 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::bambu::{GcodeState, ProjectFile, Request};
-use crate::bambu_lan::{self, ERROR_BUSY, Tray};
-use crate::ftps;
-use crate::lan::{LanPrinter, Link, LinkEvent};
+use crate::bambu::Request;
+use crate::bambu_lan::{self, Tray};
+use crate::lan::{LanPrinter, Link, LinkEvent, LinkHandle};
 pub use crate::outcomes::{
     Attention, DispatchFailure, FarmEvent, FarmEvents, Plate, PlatePart, STATE_HEARTBEAT,
 };
 use crate::outcomes::{Job, Tracking, observe};
-use crate::pinning::{Alarm, PinStore};
+use crate::pinning::PinStore;
+use crate::ticket::send;
+pub use crate::ticket::{Ticket, shows_plate};
 
 /// The default wait for a dispatched printer to start (PREPARE/RUNNING).
 pub const START_TIMEOUT: Duration = Duration::from_secs(120);
@@ -112,6 +113,13 @@ impl Floor {
             .collect()
     }
 
+    /// True once the printer's certificate changed (it is not spoken to).
+    pub fn alarmed(&self, serial: &str) -> bool {
+        self.slots
+            .get(serial)
+            .is_some_and(|s| s.link.alarm().is_some())
+    }
+
     /// Why the printer needs attention, if it does.
     pub fn attention(&self, serial: &str) -> Option<&Attention> {
         self.slots.get(serial)?.attention.as_ref()
@@ -155,31 +163,137 @@ impl Floor {
             .map(|(serial, _)| serial.clone())
             .collect();
         for serial in candidates {
-            match self.dispatch_to(&serial, &plate).await {
-                Ok(()) => {
-                    self.sink.record(FarmEvent::DispatchStarted {
-                        plate_id: plate.plate_id.clone(),
-                        serial: serial.clone(),
-                    });
-                    return Ok(serial);
-                }
+            let outcome = match self.begin_dispatch(&serial, &plate.plate_id) {
+                Ok(ticket) => ticket.run(&plate).await,
+                Err(failure) => Err(failure),
+            };
+            match self.end_dispatch(&serial, &plate.plate_id, outcome) {
+                Ok(()) => return Ok(serial),
                 Err(failure) => {
                     tracing::warn!(%serial, plate = %plate.plate_id, %failure, "dispatch failed; trying the next printer");
-                    self.sink.record(FarmEvent::DispatchFailed {
-                        plate_id: plate.plate_id.clone(),
-                        serial: serial.clone(),
-                        failure: failure.clone(),
-                    });
-                    self.mark(&serial, Attention::Dispatch(failure));
                 }
             }
         }
         Err(plate)
     }
 
+    /// Takes `serial` for `plate_id`: from now on its reports are the
+    /// plate's. The [`Ticket`] runs the dispatch without holding the floor
+    /// (so every printer's reports keep flowing); [`Floor::end_dispatch`]
+    /// hands its outcome back. Fails (nothing taken) when the printer is
+    /// unknown, its certificate changed, or it already has a plate.
+    pub fn begin_dispatch(
+        &mut self,
+        serial: &str,
+        plate_id: &str,
+    ) -> Result<Ticket, DispatchFailure> {
+        let slot = self
+            .slots
+            .get_mut(serial)
+            .ok_or(DispatchFailure::Send("unknown printer".into()))?;
+        if slot.link.alarm().is_some() {
+            return Err(DispatchFailure::CertificateChanged);
+        }
+        if slot.track.job.is_some() {
+            return Err(DispatchFailure::Busy);
+        }
+        slot.track.job = Some(Job {
+            plate_id: plate_id.to_owned(),
+            ..Job::default()
+        });
+        Ok(Ticket {
+            link: slot.link.handle(),
+            config: slot.config.clone(),
+            pins: self.pins.clone(),
+            timeout: self.start_timeout,
+        })
+    }
+
+    /// Records a dispatch's outcome: started (the plate's end will be
+    /// reported), or failed (the printer is marked for attention and the
+    /// failure reported through the seam). Returns the outcome.
+    pub fn end_dispatch(
+        &mut self,
+        serial: &str,
+        plate_id: &str,
+        outcome: Result<(), DispatchFailure>,
+    ) -> Result<(), DispatchFailure> {
+        if let Some(slot) = self.slots.get_mut(serial) {
+            let ours = slot
+                .track
+                .job
+                .as_ref()
+                .is_some_and(|j| j.plate_id == plate_id);
+            match (&outcome, ours) {
+                (Ok(()), true) => {
+                    if let Some(job) = slot.track.job.as_mut() {
+                        job.started = true;
+                    }
+                }
+                (Err(_), true) => slot.track.job = None,
+                _ => {}
+            }
+        }
+        match &outcome {
+            Ok(()) => self.sink.record(FarmEvent::DispatchStarted {
+                plate_id: plate_id.to_owned(),
+                serial: serial.to_owned(),
+            }),
+            Err(failure) => {
+                self.sink.record(FarmEvent::DispatchFailed {
+                    plate_id: plate_id.to_owned(),
+                    serial: serial.to_owned(),
+                    failure: failure.clone(),
+                });
+                self.mark(serial, Attention::Dispatch(failure.clone()));
+            }
+        }
+        outcome
+    }
+
+    /// A restarted gateway takes back the plate `serial` is printing
+    /// (`started`) or may be starting: its end is reported as if this
+    /// process had dispatched it.
+    pub fn adopt(&mut self, serial: &str, plate_id: &str, started: bool) {
+        if let Some(slot) = self.slots.get_mut(serial) {
+            slot.track.job = Some(Job {
+                plate_id: plate_id.to_owned(),
+                started,
+                ..Job::default()
+            });
+        }
+    }
+
+    /// Forgets the plate `serial` was given (its outcome is known some other way).
+    pub fn release(&mut self, serial: &str, plate_id: &str) {
+        if let Some(slot) = self.slots.get_mut(serial)
+            && slot
+                .track
+                .job
+                .as_ref()
+                .is_some_and(|j| j.plate_id == plate_id)
+        {
+            slot.track.job = None;
+        }
+    }
+
+    /// The plate the floor follows on `serial`, if any.
+    pub fn plate_on(&self, serial: &str) -> Option<&str> {
+        Some(
+            self.slots
+                .get(serial)?
+                .track
+                .job
+                .as_ref()?
+                .plate_id
+                .as_str(),
+        )
+    }
+
     /// Cancels the plate on `serial` (farm-initiated): `stop`; the outcome
-    /// is recorded as cancelled when the printer reports FAILED.
-    pub async fn cancel(&mut self, serial: &str) -> Result<(), DispatchFailure> {
+    /// is recorded as cancelled when the printer reports FAILED. Returns
+    /// the command to send without holding the floor.
+    pub fn begin_cancel(&mut self, serial: &str) -> Result<LinkHandle, DispatchFailure> {
         let slot = self
             .slots
             .get_mut(serial)
@@ -187,7 +301,19 @@ impl Floor {
         if let Some(job) = slot.track.job.as_mut() {
             job.cancel_requested = true;
         }
-        send(&slot.link, &Request::Stop).await
+        Ok(slot.link.handle())
+    }
+
+    /// Cancels the plate on `serial` (see [`Floor::begin_cancel`]).
+    pub async fn cancel(&mut self, serial: &str) -> Result<(), DispatchFailure> {
+        let link = self.begin_cancel(serial)?;
+        send(&link, &Request::Stop).await
+    }
+
+    /// Takes the link events out of the floor: the caller hands each to
+    /// [`Floor::handle`] (the daemon shares the floor between tasks).
+    pub fn detach_events(&mut self) -> mpsc::Receiver<(String, LinkEvent)> {
+        std::mem::replace(&mut self.events, mpsc::channel(1).1)
     }
 
     fn mark(&mut self, serial: &str, attention: Attention) {
@@ -200,103 +326,8 @@ impl Floor {
         });
     }
 
-    async fn dispatch_to(&mut self, serial: &str, plate: &Plate) -> Result<(), DispatchFailure> {
-        let timeout = self.start_timeout;
-        let slot = self.slots.get_mut(serial).expect("a candidate's slot");
-        if slot.link.alarm().is_some() {
-            return Err(DispatchFailure::CertificateChanged);
-        }
-        let mut watch = slot.link.watch_state();
-        let state_now = |v: &Value| bambu_lan::status_of(v).gcode_state;
-        match state_now(&slot.link.state()) {
-            Some(
-                GcodeState::Prepare | GcodeState::Running | GcodeState::Pause | GcodeState::Slicing,
-            ) => {
-                return Err(DispatchFailure::Busy);
-            }
-            Some(GcodeState::Failed) => {
-                // FAILED stays until a stop; clear it before the next job.
-                send(&slot.link, &Request::Stop).await?;
-                let cleared = wait_for(&mut watch, timeout, |s| {
-                    state_now(s) != Some(GcodeState::Failed)
-                })
-                .await;
-                if !cleared {
-                    return Err(DispatchFailure::StopIgnored);
-                }
-            }
-            _ => {}
-        }
-        let alarm = Alarm::default();
-        ftps::upload(
-            &slot.config,
-            &self.pins,
-            &alarm,
-            &plate.file_name(),
-            &plate.project,
-        )
-        .await
-        .map_err(|e| match alarm.raised() {
-            Some(_) => DispatchFailure::CertificateChanged,
-            None => DispatchFailure::Upload(e.to_string()),
-        })?;
-
-        let mut acks = slot.link.subscribe_acks();
-        let sequence = slot.link.next_sequence();
-        let request = Request::ProjectFile(ProjectFile {
-            url: format!("file:///sdcard/{}", plate.file_name()),
-            plate: "Metadata/plate_1.gcode".to_owned(),
-            subtask_name: plate.plate_id.clone(),
-        });
-        slot.track.job = Some(Job {
-            plate_id: plate.plate_id.clone(),
-            started: false,
-            cancel_requested: false,
-        });
-        watch.borrow_and_update();
-        if let Err(e) = slot.link.send(request.to_json(sequence)).await {
-            slot.track.job = None;
-            return Err(DispatchFailure::Send(e.to_string()));
-        }
-        let deadline = Instant::now() + timeout;
-        let outcome = loop {
-            tokio::select! {
-                _ = tokio::time::sleep_until(deadline) => break Err(DispatchFailure::NoStart(timeout)),
-                ack = acks.recv() => match ack {
-                    Ok(ack) if ack.sequence_id == sequence.to_string() => {
-                        if ack.error_code == Some(ERROR_BUSY) {
-                            break Err(DispatchFailure::Busy);
-                        }
-                        if !ack.success {
-                            break Err(DispatchFailure::Refused { reason: ack.reason });
-                        }
-                    }
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(_) => break Err(DispatchFailure::Send("link closed".into())),
-                },
-                changed = watch.changed() => {
-                    if changed.is_err() {
-                        break Err(DispatchFailure::Send("link closed".into()));
-                    }
-                    let started = matches!(state_now(&watch.borrow_and_update()), Some(GcodeState::Prepare | GcodeState::Running));
-                    if started {
-                        break Ok(());
-                    }
-                }
-            }
-        };
-        match &outcome {
-            Ok(()) => {
-                if let Some(job) = slot.track.job.as_mut() {
-                    job.started = true;
-                }
-            }
-            Err(_) => slot.track.job = None,
-        }
-        outcome
-    }
-
-    fn handle(&mut self, serial: &str, event: LinkEvent) {
+    /// Applies one link event of `serial`: states become outcomes through the seam.
+    pub fn handle(&mut self, serial: &str, event: LinkEvent) {
         let Some(slot) = self.slots.get_mut(serial) else {
             return;
         };
@@ -326,21 +357,4 @@ impl Floor {
             }
         }
     }
-}
-
-async fn send(link: &Link, request: &Request) -> Result<(), DispatchFailure> {
-    link.send(request.to_json(link.next_sequence()))
-        .await
-        .map_err(|e| DispatchFailure::Send(e.to_string()))
-}
-
-/// Waits until `ready` holds for the watched state, at most `limit`.
-async fn wait_for(
-    watch: &mut tokio::sync::watch::Receiver<Arc<Value>>,
-    limit: Duration,
-    ready: impl Fn(&Value) -> bool,
-) -> bool {
-    tokio::time::timeout(limit, watch.wait_for(|s| ready(s)))
-        .await
-        .is_ok_and(|r| r.is_ok())
 }

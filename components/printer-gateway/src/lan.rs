@@ -66,14 +66,10 @@ pub enum LinkEvent {
     CertificateChanged(CertificateChanged),
 }
 
-/// A running link to one printer.
+/// A running link to one printer. Dropping it stops the link; its
+/// [`LinkHandle`]s (what a dispatch in progress holds) then see it closed.
 pub struct Link {
-    pub serial: String,
-    client: AsyncClient,
-    state: watch::Receiver<Arc<Value>>,
-    acks: broadcast::Sender<Ack>,
-    alarm: Alarm,
-    sequence: std::sync::atomic::AtomicU64,
+    handle: LinkHandle,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -81,6 +77,26 @@ impl Drop for Link {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+impl std::ops::Deref for Link {
+    type Target = LinkHandle;
+
+    fn deref(&self) -> &LinkHandle {
+        &self.handle
+    }
+}
+
+/// What talks to a running link: its state, its acknowledgements, and
+/// commands. Cheap to clone, so a dispatch runs without holding the floor.
+#[derive(Clone)]
+pub struct LinkHandle {
+    pub serial: String,
+    client: AsyncClient,
+    state: watch::Receiver<Arc<Value>>,
+    acks: broadcast::Sender<Ack>,
+    alarm: Alarm,
+    sequence: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Link {
@@ -113,17 +129,24 @@ impl Link {
             (state_tx, acks.clone()),
             events,
         ));
-        Self {
+        let handle = LinkHandle {
             serial: printer.serial.clone(),
             client,
             state,
             acks,
             alarm,
-            sequence: std::sync::atomic::AtomicU64::new(1),
-            task,
-        }
+            sequence: Arc::new(std::sync::atomic::AtomicU64::new(1)),
+        };
+        Self { handle, task }
     }
 
+    /// A handle that outlives a borrow of the floor.
+    pub fn handle(&self) -> LinkHandle {
+        self.handle.clone()
+    }
+}
+
+impl LinkHandle {
     /// The printer's merged state as last reported.
     pub fn state(&self) -> Arc<Value> {
         self.state.borrow().clone()

@@ -11,12 +11,17 @@
 //! - [`fleet`]: how a report changes a printer's state (pure).
 //! - [`mqtt`]: the shared-broker connection (bridge mode).
 //! - [`lan`], [`pinning`], [`bambu_lan`]: LAN mode, one pinned TLS link per printer.
-//! - [`dispatch`], [`ftps`]: the floor: plates to printers (FTPS upload,
-//!   `project_file`), outcomes through the one [`dispatch::FarmEvents`] seam;
+//! - [`dispatch`], [`ticket`], [`ftps`]: the floor: plates to printers (FTPS
+//!   upload, `project_file`), outcomes through the one [`dispatch::FarmEvents`] seam;
 //!   [`plates`]: slicing a plate into its `.gcode.3mf`; [`outcomes`]: how
 //!   LAN reports become outcomes.
 //! - [`worker`]: the bridge report loop; [`lan_worker`]: the LAN loop, which
-//!   hands the floor's printer states to the recorder.
+//!   hands the floor's printer states to the recorder and its print
+//!   outcomes to the production lanes.
+//! - [`production`]: the pull loop, one lane per printer: claim a plate
+//!   ([`claims`]), fetch and turn its meshes ([`meshes`]), slice, dispatch,
+//!   follow, inspect ([`inspector`]), clear; [`ledger`]: the plates in
+//!   flight, durable, so a restart neither loses nor repeats one.
 //!
 //! The seam: [`recorder`] takes reports and dispatch outcomes from the
 //! printer side and spools the events.
@@ -30,23 +35,30 @@
 
 pub mod bambu;
 pub mod bambu_lan;
+pub mod claims;
 pub mod config;
 pub mod dispatch;
 pub mod fleet;
 pub mod ftps;
+pub mod inspector;
 pub mod lan;
 pub mod lan_worker;
+mod lane;
+pub mod ledger;
 pub mod link;
+pub mod meshes;
 pub mod mqtt;
 pub mod outcomes;
 pub mod pinning;
 pub mod plates;
+pub mod production;
 pub mod recorder;
 pub mod roster;
 pub mod sender;
 pub mod spool;
 pub mod testing;
 pub mod ticker;
+pub mod ticket;
 pub mod worker;
 
 pub use config::{Config, Secret};

@@ -5,8 +5,12 @@
 //! state.
 //!
 //! - [`AppLink::register_printers`]: `PUT /internal/farm/printers`.
-//! - [`AppLink::claim`]: `POST /internal/farm/claims`, the next print task
-//!   for one printer (the work the printer side asks for).
+//! - [`AppLink::claim`]: `POST /internal/farm/claims`, the next plate for
+//!   one printer (the work the printer side asks for; [`crate::claims`]).
+//! - [`AppLink::put_photo`]: `PUT /internal/farm/photos/{task_id}/{name}`,
+//!   an inspection photo (PNG).
+//! - [`AppLink::clear_printer`]: `POST /internal/farm/printers/{serial}/clear`,
+//!   the plate is off the bed (the simulated farm's plate changer).
 //! - [`AppLink::push_events`]: `POST /internal/farm/events`, a batch of
 //!   spooled [`FarmEvent`]s; the answer says, per id, that it was applied (now
 //!   or before) or rejected, and the spool forgets exactly those.
@@ -17,6 +21,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use crate::claims::{ClaimAnswer, ClaimReason, ClaimedPart, ClaimedPlate, Loaded};
 use crate::config::Secret;
 use crate::roster::PrinterSpec;
 
@@ -59,6 +64,10 @@ pub enum FarmEventKind {
     DispatchFailed,
     /// The printer needs a person (pause-class fault, certificate alarm).
     NeedsAttention,
+    /// One task's inspection verdict, with its uploaded photos.
+    Inspection,
+    /// The finished plate is off the bed; the printer takes work again.
+    PlateCleared,
 }
 
 impl From<crate::fleet::EventKind> for FarmEventKind {
@@ -116,6 +125,9 @@ pub struct FarmEvent {
     /// The print task (`print_tasks.id`) the event concerns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_id: Option<i64>,
+    /// The plate (`plate_<32 hex>`) the event concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plate_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Map<String, Value>>,
 }
@@ -130,35 +142,10 @@ impl FarmEvent {
             occurred_at: at.to_rfc3339_opts(SecondsFormat::Millis, true),
             state: None,
             task_id: None,
+            plate_id: None,
             detail: None,
         }
     }
-}
-
-/// A task the app leased to one of our printers.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct ClaimedTask {
-    pub id: i64,
-    pub job_id: String,
-    pub file_id: String,
-    /// The mesh in the object store.
-    pub object_key: String,
-    pub material: String,
-    pub color: String,
-    pub copy_index: i32,
-    pub estimated_hours: f64,
-    /// Claims of this task so far, this one included.
-    pub attempts: i32,
-    /// RFC 3339; an unstarted claim is claimable by others after this.
-    pub lease_expires_at: String,
-}
-
-/// The app's answer to a claim.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct ClaimAnswer {
-    pub task: Option<ClaimedTask>,
-    /// `claimed`, `queue_empty` or `needs_attention`.
-    pub reason: String,
 }
 
 /// The app's verdict on one event of a batch.
@@ -183,6 +170,24 @@ pub struct BatchAnswer {
 struct ErrorBody {
     error: String,
     message: String,
+}
+
+/// A non-2xx answer as [`LinkError::Refused`] with the error shape's code.
+async fn refused(response: reqwest::Response) -> Result<reqwest::Response, LinkError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let text = response.text().await.unwrap_or_default();
+    let (code, message) = match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(e) => (e.error, e.message),
+        Err(_) => (String::new(), text.chars().take(300).collect()),
+    };
+    Err(LinkError::Refused {
+        status: status.as_u16(),
+        code,
+        message,
+    })
 }
 
 /// The HTTP client of the internal farm routes.
@@ -227,20 +232,11 @@ impl AppLink {
             .send()
             .await
             .map_err(LinkError::Unreachable)?;
-        let status = response.status();
-        if !status.is_success() {
-            let text = response.text().await.unwrap_or_default();
-            let (code, message) = match serde_json::from_str::<ErrorBody>(&text) {
-                Ok(e) => (e.error, e.message),
-                Err(_) => (String::new(), text.chars().take(300).collect()),
-            };
-            return Err(LinkError::Refused {
-                status: status.as_u16(),
-                code,
-                message,
-            });
-        }
-        response.json().await.map_err(LinkError::BadAnswer)
+        refused(response)
+            .await?
+            .json()
+            .await
+            .map_err(LinkError::BadAnswer)
     }
 
     /// Registers the site's configured printers (409 `printer_taken` when
@@ -260,14 +256,46 @@ impl AppLink {
         Ok(())
     }
 
-    /// Asks for the next task for `serial`.
-    pub async fn claim(&self, serial: &str) -> Result<ClaimAnswer, LinkError> {
-        self.call(
-            reqwest::Method::POST,
-            "/internal/farm/claims",
-            &serde_json::json!({ "printer": serial }),
-        )
-        .await
+    /// Asks for the next plate for `serial`, telling the app what the
+    /// printer has loaded (`loaded`: empty = the app uses its own record).
+    pub async fn claim(&self, serial: &str, loaded: &[Loaded]) -> Result<ClaimAnswer, LinkError> {
+        let mut body = serde_json::json!({ "printer": serial });
+        if !loaded.is_empty() {
+            body["loaded"] = serde_json::to_value(loaded).unwrap_or_default();
+        }
+        self.call(reqwest::Method::POST, "/internal/farm/claims", &body)
+            .await
+    }
+
+    /// Uploads one inspection photo of `task_id` (PNG bytes, `name` such as
+    /// `iso.png`). Idempotent: the same name again replaces nothing new.
+    pub async fn put_photo(&self, task_id: i64, name: &str, png: &[u8]) -> Result<(), LinkError> {
+        let response = self
+            .client
+            .put(format!(
+                "{}/internal/farm/photos/{task_id}/{name}",
+                self.base
+            ))
+            .bearer_auth(self.token.expose())
+            .header(reqwest::header::CONTENT_TYPE, "image/png")
+            .body(png.to_vec())
+            .send()
+            .await
+            .map_err(LinkError::Unreachable)?;
+        refused(response).await.map(drop)
+    }
+
+    /// Tells the app the finished plate is off `serial`'s bed. 409
+    /// `not_awaiting_clear` comes back as [`LinkError::Refused`].
+    pub async fn clear_printer(&self, serial: &str) -> Result<(), LinkError> {
+        let _: Value = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/internal/farm/printers/{serial}/clear"),
+                &serde_json::json!({}),
+            )
+            .await?;
+        Ok(())
     }
 
     /// Sends one batch of events, in order.
@@ -302,7 +330,7 @@ mod tests {
             head
         });
         let link = AppLink::new(&format!("https://127.0.0.1:{port}"), Secret::new("fst_x"));
-        let call = tokio::spawn(async move { link.claim("01PA").await });
+        let call = tokio::spawn(async move { link.claim("01PA", &[]).await });
         let head = server.await.expect("server");
         assert_eq!(head[..2], [0x16, 0x03], "{head:?}");
         // The server hung up mid-handshake: the call fails as unreachable.

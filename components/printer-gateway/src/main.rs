@@ -36,9 +36,10 @@ async fn main() -> anyhow::Result<()> {
     } else {
         config.printers.clone()
     };
+    let app = AppLink::new(&config.app_url, token);
     let sender = Sender::new(
         spool,
-        AppLink::new(&config.app_url, token),
+        app.clone(),
         roster,
         config.event_batch,
         recorder.notifier(),
@@ -56,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
     // Any end but Ctrl-C is an error, so a supervisor restarts us.
     let reports = if lan {
         tokio::spawn(async move {
-            lan_worker::run(config, recorder)
+            lan_worker::run(config, recorder, app)
                 .await
                 .map_err(anyhow::Error::from)
         })

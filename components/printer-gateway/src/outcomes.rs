@@ -124,10 +124,13 @@ pub trait FarmEvents: Send + Sync {
     fn record(&self, event: FarmEvent);
 }
 
+#[derive(Default)]
 pub(crate) struct Job {
     pub(crate) plate_id: String,
     pub(crate) started: bool,
     pub(crate) cancel_requested: bool,
+    /// The pause-class fault this job stopped on, if it did.
+    pub(crate) fault: Option<u32>,
 }
 
 /// What the floor remembers of one printer between reports.
@@ -193,6 +196,7 @@ pub(crate) fn observe(slot: &mut Tracking, serial: &str, state: &Value) -> Vec<F
                 && !slot.paused_fault =>
         {
             slot.paused_fault = true;
+            job.fault = Some(error);
             out.push(FarmEvent::NeedsAttention {
                 serial: serial.clone(),
                 attention: Attention::PauseFault { print_error: error },
@@ -208,6 +212,12 @@ pub(crate) fn observe(slot: &mut Tracking, serial: &str, state: &Value) -> Vec<F
         GcodeState::Failed if job.started && entered => {
             let cancelled = error != 0 && classify_error(error) == ErrorClass::Cancelled;
             let plate_id = job.plate_id.clone();
+            // Stopped at the printer after a pause-class fault: the print
+            // failed (spaghetti, clog), whoever pressed stop.
+            let (cancelled, error) = match job.fault {
+                Some(fault) if !job.cancel_requested => (false, fault),
+                _ => (cancelled, error),
+            };
             out.push(if job.cancel_requested || cancelled {
                 FarmEvent::PrintCancelled {
                     plate_id,
@@ -238,7 +248,7 @@ mod tests {
             job: Some(Job {
                 plate_id: plate.into(),
                 started: true,
-                cancel_requested: false,
+                ..Job::default()
             }),
             ..Tracking::default()
         }
@@ -316,6 +326,16 @@ mod tests {
             }]
         );
         assert!(outcomes(&observe(&mut running, "P", &report("PAUSE", 0x0300_8003))).is_empty());
+        // Stopped at the printer while paused on the fault: a failed print.
+        let stopped = observe(&mut running, "P", &report("FAILED", 0x0300_400C));
+        assert_eq!(
+            outcomes(&stopped),
+            [&FarmEvent::PrintFailed {
+                plate_id: "c".into(),
+                serial: "P".into(),
+                print_error: 0x0300_8003
+            }]
+        );
         // A pause someone asked for (no code) needs nobody.
         let mut other = printing("d");
         observe(&mut other, "P", &report("RUNNING", 0));

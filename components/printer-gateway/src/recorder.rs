@@ -1,8 +1,8 @@
 //! The seam between the printer side and the app side of the gateway.
 //!
-//! The printer side (bridge MQTT today, LAN connections per printer next)
+//! The printer side (bridge MQTT, or LAN connections per printer)
 //! hands every parsed report to [`Recorder::report`] and every dispatch
-//! outcome to [`Recorder::task_event`]; it asks the app for work with
+//! outcome to [`Recorder::outcome`]; it asks the app for work with
 //! [`crate::link::AppLink::claim`]. The recorder merges reports into each
 //! printer's state (`fleet::apply_report`), turns the changes into
 //! [`FarmEvent`]s with fresh ids, and writes them with the new state to the
@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 
 use crate::bambu::PrintStatus;
 use crate::fleet::{EventKind, PrinterStatus, Snapshot, apply_report};
-use crate::link::{FarmEvent, FarmEventKind, PrinterState};
+use crate::link::{FarmEvent, PrinterState};
 use crate::spool::{Spool, SpoolError};
 
 /// Merges reports into printer states and spools the events they cause.
@@ -96,23 +96,13 @@ impl Recorder {
         Ok(kinds)
     }
 
-    /// Spools a dispatch or print outcome of task `task_id` on `serial`
-    /// (task_started, task_finished, task_failed, task_cancelled,
-    /// dispatch_failed, needs_attention), with the printer's current state.
-    pub fn task_event(
-        &mut self,
-        serial: &str,
-        kind: FarmEventKind,
-        task_id: Option<i64>,
-        detail: Map<String, Value>,
-        now: DateTime<Utc>,
-    ) -> Result<FarmEvent, SpoolError> {
-        let mut event = FarmEvent::new(serial, kind, now);
-        event.task_id = task_id;
-        event.state = self.snapshots.get(serial).map(PrinterState::from);
-        event.detail = Some(detail);
+    /// Spools a plate's outcome `event` (its id derived from the plate, so
+    /// a restart that reports it again reports the same event: see
+    /// `ledger::PlateRecord::event_id`) with its printer's current state.
+    pub fn outcome(&mut self, mut event: FarmEvent) -> Result<FarmEvent, SpoolError> {
+        event.state = self.snapshots.get(&event.printer).map(PrinterState::from);
         self.spool
-            .record(serial, None, std::slice::from_ref(&event))?;
+            .record(&event.printer, None, std::slice::from_ref(&event))?;
         self.spooled.notify_one();
         Ok(event)
     }

@@ -47,7 +47,7 @@ impl<E: Into<redb::Error>> From<Wrap<E>> for SpoolError {
 /// redb has one error type per step; this funnels them into [`SpoolError`].
 struct Wrap<E>(E);
 
-trait Storage<T> {
+pub(crate) trait Storage<T> {
     fn db(self) -> Result<T, SpoolError>;
 }
 
@@ -89,6 +89,17 @@ impl StoredSnapshot {
             current_file: self.current_file,
         }
     }
+}
+
+/// The fields of a spooled event [`Spool::holds`] looks at.
+#[derive(Deserialize)]
+struct Head<'a> {
+    #[serde(borrow)]
+    id: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    printer: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    plate_id: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// The spool; cheap to clone (one shared database handle).
@@ -184,6 +195,40 @@ impl Spool {
         Ok(())
     }
 
+    /// True while any of `ids` waits in the spool (the app has not answered
+    /// for it yet).
+    pub fn holds(&self, ids: &[String]) -> Result<bool, SpoolError> {
+        if ids.is_empty() {
+            return Ok(false);
+        }
+        self.any(|e| ids.iter().any(|id| *id == e.id))
+    }
+
+    /// True while an event naming a plate of `serial` waits in the spool.
+    pub fn holds_plate_events(&self, serial: &str) -> Result<bool, SpoolError> {
+        self.any(|e| e.printer == serial && e.plate_id.is_some())
+    }
+
+    /// Whether any spooled event's head matches (only the head is read: an
+    /// outage can leave thousands spooled).
+    fn any(&self, matches: impl Fn(&Head<'_>) -> bool) -> Result<bool, SpoolError> {
+        let tx = self.db.begin_read().db()?;
+        let table = tx.open_table(EVENTS).db()?;
+        for entry in table.iter().db()? {
+            let (_, bytes) = entry.db()?;
+            let head: Head<'_> = serde_json::from_slice(bytes.value())?;
+            if matches(&head) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The spool's database, shared with the plate ledger (`ledger`).
+    pub(crate) fn database(&self) -> Arc<Database> {
+        Arc::clone(&self.db)
+    }
+
     /// Every printer's last stored state, for a restarted gateway.
     pub fn snapshots(&self) -> Result<HashMap<String, Snapshot>, SpoolError> {
         let tx = self.db.begin_read().db()?;
@@ -239,7 +284,11 @@ mod tests {
         );
 
         let first_two: Vec<u64> = pending[..2].iter().map(|(s, _)| *s).collect();
+        let first_id = vec![written[0].id.clone()];
+        assert!(spool.holds(&first_id).expect("holds"));
         spool.forget(&first_two).expect("forget");
+        assert!(!spool.holds(&first_id).expect("holds"));
+        assert!(spool.holds(&[written[4].id.clone()]).expect("holds"));
         let rest = spool.pending(10).expect("pending");
         assert_eq!(rest.len(), 3);
         assert_eq!(rest[0].1.id, written[2].id);
@@ -253,6 +302,12 @@ mod tests {
             .collect();
         assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
         assert_eq!(spool.len().expect("len"), 4);
+        assert!(!spool.holds_plate_events("01PA").expect("no plate events"));
+        let mut plate_event = event(10);
+        plate_event.plate_id = Some("plate_1".into());
+        spool.record("01PA", None, &[plate_event]).expect("record");
+        assert!(spool.holds_plate_events("01PA").expect("a plate event"));
+        assert!(!spool.holds_plate_events("00MB").expect("another printer's"));
     }
 
     #[test]

@@ -335,8 +335,11 @@ pub struct LanFarmSettings {
     pub seed: u64,
     /// `FARM_SIM_DIR`: certificates and SD cards.
     pub dir: PathBuf,
-    /// `FARM_SIM_MATERIAL` (PLA), `FARM_SIM_COLOR` (FFFFFFFF).
-    pub filament: Filament,
+    /// What each printer has loaded, printer `i` the `i mod n`-th:
+    /// `FARM_SIM_FILAMENTS` (`PLA:000000FF,PETG:FFFFFFFF`: Bambu's
+    /// `tray_type` and `tray_color` words), else `FARM_SIM_MATERIAL` (PLA)
+    /// and `FARM_SIM_COLOR` (FFFFFFFF) on every printer.
+    pub filaments: Vec<Filament>,
 }
 
 impl LanFarmSettings {
@@ -353,7 +356,7 @@ impl LanFarmSettings {
                     access_code: format!("{:08}", (codes.next_f64() * 1e8) as u64),
                     mqtt: SocketAddr::from(([127, 0, 0, 1], port)),
                     ftps: SocketAddr::from(([127, 0, 0, 1], port + 1)),
-                    filament: self.filament.clone(),
+                    filament: self.filaments[i % self.filaments.len().max(1)].clone(),
                     full_reports: prefix == "00M",
                     speed: self.speed,
                     report_every: Duration::from_secs(1),

@@ -1,0 +1,308 @@
+//! Helpers of the production tests: simulated LAN printers (farm-sim, in
+//! this process), the fake app, a gateway site in this process or as the
+//! real binary in a child process, meshes.
+
+#![allow(dead_code)]
+
+pub mod fake_app;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use farm_sim::lan::{self, FailureRates, PrinterSettings, RunningPrinter};
+use printer_gateway::lan::Filament;
+use printer_gateway::link::AppLink;
+use printer_gateway::production::SharedFloor;
+use printer_gateway::roster::PrinterSpec;
+use printer_gateway::testing::unique_tag;
+use printer_gateway::{Config, Recorder, Secret, Sender, Spool, lan_worker};
+use serde_json::{Value, json};
+
+pub use fake_app::{FakeApp, PartSpec};
+
+pub fn logs() {
+    if let Some(level) = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|l| l.parse::<tracing::Level>().ok())
+    {
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_test_writer()
+            .try_init();
+    }
+}
+
+pub fn loopback() -> SocketAddr {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port");
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+/// A simulated P1S (delta reports) loaded with black PLA.
+pub fn printer(speed: f64, failures: FailureRates, dir: &Path) -> PrinterSettings {
+    let serial = format!("01P{}", &unique_tag()[..10].to_uppercase());
+    PrinterSettings {
+        access_code: format!("{:08}", loopback().port()),
+        mqtt: loopback(),
+        ftps: loopback(),
+        filament: Filament {
+            material: "PLA".into(),
+            color: "000000FF".into(),
+        },
+        full_reports: false,
+        speed,
+        report_every: Duration::from_millis(100),
+        failures,
+        seed: 11,
+        dir: dir.join(&serial),
+        prepare_secs: 30.0,
+        serial,
+    }
+}
+
+pub async fn start_printer(settings: &PrinterSettings) -> RunningPrinter {
+    logs();
+    lan::start(settings.clone())
+        .await
+        .expect("simulated printer")
+}
+
+/// The gateway's site file for `printers` (`FARM_LAN_PRINTERS_FILE`).
+pub fn site_file(printers: &[&PrinterSettings], path: &Path) {
+    let list: Vec<_> = printers
+        .iter()
+        .map(|p| {
+            json!({"serial": p.serial, "model": "P1S", "host": "127.0.0.1",
+                "mqtt_port": p.mqtt.port(), "ftps_port": p.ftps.port(),
+                "access_code": p.access_code, "filament": p.filament})
+        })
+        .collect();
+    std::fs::write(path, serde_json::to_vec(&list).expect("json")).expect("site file");
+}
+
+/// The gateway's environment: LAN mode, the fake app, the pull loop
+/// polling fast, auto clear after `auto_clear`, the simulated inspector.
+pub fn gateway_env(app: &FakeApp, state: &Path, auto_clear: &str) -> Vec<(String, String)> {
+    [
+        ("FARM_PRINTER_LINK", "lan".to_owned()),
+        ("FARM_APP_URL", app.url.clone()),
+        ("FARM_SITE_TOKEN", app.token.clone()),
+        (
+            "FARM_LAN_PRINTERS_FILE",
+            state.join("site.json").display().to_string(),
+        ),
+        (
+            "FARM_PIN_FILE",
+            state.join("pins.json").display().to_string(),
+        ),
+        (
+            "FARM_SPOOL_PATH",
+            state.join("spool.redb").display().to_string(),
+        ),
+        ("FARM_TICK_EVERY_MS", "0".to_owned()),
+        ("FARM_CLAIM_POLL_MS", "300".to_owned()),
+        ("FARM_START_TIMEOUT_SECS", "20".to_owned()),
+        ("FARM_AUTO_CLEAR_SECS", auto_clear.to_owned()),
+        ("FARM_INSPECTOR", "simulated".to_owned()),
+        ("FARM_SIM_INSPECTION_FAIL_RATE", "0".to_owned()),
+        ("FARM_MQTT_CLIENT_ID", format!("gw-{}", unique_tag())),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// A gateway site in this process (report loop, lanes, sender).
+pub struct InProcess {
+    pub floor: SharedFloor,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+pub fn start_in_process(env: &[(String, String)], printers: &[&PrinterSettings]) -> InProcess {
+    let config =
+        Config::from_lookup(|name| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+            .expect("config");
+    let spool = Spool::open(&config.spool_path).expect("spool");
+    let recorder = Recorder::new(spool.clone()).expect("recorder");
+    let app = AppLink::new(
+        &config.app_url,
+        config.site_token.clone().unwrap_or_else(|| Secret::new("")),
+    );
+    let roster: Vec<PrinterSpec> = printers
+        .iter()
+        .map(|p| PrinterSpec {
+            serial: p.serial.clone(),
+            model: "P1S".into(),
+        })
+        .collect();
+    let sender = Sender::new(spool, app.clone(), roster, 50, recorder.notifier());
+    let site = lan_worker::Site::start(&config, recorder, app).expect("site");
+    let floor = site.floor();
+    let tasks = vec![
+        tokio::spawn(async move {
+            let _ = site.run().await;
+        }),
+        tokio::spawn(async move {
+            let _ = sender.run().await;
+        }),
+    ];
+    InProcess { floor, tasks }
+}
+
+/// The real gateway binary, killed (SIGKILL) when dropped.
+pub struct Binary {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Binary {
+    pub fn start(env: &[(String, String)], log: PathBuf) -> Self {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_printer-gateway"))
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::from(file.try_clone().expect("log")))
+            .stderr(Stdio::from(file))
+            .spawn()
+            .expect("printer-gateway starts");
+        Self { child, log }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The applied events naming a plate.
+pub fn plate_events(app: &FakeApp) -> Vec<Value> {
+    app.state()
+        .events
+        .iter()
+        .filter(|e| e.get("plate_id").is_some())
+        .cloned()
+        .collect()
+}
+
+/// Their kinds, in order.
+pub fn kinds(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// A 15 mm cube and a 30 × 10 × 6 bar turned a quarter, side by side.
+pub fn cube_and_bar() -> Vec<PartSpec> {
+    vec![
+        PartSpec {
+            mesh: "cube.stl".into(),
+            center_mm: [70.0, 128.0],
+            rotation_deg: 0.0,
+        },
+        PartSpec {
+            mesh: "bar.stl".into(),
+            center_mm: [170.0, 128.0],
+            rotation_deg: 90.0,
+        },
+    ]
+}
+
+/// Waits until `done` holds, at most `limit`.
+pub async fn until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A closed box `w` × `d` × `h` mm as ASCII STL (outward-wound).
+pub fn block_stl(w: f64, d: f64, h: f64) -> Vec<u8> {
+    let v = |x: u8, y: u8, z: u8| [f64::from(x) * w, f64::from(y) * d, f64::from(z) * h];
+    let quads = [
+        [v(0, 0, 0), v(0, 1, 0), v(1, 1, 0), v(1, 0, 0)],
+        [v(0, 0, 1), v(1, 0, 1), v(1, 1, 1), v(0, 1, 1)],
+        [v(0, 0, 0), v(1, 0, 0), v(1, 0, 1), v(0, 0, 1)],
+        [v(0, 1, 0), v(0, 1, 1), v(1, 1, 1), v(1, 1, 0)],
+        [v(0, 0, 0), v(0, 0, 1), v(0, 1, 1), v(0, 1, 0)],
+        [v(1, 0, 0), v(1, 1, 0), v(1, 1, 1), v(1, 0, 1)],
+    ];
+    let mut out = String::from("solid block\n");
+    for q in quads {
+        for t in [[q[0], q[1], q[2]], [q[0], q[2], q[3]]] {
+            out.push_str("facet normal 0 0 0\nouter loop\n");
+            for p in t {
+                out.push_str(&format!("vertex {} {} {}\n", p[0], p[1], p[2]));
+            }
+            out.push_str("endloop\nendfacet\n");
+        }
+    }
+    out.push_str("endsolid block\n");
+    out.into_bytes()
+}
+
+/// The extruding moves' (x, y) above `min_z` in a `.gcode.3mf`'s plate G-code.
+pub fn printed_points(package: &[u8], min_z: f64) -> Vec<[f64; 2]> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(package)).expect("zip");
+    let mut text = String::new();
+    zip.by_name("Metadata/plate_1.gcode")
+        .expect("plate G-code")
+        .read_to_string(&mut text)
+        .expect("read");
+    let (mut x, mut y, mut z) = (0.0, 0.0, 0.0);
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let code = line.split(';').next().unwrap_or_default().trim();
+        if !(code.starts_with("G1 ") || code.starts_with("G0 ")) {
+            continue;
+        }
+        let mut extrudes = false;
+        for word in code.split_whitespace().skip(1) {
+            let (letter, value) = word.split_at(1);
+            let Ok(value) = value.parse::<f64>() else {
+                continue;
+            };
+            match letter {
+                "X" => x = value,
+                "Y" => y = value,
+                "Z" => z = value,
+                "E" => extrudes = value > 0.0,
+                _ => {}
+            }
+        }
+        if extrudes && z > min_z {
+            out.push([x, y]);
+        }
+    }
+    out
+}
