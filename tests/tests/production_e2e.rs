@@ -1,0 +1,445 @@
+//! Issues 12 and 13, "Done when", end to end over HTTP on the simulated farm:
+//! the real app (spin.toml's Wasm components in the local host, real
+//! Postgres, the object store), the real `farm-sim` (LAN mode: each printer
+//! its own TLS broker and FTPS endpoint, failing at the configured rates),
+//! the real `printer-gateway` (pull loop, PrusaSlicer, simulated inspector,
+//! automatic plate changer), and a webhook receiver on loopback.
+//!
+//! One test key orders 25 parts. The run kills the gateway with SIGKILL twice
+//! and restarts the simulated farm once while parts print. It must end with
+//! the order shipped (then delivered), 25 parts that passed inspection with
+//! photos that download as PNG, the re-prints in the order's timeline, no
+//! farm event applied twice, and every order event delivered to the
+//! receiver, signed with both header sets, in order.
+//!
+//! Needs `scripts/services.sh up`, `scripts/build-wasm.sh`, and the
+//! `printer-gateway` and `farm-sim` binaries beside this test's (`cargo test`
+//! over the workspace builds them; scripts/test.sh does).
+
+#[path = "upload_common.rs"]
+mod common;
+#[path = "webhooks_common.rs"]
+mod hooks;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use farm_signing::webhook::{WebhookSecret, verify_seed, verify_standard};
+use farm_tests::TestApp;
+use hooks::{Receiver, register};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// A native binary built beside this test (target/<profile>/).
+fn sibling_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: cargo build --bin {name}",
+        path.display()
+    );
+    path
+}
+
+/// A child process that can be killed (SIGKILL) and started again with the
+/// same environment; its output goes to a log file in the test's directory.
+struct Proc {
+    name: &'static str,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    log: PathBuf,
+    child: Option<Child>,
+    starts: u32,
+}
+
+impl Proc {
+    fn new(name: &'static str, env: Vec<(String, String)>, dir: &std::path::Path) -> Self {
+        Self {
+            name,
+            args: Vec::new(),
+            env,
+            log: dir.join(format!("{name}.log")),
+            child: None,
+            starts: 0,
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(sibling_binary(self.name));
+        cmd.args(&self.args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("RUST_LOG", "info");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    fn start(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log file");
+        let child = self
+            .command()
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", self.name));
+        self.child = Some(child);
+        self.starts += 1;
+    }
+
+    /// SIGKILL: no shutdown path runs, exactly like a crash or a power cut.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Creates the farm site; returns its token.
+async fn site_token(app: &TestApp, name: &str) -> String {
+    let response = app
+        .request(Method::POST, "/internal/farm/sites")
+        .header("x-farm-internal-token", &app.internal_token)
+        .json(&json!({ "name": name }))
+        .send()
+        .await
+        .expect("create site");
+    assert!(response.status().is_success(), "{}", response.status());
+    let body: Value = response.json().await.expect("json");
+    body["token"].as_str().expect("token").to_owned()
+}
+
+fn address() -> Value {
+    json!({"line1": "123 Main St", "city": "San Francisco", "state": "CA",
+           "postal_code": "94105", "country": "US"})
+}
+
+fn verifies_with(headers: &std::collections::HashMap<String, String>, body: &[u8], secret: &WebhookSecret) -> bool {
+    let h = |n: &str| headers.get(n).map(String::as_str).unwrap_or("");
+    let ts: i64 = h("webhook-timestamp").parse().expect("timestamp");
+    let standard = verify_standard(secret, h("webhook-id"), ts, body, h("webhook-signature"));
+    let seed = verify_seed(secret, ts, body, h("x-webhook-signature-256"));
+    standard && seed
+}
+
+/// The order as its owner reads it.
+async fn order(app: &TestApp, key: &str, id: &str) -> Value {
+    let (status, body) = get(app, key, &format!("/v1/orders/{id}")).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+fn passed_parts(order: &Value) -> usize {
+    order["parts"]
+        .as_array()
+        .map(|parts| parts.iter().filter(|p| p["status"] == "passed").count())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_upload_app_with(&[
+        ("webhook_allow_private_targets", "true".into()),
+        ("farm_transit_secs", "3".into()),
+    ])
+    .await;
+    let token = site_token(&app, "e2e").await;
+    let mut scopes: Vec<&str> = ALL_SCOPES.to_vec();
+    scopes.extend(["webhooks:manage", "events:read"]);
+    let (key, _account) = new_account_key(&app, "test", &scopes).await;
+
+    // Every order event goes to a receiver on loopback.
+    let receiver = Receiver::start(vec![]).await;
+    let (status, endpoint) = register(&app, &key, &receiver.url).await;
+    assert_eq!(status, 201, "{endpoint}");
+    let secret =
+        WebhookSecret::parse(endpoint["secret"].as_str().expect("secret")).expect("whsec_");
+
+    // The simulated farm: 6 printers in LAN mode, fast, failing 10 % of prints.
+    let sim_env: Vec<(String, String)> = [
+        ("FARM_SIM_MODE", "lan".to_owned()),
+        ("FARM_SIM_DIR", dir.path().join("sim").display().to_string()),
+        ("FARM_SIM_PRINTERS", "6".into()),
+        ("FARM_SIM_LAN_BASE_PORT", (free_port() / 16 * 16).max(20000).to_string()),
+        ("FARM_SIM_SERIAL_TAG", format!("E2E{}", std::process::id())),
+        ("FARM_SIM_SPEED", "600".into()),
+        ("FARM_SIM_SEED", "12".into()),
+        ("FARM_SIM_STOP_FAULT_RATE", "0.10".into()),
+        ("FARM_SIM_PAUSE_FAULT_RATE", "0".into()),
+        ("FARM_SIM_REFUSE_RATE", "0".into()),
+        ("FARM_SIM_IGNORE_RATE", "0".into()),
+        ("FARM_SIM_REPORT_MS", "200".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let mut sim = Proc::new("farm-sim", sim_env.clone(), dir.path());
+    let site_file = dir.path().join("lan-printers.json");
+    let out = {
+        let mut cmd = sim.command();
+        cmd.arg("--site-file");
+        cmd.output().expect("farm-sim --site-file")
+    };
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(&site_file, &out.stdout).expect("site file");
+    sim.start();
+
+    let gateway_env: Vec<(String, String)> = [
+        ("FARM_APP_URL", app.url("").trim_end_matches('/').to_owned()),
+        ("FARM_SITE", "e2e".to_owned()),
+        ("FARM_SITE_TOKEN", token.clone()),
+        ("FARM_INTERNAL_TOKEN", app.internal_token.clone()),
+        ("FARM_TICK_EVERY_MS", "500".into()),
+        ("FARM_PRINTER_LINK", "lan".into()),
+        ("FARM_LAN_PRINTERS_FILE", site_file.display().to_string()),
+        ("FARM_PIN_FILE", dir.path().join("pins.json").display().to_string()),
+        ("FARM_SPOOL_PATH", dir.path().join("spool.redb").display().to_string()),
+        ("FARM_AUTO_CLEAR_SECS", "1".into()),
+        ("FARM_SIM_INSPECTION_FAIL_RATE", "0.05".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let mut gateway = Proc::new("printer-gateway", gateway_env, dir.path());
+    gateway.start();
+
+    // 25 small parts, test mode, paid through the test checkout.
+    let file = upload_box(&app, &key, "spacer.stl", [18.0, 18.0, 6.0]).await;
+    let q = quote(&app, &key, &file, "pla", 25).await;
+    let (status, session) = post(
+        &app,
+        &key,
+        "/v1/checkout_sessions",
+        &json!({"quote_id": q["quote_id"], "shipping_address_json": address()}),
+    )
+    .await;
+    assert_eq!(status, 201, "{session}");
+    let order_id = session["order_id"].as_str().expect("order id").to_owned();
+    let (status, paid) = post(
+        &app,
+        &key,
+        &format!(
+            "/v1/test_helpers/checkout_sessions/{}/complete",
+            session["id"].as_str().expect("session id")
+        ),
+        &json!({}),
+    )
+    .await;
+    assert!(status < 300, "{paid}");
+
+    // Follow the order; crash the gateway twice and the farm once on the way.
+    let started = Instant::now();
+    let limit = Duration::from_secs(600);
+    let mut kills = 0;
+    let mut farm_restarted = false;
+    let mut last = Value::Null;
+    let mut seen_statuses = Vec::<String>::new();
+    while started.elapsed() < limit {
+        last = order(&app, &key, &order_id).await;
+        let status = last["status"].as_str().unwrap_or("").to_owned();
+        if seen_statuses.last() != Some(&status) {
+            seen_statuses.push(status.clone());
+        }
+        if status == "delivered" {
+            break;
+        }
+        assert_ne!(last["needs_attention"], true, "flagged: {last}");
+        let passed = passed_parts(&last);
+        let printing = last["parts"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["status"] == "printing"));
+        if printing && kills == 0 {
+            gateway.kill();
+            gateway.start();
+            kills = 1;
+        } else if passed >= 8 && !farm_restarted {
+            sim.kill();
+            sim.start();
+            farm_restarted = true;
+        } else if passed >= 14 && kills == 1 && printing {
+            gateway.kill();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            gateway.start();
+            kills = 2;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(
+        last["status"], "delivered",
+        "after {:?}: {seen_statuses:?}\n{last:#}\n--- gateway\n{}\n--- farm-sim\n{}",
+        started.elapsed(),
+        gateway.tail(),
+        sim.tail()
+    );
+    println!(
+        "e2e: delivered after {:.1} s; statuses {seen_statuses:?}; gateway starts {}, farm starts {}",
+        started.elapsed().as_secs_f64(),
+        gateway.starts,
+        sim.starts
+    );
+    assert_eq!((kills, farm_restarted), (2, true), "the crashes happened");
+
+    // 25 parts, each passed inspection, each with photos that download as PNG.
+    let parts = last["parts"].as_array().expect("parts");
+    assert_eq!(parts.len(), 25, "{last:#}");
+    let http = reqwest::Client::new();
+    let mut reprints = 0;
+    for part in parts {
+        assert_eq!(part["status"], "passed", "{part}");
+        let inspection = &part["inspection"];
+        assert_eq!(inspection["passed"], true, "{part}");
+        let photos = inspection["photos"].as_array().expect("photos");
+        assert!(!photos.is_empty(), "{part}");
+        for photo in photos {
+            let bytes = http
+                .get(photo["url"].as_str().expect("url"))
+                .send()
+                .await
+                .expect("photo")
+                .bytes()
+                .await
+                .expect("photo bytes");
+            assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{photo}: not a PNG");
+        }
+        reprints += part["attempts"].as_i64().expect("attempts") - 1;
+    }
+    assert!(last["tracking_number"].as_str().is_some_and(|t| !t.is_empty()), "{last}");
+    assert!(last["energy_kwh"].as_f64().is_some_and(|e| e > 0.0), "{last}");
+
+    // No transition lost or doubled: each status event once, in order; one
+    // farm start and one finish per plate however often the gateway died.
+    let db = app.db().await;
+    let types: Vec<String> = db
+        .query(
+            "select type from events where order_id = $1 and type <> 'order.inspection' \
+             and type <> 'order.status_changed' order by seq",
+            &[&order_id],
+        )
+        .await
+        .expect("events")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        types,
+        ["order.created", "order.paid", "order.queued", "order.in_production", "order.shipped", "order.delivered"],
+        "the order's life"
+    );
+    let doubled: i64 = app
+        .scalar(
+            "select count(*) from (select plate_id, kind from farm_events \
+             where kind in ('task_started', 'task_finished', 'task_failed') and plate_id is not null \
+             group by 1, 2 having count(*) > 1) d",
+            &[],
+        )
+        .await;
+    assert_eq!(doubled, 0, "a plate started or ended twice");
+    let failed_inspections: i64 = app
+        .scalar("select count(*) from inspections where not passed", &[])
+        .await;
+    let failed_prints: i64 = app
+        .scalar("select count(*) from farm_events where kind = 'task_failed'", &[])
+        .await;
+    // The re-prints are in the order's timeline: one order.inspection per
+    // inspection, the failed ones with passed = false.
+    let inspection_events: Vec<Value> = db
+        .query(
+            "select data::text from events where order_id = $1 and type = 'order.inspection' order by seq",
+            &[&order_id],
+        )
+        .await
+        .expect("inspection events")
+        .iter()
+        .map(|r| serde_json::from_str::<Value>(r.get::<_, &str>(0)).expect("json"))
+        .collect();
+    let failed_in_timeline = inspection_events
+        .iter()
+        .filter(|e| e["inspection"]["passed"] == false)
+        .count() as i64;
+    assert_eq!(failed_in_timeline, failed_inspections);
+    println!(
+        "e2e: {reprints} re-prints ({failed_prints} failed plates, {failed_inspections} failed inspections), \
+         {} inspection events, energy {} kWh ({} grid)",
+        inspection_events.len(),
+        last["energy_kwh"],
+        last["grid_kwh"]
+    );
+    assert!(reprints >= failed_inspections, "each failed inspection re-printed its part");
+
+    // The receiver got every event of the order, signed with both header
+    // sets, in order, ending with order.delivered; order.shipped carries
+    // tracking and photo URLs that download.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let received = loop {
+        let got: Vec<_> = receiver
+            .received()
+            .into_iter()
+            .filter(|r| r.json()["data"]["id"] == order_id.as_str())
+            .collect();
+        if got.iter().any(|r| r.json()["type"] == "order.delivered") || Instant::now() > deadline {
+            break got;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let mut order_of_types: BTreeMap<String, usize> = BTreeMap::new();
+    let mut ids = std::collections::BTreeSet::new();
+    for (i, r) in received.iter().enumerate() {
+        assert!(verifies_with(&r.headers, &r.body, &secret), "delivery {i} does not verify");
+        let event = r.json();
+        let kind = event["type"].as_str().expect("type").to_owned();
+        if ids.insert(event["id"].as_str().expect("id").to_owned()) {
+            order_of_types.entry(kind).or_insert(i);
+        }
+    }
+    let position = |t: &str| {
+        *order_of_types
+            .get(t)
+            .unwrap_or_else(|| panic!("{t} never arrived: {order_of_types:?}"))
+    };
+    assert!(position("order.paid") < position("order.in_production"));
+    assert!(position("order.in_production") < position("order.shipped"));
+    assert!(position("order.shipped") < position("order.delivered"));
+    let shipped = received
+        .iter()
+        .map(|r| r.json())
+        .find(|e| e["type"] == "order.shipped")
+        .expect("shipped");
+    assert_eq!(shipped["data"]["tracking_number"], last["tracking_number"]);
+    let shipped_parts = shipped["data"]["parts"].as_array().expect("parts in order.shipped");
+    assert_eq!(shipped_parts.len(), 25);
+    let url = shipped_parts[0]["photos"][0]["url"].as_str().expect("photo url");
+    let bytes = http.get(url).send().await.expect("get").bytes().await.expect("bytes");
+    assert!(bytes.starts_with(b"\x89PNG"), "the shipped event's photo is a PNG");
+}
