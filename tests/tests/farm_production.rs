@@ -330,10 +330,28 @@ async fn a_small_order_goes_from_claim_to_the_door_and_a_printer_waits_for_its_c
     assert_eq!(again["plate"]["id"], plate["id"]);
     let tasks = plate_tasks(&first);
 
+    // Started two hours ago, finished one hour ago (real times, for the
+    // utilisation below: 1 h of the last 24 spent printing).
+    let ago = |hours: i32| {
+        let app = &app;
+        async move {
+            app.scalar::<String>(
+                "select to_char((now() - make_interval(hours => $1)) at time zone 'utc', \
+                 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+                &[&hours],
+            )
+            .await
+        }
+    };
+    let (started_at, finished_at) = (ago(2).await, ago(1).await);
     push(
         &app,
         &token,
-        vec![event("01PA", "task_started", json!({"plate_id": plate_id}))],
+        vec![event(
+            "01PA",
+            "task_started",
+            json!({"plate_id": plate_id, "occurred_at": started_at}),
+        )],
     )
     .await;
     settle(&app).await;
@@ -354,7 +372,8 @@ async fn a_small_order_goes_from_claim_to_the_door_and_a_printer_waits_for_its_c
         vec![event(
             "01PA",
             "task_finished",
-            json!({"plate_id": plate_id, "detail": {"print_s": 3600, "usage": usage}}),
+            json!({"plate_id": plate_id, "occurred_at": finished_at,
+                   "detail": {"print_s": 3600, "usage": usage}}),
         )],
     )
     .await;
@@ -577,6 +596,13 @@ async fn a_small_order_goes_from_claim_to_the_door_and_a_printer_waits_for_its_c
         "a leased plate is not printing yet"
     );
     assert_eq!(u["sites"][0]["printers"], 1);
+    // 3600 s of 86,400: 0.0417, to three decimals.
+    assert_eq!(
+        u["printers"][0]["printing_share_24h"].as_f64(),
+        Some(0.042),
+        "{u}"
+    );
+    assert_eq!(u["sites"][0]["states"]["idle"], 1);
     assert_eq!(
         call(
             &app,
