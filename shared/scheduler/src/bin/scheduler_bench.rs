@@ -200,6 +200,11 @@ fn main() {
     let started = Instant::now();
     let mut queue = parts.clone();
     let mut plates = 0usize;
+    // Each plate's share of the usable bed filled (footprints with spacing).
+    let mut fills: Vec<(usize, f64)> = Vec::new();
+    let m = config.margins;
+    let usable = (bed.width_mm - 2.0 * m.edge_mm + m.spacing_mm)
+        * (bed.depth_mm - 2.0 * m.edge_mm + m.spacing_mm);
     let mut rounds = 0usize;
     while !queue.is_empty() {
         let round = schedule(&queue, &printers, 0, &config);
@@ -210,6 +215,15 @@ fn main() {
             .collect();
         plates += round.len();
         rounds += 1;
+        fills.extend(round.iter().map(|plate| {
+            let fill = plate
+                .placements
+                .iter()
+                .map(|q| (q.width_mm + m.spacing_mm) * (q.depth_mm + m.spacing_mm))
+                .sum::<f64>()
+                / usable;
+            (rounds, fill)
+        }));
         queue.retain(|p| !taken.contains(&p.id));
     }
     let secs = started.elapsed().as_secs_f64();
@@ -230,6 +244,24 @@ fn main() {
         config.margins.edge_mm,
         plates as f64 / with_margins as f64,
         shelf as f64 / bound as f64,
+    );
+    let mean = |from: usize, to: usize| {
+        let f: Vec<f64> = fills
+            .iter()
+            .filter(|(r, _)| (from..=to).contains(r))
+            .map(|&(_, f)| f)
+            .collect();
+        (
+            f.iter().sum::<f64>() / f.len().max(1) as f64 * 100.0,
+            f.len(),
+        )
+    };
+    let (all, _) = mean(1, rounds);
+    let (head, head_n) = mean(1, rounds.saturating_sub(3));
+    let (tail, tail_n) = mean(rounds.saturating_sub(2), rounds);
+    println!(
+        "BENCH plates: mean fill {all:.1} % of the usable bed (footprints with spacing); {head:.1} % over the {head_n} plates of rounds 1 to {}, {tail:.1} % over the {tail_n} of the last three rounds (the draining queue's tail: large parts left with few small ones to fill around them)",
+        rounds.saturating_sub(3),
     );
     if margin_ratio > 1.10 {
         println!(
