@@ -430,14 +430,16 @@ mod tests {
 
     #[test]
     fn reprints_keep_their_place_ahead_of_larger_parts_in_the_window() {
-        // A re-print (queued last) and two parts that each fill most of the
-        // bed (246 × 200: 205 of 251 deep, so only one fits): the re-print
-        // is placed, and the older of the two big ones with it.
+        // Two re-prints (a 30 × 30 head and a 246 × 100 slab) and an older
+        // 246 × 200 first print. The slab and the big part cannot share a
+        // plate (105 + 205 > 251 deep, each 251 wide), so largest first
+        // would take the big part; the re-print must go instead.
         let mut parts = vec![
             part(1, 246.0, 200.0, "pla", 1),
-            part(2, 246.0, 200.0, "pla", 2),
-            part(3, 40.0, 30.0, "pla", 3),
+            part(2, 30.0, 30.0, "pla", 2),
+            part(3, 246.0, 100.0, "pla", 3),
         ];
+        parts[1].attempt = 1;
         parts[2].attempt = 1;
         let plates = schedule(
             &parts,
@@ -445,7 +447,7 @@ mod tests {
             10,
             &ScheduleConfig::default(),
         );
-        assert_eq!(ids(&plates[0]), vec![1, 3]);
+        assert_eq!(ids(&plates[0]), vec![2, 3]);
     }
 
     #[test]
