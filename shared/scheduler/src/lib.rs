@@ -13,10 +13,14 @@
 //! - [`compat`]: a printer takes a part only when its loaded material, colour
 //!   and nozzle match, and the part fits its build volume; [`fits_any_printer`]
 //!   is the quote-time refusal of parts no printer of the farm can print.
-//! - [`packing`]: where parts go on one plate: MaxRects (best short side fit)
-//!   with a margin between parts and from the bed's edges, turning a part 90°
-//!   about Z when that fits better.
-//! - [`assign`]: one plate per idle printer, filled in priority order.
+//! - [`packing`]: where parts go on one plate: MaxRects with one of four
+//!   free-rectangle rules (best short side, best area, bottom-left, contact
+//!   point), a margin between parts and from the bed's edges, turning a part
+//!   90° about Z when that fits better.
+//! - [`assign`]: one plate per idle printer: the head of the queue always on
+//!   it, the next few plates' worth of parts tried largest first (re-prints
+//!   and due parts keep their order), the rest of the queue filling gaps;
+//!   packed with every rule and order, the fullest plate kept.
 
 pub mod assign;
 pub mod compat;
