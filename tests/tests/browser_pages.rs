@@ -1,0 +1,609 @@
+//! The web pages in a real browser (issue 15): Debian's chromium, driven
+//! through chromium-driver (WebDriver) with fantoccini. One person's path:
+//! get a key by email on `/`, upload an STL (the presigned PUT goes
+//! straight to the object store, so the store's CORS is exercised), see it
+//! drawn (canvas pixels of the part's colour) and priced, order in test
+//! mode, approve on the review page, pay on the test checkout page, follow
+//! the tracking page; then autopay changed through the signed settings
+//! link, wrong and expired links refused, the farm and docs pages.
+//! Screenshots of every page go to `target/browser-screenshots/`.
+//!
+//! chromium comes from `scripts/browser.sh` (apt-get). When it cannot be
+//! installed the test says so loudly and skips; anything else fails.
+
+#[path = "payments_common.rs"]
+mod common;
+#[path = "upload_common.rs"]
+mod upload;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use farm_tests::{AppBuilder, TestApp, repo_root};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The part: a 20 × 30 × 10 mm box as binary STL (12 triangles), so the
+/// analysis the page shows can be checked against known figures.
+fn box_stl(dx: f32, dy: f32, dz: f32) -> Vec<u8> {
+    let v = |x: f32, y: f32, z: f32| [x * dx, y * dy, z * dz];
+    let quads = [
+        // each face as two triangles, counter-clockwise seen from outside
+        [v(0., 0., 0.), v(0., 1., 0.), v(1., 1., 0.), v(1., 0., 0.)], // bottom (-z)
+        [v(0., 0., 1.), v(1., 0., 1.), v(1., 1., 1.), v(0., 1., 1.)], // top (+z)
+        [v(0., 0., 0.), v(1., 0., 0.), v(1., 0., 1.), v(0., 0., 1.)], // front (-y)
+        [v(0., 1., 0.), v(0., 1., 1.), v(1., 1., 1.), v(1., 1., 0.)], // back (+y)
+        [v(0., 0., 0.), v(0., 0., 1.), v(0., 1., 1.), v(0., 1., 0.)], // left (-x)
+        [v(1., 0., 0.), v(1., 1., 0.), v(1., 1., 1.), v(1., 0., 1.)], // right (+x)
+    ];
+    let mut out = vec![0u8; 80];
+    out.extend_from_slice(&12u32.to_le_bytes());
+    for q in quads {
+        for tri in [[q[0], q[1], q[2]], [q[0], q[2], q[3]]] {
+            out.extend_from_slice(&[0u8; 12]); // normal: recomputed by readers
+            for p in tri {
+                for c in p {
+                    out.extend_from_slice(&c.to_le_bytes());
+                }
+            }
+            out.extend_from_slice(&[0u8; 2]);
+        }
+    }
+    out
+}
+
+/// chromium-driver, from `FARM_CHROMEDRIVER`, the PATH, or installed now.
+fn chromedriver() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("FARM_CHROMEDRIVER") {
+        return Some(PathBuf::from(p));
+    }
+    let installed = Command::new("bash")
+        .arg(repo_root().join("scripts/browser.sh"))
+        .stderr(Stdio::inherit())
+        .output()
+        .ok()?;
+    let path = String::from_utf8_lossy(&installed.stdout).trim().to_owned();
+    (installed.status.success() && !path.is_empty()).then(|| PathBuf::from(path))
+}
+
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_driver(path: &Path) -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let child = Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let url = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while http.get(format!("{url}/status")).send().await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not answer on {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Driver { child, url }
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": std::env::var("FARM_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            // WebGL without a GPU: SwiftShader, which headless Chromium
+            // only enables when asked.
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--window-size=1280,1800", "--use-angle=swiftshader",
+                     "--enable-unsafe-swiftshader", "--no-proxy-server"],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a chromium session")
+}
+
+fn screenshots() -> PathBuf {
+    let dir = repo_root().join("target/browser-screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+async fn snap(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    let path = screenshots().join(format!("{name}.png"));
+    std::fs::write(&path, png).expect("write screenshot");
+    eprintln!("screenshot: {}", path.display());
+}
+
+/// Waits until `script` (a function body returning a value) returns a
+/// truthy value, and returns it.
+async fn wait_js(c: &Client, what: &str, script: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let v = c.execute(script, vec![]).await.unwrap_or(Value::Null);
+        if !(v.is_null() || v == false || v == "" || v == 0) {
+            return v;
+        }
+        if Instant::now() > deadline {
+            let text = c
+                .execute("return document.body.innerText", vec![])
+                .await
+                .unwrap_or_default();
+            panic!("timed out waiting for {what}; the page says:\n{text}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("{css} on the page"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn fill(c: &Client, id: &str, value: &str) {
+    let el = c.find(Locator::Id(id)).await.expect(id);
+    el.clear().await.expect("clear");
+    el.send_keys(value).await.expect("type");
+}
+
+/// Share of the canvas's pixels in the part's colour (the viewer draws the
+/// part blue, `#2f6fb3`, lit; background and grid are grey), read back
+/// from the WebGL canvas the page drew.
+const PART_PIXELS: &str = "const src = document.querySelector(arguments[0] + ' canvas');
+  if (!src) return 0;
+  const c = document.createElement('canvas'); c.width = src.width; c.height = src.height;
+  const g = c.getContext('2d'); g.drawImage(src, 0, 0);
+  const d = g.getImageData(0, 0, c.width, c.height).data; let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i + 2] > d[i] + 40 && d[i + 2] > d[i + 1] + 15) n++;
+  return n / (c.width * c.height);";
+
+async fn part_share(c: &Client, container: &str) -> f64 {
+    wait_js(
+        c,
+        "the 3D view",
+        &format!("return document.querySelector('{container}')?.dataset.rendered === 'true'"),
+    )
+    .await;
+    c.execute(PART_PIXELS, vec![json!(container)])
+        .await
+        .expect("pixels")
+        .as_f64()
+        .expect("a share")
+}
+
+async fn spawn() -> TestApp {
+    let mut builder = AppBuilder::farm();
+    for (name, value) in upload::store_variables() {
+        builder = builder.variable(name, value);
+    }
+    builder.spawn().await
+}
+
+#[tokio::test]
+async fn a_person_prices_orders_and_follows_a_part_in_the_browser() {
+    let Some(driver_path) = chromedriver() else {
+        eprintln!(
+            "\n######## SKIPPED browser_pages: chromium/chromium-driver could not be installed \
+             (scripts/browser.sh failed); the pages were NOT tested in a browser ########\n"
+        );
+        return;
+    };
+    let app = spawn().await;
+    let driver = start_driver(&driver_path).await;
+    let c = browser(&driver).await;
+    let stl = tempfile::Builder::new()
+        .suffix(".stl")
+        .tempfile()
+        .expect("temp");
+    std::fs::write(stl.path(), box_stl(20.0, 30.0, 10.0)).expect("write stl");
+
+    // --- `/`: a key by email (test mode), then the upload.
+    c.goto(&app.url("/")).await.expect("open /");
+    wait_js(
+        &c,
+        "the catalog",
+        "return document.querySelectorAll('#material option').length",
+    )
+    .await;
+    c.find(Locator::Css("#connect summary"))
+        .await
+        .expect("summary")
+        .click()
+        .await
+        .expect("open");
+    let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
+    fill(&c, "connect-email", &email).await;
+    fill(&c, "connect-name", "Browser test").await;
+    c.find(Locator::Css("#connect-form button"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("connect");
+    let key_state = wait_js(
+        &c,
+        "the key",
+        "return sessionStorage.getItem('farm_api_key')",
+    )
+    .await;
+    let key = key_state.as_str().expect("key").to_owned();
+    assert!(key.contains("_test_"), "a test-mode key: {key}");
+
+    let input = c.find(Locator::Id("file-input")).await.expect("file input");
+    input
+        .send_keys(&stl.path().display().to_string())
+        .await
+        .expect("choose the file");
+    // Drawn at once, before the server has said anything.
+    let share = part_share(&c, "#viewer").await;
+    eprintln!(
+        "upload page: the part covers {:.1} % of the canvas",
+        share * 100.0
+    );
+    assert!(share > 0.01, "the canvas shows the part: {share}");
+
+    let price = wait_js(
+        &c,
+        "the price",
+        "return document.getElementById('price')?.innerText",
+    )
+    .await;
+    let price = price.as_str().expect("text").to_owned();
+    assert!(price.starts_with("Total: $"), "{price}");
+    let analysis = text_of(&c, "#analysis").await;
+    assert!(analysis.contains("20.0 × 30.0 × 10.0 mm"), "{analysis}");
+    assert!(
+        analysis.contains("6.00 cm³"),
+        "20 × 30 × 10 mm = 6 cm³: {analysis}"
+    );
+    let quote_box = text_of(&c, "#quote").await;
+    assert!(quote_box.contains("Lead time"), "{quote_box}");
+    // The store really holds the bytes the browser PUT.
+    let file_id: String = app
+        .scalar("select id from files where status = 'ready' limit 1", &[])
+        .await;
+    eprintln!("upload page: {price} for file {file_id}");
+    snap(&c, "1-upload-priced").await;
+    let settings_url = c
+        .find(Locator::Id("settings-link"))
+        .await
+        .expect("settings link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("an href");
+
+    // --- order: address, then the review page.
+    fill(&c, "line1", "1 Test Street").await;
+    fill(&c, "city", "Springfield").await;
+    fill(&c, "postal-code", "12345").await;
+    c.find(Locator::Id("order-button"))
+        .await
+        .expect("order")
+        .click()
+        .await
+        .expect("order");
+    wait_js(
+        &c,
+        "the review page",
+        "return location.pathname.startsWith('/review/')",
+    )
+    .await;
+    let review = text_of(&c, "main").await;
+    assert!(
+        review.contains("Review your order") && review.contains("1 Test Street"),
+        "{review}"
+    );
+    assert!(
+        review.contains(price.trim_start_matches("Total: ")),
+        "same price: {review}"
+    );
+    let share = part_share(&c, ".viewer").await;
+    assert!(share > 0.01, "the review page draws the part: {share}");
+    snap(&c, "2-review").await;
+
+    // --- the test checkout page: pay, then follow the order.
+    c.find(Locator::Id("approve"))
+        .await
+        .expect("approve")
+        .click()
+        .await
+        .expect("approve");
+    wait_js(
+        &c,
+        "the checkout page",
+        "return location.pathname.startsWith('/test/checkout/')",
+    )
+    .await;
+    snap(&c, "3-test-checkout").await;
+    c.find(Locator::Css("form button"))
+        .await
+        .expect("pay")
+        .click()
+        .await
+        .expect("pay");
+    wait_js(
+        &c,
+        "the paid page",
+        "return document.querySelector('h1')?.innerText.startsWith('Paid')",
+    )
+    .await;
+    c.find(Locator::LinkText("Track this order"))
+        .await
+        .expect("track")
+        .click()
+        .await
+        .expect("track");
+    wait_js(
+        &c,
+        "the tracking page",
+        "return location.pathname.startsWith('/orders/')",
+    )
+    .await;
+    let status = text_of(&c, "#order-status-value").await;
+    assert!(
+        ["paid", "queued"].contains(&status.as_str()),
+        "paid or queued: {status}"
+    );
+    let timeline = text_of(&c, "main table").await;
+    assert!(
+        timeline.contains("requires_payment") && timeline.contains("paid"),
+        "{timeline}"
+    );
+    let share = part_share(&c, ".viewer").await;
+    assert!(share > 0.01, "the tracking page draws the part: {share}");
+    snap(&c, "4-tracking").await;
+
+    // --- autopay through the signed link (the card first, by API, as the
+    // README's quick start does).
+    let saved = app
+        .with_key(&key)
+        .post_json(
+            "/v1/payments/default_method",
+            &json!({"payment_method_id": "pm_card_visa"}),
+        )
+        .await;
+    assert!(saved.status().is_success(), "{}", saved.status());
+    c.goto(&settings_url).await.expect("settings");
+    let checkbox = c
+        .find(Locator::Css("input[name=autopay_enabled]"))
+        .await
+        .expect("checkbox");
+    if checkbox.prop("checked").await.expect("checked").as_deref() != Some("true") {
+        checkbox.click().await.expect("tick");
+    }
+    fill(&c, "max_per_order", "").await;
+    c.find(Locator::Css("input[name=max_per_order]"))
+        .await
+        .expect("cap")
+        .send_keys("250.00")
+        .await
+        .expect("type");
+    c.find(Locator::Css("input[name=monthly_cap]"))
+        .await
+        .expect("cap")
+        .clear()
+        .await
+        .expect("clear");
+    c.find(Locator::Css("input[name=monthly_cap]"))
+        .await
+        .expect("cap")
+        .send_keys("1000")
+        .await
+        .expect("type");
+    c.find(Locator::Css("form button"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("save");
+    wait_js(
+        &c,
+        "the saved notice",
+        "return document.querySelector('[role=status]')?.innerText === 'Saved.'",
+    )
+    .await;
+    snap(&c, "5-settings-saved").await;
+    let (status, settings) = upload::get(&app, &key, "/v1/settings").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            &settings["autopay_enabled"],
+            &settings["max_per_order_cents"],
+            &settings["monthly_cap_cents"]
+        ),
+        (&json!(true), &json!(25000), &json!(100000)),
+        "{settings}"
+    );
+
+    // --- wrong and expired links: the error page.
+    c.goto(&app.url("/settings/not-a-token"))
+        .await
+        .expect("wrong link");
+    let refused = text_of(&c, "main").await;
+    assert!(
+        refused.contains("does not work") && refused.contains("invalid_token"),
+        "{refused}"
+    );
+    snap(&c, "6-settings-wrong-link").await;
+    let account: String = app
+        .scalar("select account_id from api_keys where account_id in (select id from accounts where email = $1) limit 1", &[&email])
+        .await;
+    let expired = settings_token(&app, &account, "test", common::unix_now() - 60);
+    c.goto(&app.url(&format!("/settings/{expired}")))
+        .await
+        .expect("expired link");
+    let refused = text_of(&c, "main").await;
+    assert!(refused.contains("token_expired"), "{refused}");
+    c.goto(&app.url("/review/0123456789abcdef0123456789abcdef"))
+        .await
+        .expect("wrong review");
+    assert!(text_of(&c, "h1").await.contains("Review not found"));
+
+    // --- the phone-sized upload page, the farm and the reference.
+    c.set_window_size(390, 844).await.expect("phone size");
+    c.goto(&app.url("/")).await.expect("open /");
+    wait_js(
+        &c,
+        "the catalog",
+        "return document.querySelectorAll('#material option').length",
+    )
+    .await;
+    let overflow = c
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            vec![],
+        )
+        .await
+        .expect("width");
+    assert!(
+        overflow.as_i64().unwrap_or(1) <= 0,
+        "no sideways scrolling on a phone: {overflow}"
+    );
+    snap(&c, "7-upload-phone").await;
+    c.set_window_size(1280, 1800).await.expect("desktop size");
+
+    farm_page(&app, &c).await;
+    docs_page(&app, &c).await;
+    c.close().await.expect("close");
+}
+
+/// A settings link token by its documented recipe (as in
+/// payments_settings_page.rs), independently of the app's code: key =
+/// HMAC-SHA256(internal_token, "farm-api/settings-link/v1"), token =
+/// "{account}-{mode}.{expires}.{hex HMAC(key, "{account}-{mode}.{expires}")}".
+fn settings_token(app: &TestApp, account: &str, mode: &str, expires: i64) -> String {
+    let hex = common::hmac_hex(app.internal_token.as_bytes(), b"farm-api/settings-link/v1");
+    let key: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+        .collect();
+    let body = format!("{account}-{mode}.{expires}");
+    format!("{body}.{}", common::hmac_hex(&key, body.as_bytes()))
+}
+
+async fn farm_page(app: &TestApp, c: &Client) {
+    let site: Value = app
+        .request(reqwest::Method::POST, "/internal/farm/sites")
+        .header("x-farm-internal-token", &app.internal_token)
+        .json(&json!({"name": "browser-site"}))
+        .send()
+        .await
+        .expect("site")
+        .json()
+        .await
+        .expect("json");
+    let token = site["token"].as_str().expect("token");
+    let registered = app
+        .request(reqwest::Method::PUT, "/internal/farm/printers")
+        .bearer_auth(token)
+        .json(&json!({"printers": [{"serial": "01P00A000000001", "model": "P1S"}, {"serial": "01P00A000000002", "model": "P1S"}]}))
+        .send()
+        .await
+        .expect("printers");
+    assert!(registered.status().is_success(), "{}", registered.status());
+    app.db()
+        .await
+        .execute("update printers set status = 'printing', progress = 42, remaining_minutes = 17 where serial = '01P00A000000001'", &[])
+        .await
+        .expect("printing");
+
+    c.goto(&app.url("/farm")).await.expect("farm");
+    fill(c, "operator-token", "wrong").await;
+    c.find(Locator::Css("#token-form button"))
+        .await
+        .expect("show")
+        .click()
+        .await
+        .expect("show");
+    wait_js(
+        c,
+        "the refusal",
+        "return document.getElementById('farm-status').innerText.includes('refused')",
+    )
+    .await;
+    fill(c, "operator-token", &app.internal_token).await;
+    c.find(Locator::Css("#token-form button"))
+        .await
+        .expect("show")
+        .click()
+        .await
+        .expect("show");
+    wait_js(
+        c,
+        "the farm",
+        "return document.querySelectorAll('#farm tbody tr').length >= 2",
+    )
+    .await;
+    let farm = text_of(c, "#farm").await;
+    assert!(
+        farm.contains("Site browser-site") && farm.contains("42 %") && farm.contains("17 min left"),
+        "{farm}"
+    );
+    snap(c, "8-farm").await;
+}
+
+async fn docs_page(app: &TestApp, c: &Client) {
+    let spec = app.openapi().await;
+    let operations: usize = spec["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .map(|p| {
+            p.as_object().map_or(0, |o| {
+                o.keys().filter(|k| !k.starts_with("parameters")).count()
+            })
+        })
+        .sum();
+    c.goto(&app.url("/docs")).await.expect("docs");
+    let shown = wait_js(
+        c,
+        "the reference",
+        "return document.querySelectorAll('.opblock').length",
+    )
+    .await;
+    // Swagger UI draws one block per operation once every tag is expanded
+    // (its default); allow it a moment to finish.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let shown = c
+        .execute(
+            "return document.querySelectorAll('.opblock').length",
+            vec![],
+        )
+        .await
+        .unwrap_or(shown);
+    eprintln!("docs page: {shown} operation blocks for {operations} operations in the spec");
+    assert_eq!(
+        shown.as_u64(),
+        Some(operations as u64),
+        "every operation is rendered"
+    );
+    snap(c, "9-docs").await;
+}
