@@ -40,15 +40,15 @@ async fn page(app: &TestApp, path: &str) -> (String, String) {
     assert!(
         r.headers()["content-type"]
             .to_str()
-            .unwrap()
+            .expect("a well-formed answer")
             .starts_with("text/html")
     );
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     let csp = r.headers()["content-security-policy"]
         .to_str()
-        .unwrap()
+        .expect("a well-formed answer")
         .to_owned();
-    (csp, r.text().await.unwrap())
+    (csp, r.text().await.expect("a well-formed answer"))
 }
 
 #[tokio::test]
@@ -73,7 +73,7 @@ async fn pages_allow_exactly_what_they_load() {
             assert!(
                 r.headers()["content-type"]
                     .to_str()
-                    .unwrap()
+                    .expect("a well-formed answer")
                     .starts_with("text/javascript")
             );
         }
@@ -94,19 +94,25 @@ async fn pages_allow_exactly_what_they_load() {
         for url in files {
             let r = app.get(&url).await;
             assert_eq!(r.status(), 200, "{url}");
-            let cache = r.headers()["cache-control"].to_str().unwrap().to_owned();
+            let cache = r.headers()["cache-control"]
+                .to_str()
+                .expect("a well-formed answer")
+                .to_owned();
             if url.starts_with("/assets/vendor/") {
                 assert_eq!(cache, "public, max-age=31536000, immutable", "{url}");
             } else {
                 assert_eq!(cache, "no-cache", "{url}");
                 // Revalidation costs a 304 without the body.
-                let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+                let etag = r.headers()["etag"]
+                    .to_str()
+                    .expect("a well-formed answer")
+                    .to_owned();
                 let again = app
                     .request(reqwest::Method::GET, &url)
                     .header("if-none-match", &etag)
                     .send()
                     .await
-                    .unwrap();
+                    .expect("a well-formed answer");
                 assert_eq!(again.status(), 304, "{url}");
             }
         }
@@ -125,7 +131,7 @@ async fn vendored_files_carry_their_licences_and_unknown_files_are_404() {
         assert!(
             r.text()
                 .await
-                .unwrap()
+                .expect("a well-formed answer")
                 .contains("Permission is hereby granted")
                 || licence.contains("swagger")
         );
@@ -134,7 +140,7 @@ async fn vendored_files_carry_their_licences_and_unknown_files_are_404() {
     assert_eq!(r.status(), 404);
     let r = app.get("/assets/vendor/three-0.187.0/package.json").await;
     assert_eq!(r.status(), 404);
-    let body: Value = r.json().await.unwrap();
+    let body: Value = r.json().await.expect("a well-formed answer");
     assert_eq!(body["error"], "not_found", "{body}");
 }
 
@@ -143,16 +149,16 @@ async fn the_farm_overview_wants_the_operator_token() {
     let app = spawn().await;
     let r = app.get("/internal/farm/overview").await;
     assert_eq!(r.status(), 401);
-    let body: Value = r.json().await.unwrap();
+    let body: Value = r.json().await.expect("a well-formed answer");
     assert_eq!(body["error"], "invalid_internal_token");
     let r = app
         .request(reqwest::Method::GET, "/internal/farm/overview")
         .bearer_auth(&app.internal_token)
         .send()
         .await
-        .unwrap();
+        .expect("a well-formed answer");
     assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
+    let body: Value = r.json().await.expect("a well-formed answer");
     assert_eq!(body["object"], "farm_overview");
     assert_eq!(body["sites"], serde_json::json!([]));
     assert_eq!(body["utilisation"]["window_seconds"], 86400);

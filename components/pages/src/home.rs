@@ -27,7 +27,7 @@ const BODY: &str = r#"<h1>Instant price for a 3D print</h1>
 </section>
 <section aria-labelledby="part-h">
 <h2 id="part-h">2. Your part</h2>
-<div id="drop" class="drop"><p>Drop a mesh here, or</p><label for="file-input" class="button">Choose a file</label><input id="file-input" type="file" accept=".stl,.3mf,.obj"></div>
+<div id="drop" class="drop"><p><label for="file-input">Drop a mesh here, or choose one (.stl, .3mf, .obj)</label></p><input id="file-input" type="file" accept=".stl,.3mf,.obj"></div>
 <div id="viewer" class="viewer" role="img" aria-label="3D view of the part (drag to turn, scroll or pinch to zoom, arrow keys to pan)" tabindex="0"></div>
 <p id="upload-status" role="status" aria-live="polite"></p>
 <div id="analysis"></div>
