@@ -152,7 +152,13 @@ async fn wait_js(c: &Client, what: &str, script: &str) -> Value {
                 .execute("return document.body.innerText", vec![])
                 .await
                 .unwrap_or_default();
-            panic!("timed out waiting for {what}; the page says:\n{text}");
+            let hint = if text.to_string().contains("Upload failed: Failed to fetch") {
+                "\n(the object store refused the browser's PUT: it answers no CORS for the \
+                 app's origin; scripts/services.sh up restarts the store it started with CORS)"
+            } else {
+                ""
+            };
+            panic!("timed out waiting for {what}; the page says:\n{text}{hint}");
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
