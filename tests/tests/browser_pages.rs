@@ -52,6 +52,26 @@ fn box_stl(dx: f32, dy: f32, dz: f32) -> Vec<u8> {
     out
 }
 
+/// The same kind of box as OBJ text: 8 vertices, 6 quads (1-based indices,
+/// counter-clockwise seen from outside).
+fn box_obj(dx: f32, dy: f32, dz: f32) -> String {
+    let mut out = String::new();
+    for (x, y, z) in [
+        (0., 0., 0.),
+        (1., 0., 0.),
+        (1., 1., 0.),
+        (0., 1., 0.),
+        (0., 0., 1.),
+        (1., 0., 1.),
+        (1., 1., 1.),
+        (0., 1., 1.),
+    ] {
+        out.push_str(&format!("v {} {} {}\n", x * dx, y * dy, z * dz));
+    }
+    out.push_str("f 1 4 3 2\nf 5 6 7 8\nf 1 2 6 5\nf 4 8 7 3\nf 1 5 8 4\nf 2 3 7 6\n");
+    out
+}
+
 /// chromium-driver, from `FARM_CHROMEDRIVER`, the PATH, or installed now.
 fn chromedriver() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("FARM_CHROMEDRIVER") {
@@ -529,6 +549,31 @@ async fn a_person_prices_orders_and_follows_a_part_in_the_browser() {
         overflow.as_i64().unwrap_or(1) <= 0,
         "no sideways scrolling on a phone: {overflow}"
     );
+    // Without a key an OBJ is still drawn at once, and the page asks for
+    // the key instead of uploading.
+    c.execute("sessionStorage.clear(); return true", vec![])
+        .await
+        .expect("forget the key");
+    c.refresh().await.expect("reload");
+    let obj = tempfile::Builder::new()
+        .suffix(".obj")
+        .tempfile()
+        .expect("temp");
+    std::fs::write(obj.path(), box_obj(40.0, 10.0, 25.0)).expect("write obj");
+    c.find(Locator::Id("file-input"))
+        .await
+        .expect("file input")
+        .send_keys(&obj.path().display().to_string())
+        .await
+        .expect("choose the OBJ");
+    let share = part_share(&c, "#viewer").await;
+    eprintln!(
+        "upload page (phone, OBJ, no key): the part covers {:.1} % of the canvas",
+        share * 100.0
+    );
+    assert!(share > 0.01, "the OBJ is drawn: {share}");
+    let said = text_of(&c, "#upload-status").await;
+    assert!(said.contains("add your API key"), "{said}");
     snap(&c, "7-upload-phone").await;
     c.set_window_size(1280, 1800).await.expect("desktop size");
 
