@@ -743,3 +743,68 @@ async fn docs_page(app: &TestApp, c: &Client) {
     );
     snap(c, "9-docs").await;
 }
+
+/// Red marker pixels the viewer draws where a finding is located.
+const MARKER_PIXELS: &str = "const src = document.querySelector('#viewer canvas');
+  const c = document.createElement('canvas'); c.width = src.width; c.height = src.height;
+  const g = c.getContext('2d'); g.drawImage(src, 0, 0);
+  const d = g.getImageData(0, 0, c.width, c.height).data; let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] > d[i + 1] + 80 && d[i] > d[i + 2] + 80) n++;
+  return n;";
+
+#[tokio::test]
+async fn a_located_finding_is_marked_on_the_model() {
+    let Some(driver_path) = chromedriver() else {
+        eprintln!("\n######## SKIPPED browser_pages: chromium could not be installed ########\n");
+        return;
+    };
+    let app = spawn().await;
+    let (key, _) = upload::new_account_key(
+        &app,
+        "test",
+        &["files:read", "files:write", "quotes:read", "quotes:write"],
+    )
+    .await;
+    let driver = start_driver(&driver_path).await;
+    let c = browser(&driver).await;
+    // A 30 × 20 mm plate 0.4 mm thick: thinner than the 0.8 mm minimum
+    // wall (mesh-engine's default), a finding located on the part.
+    let stl = tempfile::Builder::new()
+        .suffix(".stl")
+        .tempfile()
+        .expect("temp");
+    std::fs::write(stl.path(), box_stl(30.0, 20.0, 0.4)).expect("write stl");
+    c.goto(&app.url("/")).await.expect("open /");
+    fill(&c, "api-key", &key).await;
+    c.find(Locator::Css("#key-form button"))
+        .await
+        .expect("use")
+        .click()
+        .await
+        .expect("use");
+    c.find(Locator::Id("file-input"))
+        .await
+        .expect("file input")
+        .send_keys(&stl.path().display().to_string())
+        .await
+        .expect("choose");
+    let findings = wait_js(
+        &c,
+        "the findings",
+        "const a = document.getElementById('analysis'); return a.innerText.includes('Findings') && a.innerText",
+    )
+    .await;
+    let findings = findings.as_str().expect("text").to_owned();
+    assert!(
+        findings.contains("marked in red on the model"),
+        "{findings}"
+    );
+    let red = c.execute(MARKER_PIXELS, vec![]).await.expect("pixels");
+    eprintln!("upload page: a located finding drawn with {red} red pixels");
+    assert!(
+        red.as_u64().unwrap_or(0) > 0,
+        "the marker is drawn: {findings}"
+    );
+    snap(&c, "10-upload-finding-marked").await;
+    c.close().await.expect("close");
+}

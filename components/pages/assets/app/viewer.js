@@ -94,9 +94,12 @@ export function showPart(container, bytes, format) {
     size,
     // points in millimetres; unitScale: millimetres per model unit.
     addMarkers(points, unitScale = 1) {
-      const marker = new THREE.MeshBasicMaterial({ color: 0xd01c1c });
+      // Drawn over the part (no depth test): a finding on a thin wall or
+      // inside a cavity must stay visible from every side.
+      const marker = new THREE.MeshBasicMaterial({ color: 0xd01c1c, depthTest: false });
       for (const p of points) {
-        const dot = new THREE.Mesh(new THREE.SphereGeometry(radius / 40, 12, 8), marker);
+        const dot = new THREE.Mesh(new THREE.SphereGeometry(radius / 25, 16, 12), marker);
+        dot.renderOrder = 1;
         dot.position.set(p[0] / unitScale, p[1] / unitScale, p[2] / unitScale);
         part.add(dot);
       }
