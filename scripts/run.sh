@@ -143,6 +143,11 @@ pids+=($!)
 cat >&2 <<MSG
 
 Farm API is up: http://$listen
+  pages:      http://$listen/                  instant price: drop a mesh, 3D view, price, order
+              http://$listen/docs              the API reference
+              http://$listen/farm              operator view (token: cat $token_file)
+              http://$listen/orders/<public_order_id>, /review/<token>, /settings/<token>
+                                               tracking, review and settings (links in API answers)
   get a key:  curl -X POST http://$listen/v1/connect -H 'content-type: application/json' \\
                 -d '{"email":"you@example.com","name":"me"}'
   catalog:    curl http://$listen/v1/catalog

@@ -220,11 +220,23 @@ s3_refuses_unsigned_headers() {
     grep -q 'were not signed'
 }
 
+# The web pages upload by the presigned URL and fetch meshes from the app's
+# origin: the store must answer CORS for it (on AWS: the bucket's CORS rules).
+# Any port of the loopback names, since tests serve the app on a free port.
+S3_CORS_ORIGINS=${FARM_S3_CORS_ORIGINS:-http://127.0.0.1:* http://localhost:*}
+s3_allows_pages() {
+  curl -s -o /dev/null -D - --max-time 5 -X OPTIONS -H 'Origin: http://127.0.0.1:3000' \
+    -H 'Access-Control-Request-Method: PUT' "http://127.0.0.1:$S3_PORT/$S3_BUCKET/probe" |
+    grep -qi '^access-control-allow-origin: http://127.0.0.1:3000'
+}
+
 start_s3() {
   # The s3s-fs that an older version of this script started is replaced (on
   # the same data), once the new store is built: the port is down only briefly.
+  # So is a farm-s3-store this state dir started before it answered CORS.
   local replace=0
   if [ -f "$state/s3s-fs.pid" ] && listening "$S3_PORT"; then replace=1; fi
+  if [ -f "$state/s3-store.pid" ] && listening "$S3_PORT" && ! s3_allows_pages; then replace=2; fi
   if [ "$replace" = 0 ] && listening "$S3_PORT"; then
     log "s3: using the store already on :$S3_PORT"
   else
@@ -232,17 +244,25 @@ start_s3() {
     if [ "$replace" = 1 ]; then
       log "s3: replacing the s3s-fs this state dir started with farm-s3-store"
       stop_pidfile s3s-fs "$state/s3s-fs.pid"
+    elif [ "$replace" = 2 ]; then
+      log "s3: restarting the farm-s3-store this state dir started, now with CORS for the pages"
+      stop_pidfile s3-store "$state/s3-store.pid"
     fi
     # Each directory under the root is a bucket.
     mkdir -p "$state/s3/$S3_BUCKET" "$state/logs"
+    local cors=() origins origin
+    read -r -a origins <<<"$S3_CORS_ORIGINS" # split on spaces, no globbing
+    for origin in "${origins[@]}"; do cors+=(--cors-origin "$origin"); done
     nohup "$S3_STORE_BIN" --host 127.0.0.1 --port "$S3_PORT" --access-key "$S3_ACCESS_KEY" \
-      --secret-key "$S3_SECRET_KEY" "$state/s3" >"$state/logs/s3-store.log" 2>&1 </dev/null &
+      --secret-key "$S3_SECRET_KEY" "${cors[@]}" "$state/s3" >"$state/logs/s3-store.log" 2>&1 </dev/null &
     echo $! >"$state/s3-store.pid"
     log "s3: started farm-s3-store on :$S3_PORT"
   fi
   wait_for s3 60 sh -c "curl -s -o /dev/null --max-time 2 http://127.0.0.1:$S3_PORT/"
   s3_refuses_unsigned_headers || die "s3: the store on :$S3_PORT accepts presigned requests \
 with unsigned x-amz-* headers (an s3s-fs started by hand?); stop it and run '$0 up' again"
+  s3_allows_pages || log "s3: WARNING: the store on :$S3_PORT answers no CORS for the app's origin \
+(started by another state dir or by hand?): the web pages cannot upload to it; restart it with '$0 up'"
   # A store we did not start may serve another root: create the bucket by API.
   local url="http://127.0.0.1:$S3_PORT/$S3_BUCKET" code
   code=$(s3_request -I "$url")

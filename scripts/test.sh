@@ -42,6 +42,11 @@ step "MCP Python SDK (scripts/mcp-client.sh)"
 FARM_MCP_PYTHON=$(bash scripts/mcp-client.sh)
 export FARM_MCP_PYTHON
 
+# The page tests (tests/tests/browser_pages.rs) drive Debian's chromium
+# through chromium-driver; they skip (loudly) only if it cannot be installed.
+step "Browser (scripts/browser.sh)"
+if FARM_CHROMEDRIVER=$(bash scripts/browser.sh); then export FARM_CHROMEDRIVER; fi
+
 step "cargo test (native workspace crates)"
 test_ok=1
 cargo test --no-fail-fast "$@" 2>&1 | tee "$log" || test_ok=0

@@ -18,6 +18,7 @@ mod address;
 mod autonomous;
 mod checkout;
 mod orders;
+mod part_view;
 mod public;
 mod test_mode;
 mod work;

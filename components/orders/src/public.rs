@@ -114,10 +114,26 @@ pub fn tracking_page(ctx: &mut Ctx) -> Result<Response, ApiError> {
         ));
     };
     let mut body = format!(
-        "<h1>Order {}</h1><p>Status: <strong>{}</strong></p>",
+        "<h1>Order {}</h1><div id=\"live-order\" data-public-order-id=\"{}\">\
+         <p>Status: <strong id=\"order-status-value\">{}</strong></p></div>",
+        escape(&id),
         escape(&id),
         escape(v.status.as_str())
     );
+    // The part in 3D: a second statement, for the page only (the JSON
+    // answer stays one statement whatever the id).
+    let part = ctx.db()?.query(
+        "select f.object_key, f.format from orders o join files f on f.id = o.file_id \
+         where o.public_order_id = $1",
+        &[id.clone().into()],
+    )?;
+    if let Some(row) = part.rows.first() {
+        body.push_str(&crate::part_view::viewer(
+            ctx,
+            &col::<String>(row, 0)?,
+            &col::<String>(row, 1)?,
+        )?);
+    }
     if let Some(d) = &v.estimated_ship {
         body.push_str(&format!("<p>Estimated ship date: {}</p>", escape(d)));
     }
@@ -139,7 +155,9 @@ pub fn tracking_page(ctx: &mut Ctx) -> Result<Response, ApiError> {
             escape(p)
         ));
     }
-    Ok(page(200, "Order tracking", &body))
+    // order.js fills it from the public answer's photos, whatever their form.
+    body.push_str("<section id=\"photos\" aria-live=\"polite\"></section>");
+    crate::part_view::page(ctx, 200, "Order tracking", &body, &["/assets/app/order.js"])
 }
 
 /// `GET /review/{token}`: the part, its price, risks and confidence, for the
@@ -150,7 +168,7 @@ pub fn review_page(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let well_formed = token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit());
     let rows = ctx.db()?.query(
         "select o.quantity, o.material, o.color, o.total_cents, o.status, o.approval_url, \
-                q.response::text, f.filename \
+                q.response::text, f.filename, f.object_key, f.format, o.shipping_address::text \
          from orders o join quotes q on q.id = o.quote_id join files f on f.id = o.file_id \
          where o.review_token = $1",
         &[if well_formed { token } else { "0".repeat(32) }.into()],
@@ -194,13 +212,57 @@ pub fn review_page(ctx: &mut Ctx) -> Result<Response, ApiError> {
         escape(quote["estimated_ship"].as_str().unwrap_or("-")),
         escape(&status),
     );
+    body.push_str(&address_html(col::<Option<String>>(row, 10)?.as_deref()));
+    body.push_str(&crate::part_view::viewer(
+        ctx,
+        &col::<String>(row, 8)?,
+        &col::<String>(row, 9)?,
+    )?);
     if status == "requires_payment"
         && let Some(url) = approval
     {
         body.push_str(&format!(
-            "<p><a href=\"{}\">Approve and pay</a></p>",
+            "<p><a class=\"button\" id=\"approve\" href=\"{}\">Approve and pay</a></p>",
             escape(&url)
         ));
     }
-    Ok(page(200, "Review your order", &body))
+    crate::part_view::page(ctx, 200, "Review your order", &body, &[])
+}
+
+/// The shipping address as the person entered it (seed 001's fields).
+fn address_html(stored: Option<&str>) -> String {
+    let a: Value = stored
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or(Value::Null);
+    let lines: Vec<String> = [
+        a["line1"].as_str().map(str::to_owned),
+        a["line2"].as_str().map(str::to_owned),
+        Some(
+            [
+                a["postal_code"].as_str(),
+                a["city"].as_str(),
+                a["state"].as_str(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+        )
+        .filter(|l| !l.is_empty()),
+        a["country"].as_str().map(str::to_owned),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if lines.is_empty() {
+        return "<p>Shipping address: none given yet.</p>".to_owned();
+    }
+    format!(
+        "<h2>Ships to</h2><address>{}</address>",
+        lines
+            .iter()
+            .map(|l| escape(l))
+            .collect::<Vec<_>>()
+            .join("<br>")
+    )
 }

@@ -11,10 +11,16 @@
 //!   `If-None-Match: *` PUTs to one key exactly one succeeds and the other
 //!   gets `412 PreconditionFailed`, as on AWS.
 //!
+//!
+//! and answers CORS for the origins given with `--cors-origin` (see
+//! `cors.rs`), as a bucket's CORS configuration does on AWS.
+//!
 //! ```text
-//! farm-s3-store --host 127.0.0.1 --port 19000 --access-key K --secret-key S <root>
+//! farm-s3-store --host 127.0.0.1 --port 19000 --access-key K --secret-key S \
+//!   [--cors-origin 'http://127.0.0.1:*']... <root>
 //! ```
 
+mod cors;
 mod rules;
 
 use std::path::PathBuf;
@@ -35,11 +41,12 @@ struct Options {
     access_key: String,
     secret_key: String,
     root: PathBuf,
+    cors_origins: Vec<String>,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: farm-s3-store --host <addr> --port <port> --access-key <key> --secret-key <secret> <root dir>"
+        "usage: farm-s3-store --host <addr> --port <port> --access-key <key> --secret-key <secret> [--cors-origin <origin>]... <root dir>"
     );
     std::process::exit(2)
 }
@@ -48,6 +55,7 @@ fn parse_args() -> Options {
     let mut args = std::env::args().skip(1);
     let (mut host, mut port, mut access_key, mut secret_key, mut root) =
         ("127.0.0.1".to_owned(), 19000u16, None, None, None);
+    let mut cors_origins = Vec::new();
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage());
         match arg.as_str() {
@@ -59,6 +67,7 @@ fn parse_args() -> Options {
             "--port" => port = value().parse().unwrap_or_else(|_| usage()),
             "--access-key" => access_key = Some(value()),
             "--secret-key" => secret_key = Some(value()),
+            "--cors-origin" => cors_origins.push(value()),
             other if !other.starts_with('-') && root.is_none() => root = Some(PathBuf::from(other)),
             _ => usage(),
         }
@@ -70,6 +79,7 @@ fn parse_args() -> Options {
             access_key,
             secret_key,
             root,
+            cors_origins,
         },
         _ => usage(),
     }
@@ -81,10 +91,27 @@ struct Store {
     s3: S3Service,
     /// Held for the whole of each conditional write (check and write).
     conditional_writes: Arc<Mutex<()>>,
+    cors_origins: Arc<Vec<String>>,
 }
 
 impl Store {
     async fn serve(self, req: http::Request<Incoming>) -> Result<HttpResponse, HttpError> {
+        // A preflight carries no signature: it is answered before the rules.
+        if cors::is_preflight(req.method(), req.headers()) {
+            return Ok(cors::preflight(&self.cors_origins, req.headers()));
+        }
+        let origin = req
+            .headers()
+            .get("origin")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let cors_origins = self.cors_origins.clone();
+        let mut response = self.answer(req).await?;
+        cors::decorate(&cors_origins, origin.as_deref(), response.headers_mut());
+        Ok(response)
+    }
+
+    async fn answer(self, req: http::Request<Incoming>) -> Result<HttpResponse, HttpError> {
         let unsigned = rules::unsigned_amz_headers(req.uri().query(), req.headers());
         if !unsigned.is_empty() {
             eprintln!(
@@ -128,6 +155,7 @@ async fn main() -> Result<std::convert::Infallible, Box<dyn std::error::Error>> 
     let store = Store {
         s3: builder.build(),
         conditional_writes: Arc::new(Mutex::new(())),
+        cors_origins: Arc::new(options.cors_origins.clone()),
     };
     let listener = TcpListener::bind((options.host.as_str(), options.port)).await?;
     eprintln!(

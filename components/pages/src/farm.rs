@@ -1,0 +1,212 @@
+//! The operator's view of the farm: `GET /farm` (a page; its script asks
+//! for the operator token once and keeps it in `sessionStorage`) and its
+//! data, `GET /internal/farm/overview` (the operator token, which is the
+//! deployment's `internal_token`: `Authorization: Bearer` or
+//! `X-Farm-Internal-Token`).
+//!
+//! The overview reads each printer row whole (`to_jsonb`), so columns the
+//! production work adds (the loaded filament, `awaiting_clear`) appear as
+//! soon as they exist and their absence breaks nothing. The page's clear
+//! button calls `POST /internal/farm/printers/{serial}/clear` (the plate
+//! contract, route 4) and says so plainly when that route is missing.
+
+use farm_platform::html::{Assets, PAGES_CSS, page_with_assets};
+use farm_platform::internal::require_internal;
+use farm_platform::{ApiError, Ctx, col, response, wire};
+use farm_production::utilisation::{FloorState, printing_share};
+use serde_json::{Map, Value, json};
+use spin_sdk::http::Response;
+
+/// The utilisation window: the last 24 hours (issue 12, item 8's example).
+const WINDOW_SECS: i64 = 24 * 3600;
+/// Open tasks listed by the overview, oldest first; the counts cover all.
+const QUEUE_LIMIT: i64 = 50;
+
+pub fn page(_ctx: &mut Ctx) -> Result<Response, ApiError> {
+    let assets = Assets {
+        modules: &["/assets/app/farm.js"],
+        stylesheets: &[PAGES_CSS],
+        ..Assets::default()
+    };
+    let body = "<h1>Farm</h1>\
+        <form id=\"token-form\" class=\"row\"><label for=\"operator-token\">Operator token</label>\
+        <input id=\"operator-token\" type=\"password\" autocomplete=\"off\" required>\
+        <button type=\"submit\">Show the farm</button></form>\
+        <p><button type=\"button\" id=\"forget-token\" hidden>Forget the token</button> \
+        <button type=\"button\" id=\"refresh\" hidden>Refresh</button></p>\
+        <p id=\"farm-status\" role=\"status\" aria-live=\"polite\"></p>\
+        <div id=\"farm\" class=\"wide\"></div>";
+    Ok(page_with_assets(200, "Farm — operator view", body, &assets))
+}
+
+/// What the floor reports, as the utilisation rule's states.
+fn floor_state(status: &str) -> FloorState {
+    match status {
+        "printing" => FloorState::Printing,
+        "awaiting_clear" => FloorState::AwaitingClear,
+        "paused" | "error" => FloorState::Attention,
+        "offline" => FloorState::Offline,
+        _ => FloorState::Idle,
+    }
+}
+
+/// The loaded filament, from whichever columns the printer row has.
+fn filament(p: &Value) -> Value {
+    if p["filament"].is_object() {
+        return p["filament"].clone();
+    }
+    for (m, c) in [("loaded_material", "loaded_color"), ("material", "color")] {
+        if p[m].is_string() {
+            return json!({"material": p[m], "color": p[c]});
+        }
+    }
+    Value::Null
+}
+
+fn awaiting_clear(p: &Value) -> bool {
+    p["status"] == "awaiting_clear"
+        || p["awaiting_clear"] == true
+        || p["plate_state"] == "awaiting_clear"
+}
+
+pub fn overview(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    require_internal(ctx)?;
+    let now = ctx.now();
+    let from = now - WINDOW_SECS;
+    let db = ctx.db()?;
+    let printers = db.query(
+        "select coalesce(s.id, ''), coalesce(s.name, p.site), to_jsonb(p)::text \
+         from printers p left join farm_sites s on s.id = p.site_id order by 2, p.serial",
+        &[],
+    )?;
+    // Each printer's state when the window opened (its last status before),
+    // then its changes inside the window, in order.
+    let changes = db.query(
+        "select p.serial, e.status, extract(epoch from e.occurred_at)::bigint, e.occurred_at < to_timestamp($1::bigint) \
+         from printers p join lateral ( \
+           (select status, occurred_at from farm_events where printer_id = p.id and status is not null \
+              and occurred_at < to_timestamp($1::bigint) order by occurred_at desc limit 1) \
+           union all \
+           (select status, occurred_at from farm_events where printer_id = p.id and status is not null \
+              and occurred_at >= to_timestamp($1::bigint) order by occurred_at)) e on true \
+         order by p.serial, e.occurred_at",
+        &[from.into()],
+    )?;
+    let counts = db.query(
+        "select status, count(*) from print_tasks group by status order by status",
+        &[],
+    )?;
+    let open = db.query(
+        "select id, status, material, color, estimated_hours, extract(epoch from created_at)::bigint \
+         from print_tasks where status in ('queued', 'claimed', 'printing') \
+         order by created_at, id limit $1",
+        &[QUEUE_LIMIT.into()],
+    )?;
+
+    let mut sites: Vec<(String, String, Vec<Value>)> = Vec::new();
+    let mut shares = Vec::new();
+    for row in &printers.rows {
+        let (site_id, site_name): (String, String) = (col(row, 0)?, col(row, 1)?);
+        let p: Value = serde_json::from_str(&col::<String>(row, 2)?)
+            .map_err(|e| ApiError::internal(format!("printer row: {e}")))?;
+        let serial = p["serial"].as_str().unwrap_or("").to_owned();
+        let mut before = FloorState::Offline;
+        let mut inside = Vec::new();
+        for c in changes.rows.iter() {
+            if col::<String>(c, 0)? != serial {
+                continue;
+            }
+            let state = floor_state(&col::<String>(c, 1)?);
+            if col::<bool>(c, 3)? {
+                before = state;
+            } else {
+                inside.push((col::<i64>(c, 2)?, state));
+            }
+        }
+        let share = printing_share(before, &inside, from, now);
+        shares.push(share);
+        let printer = json!({
+            "serial": serial,
+            "name": p["name"],
+            "model": p["model"],
+            "status": p["status"],
+            "gcode_state": p["gcode_state"],
+            "progress": p["progress"],
+            "remaining_minutes": p["remaining_minutes"],
+            "current_file": p["current_file"],
+            "needs_attention": p["needs_attention"] == true,
+            "awaiting_clear": awaiting_clear(&p),
+            "filament": filament(&p),
+            "last_seen": p["last_seen"],
+            "utilisation": share,
+        });
+        match sites
+            .iter_mut()
+            .find(|(id, name, _)| *id == site_id && *name == site_name)
+        {
+            Some((_, _, list)) => list.push(printer),
+            None => sites.push((site_id, site_name, vec![printer])),
+        }
+    }
+    let mut by_status = Map::new();
+    for row in &counts.rows {
+        by_status.insert(col::<String>(row, 0)?, json!(col::<i64>(row, 1)?));
+    }
+    let mut tasks = Vec::new();
+    for row in &open.rows {
+        tasks.push(json!({
+            "task_id": col::<i64>(row, 0)?,
+            "status": col::<String>(row, 1)?,
+            "material": col::<String>(row, 2)?,
+            "color": col::<String>(row, 3)?,
+            "estimated_hours": col::<f64>(row, 4)?,
+            "created_at": wire::timestamp(col::<i64>(row, 5)?),
+        }));
+    }
+    let awaiting: Vec<&Value> = sites
+        .iter()
+        .flat_map(|(_, _, list)| list.iter())
+        .filter(|p| p["awaiting_clear"] == true)
+        .map(|p| &p["serial"])
+        .collect();
+    let farm_share = if shares.is_empty() {
+        0.0
+    } else {
+        shares.iter().sum::<f64>() / shares.len() as f64
+    };
+    Ok(response::ok(&json!({
+        "object": "farm_overview",
+        "generated_at": wire::timestamp(now),
+        "sites": sites.iter().map(|(id, name, list)| json!({"id": id, "name": name, "printers": list})).collect::<Vec<_>>(),
+        "awaiting_clear": awaiting,
+        "queue": {"by_status": by_status, "open": tasks},
+        "utilisation": {"window_seconds": WINDOW_SECS, "farm": farm_share},
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filament_comes_from_whichever_columns_exist() {
+        assert_eq!(filament(&json!({"serial": "x"})), Value::Null);
+        assert_eq!(
+            filament(&json!({"loaded_material": "pla", "loaded_color": "black"})),
+            json!({"material": "pla", "color": "black"})
+        );
+        assert_eq!(
+            filament(&json!({"filament": {"material": "petg"}})),
+            json!({"material": "petg"})
+        );
+    }
+
+    #[test]
+    fn awaiting_clear_is_read_from_the_status_or_a_flag() {
+        assert!(awaiting_clear(&json!({"status": "awaiting_clear"})));
+        assert!(awaiting_clear(
+            &json!({"status": "idle", "awaiting_clear": true})
+        ));
+        assert!(!awaiting_clear(&json!({"status": "idle"})));
+    }
+}
