@@ -173,6 +173,8 @@ async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restar
     let app = spawn_upload_app_with(&[
         ("webhook_allow_private_targets", "true".into()),
         ("farm_transit_secs", "3".into()),
+        // The test polls the order every half second for minutes.
+        ("rate_limit_per_minute", "100000".into()),
     ])
     .await;
     let token = site_token(&app, "e2e").await;
@@ -238,14 +240,16 @@ async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restar
     // 25 small parts, test mode, paid through the test checkout.
     let file = upload_box(&app, &key, "spacer.stl", [18.0, 18.0, 6.0]).await;
     let q = quote(&app, &key, &file, "pla", 25).await;
-    let (status, session) = post(
-        &app,
-        &key,
-        "/v1/checkout_sessions",
-        &json!({"quote_id": q["quote_id"], "shipping_address_json": address()}),
-    )
-    .await;
-    assert_eq!(status, 201, "{session}");
+    let response = app
+        .with_key(&key)
+        .request(Method::POST, "/v1/checkout_sessions")
+        .header("idempotency-key", "e2e-order-1")
+        .json(&json!({"quote_id": q["quote_id"], "shipping_address_json": address()}))
+        .send()
+        .await
+        .expect("checkout");
+    assert_eq!(response.status(), 201);
+    let session: Value = response.json().await.expect("session");
     let order_id = session["order_id"].as_str().expect("order id").to_owned();
     let (status, paid) = post(
         &app,
