@@ -17,7 +17,7 @@ use std::time::Duration;
 #[tokio::test]
 async fn generate_part_then_get_generation_match_the_rest_api() {
     let app = spawn_upload_app().await;
-    let key = new_key(&app, "test").await;
+    let (key, _) = new_account_key(&app, "test", &["generate", "files:read"]).await;
 
     let (_, listed) = modern(&app, Some(&key), "tools/list", json!({})).await;
     let tools = listed["result"]["tools"].as_array().expect("tools");
