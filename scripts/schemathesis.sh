@@ -67,6 +67,7 @@ SPIN_VARIABLE_DB_URL=$db_url \
 SPIN_VARIABLE_DB_HOST=$db_host \
 SPIN_VARIABLE_INTERNAL_TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 SPIN_VARIABLE_RATE_LIMIT_PER_MINUTE=1000000 \
+SPIN_VARIABLE_RATE_LIMIT_PER_DAY=100000000 \
 SPIN_VARIABLE_STRIPE_API_BASE=$FARM_STRIPE_API_BASE \
 SPIN_VARIABLE_STRIPE_WEBHOOK_SECRETS=$FARM_STRIPE_WEBHOOK_SECRET \
   target/debug/spin-local up --listen 127.0.0.1:0 --runtime-config-file runtime-config.toml -f spin.toml \

@@ -605,6 +605,10 @@ async fn usage_counts_every_authenticated_request_today_and_this_month() {
         json!({"requests_today": 6, "requests_this_month": 6, "generations_this_month": 0})
     );
     assert_eq!(usage["limits"]["requests_per_minute"], 60);
+    assert_eq!(
+        usage["limits"]["requests_per_day"], 1000,
+        "seed 002: 1,000 requests/day"
+    );
     assert_eq!(usage["limits"]["generations_per_month"], 100);
     let db = app.db().await;
     let today = db

@@ -136,7 +136,11 @@ async fn the_prompt_suite_through_the_api() {
     let prompts = suite["prompts"].as_array().expect("prompts");
     let follow_ups = suite["follow_ups"].as_array().expect("follow_ups");
     // The suite polls fast; the per-minute limit is not what it measures.
-    let app = spawn_upload_app_with(&[("rate_limit_per_minute", "100000")]).await;
+    let app = spawn_upload_app_with(&[
+        ("rate_limit_per_minute", "100000"),
+        ("rate_limit_per_day", "100000000"),
+    ])
+    .await;
     let (key, account) = gen_account(&app, &GEN_SCOPES).await;
     set_credits(&app, &account, 1000).await;
     let mut outcomes = Vec::new();
@@ -198,12 +202,10 @@ async fn the_prompt_suite_through_the_api() {
         follow_ups.len(),
         median.as_secs_f64() * 1000.0
     );
-    // The print-ready gate refuses this suite part in the API today
-    // (farm-cad's thin-wall check: 18 of 1064 sampled faces under 0.8 mm at
-    // the adhesive clip's slot, above THIN_WALL_FACES = 16). Listed so a fix
-    // makes this test fail until the list is emptied, and no other prompt
-    // may join it.
-    const KNOWN_GATE_FAILURES: [&str; 1] = ["clip-adhesive"];
+    // Every prompt completes (the adhesive clip once failed the gate's
+    // thin-wall check at its slot; farm-cad now cuts the ring's ends along
+    // radii, and its suite test sweeps clips for thin spots).
+    const KNOWN_GATE_FAILURES: [&str; 0] = [];
     let failed: Vec<&str> = outcomes
         .iter()
         .filter(|o| !o.ok)

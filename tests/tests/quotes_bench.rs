@@ -27,7 +27,11 @@ fn env_or(name: &str, default: u64) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run benches/quote_bench.sh"]
 async fn bench_presign_to_quote_for_a_10_mb_stl() {
-    let app = spawn_upload_app_with(&[("rate_limit_per_minute", "1000000")]).await;
+    let app = spawn_upload_app_with(&[
+        ("rate_limit_per_minute", "1000000"),
+        ("rate_limit_per_day", "100000000"),
+    ])
+    .await;
     let key = new_key(&app, "test").await;
     let stl = sphere_stl(60.0, 448, 224);
     let mb = stl.len() as f64 / 1e6;
@@ -200,7 +204,13 @@ async fn load(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run benches/quote_bench.sh"]
 async fn bench_post_quotes_under_concurrent_load() {
-    let app = Arc::new(spawn_upload_app_with(&[("rate_limit_per_minute", "100000000")]).await);
+    let app = Arc::new(
+        spawn_upload_app_with(&[
+            ("rate_limit_per_minute", "100000000"),
+            ("rate_limit_per_day", "1000000000"),
+        ])
+        .await,
+    );
     let key = Arc::new(new_key(&app, "test").await);
     let file = upload_box(&app, &key, "cube.stl", [30.0, 20.0, 10.0]).await;
     let id = file["id"].as_str().expect("id").to_owned();

@@ -1,6 +1,7 @@
 //! Per-key rate limits through the local host against real Postgres: exact
 //! under concurrency, headers on every authenticated response, 429 with
-//! Retry-After, the limit from the `rate_limit_per_minute` variable.
+//! Retry-After, the limit from the `rate_limit_per_minute` variable; the
+//! daily limit (`rate_limit_per_day`) in the same statement.
 
 use farm_tests::{AppBuilder, TestApp, spawn_app, unique_email, wait_for_mails};
 use reqwest::StatusCode;
@@ -163,6 +164,7 @@ async fn a_burst_waits_for_pooled_connections_instead_of_opening_one_each() {
     const POOL: usize = 4;
     let app = AppBuilder::farm()
         .variable("rate_limit_per_minute", "1000000")
+        .variable("rate_limit_per_day", "100000000")
         .pg_max_connections(POOL)
         .spawn()
         .await;
@@ -259,4 +261,93 @@ where
         out.push(h.await.expect("request task"));
     }
     out
+}
+
+/// The daily limit (seed 002: 1,000 requests/day; here `rate_limit_per_day`
+/// = 10): the day's count is the key's rolled-up `usage_daily` row plus its
+/// live windows of the day, yesterday's windows excluded; 20 simultaneous
+/// requests with 6 left let exactly 6 through; the headers describe the day
+/// when it has fewer requests left; a refusal names the day and retries at
+/// midnight UTC.
+#[tokio::test]
+async fn the_daily_limit_counts_rolled_up_and_live_windows_and_is_exact_under_a_burst() {
+    let app = AppBuilder::farm()
+        .variable("rate_limit_per_minute", "1000")
+        .variable("rate_limit_per_day", "10")
+        .spawn()
+        .await;
+    let key = new_key(&app, "daily@example.com").await;
+    farm_tests::clock::within_one_utc_day(120).await;
+    wait_for_fresh_window(30).await;
+    let db = app.db().await;
+    let key_id: String = db
+        .query_one(
+            "select id from api_keys where revoked_at is null limit 1",
+            &[],
+        )
+        .await
+        .expect("key")
+        .get(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let midnight = now - now % 86_400;
+    // 3 requests of today already rolled up; 500 of yesterday's last
+    // minute still live (they must not count).
+    db.execute(
+        "insert into usage_daily (key_id, account_id, day, requests) \
+         select id, account_id, (now() at time zone 'UTC')::date, 3 from api_keys where id = $1",
+        &[&key_id],
+    )
+    .await
+    .expect("usage row");
+    db.execute(
+        "insert into rate_limit_windows (key_id, window_start, count) values ($1, $2, 500)",
+        &[&key_id, &(midnight - 60)],
+    )
+    .await
+    .expect("yesterday's window");
+
+    let first = app.with_key(&key).get("/v1/usage").await;
+    assert_eq!(first.status(), StatusCode::OK);
+    // 4 of 10 used today; the minute has 999 left, so the day binds.
+    assert_eq!(header(&first, "x-ratelimit-limit"), 10);
+    assert_eq!(header(&first, "x-ratelimit-remaining"), 6);
+    assert_eq!(header(&first, "x-ratelimit-reset"), midnight + 86_400);
+    let usage: Value = first.json().await.expect("json");
+    assert_eq!(usage["limits"]["requests_per_day"], 10);
+
+    let burst = (0..20).map(|_| {
+        let request = app
+            .with_key(&key)
+            .request(reqwest::Method::GET, "/v1/usage");
+        async move { request.send().await.expect("send") }
+    });
+    let mut allowed = 0;
+    let mut refused = None;
+    for r in futures_join_all(burst).await {
+        match r.status() {
+            StatusCode::OK => allowed += 1,
+            StatusCode::TOO_MANY_REQUESTS => refused = Some(r),
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(allowed, 6, "exactly the day's remaining 6 pass");
+    let refused = refused.expect("a refusal");
+    let after = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let retry = header(&refused, "retry-after");
+    assert!(
+        (midnight + 86_400 - after - 2..=midnight + 86_400 - now).contains(&retry),
+        "Retry-After {retry} should reach midnight UTC"
+    );
+    assert_eq!(header(&refused, "x-ratelimit-remaining"), 0);
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(body["error"], "rate_limit_exceeded");
+    assert_eq!(body["limit_scope"], "day");
+    assert_eq!(body["window_seconds"], 86_400);
+    assert_eq!(body["limit"], 10);
 }

@@ -194,8 +194,13 @@ async fn the_sweep_rolls_old_windows_up_into_daily_usage() {
         .expect("hash")
         .get(0);
     db.query(
-        "select * from farm_authenticate($1, $2, current_date, true, $3)",
-        &[&hash, &(now - now % 60), &(now - 3600)],
+        "select * from farm_authenticate($1, $2, (now() at time zone 'UTC')::date, true, $3, $4)",
+        &[
+            &hash,
+            &(now - now % 60),
+            &(now - 3600),
+            &(now - now % 86_400),
+        ],
     )
     .await
     .expect("authenticate with sweep");

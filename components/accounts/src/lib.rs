@@ -187,6 +187,7 @@ fn usage(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let today = UtcDate::from_unix(ctx.now());
     let (day, month_start) = (today.iso(), today.month_start().iso());
     let limit = ctx.rate_limit_per_minute();
+    let per_day = ctx.rate_limit_per_day();
     let db = ctx.db()?;
     let (key_today, key_month) = store::usage_totals(
         db,
@@ -216,6 +217,7 @@ fn usage(ctx: &mut Ctx) -> Result<Response, ApiError> {
         },
         limits: Limits {
             requests_per_minute: limit,
+            requests_per_day: per_day,
             max_active_keys: MAX_ACTIVE_KEYS,
             generations_per_month: GENERATIONS_PER_MONTH,
         },

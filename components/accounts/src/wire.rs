@@ -156,6 +156,9 @@ pub struct Totals {
 pub struct Limits {
     /// Per key, fixed one-minute windows.
     pub requests_per_minute: u32,
+    /// Per key, a UTC day (seed 002: 1,000 requests/day); variable
+    /// `rate_limit_per_day`.
+    pub requests_per_day: u32,
     pub max_active_keys: u32,
     /// Per key, a UTC month (seed 002's free tier: 100 generations/month).
     pub generations_per_month: i64,

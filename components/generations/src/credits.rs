@@ -68,7 +68,9 @@ pub fn insufficient() -> ApiError {
 }
 
 /// `GET /v1/credits`: `{object: "credits", balance, history: [{delta, reason,
-/// generation_id, balance_after, created_at}]}`, history newest first.
+/// generation_id, purchase_id, balance_after, created_at}]}`, history newest
+/// first. A `purchase` entry names its credit purchase (bought through
+/// `POST /v1/credits/checkout`, components/orders).
 pub fn get_credits(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::Generate)?;
     let db = ctx.db()?;
@@ -83,7 +85,7 @@ pub fn get_credits(ctx: &mut Ctx) -> Result<Response, ApiError> {
         0,
     )?;
     let rows = db.query(
-        "select delta, reason, generation_id, balance_after, extract(epoch from created_at)::bigint \
+        "select delta, reason, generation_id, balance_after, extract(epoch from created_at)::bigint, purchase_id \
          from credit_transactions where account_id = $1 order by id desc limit $2",
         &[caller.account_id.clone().into(), HISTORY_LIMIT.into()],
     )?;
@@ -94,10 +96,12 @@ pub fn get_credits(ctx: &mut Ctx) -> Result<Response, ApiError> {
         let generation_id: Option<String> = col(row, 2)?;
         let balance_after: i32 = col(row, 3)?;
         let created: i64 = col(row, 4)?;
+        let purchase_id: Option<String> = col(row, 5)?;
         history.push(json!({
             "delta": delta,
             "reason": reason,
             "generation_id": generation_id,
+            "purchase_id": purchase_id,
             "balance_after": balance_after,
             "created_at": timestamp(created),
         }));

@@ -13,6 +13,7 @@
 
 mod credits;
 mod exports;
+mod llm;
 mod rows;
 mod run;
 
@@ -54,6 +55,8 @@ struct GenerationBody {
     #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     conversation_id: Option<String>,
     #[serde(default, deserialize_with = "farm_platform::body::non_null")]
+    base_file_id: Option<String>,
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     designer: Option<String>,
 }
 
@@ -80,21 +83,46 @@ fn start(ctx: &mut Ctx, caller: &Caller, body: GenerationBody) -> Result<Respons
             &format!("must be at most {MAX_PROMPT_BYTES} bytes"),
         ));
     }
-    let designer = body.designer.as_deref().unwrap_or("offline");
-    if designer != "offline" {
+    let designer = body.designer.as_deref().unwrap_or(llm::OFFLINE);
+    match designer {
+        llm::OFFLINE => {}
+        llm::LLM if llm::config(ctx).is_some() => {}
+        llm::LLM => {
+            return Err(ApiError::invalid_field(
+                "designer",
+                "`llm` is not configured on this server (variables llm_base_url and llm_model); use `offline`",
+            ));
+        }
+        _ => {
+            return Err(ApiError::invalid_field(
+                "designer",
+                "must be `offline` or `llm`",
+            ));
+        }
+    }
+    if body.conversation_id.is_some() && body.base_file_id.is_some() {
         return Err(ApiError::invalid_field(
-            "designer",
-            "must be `offline` (the only designer configured)",
+            "base_file_id",
+            "give either conversation_id (continue a conversation) or base_file_id (start from a file), not both",
         ));
     }
     let previous = match &body.conversation_id {
         Some(id) => Some(rows::conversation_head(ctx, id, &caller.account_id)?),
         None => None,
     };
+    let base_spec = match &body.base_file_id {
+        Some(file_id) => Some(rows::base_file_spec(ctx, file_id, caller)?),
+        None => None,
+    };
     // The prompt is read here too (microseconds, no I/O), so a prompt the
-    // designer cannot map is refused before any credit is taken.
-    let previous_spec = previous.as_ref().and_then(|p| p.spec.clone());
-    if let Err(e) = OfflineDesigner.design(&prompt, previous_spec.as_ref()) {
+    // designer cannot map is refused before any credit is taken. An `llm`
+    // generation is not pre-checked: the model may read what the offline
+    // designer cannot (if neither gives a program, the job fails and
+    // refunds the credit).
+    let previous_spec = previous.as_ref().and_then(|p| p.spec.clone()).or(base_spec);
+    if designer == llm::OFFLINE
+        && let Err(e) = OfflineDesigner.design(&prompt, previous_spec.as_ref())
+    {
         return Err(design_error(&e));
     }
     let month_count = rows::generations_this_month(ctx, &caller.key_id)?;
@@ -117,8 +145,8 @@ fn start(ctx: &mut Ctx, caller: &Caller, body: GenerationBody) -> Result<Respons
             return Ok((None, None));
         };
         db.execute(
-            "insert into generations (id, account_id, key_id, conversation_id, version, prompt, designer, stage, livemode) \
-             values ($1, $2, $3, $4, $5, $6, $7, 'parsing', $8)",
+            "insert into generations (id, account_id, key_id, conversation_id, version, prompt, designer, stage, livemode, base_file_id) \
+             values ($1, $2, $3, $4, $5, $6, $7, 'parsing', $8, $9)",
             &[
                 id.clone().into(),
                 caller.account_id.clone().into(),
@@ -128,6 +156,7 @@ fn start(ctx: &mut Ctx, caller: &Caller, body: GenerationBody) -> Result<Respons
                 prompt.clone().into(),
                 designer.to_owned().into(),
                 caller.livemode().into(),
+                body.base_file_id.clone().map_or(spin_sdk::pg4::ParameterValue::DbNull, Into::into),
             ],
         )?;
         let payload = json!({ "generation_id": id });
@@ -150,6 +179,7 @@ fn start(ctx: &mut Ctx, caller: &Caller, body: GenerationBody) -> Result<Respons
             "status": "processing",
             "stage": "parsing",
             "conversation_id": conversation_id,
+            "base_file_id": body.base_file_id,
             "version": version,
             "credits_remaining": balance,
         }),

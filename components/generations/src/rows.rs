@@ -31,13 +31,17 @@ pub struct Generation {
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub error_parameter: Option<String>,
+    pub base_file_id: Option<String>,
+    /// Asked for (`offline`, `llm`) while processing; the one that made the
+    /// program once completed (`offline` when the LLM fell back).
+    pub designer: String,
     pub created_at: i64,
     pub completed_at: Option<i64>,
 }
 
 const COLUMNS: &str = "id, account_id, conversation_id, version, prompt, status, stage, part_spec::text, \
      summary, assumptions::text, dimensions_mm::text, file_id, export_prefix, error_code, error_message, \
-     error_parameter, extract(epoch from created_at)::bigint, extract(epoch from completed_at)::bigint";
+     error_parameter, extract(epoch from created_at)::bigint, extract(epoch from completed_at)::bigint, base_file_id, designer";
 
 fn json_col(
     row: &[farm_platform::spin_sdk::pg4::DbValue],
@@ -68,6 +72,8 @@ impl Generation {
             error_parameter: col(row, 15)?,
             created_at: col(row, 16)?,
             completed_at: col(row, 17)?,
+            base_file_id: col(row, 18)?,
+            designer: col(row, 19)?,
         })
     }
 
@@ -112,6 +118,8 @@ impl Generation {
             "stage": self.stage,
             "prompt": self.prompt,
             "conversation_id": self.conversation_id,
+            "base_file_id": self.base_file_id,
+            "designer": self.designer,
             "version": self.version,
             "created_at": timestamp(self.created_at),
             "completed_at": self.completed_at.map(timestamp),
@@ -201,6 +209,58 @@ pub fn previous_spec(
         "select part_spec::text from generations where conversation_id = $1 and version < $2 \
          and status = 'completed' order by version desc limit 1",
         &[conversation_id.to_owned().into(), version.into()],
+    )?;
+    let Some(row) = rows.rows.first() else {
+        return Ok(None);
+    };
+    let text: String = col(row, 0)?;
+    Ok(serde_json::from_str(&text).ok())
+}
+
+/// The part program recorded for `file_id`, a file of the caller (same
+/// account and mode) that a generation made: the program a `base_file_id`
+/// turn edits. `404 file_not_found` for no such file of the caller; `422
+/// base_file_not_generated` (detail `parameter: "base_file_id"`) for a file
+/// with no program, such as an uploaded mesh: a mesh cannot be turned back
+/// into a part program, so the prompt should describe the whole part.
+pub fn base_file_spec(
+    ctx: &mut Ctx,
+    file_id: &str,
+    caller: &farm_platform::Caller,
+) -> Result<PartSpec, ApiError> {
+    if !IdKind::File.is_valid(file_id) {
+        return Err(ApiError::file_not_found());
+    }
+    let rows = ctx.db()?.query(
+        "select (select g.part_spec::text from generations g where g.file_id = f.id \
+                 and g.status = 'completed' limit 1) \
+         from files f where f.id = $1 and f.account_id = $2 and f.livemode = $3",
+        &[
+            file_id.to_owned().into(),
+            caller.account_id.clone().into(),
+            caller.livemode().into(),
+        ],
+    )?;
+    let row = rows.rows.first().ok_or_else(ApiError::file_not_found)?;
+    let spec: Option<String> = col(row, 0)?;
+    spec.and_then(|s| serde_json::from_str(&s).ok()).ok_or_else(|| {
+        ApiError::new(
+            422,
+            "base_file_not_generated",
+            "base_file_id names a file no generation made (an uploaded mesh has no part program to edit); \
+             describe the whole part in the prompt instead.",
+        )
+        .with_detail("parameter", "base_file_id")
+        .with_detail("next_action", "describe_the_whole_part")
+    })
+}
+
+/// The part program a `base_file_id` turn edits, by the file (the work
+/// handler; the request checked the file is the caller's).
+pub fn spec_of_file(ctx: &mut Ctx, file_id: &str) -> Result<Option<PartSpec>, ApiError> {
+    let rows = ctx.db()?.query(
+        "select part_spec::text from generations where file_id = $1 and status = 'completed' limit 1",
+        &[file_id.to_owned().into()],
     )?;
     let Some(row) = rows.rows.first() else {
         return Ok(None);

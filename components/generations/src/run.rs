@@ -92,12 +92,21 @@ fn design_failure(e: &DesignError) -> Failure {
 /// The outer `Err` is transient (retried); the inner one fails the job.
 fn generate(ctx: &mut Ctx, g: &Generation, attempt: u32) -> Result<Result<(), Failure>, ApiError> {
     set_stage(ctx, &g.id, "parsing")?;
-    let previous = match &g.conversation_id {
-        Some(conversation) => crate::rows::previous_spec(ctx, conversation, g.version)?,
-        None => None,
+    let previous = match (&g.conversation_id, &g.base_file_id) {
+        (Some(conversation), _) => crate::rows::previous_spec(ctx, conversation, g.version)?,
+        (None, Some(file_id)) => crate::rows::spec_of_file(ctx, file_id)?,
+        (None, None) => None,
     };
-    let design = match OfflineDesigner.design(&g.prompt, previous.as_ref()) {
-        Ok(design) => design,
+    let designed = match (g.designer.as_str(), crate::llm::config(ctx)) {
+        (crate::llm::LLM, Some(cfg)) => crate::llm::design(ctx, &cfg, &g.prompt, previous.as_ref()),
+        // Offline, or an llm generation whose configuration was removed
+        // since it was accepted: the offline designer.
+        _ => OfflineDesigner
+            .design(&g.prompt, previous.as_ref())
+            .map(|d| (d, crate::llm::OFFLINE)),
+    };
+    let (design, designer) = match designed {
+        Ok(designed) => designed,
         Err(e) => return Ok(Err(design_failure(&e))),
     };
     set_stage(ctx, &g.id, "modelling")?;
@@ -193,6 +202,7 @@ fn generate(ctx: &mut Ctx, g: &Generation, attempt: u32) -> Result<Result<(), Fa
         assumptions.to_string().into(),
         dimensions.to_string().into(),
         prefix.into(),
+        designer.to_owned().into(),
     ];
     let file_params_id = file_id.clone();
     farm_platform::transaction(ctx.db()?, |db| {
@@ -219,7 +229,7 @@ fn generate(ctx: &mut Ctx, g: &Generation, attempt: u32) -> Result<Result<(), Fa
         db.execute(
             "update generations set status = 'completed', stage = null, file_id = $2, \
                part_spec = ($3::text)::jsonb, summary = $4, assumptions = ($5::text)::jsonb, \
-               dimensions_mm = ($6::text)::jsonb, export_prefix = $7, completed_at = now(), updated_at = now() \
+               dimensions_mm = ($6::text)::jsonb, export_prefix = $7, designer = $8, completed_at = now(), updated_at = now() \
              where id = $1",
             &generation_params,
         )?;

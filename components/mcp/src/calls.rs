@@ -30,6 +30,8 @@ pub async fn run(name: &str, args: &Value, caller: &Caller, base_url: &str) -> O
         "list_orders" => list_orders(args, caller).await,
         "cancel_order" => cancel_order(args, caller, base_url).await,
         "reorder" => reorder(args, caller).await,
+        "generate_part" => generate_part(args, caller).await,
+        "get_generation" => get_generation(args, caller).await,
         _ => return None,
     };
     Some(outcome)
@@ -365,4 +367,41 @@ async fn reorder(args: &Value, caller: &Caller) -> Outcome {
         answer(rest::call(caller, Method::Post, "/v1/quotes", Some(&body), None).await)?;
     quote["reordered_from"] = json!(id);
     Ok(quote)
+}
+
+/// Starts a text-to-part generation (`POST /v1/generations`, one credit);
+/// `idempotency_key` makes a retry the same generation, charged once.
+async fn generate_part(args: &Value, caller: &Caller) -> Outcome {
+    string(args, "prompt")?;
+    if args.get("conversation_id").is_some() {
+        id_arg(args, "conversation_id", "conv_")?;
+    }
+    if args.get("base_file_id").is_some() {
+        id_arg(args, "base_file_id", "file_")?;
+    }
+    let key = match args.get("idempotency_key") {
+        Some(_) => Some(string(args, "idempotency_key")?),
+        None => None,
+    };
+    let body = pick(
+        args,
+        &["prompt", "conversation_id", "base_file_id", "designer"],
+    );
+    answer(rest::call(caller, Method::Post, "/v1/generations", Some(&body), key).await)
+}
+
+/// A generation's state; once completed, its part program, dimensions,
+/// preview link and the ready `file_id` to quote.
+async fn get_generation(args: &Value, caller: &Caller) -> Outcome {
+    let id = id_arg(args, "generation_id", "gen_")?;
+    answer(
+        rest::call(
+            caller,
+            Method::Get,
+            &format!("/v1/generations/{id}"),
+            None,
+            None,
+        )
+        .await,
+    )
 }

@@ -41,6 +41,8 @@ fn component_for(path: &str) -> &'static str {
         "quotes"
     } else if p.starts_with("/v1/catalog") {
         "catalog"
+    } else if p.starts_with("/v1/generations") {
+        "generations"
     } else {
         "orders"
     }

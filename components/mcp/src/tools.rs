@@ -5,6 +5,10 @@
 //!
 //! Annotations are set on every tool, deliberately:
 //! - `readOnlyHint`: only the `get_*`/`list_*` tools change nothing.
+//!   `generate_part` spends a credit and creates a file: not read-only,
+//!   idempotent only through its `idempotency_key`, closed-world (the
+//!   designer and kernel run inside the farm; an LLM designer, when
+//!   configured, is the operator's, not the caller's world).
 //! - `destructiveHint`: only `cancel_order` undoes something (an order).
 //! - `idempotentHint`: reads; `cancel_order` (a second cancel changes
 //!   nothing more); `start_checkout` and `place_autonomous_order` (their
@@ -44,6 +48,21 @@ fn out(properties: Value, required: &[&str]) -> Value {
 const FILE_ID: &str = "^file_[0-9a-f]{32}$";
 const QUOTE_ID: &str = "^quote_[0-9a-f]{32}$";
 const ORDER_ID: &str = "^ord_[0-9a-f]{32}$";
+const GENERATION_ID: &str = "^gen_[0-9a-f]{32}$";
+const CONVERSATION_ID: &str = "^conv_[0-9a-f]{32}$";
+
+fn generation_out() -> Value {
+    out(
+        json!({
+            "id": {"type": "string"}, "status": {"type": "string", "enum": ["processing", "completed", "failed"]},
+            "stage": {"type": ["string", "null"]}, "conversation_id": {"type": ["string", "null"]},
+            "version": {"type": "integer"}, "credits_remaining": {"type": "integer"},
+            "result": {"type": "object", "description": "Once completed: summary, assumptions, dimensions_mm, part_spec, preview_url (GLB), file_id."},
+            "error": {"type": "object", "description": "Once failed: code, message, parameter."}
+        }),
+        &["id", "status"],
+    )
+}
 
 fn shipping_address() -> Value {
     json!({
@@ -221,6 +240,30 @@ fn defs() -> Vec<Def> {
                 &["quote_id", "total", "reordered_from"],
             ),
             hints: (false, false, false, false),
+        },
+        Def {
+            name: "generate_part",
+            title: "Design a part from a description",
+            description: "Turns an English description (\"a 50 x 30 x 10 mm bracket with two M3 clearance holes 40 mm apart\") into a validated, print-ready part, in the background: returns a generation id with status processing; poll get_generation until completed, then quote its result.file_id with quote_part. Costs one generation credit (refunded if it fails); a description the designer cannot map is refused (unsupported_prompt) and not charged. Pass conversation_id to change an earlier part (\"make it 5 mm thicker\"), or base_file_id to start from an earlier generated file. idempotency_key makes a retry the same generation, charged once.",
+            input: json!({"type": "object", "required": ["prompt"], "additionalProperties": false,
+            "properties": {
+                "prompt": {"type": "string", "minLength": 1, "maxLength": 2000, "description": "The part, in English, with dimensions."},
+                "conversation_id": {"type": "string", "pattern": CONVERSATION_ID, "description": "A conversation whose latest part this prompt changes."},
+                "base_file_id": {"type": "string", "pattern": FILE_ID, "description": "A ready file made by an earlier generation: this prompt changes that part."},
+                "designer": {"type": "string", "enum": ["offline", "llm"], "description": "Default offline (deterministic); llm only where the operator configured one."},
+                "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
+            }}),
+            output: generation_out(),
+            hints: (false, false, false, false),
+        },
+        Def {
+            name: "get_generation",
+            title: "A generation's progress and part",
+            description: "A generation: processing (with its stage), completed (summary, assumptions, dimensions in mm, the part program, a GLB preview link and the ready file_id to quote) or failed (code, message, the parameter at fault). Poll while processing.",
+            input: json!({"type": "object", "required": ["generation_id"], "additionalProperties": false,
+                "properties": {"generation_id": {"type": "string", "pattern": GENERATION_ID}}}),
+            output: generation_out(),
+            hints: (true, false, true, false),
         },
     ]
 }

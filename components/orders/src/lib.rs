@@ -5,6 +5,8 @@
 //!   an order awaiting a person's approval.
 //! - `POST /v1/autonomous/orders` (`autonomous.rs`): an order placed and paid
 //!   within the person's caps.
+//! - `POST /v1/credits/checkout` (`credits.rs`): generation credits bought
+//!   through the same checkout (seed 002: 100 credits for $4.99).
 //! - `GET /v1/orders`, `GET /v1/orders/{id}`, `POST /v1/orders/{id}/cancel`
 //!   (`orders.rs`).
 //! - Test mode (`test_mode.rs`): `POST /v1/test_helpers/checkout_sessions/{id}/complete`
@@ -17,6 +19,7 @@
 mod address;
 mod autonomous;
 mod checkout;
+mod credits;
 mod orders;
 mod part_view;
 mod public;
@@ -38,6 +41,7 @@ fn serve(req: Request) -> Response {
         ctx.dispatch(&[
             ("/v1/checkout_sessions", Method::Post, checkout::create),
             ("/v1/autonomous/orders", Method::Post, autonomous::create),
+            ("/v1/credits/checkout", Method::Post, credits::create),
             ("/v1/orders", Method::Get, orders::list),
             ("/v1/orders/:id", Method::Get, orders::get),
             ("/v1/orders/:id/cancel", Method::Post, orders::cancel),

@@ -9,12 +9,17 @@
 //!   posts back to the same URL and completes the session. The session id
 //!   (128 random bits) is the page's only credential, as a provider's
 //!   checkout URL is.
+//!
+//! A session is an order's or a credit purchase's (`credits.rs`); both
+//! complete here, the purchase by granting its credits once.
 
+use crate::credits::{self, Purchase};
 use farm_platform::farm_domain::scope::Scope;
 use farm_platform::html::{escape, page as html_page};
 use farm_platform::{ApiError, Ctx, response, transaction};
 use order_kit::lifecycle::{self, Paid};
 use order_kit::row::{ORDER_COLUMNS, OrderRow};
+use serde_json::Value;
 use spin_sdk::http::Response;
 
 fn session_not_found() -> ApiError {
@@ -76,12 +81,52 @@ fn complete_session(
     })
 }
 
+/// Completes a test credit purchase whose session is `session_id` (grants
+/// its credits once); `None` when the session is not a credit purchase's.
+fn complete_purchase(
+    ctx: &mut Ctx,
+    session_id: &str,
+    account: Option<&str>,
+) -> Result<Option<Value>, ApiError> {
+    if !valid_session_id(session_id) {
+        return Ok(None);
+    }
+    let db = ctx.db()?;
+    transaction(db, |db| {
+        let Some(mut purchase) = Purchase::lock_test_session(db, session_id, account)? else {
+            return Ok(None);
+        };
+        let payment = format!(
+            "pi_test_{}",
+            &session_id[crate::checkout::TEST_SESSION_PREFIX.len()..]
+        );
+        credits::grant(db, &purchase.id, Some(&payment))?;
+        purchase.status = "paid".into();
+        let rows = db.query(
+            "select generation_credits from accounts where id = $1",
+            &[purchase.account_id.clone().into()],
+        )?;
+        let balance: i32 = farm_platform::col(
+            rows.rows
+                .first()
+                .ok_or_else(|| ApiError::internal("account row missing"))?,
+            0,
+        )?;
+        let mut body = purchase.render();
+        body["credits_balance"] = balance.into();
+        Ok(Some(body))
+    })
+}
+
 pub fn complete(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::OrdersWrite)?;
     if caller.livemode() {
         return Err(ApiError::route_not_found(&ctx.path()));
     }
     let id = ctx.param("id")?;
+    if let Some(purchase) = complete_purchase(ctx, &id, Some(&caller.account_id))? {
+        return Ok(response::ok(&purchase));
+    }
     let order = complete_session(ctx, &id, Some(&caller.account_id))?;
     Ok(response::ok(&order.render(&crate::base_url(ctx)?)))
 }
@@ -104,7 +149,7 @@ pub fn page(ctx: &mut Ctx) -> Result<Response, ApiError> {
     );
     let rows = ctx.db()?.query(&sql, &[id.clone().into()])?;
     let Some(row) = rows.rows.first() else {
-        return Ok(not_found());
+        return purchase_page(ctx, &id).map(|page| page.unwrap_or_else(not_found));
     };
     let order = OrderRow::from_row(row)?;
     let total = farm_platform::farm_domain::money::Money::usd_cents(order.total_cents).display();
@@ -133,9 +178,55 @@ pub fn page(ctx: &mut Ctx) -> Result<Response, ApiError> {
     Ok(html_page(200, "Test checkout", &body))
 }
 
+/// The test checkout page of a credit purchase; `None` if there is none.
+fn purchase_page(ctx: &mut Ctx, id: &str) -> Result<Option<Response>, ApiError> {
+    let db = ctx.db()?;
+    let Some(purchase) = Purchase::lock_test_session(db, id, None)? else {
+        return Ok(None);
+    };
+    let total =
+        farm_platform::farm_domain::money::Money::usd_cents(purchase.amount_cents).display();
+    let action = if purchase.status == "requires_payment" {
+        format!(
+            "<form method=\"post\" action=\"/test/checkout/{}\"><button type=\"submit\">Pay {} (test mode, no money moves)</button></form>",
+            escape(id),
+            escape(&total)
+        )
+    } else {
+        "<p>This checkout is complete: the credits are in the account.</p>".to_owned()
+    };
+    let body = format!(
+        "<h1>Test checkout</h1><p class=\"muted\">Test mode: no card is charged and nothing reaches a payment provider.</p>\
+         <table><tr><th>Item</th><td>{} generation credits</td></tr><tr><th>Total</th><td>{}</td></tr></table>{action}",
+        purchase.credits,
+        escape(&total),
+    );
+    Ok(Some(html_page(200, "Test checkout", &body)))
+}
+
 /// `POST /test/checkout/{id}` (the page's button): completes the session.
 pub fn pay(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let id = ctx.param("id")?;
+    match complete_purchase(ctx, &id, None) {
+        Ok(Some(purchase)) => {
+            let body = format!(
+                "<h1>Paid (test mode)</h1><p>{} generation credits added; the balance is now {}.</p>",
+                purchase["credits"], purchase["credits_balance"]
+            );
+            return Ok(html_page(200, "Paid", &body));
+        }
+        Ok(None) => {}
+        Err(e) => {
+            return Ok(html_page(
+                e.status(),
+                "Checkout failed",
+                &format!(
+                    "<h1>Checkout failed</h1><p class=\"error\">{}</p>",
+                    escape(e.message())
+                ),
+            ));
+        }
+    }
     match complete_session(ctx, &id, None) {
         Ok(order) => {
             let body = format!(

@@ -16,6 +16,10 @@
 //!   answer was lost, then cancelled) is refunded through the provider, once.
 //!
 //! Test-mode orders never reach the provider; an event naming one is ignored.
+//!
+//! `metadata[order_id]` names what was bought: an order, or a credit
+//! purchase (`cpur_…`, `credits.rs`), whose paid session grants its credits
+//! once; its other events change nothing.
 
 use farm_platform::internal::require_internal;
 use farm_platform::work::{self, Job, handlers::APPLY_PAYMENT_EVENT};
@@ -73,6 +77,9 @@ fn apply(ctx: &mut Ctx) -> Result<Response, ApiError> {
         return Ok(response::ok(
             &json!({"applied": false, "reason": "currency_mismatch"}),
         ));
+    }
+    if p.order_id.starts_with(crate::credits::PURCHASE_PREFIX) {
+        return apply_to_purchase(ctx, &p);
     }
     let base = crate::base_url(ctx)?;
     let db = ctx.db()?;
@@ -148,5 +155,44 @@ fn apply(ctx: &mut Ctx) -> Result<Response, ApiError> {
     }
     Ok(response::ok(
         &json!({"applied": matches!(outcome, "paid_and_queued" | "cancelled" | "refunded" | "refund_late_payment"), "outcome": outcome}),
+    ))
+}
+
+/// A provider event for a live credit purchase: a paid session of the
+/// right amount grants the credits, once (`credits::grant`).
+fn apply_to_purchase(ctx: &mut Ctx, p: &Payload) -> Result<Response, ApiError> {
+    let db = ctx.db()?;
+    let outcome = transaction(db, |db| {
+        let rows = db.query(
+            "select livemode, amount_cents from credit_purchases where id = $1 for update",
+            &[p.order_id.clone().into()],
+        )?;
+        let Some(row) = rows.rows.first() else {
+            return Ok("unknown_purchase");
+        };
+        let livemode: bool = farm_platform::col(row, 0)?;
+        let amount: i64 = farm_platform::col(row, 1)?;
+        if !livemode {
+            return Ok("test_mode_purchase");
+        }
+        match p.kind.as_str() {
+            "checkout.session.completed" | "payment_intent.succeeded" => {
+                if p.amount_cents.is_some_and(|paid| paid != amount) {
+                    return Ok("amount_mismatch");
+                }
+                match crate::credits::grant(db, &p.order_id, p.payment_intent.as_deref())? {
+                    Some(_) => Ok("credits_granted"),
+                    None => Ok("already_applied"),
+                }
+            }
+            _ => Ok("ignored"),
+        }
+    })?;
+    ctx.log(format_args!(
+        "apply_payment_event event={} type={} purchase={} outcome={outcome}",
+        p.provider_event_id, p.kind, p.order_id
+    ));
+    Ok(response::ok(
+        &json!({"applied": outcome == "credits_granted", "outcome": outcome}),
     ))
 }

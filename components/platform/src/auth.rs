@@ -4,7 +4,7 @@ use crate::ctx::Ctx;
 use crate::error::ApiError;
 use farm_domain::api_key::{ApiKeySecret, KeyHash, KeyMode};
 use farm_domain::calendar::UtcDate;
-use farm_domain::rate_limit::{DEFAULT_PER_MINUTE, FixedWindow};
+use farm_domain::rate_limit::{DEFAULT_PER_DAY, DEFAULT_PER_MINUTE, Decision, FixedWindow};
 use farm_domain::scope::{Scope, ScopeSet};
 use spin_sdk::pg4::Decode;
 
@@ -42,13 +42,15 @@ impl Ctx {
     /// In order: reads `Authorization: Bearer <key>` (missing or malformed →
     /// 401 `invalid_api_key`); then, in one SQL statement, finds the key by its
     /// SHA-256, counts the request in the key's per-minute window (which is
-    /// also its usage record), stamps `last_used_at` at most once a minute and
+    /// also its usage record) and reads the key's count for the UTC day (the
+    /// daily limit: no second row written), stamps `last_used_at` at most once a minute and
     /// (about one request in 64) rolls windows older than an hour up into
     /// `usage_daily`; confirms the hash match in constant time
     /// (unknown or revoked → the same 401, and nothing is counted); sets
     /// `X-RateLimit-Limit/-Remaining/-Reset` on the eventual response, whatever
-    /// its status (over the limit → 429 `rate_limit_exceeded` with
-    /// `Retry-After`); finally checks `scope` (missing → 403
+    /// its status, for whichever window (minute or day) has fewer requests
+    /// left (over either limit → 429 `rate_limit_exceeded` naming it in
+    /// `limit_scope`, with `Retry-After` until that window resets); finally checks `scope` (missing → 403
     /// `insufficient_scope`). Every call hits the database, so a revoked key
     /// fails on the very next request.
     ///
@@ -61,7 +63,7 @@ impl Ctx {
     /// One statement because on a hosted Spin each one is a network round trip
     /// to a managed Postgres (issue 9, item 7); `tests/tests/request_path.rs`
     /// counts it. The statement is the function `farm_authenticate`
-    /// (migrations/0013_lean_authentication.sql; first 0007), so its plan is made once per
+    /// (migrations/0017_daily_limit_credit_purchases.sql; first 0007, then 0013), so its plan is made once per
     /// connection.
     pub fn authenticate(&mut self, scope: Scope) -> Result<Caller, ApiError> {
         let presented = self.bearer_key()?;
@@ -70,6 +72,7 @@ impl Ctx {
         })?;
         let hash = secret.hash();
         let window = FixedWindow::per_minute(self.rate_limit_per_minute());
+        let daily = FixedWindow::per_day(self.rate_limit_per_day());
         let now = self.now();
         let day = UtcDate::from_unix(now).iso();
         // Old windows are dead weight; about one request in 64 sweeps them.
@@ -77,14 +80,15 @@ impl Ctx {
         // migrations/0007_request_path.sql: one statement whose plan Postgres
         // keeps per connection (a CTE sent as text is re-planned every time).
         let rows = self.db()?.query(
-            "select key_id, account_id, key_hash, mode, scopes, window_count \
-             from farm_authenticate($1, $2, $3::text::date, $4, $5)",
+            "select key_id, account_id, key_hash, mode, scopes, window_count, day_count \
+             from farm_authenticate($1, $2, $3::text::date, $4, $5, $6)",
             &[
                 hash.as_str().to_string().into(),
                 window.window_start(now).into(),
                 day.into(),
                 sweep.into(),
                 (window.window_start(now) - 3600).into(),
+                daily.window_start(now).into(),
             ],
         )?;
         let Some(row) = rows.rows.first() else {
@@ -103,12 +107,15 @@ impl Ctx {
         };
         self.caller = Some(caller.clone());
         let count: i64 = col(row, 5)?;
-        let decision = window.decide(count.max(0) as u64, now);
+        let day_count: i64 = col(row, 6)?;
+        let minute = window.decide(count.max(0) as u64, now);
+        let day = daily.decide(day_count.max(0) as u64, now);
+        let (decision, binding) = binding_window((minute, window), (day, daily));
         self.set_response_header("x-ratelimit-limit", decision.limit.to_string());
         self.set_response_header("x-ratelimit-remaining", decision.remaining.to_string());
         self.set_response_header("x-ratelimit-reset", decision.reset_at.to_string());
         if !decision.allowed {
-            return Err(ApiError::rate_limited(&decision));
+            return Err(ApiError::rate_limited_in(&decision, &binding));
         }
         caller.require(scope)?;
         Ok(caller)
@@ -122,6 +129,18 @@ impl Ctx {
         {
             Ok(Ok(n)) if n > 0 => n,
             _ => DEFAULT_PER_MINUTE,
+        }
+    }
+
+    /// The configured daily limit (variable `rate_limit_per_day`, default
+    /// [`DEFAULT_PER_DAY`]).
+    pub fn rate_limit_per_day(&self) -> u32 {
+        match self
+            .var("rate_limit_per_day")
+            .map(|v| v.trim().parse::<u32>())
+        {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => DEFAULT_PER_DAY,
         }
     }
 
@@ -142,6 +161,22 @@ impl Ctx {
                 "The Authorization header must be Bearer <key>.",
             )),
         }
+    }
+}
+
+/// The window a request's rate-limit headers describe: a refused one (the
+/// minute first, since it resets sooner), else the one with fewer requests
+/// left (the minute on a tie).
+fn binding_window(
+    minute: (Decision, FixedWindow),
+    day: (Decision, FixedWindow),
+) -> (Decision, FixedWindow) {
+    if !minute.0.allowed {
+        minute
+    } else if !day.0.allowed || day.0.remaining < minute.0.remaining {
+        day
+    } else {
+        minute
     }
 }
 

@@ -5,7 +5,7 @@
 //! 4xx messages say what to fix; 5xx messages are generic and the cause goes
 //! only to the log, next to the request id.
 
-use farm_domain::rate_limit::Decision;
+use farm_domain::rate_limit::{Decision, FixedWindow};
 use farm_domain::{Error as DomainError, FieldError, Resource};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -183,15 +183,25 @@ impl ApiError {
 
     /// 429 `rate_limit_exceeded` with `Retry-After`.
     pub fn rate_limited(d: &Decision) -> Self {
+        ApiError::rate_limited_in(d, &FixedWindow::per_minute(d.limit))
+    }
+
+    /// 429 `rate_limit_exceeded` for `window` (the per-minute or the daily
+    /// one): `limit`, `limit_scope` (`minute`, `day`), `window_seconds`,
+    /// `retry_after_seconds` (until the window resets) and `Retry-After`.
+    pub fn rate_limited_in(d: &Decision, window: &FixedWindow) -> Self {
+        let scope = window.scope_name();
         ApiError::new(
             429,
             "rate_limit_exceeded",
             format!(
-                "More than {} requests this minute; retry after {} s.",
+                "More than {} requests this {scope} for this key; retry after {} s.",
                 d.limit, d.retry_after_secs
             ),
         )
         .with_detail("limit", d.limit)
+        .with_detail("limit_scope", scope)
+        .with_detail("window_seconds", window.window_secs)
         .with_detail("retry_after_seconds", d.retry_after_secs)
         .with_header("retry-after", d.retry_after_secs.to_string())
     }

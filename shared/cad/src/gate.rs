@@ -18,8 +18,11 @@ pub const HOLE_TOLERANCE_MM: f64 = 0.01;
 
 /// The mesh engine's thin-wall check fails the gate when at least this many
 /// of its sampled faces (it samples up to 2048, and names at most 16) sit on
-/// thin material: a wall. Fewer are the tip of an acute corner (a cable
-/// clip's slot edge), reported as a warning.
+/// thin material: a wall. Fewer are the tip of an acute corner, reported as
+/// a warning. (The cable clip once relied on this: its vertical slot left
+/// such a tip, and a small clip's finer tessellation put 18 faces on it;
+/// its ring ends are now cut along radii and leave none, see the `suite`
+/// test's clip sweep.)
 pub const THIN_WALL_FACES: usize = 16;
 
 /// One failed check.

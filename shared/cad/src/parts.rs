@@ -219,17 +219,23 @@ fn hook(k: &Hook) -> Result<Shell, Error> {
     xz_prism(&outline, k.width_mm)
 }
 
+/// The clip's profile. The ring's two ends are cut along radii (the
+/// opening is `opening_mm` at the inner circle and widens outwards), so
+/// each end is a full-thickness face meeting both arcs at right angles: no
+/// acute tip for the thin-wall check to find (a vertical cut left a wedge
+/// under 0.8 mm at each end of the ring).
 fn clip(c: &CableClip) -> Result<Shell, Error> {
     let t = c.thickness_mm;
     let ri = c.cable_diameter_mm / 2.0;
     let ro = ri + t;
     let zc = t + ri;
-    let h = c.opening_mm / 2.0;
     let half = c.base_length_mm / 2.0;
     let x1 = (ro * ro - ri * ri).sqrt();
     let centre = [0.0, zc];
-    let outer_top = zc + (ro * ro - h * h).sqrt();
-    let inner_top = zc + (ri * ri - h * h).sqrt();
+    // Half the opening's angle, measured from +z at the ring's centre.
+    let (sin_a, cos_a) = farm_partspec::geometry::clip_opening_half_angle(c).sin_cos();
+    let outer_end = [ro * sin_a, zc + ro * cos_a];
+    let inner_end = [ri * sin_a, zc + ri * cos_a];
     let outline = Loop::Path {
         start: [-half, 0.0],
         segs: vec![
@@ -238,16 +244,16 @@ fn clip(c: &CableClip) -> Result<Shell, Error> {
             Seg::Line([x1, t]),
             Seg::Arc {
                 center: centre,
-                to: [h, outer_top],
+                to: outer_end,
                 ccw: true,
             },
-            Seg::Line([h, inner_top]),
+            Seg::Line(inner_end),
             Seg::Arc {
                 center: centre,
-                to: [-h, inner_top],
+                to: [-inner_end[0], inner_end[1]],
                 ccw: false,
             },
-            Seg::Line([-h, outer_top]),
+            Seg::Line([-outer_end[0], outer_end[1]]),
             Seg::Arc {
                 center: centre,
                 to: [-x1, t],

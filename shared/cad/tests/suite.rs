@@ -47,3 +47,46 @@ fn prompt_suite_programs_pass_the_gate() {
     let faults: Vec<&String> = failed.iter().filter(|f| !refusal(f)).collect();
     assert!(faults.is_empty(), "kernel faults: {faults:#?}");
 }
+
+/// Every cable clip of the suite passes the gate with no thin spot at all
+/// (the ring's ends are cut along radii, so no acute tip is left for the
+/// thin-wall check), and so does a sweep of clips across cable sizes,
+/// walls and openings: the clip no longer leans on the gate's tolerance of
+/// a few thin faces (`THIN_WALL_FACES`).
+#[test]
+fn every_cable_clip_passes_the_gate_with_no_thin_spot() {
+    use farm_partspec::{CableClip, Part, PartSpec, SPEC_VERSION};
+    let mut clips: Vec<(String, PartSpec)> = common::suite_specs()
+        .into_iter()
+        .filter(|(_, s)| matches!(s.part, Part::CableClip(_)))
+        .collect();
+    assert!(clips.len() >= 5, "the suite's clips: {}", clips.len());
+    for cable in [2.5, 6.0, 20.0] {
+        for wall in [1.2, 3.0] {
+            for share in [0.3, 0.7, 0.95] {
+                let part = Part::CableClip(CableClip {
+                    cable_diameter_mm: cable,
+                    thickness_mm: wall,
+                    width_mm: 10.0,
+                    opening_mm: cable * share,
+                    base_length_mm: cable + 2.0 * wall + 12.0,
+                    screw_hole: None,
+                });
+                let spec = PartSpec {
+                    version: SPEC_VERSION,
+                    part,
+                    material: None,
+                    assumptions: vec![],
+                    requirements: vec![],
+                };
+                clips.push((format!("sweep d={cable} t={wall} opening={share}d"), spec));
+            }
+        }
+    }
+    for (id, spec) in &clips {
+        spec.validate().unwrap_or_else(|e| panic!("{id}: {e}"));
+        let (_, report) = check_spec(spec).unwrap_or_else(|f| panic!("{id}: {f:?}"));
+        assert!(report.passed(), "{id}: {:?}", report.failures);
+        assert!(report.warnings.is_empty(), "{id}: {:?}", report.warnings);
+    }
+}

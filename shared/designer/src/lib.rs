@@ -9,7 +9,10 @@
 //! what it understood and what it lacks. No I/O; builds for `wasm32-wasip2`.
 //!
 //! Implementations of [`PartDesigner`] (this one, an LLM one) are
-//! interchangeable: both produce the same part program.
+//! interchangeable: both produce the same part program. [`llm`] holds the
+//! LLM designer's side of an OpenAI-compatible chat-completions exchange
+//! (request bodies, tool-call parsing, the repair turn); the component does
+//! the HTTP and falls back to this designer.
 
 mod bracket;
 mod build;
@@ -20,6 +23,7 @@ mod edit_ops;
 pub mod facts;
 pub mod fasteners;
 mod flat;
+pub mod llm;
 mod round;
 mod summary;
 pub mod text;

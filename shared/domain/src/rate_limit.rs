@@ -8,6 +8,13 @@
 /// Default requests per minute per key (Spin variable `rate_limit_per_minute`).
 pub const DEFAULT_PER_MINUTE: u32 = 60;
 
+/// Default requests per UTC day per key (seed 002: "1,000 requests/day";
+/// Spin variable `rate_limit_per_day`), on top of the per-minute limit.
+pub const DEFAULT_PER_DAY: u32 = 1000;
+
+/// Seconds in the daily window (a UTC calendar day).
+pub const DAY_SECS: i64 = 86_400;
+
 /// A fixed window: `limit` requests per `window_secs`, windows aligned to
 /// multiples of `window_secs` since the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +41,23 @@ impl FixedWindow {
         FixedWindow {
             limit,
             window_secs: 60,
+        }
+    }
+
+    /// `limit` requests per UTC calendar day (windows aligned to midnight UTC).
+    pub fn per_day(limit: u32) -> Self {
+        FixedWindow {
+            limit,
+            window_secs: DAY_SECS,
+        }
+    }
+
+    /// `"minute"` or `"day"` (the `limit_scope` of a 429), else `"window"`.
+    pub fn scope_name(&self) -> &'static str {
+        match self.window_secs {
+            60 => "minute",
+            DAY_SECS => "day",
+            _ => "window",
         }
     }
 
@@ -102,6 +126,21 @@ pub fn forwarded_client(header: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_daily_window_starts_at_midnight_utc_and_resets_at_the_next() {
+        let d = FixedWindow::per_day(1000);
+        // 2024-02-28T12:30:56Z; midnight UTC that day is 1_709_078_400.
+        let now = 1_709_123_456;
+        assert_eq!(d.window_start(now), 1_709_078_400);
+        assert_eq!(d.reset_at(now), 1_709_164_800);
+        let refused = d.decide(1001, now);
+        assert!(!refused.allowed);
+        assert_eq!(refused.retry_after_secs, 1_709_164_800 - now);
+        assert!(d.decide(1000, now).allowed);
+        assert_eq!(d.scope_name(), "day");
+        assert_eq!(FixedWindow::per_minute(5).scope_name(), "minute");
+    }
 
     #[test]
     fn windows_align_to_the_minute() {

@@ -81,11 +81,6 @@ fn lens_area(r1: f64, r2: f64, d: f64) -> f64 {
     r1 * r1 * a1 + r2 * r2 * a2 - 0.5 * k.max(0.0).sqrt()
 }
 
-/// Area of a disc of radius `r` within the strip `|x| < h`, above its centre.
-fn upper_strip_area(r: f64, h: f64) -> f64 {
-    h * (r * r - h * h).sqrt() + r * r * (h / r).asin()
-}
-
 impl Part {
     /// Number of separate solids the part prints as (2 for a box with a lid).
     pub fn solid_count(&self) -> usize {
@@ -208,8 +203,8 @@ impl Part {
                 let ri = c.cable_diameter_mm / 2.0;
                 let ro = ri + c.thickness_mm;
                 let half_x = (c.base_length_mm / 2.0).max(ro);
-                let h = c.opening_mm / 2.0;
-                let top = c.thickness_mm + ri + (ro * ro - h * h).max(0.0).sqrt();
+                // The highest material: the outer corners of the ring's ends.
+                let top = c.thickness_mm + ri + ro * clip_opening_half_angle(c).cos();
                 BoundingBox {
                     min: [-half_x, 0.0, 0.0],
                     max: [half_x, c.width_mm, top],
@@ -250,8 +245,15 @@ fn box_volume(b: &BoxPart) -> f64 {
     body + lid
 }
 
+/// Half the angle of a cable clip's opening at the ring's centre, radians,
+/// from +z: the radial cut meets the inner circle `opening_mm` apart, so
+/// `sin(angle) = (opening/2) / inner radius` (see [`CableClip`]).
+pub fn clip_opening_half_angle(c: &CableClip) -> f64 {
+    (c.opening_mm / c.cable_diameter_mm).clamp(0.0, 1.0).asin()
+}
+
 /// The clip's profile: the base strip, the ring above the strip's top, less
-/// the slot at the top (see [`CableClip`]).
+/// the opening's sector at the top (see [`CableClip`]).
 fn clip_area(c: &CableClip) -> f64 {
     let t = c.thickness_mm;
     let ri = c.cable_diameter_mm / 2.0;
@@ -260,8 +262,8 @@ fn clip_area(c: &CableClip) -> f64 {
     // segment below it lies inside the strip; the inner disc just touches it.
     let segment_below = ro * ro * (ri / ro).acos() - ri * (ro * ro - ri * ri).sqrt();
     let ring_above = PI * ro * ro - segment_below - PI * ri * ri;
-    let h = c.opening_mm / 2.0;
-    let slot = upper_strip_area(ro, h) - upper_strip_area(ri, h);
+    // The opening: the annulus's sector of angle 2a.
+    let slot = clip_opening_half_angle(c) * (ro * ro - ri * ri);
     c.base_length_mm * t + ring_above - slot
 }
 

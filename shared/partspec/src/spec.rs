@@ -380,8 +380,10 @@ pub struct SpurGear {
 /// a base strip x from `-base_length_mm/2` to `+base_length_mm/2`, z from 0 to
 /// `thickness_mm`; on it a ring of inner diameter `cable_diameter_mm` and
 /// wall `thickness_mm`, centred at (0, thickness + cable_diameter/2) (so it
-/// rests on the strip); the ring is open at the top by a vertical slot
-/// `opening_mm` wide. `screw_hole` (if any) is one hole through z in each
+/// rests on the strip); the ring is open at the top between two radii that
+/// meet the inner circle `opening_mm` apart (the gap the cable is pushed
+/// through), symmetric about +z, so each end of the ring is a
+/// full-thickness face at right angles to both arcs. `screw_hole` (if any) is one hole through z in each
 /// tab, down z from the tab's top face, centred at
 /// x = ±(outer ring radius + base_length/2)/2, y = width/2.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -148,7 +148,10 @@ fn cable_clip_profile_matches_a_grid_integration() {
     let inside = |x: f64, z: f64| {
         let strip = x.abs() <= 15.0 && z <= 2.0;
         let d = x.hypot(z - cz);
-        let ring = d >= ri && d <= ro && !(x.abs() < 2.5 && z > cz);
+        // The opening: the sector within angle a of +z, sin a = 2.5 / ri
+        // (the radial cuts meet the inner circle 5 mm apart).
+        let in_opening = z > cz && x.abs() / d < 2.5 / ri;
+        let ring = d >= ri && d <= ro && !in_opening;
         strip || ring
     };
     let area = grid_area(inside, [-15.0, 15.0], [0.0, 12.0], 3000);
@@ -156,8 +159,10 @@ fn cable_clip_profile_matches_a_grid_integration() {
     close(part.volume_mm3(), area * 10.0, 2e-4);
     let size = part.bounding_box().size();
     assert!((size[0] - 30.0).abs() < 1e-12);
-    // The slot cuts the top: highest material at |x| = 2.5 on the outer circle.
-    assert!((size[2] - (cz + (36.0f64 - 6.25).sqrt())).abs() < 1e-12);
+    // The opening cuts the top: the highest material is the outer corner of
+    // each end, at angle a from +z on the outer circle (cos a = sqrt(1 - (2.5/4)^2)).
+    let cos_a = (1.0f64 - (2.5f64 / 4.0).powi(2)).sqrt();
+    assert!((size[2] - (cz + ro * cos_a)).abs() < 1e-12);
 }
 
 #[test]
