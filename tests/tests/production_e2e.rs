@@ -145,7 +145,11 @@ fn address() -> Value {
            "postal_code": "94105", "country": "US"})
 }
 
-fn verifies_with(headers: &std::collections::HashMap<String, String>, body: &[u8], secret: &WebhookSecret) -> bool {
+fn verifies_with(
+    headers: &std::collections::HashMap<String, String>,
+    body: &[u8],
+    secret: &WebhookSecret,
+) -> bool {
     let h = |n: &str| headers.get(n).map(String::as_str).unwrap_or("");
     let ts: i64 = h("webhook-timestamp").parse().expect("timestamp");
     let standard = verify_standard(secret, h("webhook-id"), ts, body, h("webhook-signature"));
@@ -167,14 +171,36 @@ fn passed_parts(order: &Value) -> usize {
         .unwrap_or(0)
 }
 
+/// The issue's failure rates (10 % of prints, 5 % of inspections) give a
+/// part about a 0.145 chance to fail each attempt, so a 25-part order has
+/// about a 25 × 0.145³ ≈ 7.6 % chance that some part fails three times and
+/// the order is (rightly) flagged for a person. A flagged run is checked for
+/// that outcome (not shipped, a part at three failures) and the scenario runs
+/// again on a fresh app with the next seed; three flagged runs in a row
+/// (about 4 in 10,000) fail the test.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restart() {
+    for seed in [12, 13, 14] {
+        if scenario(seed).await {
+            return;
+        }
+        println!(
+            "e2e: seed {seed}: a part failed three times and the order was flagged; running again"
+        );
+    }
+    panic!("three runs in a row flagged their order");
+}
+
+/// One run; false when the order was flagged because a part failed three
+/// times (checked), true when it ended delivered (checked).
+async fn scenario(seed: u64) -> bool {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_upload_app_with(&[
         ("webhook_allow_private_targets", "true".into()),
         ("farm_transit_secs", "3".into()),
         // The test polls the order every half second for minutes.
         ("rate_limit_per_minute", "100000".into()),
+        ("rate_limit_per_day", "1000000".into()),
     ])
     .await;
     let token = site_token(&app, "e2e").await;
@@ -194,15 +220,20 @@ async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restar
         ("FARM_SIM_MODE", "lan".to_owned()),
         ("FARM_SIM_DIR", dir.path().join("sim").display().to_string()),
         ("FARM_SIM_PRINTERS", "6".into()),
-        ("FARM_SIM_LAN_BASE_PORT", (free_port() / 16 * 16).max(20000).to_string()),
+        (
+            "FARM_SIM_LAN_BASE_PORT",
+            (free_port() / 16 * 16).max(20000).to_string(),
+        ),
         ("FARM_SIM_SERIAL_TAG", format!("E2E{}", std::process::id())),
         ("FARM_SIM_SPEED", "600".into()),
-        ("FARM_SIM_SEED", "12".into()),
+        ("FARM_SIM_SEED", seed.to_string()),
         ("FARM_SIM_STOP_FAULT_RATE", "0.10".into()),
         ("FARM_SIM_PAUSE_FAULT_RATE", "0".into()),
         ("FARM_SIM_REFUSE_RATE", "0".into()),
         ("FARM_SIM_IGNORE_RATE", "0".into()),
         ("FARM_SIM_REPORT_MS", "200".into()),
+        // Every printer holds the order's filament (black PLA).
+        ("FARM_SIM_FILAMENTS", "PLA:000000FF".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -214,7 +245,11 @@ async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restar
         cmd.arg("--site-file");
         cmd.output().expect("farm-sim --site-file")
     };
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::write(&site_file, &out.stdout).expect("site file");
     sim.start();
 
@@ -226,9 +261,17 @@ async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restar
         ("FARM_TICK_EVERY_MS", "500".into()),
         ("FARM_PRINTER_LINK", "lan".into()),
         ("FARM_LAN_PRINTERS_FILE", site_file.display().to_string()),
-        ("FARM_PIN_FILE", dir.path().join("pins.json").display().to_string()),
-        ("FARM_SPOOL_PATH", dir.path().join("spool.redb").display().to_string()),
+        (
+            "FARM_PIN_FILE",
+            dir.path().join("pins.json").display().to_string(),
+        ),
+        (
+            "FARM_SPOOL_PATH",
+            dir.path().join("spool.redb").display().to_string(),
+        ),
         ("FARM_AUTO_CLEAR_SECS", "1".into()),
+        ("FARM_CLAIM_POLL_MS", "500".into()),
+        ("FARM_INSPECTOR", "simulated".into()),
         ("FARM_SIM_INSPECTION_FAIL_RATE", "0.05".into()),
     ]
     .into_iter()
@@ -270,8 +313,15 @@ async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restar
     let mut farm_restarted = false;
     let mut last = Value::Null;
     let mut seen_statuses = Vec::<String>::new();
+    let mut progress = (String::new(), Instant::now());
     while started.elapsed() < limit {
         last = order(&app, &key, &order_id).await;
+        let fingerprint = last["parts"].to_string() + last["status"].as_str().unwrap_or("");
+        if fingerprint != progress.0 {
+            progress = (fingerprint, Instant::now());
+        } else if progress.1.elapsed() > Duration::from_secs(180) {
+            break;
+        }
         let status = last["status"].as_str().unwrap_or("").to_owned();
         if seen_statuses.last() != Some(&status) {
             seen_statuses.push(status.clone());
@@ -279,7 +329,32 @@ async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restar
         if status == "delivered" {
             break;
         }
-        assert_ne!(last["needs_attention"], true, "flagged: {last}");
+        if last["needs_attention"] == true {
+            let rows = app
+                .db()
+                .await
+                .query(
+                    "select concat_ws(' ', to_char(occurred_at, 'MI:SS.MS'), printer_id, kind, plate_id, task_id, detail::text) \
+                     from farm_events where kind not in ('progress', 'state_changed') order by occurred_at",
+                    &[],
+                )
+                .await
+                .expect("farm events");
+            let history: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+            let gave_up = last["parts"].as_array().is_some_and(|p| {
+                p.iter()
+                    .any(|p| p["status"] == "gave_up" && p["attempts"].as_i64() >= Some(3))
+            });
+            if gave_up && last["status"] == "in_production" && last["carrier"].is_null() {
+                return false;
+            }
+            panic!(
+                "flagged: {}\n{}\n--- gateway\n{}",
+                last["status_detail"],
+                history.join("\n"),
+                gateway.tail()
+            );
+        }
         let passed = passed_parts(&last);
         let printing = last["parts"]
             .as_array()
@@ -301,7 +376,8 @@ async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restar
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     assert_eq!(
-        last["status"], "delivered",
+        last["status"],
+        "delivered",
         "after {:?}: {seen_statuses:?}\n{last:#}\n--- gateway\n{}\n--- farm-sim\n{}",
         started.elapsed(),
         gateway.tail(),
@@ -335,12 +411,23 @@ async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restar
                 .bytes()
                 .await
                 .expect("photo bytes");
-            assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{photo}: not a PNG");
+            assert!(
+                bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+                "{photo}: not a PNG"
+            );
         }
         reprints += part["attempts"].as_i64().expect("attempts") - 1;
     }
-    assert!(last["tracking_number"].as_str().is_some_and(|t| !t.is_empty()), "{last}");
-    assert!(last["energy_kwh"].as_f64().is_some_and(|e| e > 0.0), "{last}");
+    assert!(
+        last["tracking_number"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()),
+        "{last}"
+    );
+    assert!(
+        last["energy_kwh"].as_f64().is_some_and(|e| e > 0.0),
+        "{last}"
+    );
 
     // No transition lost or doubled: each status event once, in order; one
     // farm start and one finish per plate however often the gateway died.
@@ -358,7 +445,14 @@ async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restar
         .collect();
     assert_eq!(
         types,
-        ["order.created", "order.paid", "order.queued", "order.in_production", "order.shipped", "order.delivered"],
+        [
+            "order.created",
+            "order.paid",
+            "order.queued",
+            "order.in_production",
+            "order.shipped",
+            "order.delivered"
+        ],
         "the order's life"
     );
     let doubled: i64 = app
@@ -374,7 +468,10 @@ async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restar
         .scalar("select count(*) from inspections where not passed", &[])
         .await;
     let failed_prints: i64 = app
-        .scalar("select count(*) from farm_events where kind = 'task_failed'", &[])
+        .scalar(
+            "select count(*) from farm_events where kind = 'task_failed'",
+            &[],
+        )
         .await;
     // The re-prints are in the order's timeline: one order.inspection per
     // inspection, the failed ones with passed = false.
@@ -400,7 +497,10 @@ async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restar
         last["energy_kwh"],
         last["grid_kwh"]
     );
-    assert!(reprints >= failed_inspections, "each failed inspection re-printed its part");
+    assert!(
+        reprints >= failed_inspections,
+        "each failed inspection re-printed its part"
+    );
 
     // The receiver got every event of the order, signed with both header
     // sets, in order, ending with order.delivered; order.shipped carries
@@ -410,17 +510,29 @@ async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restar
         let got: Vec<_> = receiver
             .received()
             .into_iter()
-            .filter(|r| r.json()["data"]["id"] == order_id.as_str())
+            .filter(|r| r.json()["data"]["object"]["id"] == order_id.as_str())
             .collect();
         if got.iter().any(|r| r.json()["type"] == "order.delivered") || Instant::now() > deadline {
             break got;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
+    let all: Vec<String> = receiver
+        .received()
+        .iter()
+        .map(|r| format!("{} {}", r.json()["type"], r.json()["data"]["object"]["id"]))
+        .collect();
+    assert!(
+        !received.is_empty(),
+        "no event of the order reached the receiver: {all:?}"
+    );
     let mut order_of_types: BTreeMap<String, usize> = BTreeMap::new();
     let mut ids = std::collections::BTreeSet::new();
     for (i, r) in received.iter().enumerate() {
-        assert!(verifies_with(&r.headers, &r.body, &secret), "delivery {i} does not verify");
+        assert!(
+            verifies_with(&r.headers, &r.body, &secret),
+            "delivery {i} does not verify"
+        );
         let event = r.json();
         let kind = event["type"].as_str().expect("type").to_owned();
         if ids.insert(event["id"].as_str().expect("id").to_owned()) {
@@ -440,10 +552,28 @@ async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restar
         .map(|r| r.json())
         .find(|e| e["type"] == "order.shipped")
         .expect("shipped");
-    assert_eq!(shipped["data"]["tracking_number"], last["tracking_number"]);
-    let shipped_parts = shipped["data"]["parts"].as_array().expect("parts in order.shipped");
+    assert_eq!(
+        shipped["data"]["object"]["tracking_number"],
+        last["tracking_number"]
+    );
+    let shipped_parts = shipped["data"]["object"]["parts"]
+        .as_array()
+        .expect("parts in order.shipped");
     assert_eq!(shipped_parts.len(), 25);
-    let url = shipped_parts[0]["photos"][0]["url"].as_str().expect("photo url");
-    let bytes = http.get(url).send().await.expect("get").bytes().await.expect("bytes");
-    assert!(bytes.starts_with(b"\x89PNG"), "the shipped event's photo is a PNG");
+    let url = shipped_parts[0]["photos"][0]["url"]
+        .as_str()
+        .expect("photo url");
+    let bytes = http
+        .get(url)
+        .send()
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert!(
+        bytes.starts_with(b"\x89PNG"),
+        "the shipped event's photo is a PNG"
+    );
+    true
 }

@@ -291,8 +291,13 @@ impl Sim {
                 });
             }
         };
-        let roll = self.rng.next_f64();
-        let at = 0.1 + 0.8 * self.rng.next_f64();
+        // The print's fate is drawn from the printer's seed and the job's
+        // own file name, not from the printer's running sequence: a
+        // restarted simulator must not replay its earlier fates onto the
+        // next plates (a re-print is a new plate, and would fail again).
+        let mut fate_rng = SplitMix64(self.settings.seed ^ fnv1a(job.url.as_bytes()));
+        let roll = fate_rng.next_f64();
+        let at = 0.1 + 0.8 * fate_rng.next_f64();
         let fate = if roll < f.stop_fault {
             Fate::StopFault {
                 at,
@@ -389,4 +394,11 @@ impl LanFarmSettings {
             .collect();
         serde_json::to_string_pretty(&printers).unwrap_or_default()
     }
+}
+
+/// FNV-1a, 64 bits: a stable hash of a job's name for its seeded fate.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
