@@ -62,6 +62,13 @@ if [ ! -s "$token_file" ]; then
 fi
 export SPIN_VARIABLE_INTERNAL_TOKEN=$(cat "$token_file")
 export FARM_INTERNAL_TOKEN=$SPIN_VARIABLE_INTERNAL_TOKEN
+# The farm operator's token (/farm, plate clear, utilisation): its own
+# secret, not the internal token.
+operator_file="$state/farm_operator_token"
+if [ ! -s "$operator_file" ]; then
+  (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$operator_file")
+fi
+export SPIN_VARIABLE_FARM_OPERATOR_TOKEN=$(cat "$operator_file")
 export SPIN_VARIABLE_PUBLIC_BASE_URL=${SPIN_VARIABLE_PUBLIC_BASE_URL:-http://$listen}
 export SPIN_VARIABLE_DB_URL=$db_url
 db_host=${db_url#*@}
@@ -145,7 +152,7 @@ cat >&2 <<MSG
 Farm API is up: http://$listen
   pages:      http://$listen/                  instant price: drop a mesh, 3D view, price, order
               http://$listen/docs              the API reference
-              http://$listen/farm              operator view (token: cat $token_file)
+              http://$listen/farm              operator view (token: cat $operator_file)
               http://$listen/orders/<public_order_id>, /review/<token>, /settings/<token>
                                                tracking, review and settings (links in API answers)
   get a key:  curl -X POST http://$listen/v1/connect -H 'content-type: application/json' \\

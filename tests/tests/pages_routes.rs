@@ -12,8 +12,11 @@ use farm_tests::{AppBuilder, TestApp};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+/// The operator token the tests' app is configured with.
+const OPERATOR_TOKEN: &str = "op_pages_routes_test";
+
 async fn spawn() -> TestApp {
-    let mut builder = AppBuilder::farm();
+    let mut builder = AppBuilder::farm().variable("farm_operator_token", OPERATOR_TOKEN);
     for (name, value) in upload::store_variables() {
         builder = builder.variable(name, value);
     }
@@ -150,10 +153,18 @@ async fn the_farm_overview_wants_the_operator_token() {
     let r = app.get("/internal/farm/overview").await;
     assert_eq!(r.status(), 401);
     let body: Value = r.json().await.expect("a well-formed answer");
-    assert_eq!(body["error"], "invalid_internal_token");
+    assert_eq!(body["error"], "invalid_operator_token");
+    // The internal token is not the operator's.
     let r = app
         .request(reqwest::Method::GET, "/internal/farm/overview")
         .bearer_auth(&app.internal_token)
+        .send()
+        .await
+        .expect("a well-formed answer");
+    assert_eq!(r.status(), 401);
+    let r = app
+        .request(reqwest::Method::GET, "/internal/farm/overview")
+        .bearer_auth(OPERATOR_TOKEN)
         .send()
         .await
         .expect("a well-formed answer");

@@ -3,8 +3,8 @@
 //! operator token (Spin variable `farm_operator_token`, empty = no operator
 //! access) reaches every site's.
 
-use farm_platform::farm_domain::api_key::constant_time_eq;
 use farm_platform::farm_domain::site_token::SiteToken;
+use farm_platform::internal::{operator_token_matches, require_operator};
 use farm_platform::{ApiError, Ctx, col, response};
 use farm_production::utilisation::{FloorState, printing_share};
 use serde::Deserialize;
@@ -17,35 +17,6 @@ use crate::{Site, authenticate_site};
 pub(crate) enum Who {
     Site(Site),
     Operator,
-}
-
-fn operator_token_matches(ctx: &Ctx) -> Result<bool, ApiError> {
-    let expected = ctx.var("farm_operator_token")?;
-    let given = ctx
-        .header("authorization")
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or("");
-    Ok(!expected.is_empty()
-        && !given.is_empty()
-        && constant_time_eq(given.as_bytes(), expected.as_bytes()))
-}
-
-fn invalid_operator_token() -> ApiError {
-    ApiError::new(
-        401,
-        "invalid_operator_token",
-        "Send the operator token (farm_operator_token) as `Authorization: Bearer <token>`.",
-    )
-}
-
-/// The operator token only.
-pub(crate) fn require_operator(ctx: &Ctx) -> Result<(), ApiError> {
-    if operator_token_matches(ctx)? {
-        Ok(())
-    } else {
-        Err(invalid_operator_token())
-    }
 }
 
 /// A site token (`fst_...`) or the operator token.

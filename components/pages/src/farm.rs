@@ -1,8 +1,9 @@
 //! The operator's view of the farm: `GET /farm` (a page; its script asks
 //! for the operator token once and keeps it in `sessionStorage`) and its
-//! data, `GET /internal/farm/overview` (the operator token, which is the
-//! deployment's `internal_token`: `Authorization: Bearer` or
-//! `X-Farm-Internal-Token`).
+//! data, `GET /internal/farm/overview` (the operator token,
+//! `farm_operator_token`, as `Authorization: Bearer`: the same credential
+//! the farm component's operator routes take, so the page's clear button
+//! works with it).
 //!
 //! The overview reads each printer row whole (`to_jsonb`), so columns the
 //! production work adds (the loaded filament, `awaiting_clear`) appear as
@@ -11,7 +12,7 @@
 //! contract, route 4) and says so plainly when that route is missing.
 
 use farm_platform::html::{Assets, PAGES_CSS, page_with_assets};
-use farm_platform::internal::require_internal;
+use farm_platform::internal::require_operator;
 use farm_platform::{ApiError, Ctx, col, response, wire};
 use farm_production::utilisation::{FloorState, printing_share};
 use serde_json::{Map, Value, json};
@@ -70,7 +71,7 @@ fn awaiting_clear(p: &Value) -> bool {
 }
 
 pub fn overview(ctx: &mut Ctx) -> Result<Response, ApiError> {
-    require_internal(ctx)?;
+    require_operator(ctx)?;
     let now = ctx.now();
     let from = now - WINDOW_SECS;
     let db = ctx.db()?;

@@ -36,3 +36,32 @@ pub fn require_internal(ctx: &Ctx) -> Result<(), ApiError> {
         )),
     }
 }
+
+/// The farm operator's credential: `Authorization: Bearer <token>` compared
+/// in constant time with the `farm_operator_token` variable (empty: nobody
+/// is the operator). Used by the operator's routes in `farm` (plate clear,
+/// marking a part failed, utilisation) and `pages` (the `/farm` overview).
+pub fn operator_token_matches(ctx: &Ctx) -> Result<bool, ApiError> {
+    let expected = ctx.var("farm_operator_token")?;
+    let given = ctx
+        .header("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or("");
+    Ok(!expected.is_empty()
+        && !given.is_empty()
+        && farm_domain::api_key::constant_time_eq(given.as_bytes(), expected.as_bytes()))
+}
+
+/// 401 `invalid_operator_token` unless [`operator_token_matches`].
+pub fn require_operator(ctx: &Ctx) -> Result<(), ApiError> {
+    if operator_token_matches(ctx)? {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            401,
+            "invalid_operator_token",
+            "Send the operator token (farm_operator_token) as `Authorization: Bearer <token>`.",
+        ))
+    }
+}
