@@ -119,11 +119,20 @@ impl Drop for Proc {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+/// The simulated printers' first port (each takes two: MQTT and FTPS).
+/// Below Linux's ephemeral range (32768 and up), so that while the farm is
+/// down for its restart no outgoing connection takes one of its ports and
+/// the restarted farm can listen again; spread by process id so parallel
+/// runs do not meet. Checked free before use.
+fn sim_base_port() -> u16 {
+    let base = 21000 + (std::process::id() % 500) as u16 * 16;
+    for port in base..base + 12 {
+        assert!(
+            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
+            "port {port} for the simulated printers is taken"
+        );
+    }
+    base
 }
 
 /// Creates the farm site; returns its token.
@@ -220,10 +229,7 @@ async fn scenario(seed: u64) -> bool {
         ("FARM_SIM_MODE", "lan".to_owned()),
         ("FARM_SIM_DIR", dir.path().join("sim").display().to_string()),
         ("FARM_SIM_PRINTERS", "6".into()),
-        (
-            "FARM_SIM_LAN_BASE_PORT",
-            (free_port() / 16 * 16).max(20000).to_string(),
-        ),
+        ("FARM_SIM_LAN_BASE_PORT", sim_base_port().to_string()),
         ("FARM_SIM_SERIAL_TAG", format!("E2E{}", std::process::id())),
         ("FARM_SIM_SPEED", "600".into()),
         ("FARM_SIM_SEED", seed.to_string()),
