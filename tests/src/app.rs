@@ -272,6 +272,21 @@ impl std::fmt::Debug for TestApp {
 }
 
 impl TestApp {
+    /// Creates (or rotates) farm site `name` with the internal token
+    /// (`POST /internal/farm/sites`); returns the site token it shows once.
+    pub async fn farm_site_token(&self, name: &str) -> String {
+        let response = self
+            .request(Method::POST, "/internal/farm/sites")
+            .header("x-farm-internal-token", &self.internal_token)
+            .json(&serde_json::json!({ "name": name }))
+            .send()
+            .await
+            .expect("create site");
+        assert!(response.status().is_success(), "{}", response.status());
+        let body: serde_json::Value = response.json().await.expect("json");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }

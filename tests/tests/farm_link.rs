@@ -11,20 +11,6 @@ use farm_tests::TestApp;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// Creates (or rotates) site `name` with the internal token; returns its token.
-async fn site_token(app: &TestApp, name: &str) -> String {
-    let response = app
-        .request(Method::POST, "/internal/farm/sites")
-        .header("x-farm-internal-token", &app.internal_token)
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .expect("create site");
-    assert!(response.status().is_success(), "{}", response.status());
-    let body: Value = response.json().await.expect("json");
-    body["token"].as_str().expect("token").to_owned()
-}
-
 /// `method path` with `token` as the site token; (status, body).
 async fn call(
     app: &TestApp,
@@ -121,8 +107,8 @@ async fn queued_tasks(app: &TestApp) -> Vec<i64> {
 #[tokio::test]
 async fn a_missing_wrong_or_rotated_site_token_is_401() {
     let app = spawn_upload_app().await;
-    let old = site_token(&app, "north").await;
-    let current = site_token(&app, "north").await; // rotation
+    let old = app.farm_site_token("north").await;
+    let current = app.farm_site_token("north").await; // rotation
     assert_ne!(old, current);
     let unknown = format!("fst_{}", "0".repeat(48));
     for token in [
@@ -182,8 +168,8 @@ async fn one_site_cannot_take_claim_or_report_another_sites_printer() {
     let app = spawn_upload_app().await;
     let tasks = queued_tasks(&app).await;
     let (north, south) = (
-        site_token(&app, "north").await,
-        site_token(&app, "south").await,
+        app.farm_site_token("north").await,
+        app.farm_site_token("south").await,
     );
     assert_eq!(register(&app, &north, &["01PNORTH"]).await.0, 200);
     assert_eq!(register(&app, &south, &["01PSOUTH"]).await.0, 200);
@@ -255,7 +241,7 @@ async fn one_site_cannot_take_claim_or_report_another_sites_printer() {
 async fn the_same_batch_sent_twice_is_applied_once() {
     let app = spawn_upload_app().await;
     let tasks = queued_tasks(&app).await;
-    let token = site_token(&app, "east").await;
+    let token = app.farm_site_token("east").await;
     assert_eq!(register(&app, &token, &["01PEAST"]).await.0, 200);
     let (_, claimed) = claim(&app, &token, "01PEAST").await;
     assert_eq!(plate_tasks(&claimed), tasks);
@@ -334,7 +320,7 @@ async fn the_same_batch_sent_twice_is_applied_once() {
 async fn a_dispatch_failure_requeues_the_task_and_flags_the_printer() {
     let app = spawn_upload_app().await;
     let tasks = queued_tasks(&app).await;
-    let token = site_token(&app, "west").await;
+    let token = app.farm_site_token("west").await;
     assert_eq!(
         register(&app, &token, &["01PWEST1", "01PWEST2"]).await.0,
         200

@@ -27,18 +27,6 @@ async fn spawn() -> TestApp {
     .await
 }
 
-async fn site_token(app: &TestApp, name: &str) -> String {
-    let response = app
-        .request(Method::POST, "/internal/farm/sites")
-        .header("x-farm-internal-token", &app.internal_token)
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .expect("create site");
-    let body: Value = response.json().await.expect("json");
-    body["token"].as_str().expect("token").to_owned()
-}
-
 async fn call(
     app: &TestApp,
     token: &str,
@@ -255,7 +243,7 @@ fn ups_check(body: &str) -> u32 {
 #[tokio::test]
 async fn a_small_order_goes_from_claim_to_the_door_and_a_printer_waits_for_its_clear() {
     let app = spawn().await;
-    let token = site_token(&app, "north").await;
+    let token = app.farm_site_token("north").await;
     register(&app, &token, &["01PA"]).await;
     let (key, order) = queued_order(&app, 2, [20.0, 20.0, 10.0]).await;
     let order_id = order["id"].as_str().expect("id").to_owned();
@@ -427,7 +415,7 @@ async fn a_small_order_goes_from_claim_to_the_door_and_a_printer_waits_for_its_c
             .0,
         400
     );
-    let south = site_token(&app, "south").await;
+    let south = app.farm_site_token("south").await;
     assert_eq!(
         put_photo(&app, &south, tasks[0], "front.png", photo.clone())
             .await
@@ -620,7 +608,7 @@ async fn a_small_order_goes_from_claim_to_the_door_and_a_printer_waits_for_its_c
 #[tokio::test]
 async fn a_part_that_fails_three_times_flags_its_order_and_does_not_ship() {
     let app = spawn().await;
-    let token = site_token(&app, "east").await;
+    let token = app.farm_site_token("east").await;
     register(&app, &token, &["01PE"]).await;
     // A 200 mm part fills a plate alone.
     let (key, order) = queued_order(&app, 1, [200.0, 200.0, 5.0]).await;
@@ -764,7 +752,7 @@ async fn a_part_that_fails_three_times_flags_its_order_and_does_not_ship() {
 #[tokio::test]
 async fn dispatch_failures_expired_leases_and_farm_cancels_follow_their_own_rules() {
     let app = spawn().await;
-    let token = site_token(&app, "west").await;
+    let token = app.farm_site_token("west").await;
     register(&app, &token, &["01PW1", "01PW2", "01PW3"]).await;
     let (key, order) = queued_order(&app, 1, [30.0, 30.0, 10.0]).await;
     let order_id = order["id"].as_str().expect("id").to_owned();
@@ -834,7 +822,7 @@ async fn dispatch_failures_expired_leases_and_farm_cancels_follow_their_own_rule
 #[tokio::test]
 async fn an_operator_can_fail_a_passed_part_and_it_is_printed_again() {
     let app = spawn().await;
-    let token = site_token(&app, "op").await;
+    let token = app.farm_site_token("op").await;
     register(&app, &token, &["01PO"]).await;
     let (_, first) = queued_order(&app, 1, [200.0, 200.0, 5.0]).await;
     let (_, _second) = queued_order(&app, 1, [200.0, 200.0, 5.0]).await;
@@ -911,7 +899,7 @@ async fn an_operator_can_fail_a_passed_part_and_it_is_printed_again() {
 #[tokio::test]
 async fn concurrent_claims_never_give_two_printers_the_same_task() {
     let app = spawn().await;
-    let token = site_token(&app, "many").await;
+    let token = app.farm_site_token("many").await;
     let serials: Vec<String> = (0..6).map(|i| format!("01PM{i}")).collect();
     let refs: Vec<&str> = serials.iter().map(String::as_str).collect();
     register(&app, &token, &refs).await;

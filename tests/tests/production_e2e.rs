@@ -135,20 +135,6 @@ fn sim_base_port() -> u16 {
     base
 }
 
-/// Creates the farm site; returns its token.
-async fn site_token(app: &TestApp, name: &str) -> String {
-    let response = app
-        .request(Method::POST, "/internal/farm/sites")
-        .header("x-farm-internal-token", &app.internal_token)
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .expect("create site");
-    assert!(response.status().is_success(), "{}", response.status());
-    let body: Value = response.json().await.expect("json");
-    body["token"].as_str().expect("token").to_owned()
-}
-
 fn address() -> Value {
     json!({"line1": "123 Main St", "city": "San Francisco", "state": "CA",
            "postal_code": "94105", "country": "US"})
@@ -212,7 +198,7 @@ async fn scenario(seed: u64) -> bool {
         ("rate_limit_per_day", "1000000".into()),
     ])
     .await;
-    let token = site_token(&app, "e2e").await;
+    let token = app.farm_site_token("e2e").await;
     let mut scopes: Vec<&str> = ALL_SCOPES.to_vec();
     scopes.extend(["webhooks:manage", "events:read"]);
     let (key, _account) = new_account_key(&app, "test", &scopes).await;
