@@ -191,11 +191,11 @@ async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restar
 async fn scenario(seed: u64) -> bool {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_upload_app_with(&[
-        ("webhook_allow_private_targets", "true".into()),
-        ("farm_transit_secs", "10".into()),
+        ("webhook_allow_private_targets", "true"),
+        ("farm_transit_secs", "10"),
         // The test polls the order every half second for minutes.
-        ("rate_limit_per_minute", "100000".into()),
-        ("rate_limit_per_day", "1000000".into()),
+        ("rate_limit_per_minute", "100000"),
+        ("rate_limit_per_day", "1000000"),
     ])
     .await;
     let token = app.farm_site_token("e2e").await;
