@@ -15,7 +15,10 @@ pub fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
         let mut config = base_config();
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling()));
+        // `SPIN_WASMTIME_POOLING=0` turns pooling off, as in Spin.
+        if std::env::var("SPIN_WASMTIME_POOLING").as_deref() != Ok("0") {
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling()));
+        }
         // Like Spin, fall back to allocating on demand where the address
         // space cannot hold the pool.
         Engine::new(&config)
