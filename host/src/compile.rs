@@ -9,15 +9,72 @@ use std::sync::{Mutex, OnceLock};
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        let mut config = Config::new();
-        config.wasm_component_model(true);
-        Engine::new(&config).expect("the engine configuration is static and valid")
+        let mut config = base_config();
+        // `SPIN_WASMTIME_POOLING=0` turns pooling off, as in Spin.
+        if std::env::var("SPIN_WASMTIME_POOLING").as_deref() != Ok("0") {
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling()));
+        }
+        // Like Spin, fall back to allocating on demand where the address
+        // space cannot hold the pool.
+        Engine::new(&config)
+            .or_else(|_| Engine::new(&base_config()))
+            .expect("the engine configuration is static and valid")
     })
+}
+
+fn base_config() -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    // `SPIN_LOCAL_PERFMAP=1` writes /tmp/perf-<pid>.map so `perf report`
+    // names the guests' functions.
+    if std::env::var_os("SPIN_LOCAL_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
+    config
+}
+
+/// The pooling instance allocator with Spin's defaults (spin-core's
+/// `Config::default`, the same `SPIN_WASMTIME_*` overrides): instances are
+/// carved from memory reserved once, so a request's instantiation maps
+/// nothing and its end unmaps nothing. Without it every request paid for
+/// mmap/munmap of its linear memory, tables and fiber stack, which Spin does
+/// not (issue 9, item 7: a third of a request's CPU was the kernel's).
+fn pooling() -> PoolingAllocationConfig {
+    const MB: usize = 1 << 20;
+    const GB: usize = 1 << 30;
+    let max_instances = env("SPIN_MAX_INSTANCE_COUNT", 1_000);
+    let mut pooling = PoolingAllocationConfig::default();
+    pooling
+        .total_component_instances(env("SPIN_WASMTIME_INSTANCE_COUNT", max_instances))
+        .total_memories(env("SPIN_WASMTIME_TOTAL_MEMORIES", max_instances))
+        .total_tables(env("SPIN_WASMTIME_TOTAL_TABLES", 2 * max_instances))
+        .total_stacks(env("SPIN_WASMTIME_TOTAL_STACKS", max_instances))
+        .total_core_instances(env("SPIN_WASMTIME_TOTAL_CORE_INSTANCES", 4 * max_instances))
+        .table_elements(env("SPIN_WASMTIME_INSTANCE_TABLE_ELEMENTS", 100_000))
+        .max_component_instance_size(env("SPIN_WASMTIME_INSTANCE_SIZE", 10 * MB))
+        .max_core_instance_size(env("SPIN_WASMTIME_CORE_INSTANCE_SIZE", 10 * MB))
+        .max_core_instances_per_component(env("SPIN_WASMTIME_CORE_INSTANCE_COUNT", 200))
+        .max_tables_per_component(env("SPIN_WASMTIME_INSTANCE_TABLES", 64))
+        .max_memories_per_component(env("SPIN_WASMTIME_INSTANCE_MEMORIES", 32))
+        .max_tables_per_module(env("SPIN_WASMTIME_MAX_TABLES_PER_MODULE", 2))
+        .max_memories_per_module(env("SPIN_WASMTIME_MAX_MEMORIES_PER_MODULE", 2))
+        .max_memory_size(4 * GB)
+        .linear_memory_keep_resident(env("SPIN_WASMTIME_LINEAR_MEMORY_KEEP_RESIDENT", 2 * MB))
+        .table_keep_resident(env("SPIN_WASMTIME_TABLE_KEEP_RESIDENT", MB / 2));
+    pooling
+}
+
+/// A numeric setting from the environment, or `default` when unset or unreadable.
+fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Loads a component from `wasm_path`, using the in-process and on-disk caches.
