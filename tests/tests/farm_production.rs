@@ -490,6 +490,10 @@ async fn a_small_order_goes_from_claim_to_the_door_and_a_printer_waits_for_its_c
         2,
         "{kinds:?}"
     );
+    assert!(
+        !kinds.iter().any(|k| k.starts_with("job.")),
+        "an order not placed as a job records no job events: {kinds:?}"
+    );
     let at = |t: &str| kinds.iter().position(|k| k == t).unwrap_or(usize::MAX);
     assert!(at("order.queued") < at("order.in_production"));
     assert!(at("order.in_production") < at("order.inspection"));
@@ -949,4 +953,171 @@ async fn futures_join(app: &TestApp, token: &str, serials: &[&str]) -> Vec<Value
         out.push(h.await.expect("join"));
     }
     out
+}
+
+/// The events recorded for `order_id` as (type, object_type, object_id, data).
+async fn order_event_rows(app: &TestApp, order_id: &str) -> Vec<(String, String, String, Value)> {
+    let rows = app
+        .db()
+        .await
+        .query(
+            "select type, object_type, object_id, data::text from events where order_id = $1 order by seq",
+            &[&order_id],
+        )
+        .await
+        .expect("events");
+    rows.iter()
+        .map(|r| {
+            (
+                r.get(0),
+                r.get(1),
+                r.get(2),
+                serde_json::from_str(&r.get::<_, String>(3)).expect("json"),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_one_shot_job_hears_job_printing_then_job_shipped_with_tracking_and_photos() {
+    let app = spawn().await;
+    let token = app.farm_site_token("north").await;
+    register(&app, &token, &["01PJ"]).await;
+    push(
+        &app,
+        &token,
+        vec![event(
+            "01PJ",
+            "online",
+            json!({"state": {"status": "idle",
+        "gcode_state": "IDLE", "progress": 0, "remaining_minutes": null, "current_file": null}}),
+        )],
+    )
+    .await;
+    let key = new_key(&app, "test").await;
+    let (status, job) = send_job(
+        &app,
+        &key,
+        job_multipart(
+            "farmtestboundary7MA4YWxkTrZu0gW",
+            "finger.stl",
+            &box_stl([20.0, 20.0, 10.0], 1),
+            &json!({"material": "PLA", "color": "black", "quantity": 1}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{job}");
+    let job_id = job["id"].as_str().expect("job id").to_owned();
+    let order_id = job["order_id"].as_str().expect("order id").to_owned();
+
+    let first = claim(&app, &token, "01PJ").await;
+    assert_eq!(first["reason"], "claimed", "{first}");
+    let plate_id = first["plate"]["id"].as_str().expect("plate").to_owned();
+    let tasks = plate_tasks(&first);
+    assert_eq!(tasks.len(), 1);
+    push(
+        &app,
+        &token,
+        vec![event("01PJ", "task_started", json!({"plate_id": plate_id}))],
+    )
+    .await;
+    settle(&app).await;
+    let rows = order_event_rows(&app, &order_id).await;
+    let jobs: Vec<_> = rows.iter().filter(|r| r.0.starts_with("job.")).collect();
+    assert_eq!(jobs.len(), 1, "printing only, so far: {rows:?}");
+    let (kind, object_type, object_id, data) = jobs[0];
+    assert_eq!(
+        (kind.as_str(), object_type.as_str(), object_id.as_str()),
+        ("job.printing", "job", job_id.as_str())
+    );
+    assert_eq!(
+        (data["id"].as_str(), data["status"].as_str()),
+        (Some(job_id.as_str()), Some("printing"))
+    );
+    assert_eq!(data["tracking_number"], Value::Null);
+    let (_, polled) = get(&app, &key, &format!("/v1/jobs/{job_id}")).await;
+    assert_eq!(polled["status"], "printing", "{polled}");
+
+    push(
+        &app,
+        &token,
+        vec![event(
+            "01PJ",
+            "task_finished",
+            json!({"plate_id": plate_id, "detail": {"print_s": 1800,
+                   "usage": [{"task_id": tasks[0], "grams": 4.0, "print_s": 1800}]}}),
+        )],
+    )
+    .await;
+    let photo = png();
+    assert_eq!(
+        put_photo(&app, &token, tasks[0], "front.png", photo.clone())
+            .await
+            .0,
+        201
+    );
+    push(
+        &app,
+        &token,
+        vec![event("01PJ", "inspection", json!({"plate_id": plate_id, "task_id": tasks[0],
+            "detail": {"passed": true, "photos": ["front.png"], "defect": null, "source": "simulated"}}))],
+    )
+    .await;
+    settle(&app).await;
+
+    let (_, polled) = get(&app, &key, &format!("/v1/jobs/{job_id}")).await;
+    assert_eq!(polled["status"], "shipped", "{polled}");
+    let tracking = polled["tracking_number"]
+        .as_str()
+        .expect("tracking on the job")
+        .to_owned();
+    assert_eq!(polled["carrier"], "UPS");
+    let rows = order_event_rows(&app, &order_id).await;
+    let kinds: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let at = |t: &str| kinds.iter().position(|k| *k == t).unwrap_or(usize::MAX);
+    assert!(at("order.in_production") < at("job.printing"), "{kinds:?}");
+    assert!(at("job.printing") < at("order.shipped"), "{kinds:?}");
+    assert!(at("order.shipped") < at("job.shipped"), "{kinds:?}");
+    assert_eq!(
+        kinds.iter().filter(|k| k.starts_with("job.")).count(),
+        2,
+        "{kinds:?}"
+    );
+    let shipped = &rows[at("job.shipped")];
+    assert_eq!(
+        (shipped.1.as_str(), shipped.2.as_str()),
+        ("job", job_id.as_str())
+    );
+    let data = &shipped.3;
+    assert_eq!(
+        (data["id"].as_str(), data["status"].as_str()),
+        (Some(job_id.as_str()), Some("shipped"))
+    );
+    assert_eq!(data["tracking_number"], tracking.as_str());
+    assert_eq!(data["carrier"], "UPS");
+    // Seed 000: the shipped event carries the inspection photos, as URLs
+    // signed for a week that download the photo itself.
+    let url = data["parts"][0]["photos"][0]["url"]
+        .as_str()
+        .expect("photo url");
+    assert!(url.contains("X-Amz-Expires=604800"), "{url}");
+    let got = reqwest::get(url).await.expect("photo");
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.expect("bytes").to_vec(), photo);
+
+    // The partner reads the same event through the events API, by type
+    // (with a key of the account that may read events).
+    let account: String = app
+        .scalar("select account_id from orders where id = $1", &[&order_id])
+        .await;
+    let reader = account_key(&app, &account, "test", &["events:read"]).await;
+    let (status, listed) = get(&app, &reader, "/v1/events?type=job.shipped").await;
+    assert_eq!(status, 200, "{listed}");
+    let ids: Vec<&str> = listed["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|e| e["data"]["object"]["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec![job_id.as_str()], "{listed}");
 }

@@ -52,6 +52,28 @@ async fn a_prompt_completes_as_a_ready_file_that_quotes_orders_and_exports() {
 
     // The part is a ready file of the account, priced like an upload.
     let file_id = result["file_id"].as_str().expect("file_id");
+
+    // Webhook subscribers hear `generation.completed` once, with the
+    // generation as it is and a preview URL signed for a week that works.
+    let events = generation_events(&app, &id).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let (kind, data) = &events[0];
+    assert_eq!(kind, "generation.completed");
+    assert_eq!(
+        (data["id"].as_str(), data["status"].as_str()),
+        (Some(id.as_str()), Some("completed"))
+    );
+    assert_eq!(data["result"]["file_id"], file_id);
+    assert_eq!(data["result"]["dimensions_mm"], result["dimensions_mm"]);
+    let preview = data["result"]["preview_url"].as_str().expect("preview_url");
+    assert!(preview.contains("X-Amz-Expires=604800"), "{preview}");
+    let glb = reqwest::get(preview).await.expect("preview");
+    assert_eq!(glb.status(), 200);
+    assert_eq!(
+        &glb.bytes().await.expect("bytes")[..4],
+        b"glTF",
+        "a GLB file"
+    );
     let (status, file) = get(&app, &key, &format!("/v1/files/{file_id}")).await;
     assert_eq!(status, 200, "{file}");
     assert_eq!(file["status"], "ready", "{file}");
@@ -362,4 +384,37 @@ async fn a_failed_generation_refunds_exactly_once() {
         .await;
     assert_eq!(refunds, 1);
     assert_eq!(balance(&app, &account).await, 2);
+    // One `generation.failed`, though two jobs ran, naming the code.
+    let events = generation_events(&app, &id).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].0, "generation.failed");
+    assert_eq!(
+        events[0].1["error"]["code"], "unsupported_prompt",
+        "{events:?}"
+    );
+    assert_eq!(events[0].1["status"], "failed");
+}
+
+/// The events recorded about generation `id`: (type, data), oldest first.
+async fn generation_events(
+    app: &farm_tests::TestApp,
+    id: &str,
+) -> Vec<(String, serde_json::Value)> {
+    let rows = app
+        .db()
+        .await
+        .query(
+            "select type, data::text from events where object_type = 'generation' and object_id = $1 order by seq",
+            &[&id],
+        )
+        .await
+        .expect("events");
+    rows.iter()
+        .map(|r| {
+            (
+                r.get(0),
+                serde_json::from_str(&r.get::<_, String>(1)).expect("json"),
+            )
+        })
+        .collect()
 }

@@ -37,11 +37,13 @@ pub struct Generation {
     pub designer: String,
     pub created_at: i64,
     pub completed_at: Option<i64>,
+    pub livemode: bool,
 }
 
-const COLUMNS: &str = "id, account_id, conversation_id, version, prompt, status, stage, part_spec::text, \
+/// Columns [`Generation::from_row`] reads, in order.
+pub const COLUMNS: &str = "id, account_id, conversation_id, version, prompt, status, stage, part_spec::text, \
      summary, assumptions::text, dimensions_mm::text, file_id, export_prefix, error_code, error_message, \
-     error_parameter, extract(epoch from created_at)::bigint, extract(epoch from completed_at)::bigint, base_file_id, designer";
+     error_parameter, extract(epoch from created_at)::bigint, extract(epoch from completed_at)::bigint, base_file_id, designer, livemode";
 
 fn json_col(
     row: &[farm_platform::spin_sdk::pg4::DbValue],
@@ -52,7 +54,7 @@ fn json_col(
 }
 
 impl Generation {
-    fn from_row(row: &[farm_platform::spin_sdk::pg4::DbValue]) -> Result<Self, ApiError> {
+    pub fn from_row(row: &[farm_platform::spin_sdk::pg4::DbValue]) -> Result<Self, ApiError> {
         Ok(Generation {
             id: col(row, 0)?,
             account_id: col(row, 1)?,
@@ -74,6 +76,7 @@ impl Generation {
             completed_at: col(row, 17)?,
             base_file_id: col(row, 18)?,
             designer: col(row, 19)?,
+            livemode: col(row, 20)?,
         })
     }
 
@@ -109,8 +112,20 @@ impl Generation {
             .map(|p| format!("{p}{}", format.extension()))
     }
 
-    /// The wire form of `GET /v1/generations/{id}`.
+    /// The wire form of `GET /v1/generations/{id}`, its preview URL signed
+    /// for [`URL_EXPIRES_SECS`].
     pub fn render(&self, ctx: &Ctx) -> Result<Value, ApiError> {
+        let preview_url = match (self.status.as_str(), self.export_key(ExportFormat::Glb)) {
+            ("completed", Some(key)) => Some(kit::store::presign_get(ctx, &key, URL_EXPIRES_SECS)?.url),
+            _ => None,
+        };
+        Ok(self.render_with(preview_url))
+    }
+
+    /// The wire form with `preview_url` (the GLB export's presigned GET,
+    /// shown under `result` once completed) already signed: usable where
+    /// the request is busy, e.g. inside a transaction.
+    pub fn render_with(&self, preview_url: Option<String>) -> Value {
         let mut body = json!({
             "id": self.id,
             "object": "generation",
@@ -125,10 +140,6 @@ impl Generation {
             "completed_at": self.completed_at.map(timestamp),
         });
         if self.status == "completed" {
-            let preview_url = match self.export_key(ExportFormat::Glb) {
-                Some(key) => Some(kit::store::presign_get(ctx, &key, URL_EXPIRES_SECS)?.url),
-                None => None,
-            };
             body["result"] = json!({
                 "summary": self.summary,
                 "assumptions": self.assumptions,
@@ -145,7 +156,7 @@ impl Generation {
                 "parameter": self.error_parameter,
             });
         }
-        Ok(body)
+        body
     }
 }
 

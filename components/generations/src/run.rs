@@ -8,7 +8,7 @@
 //! and refunds the credit once. A store outage is a 503 the queue retries.
 
 use crate::credits;
-use crate::rows::Generation;
+use crate::rows::{COLUMNS, Generation};
 use farm_cad::Model;
 use farm_cad::export::ExportFormat;
 use farm_designer::{DesignError, OfflineDesigner, PartDesigner};
@@ -194,6 +194,13 @@ fn generate(ctx: &mut Ctx, g: &Generation, attempt: u32) -> Result<Result<(), Fa
         analysis.report.to_string().into(),
         g.id.clone().into(),
     ];
+    // Signed now: the transaction below holds the request's connection.
+    let preview_url = kit::store::presign_get(
+        ctx,
+        &format!("{prefix}{}", ExportFormat::Glb.extension()),
+        kit::store::EVENT_URL_SECS,
+    )?
+    .url;
     let generation_params: Vec<ParameterValue> = vec![
         g.id.clone().into(),
         file_id.clone().into(),
@@ -226,14 +233,16 @@ fn generate(ctx: &mut Ctx, g: &Generation, attempt: u32) -> Result<Result<(), Fa
         )?;
         // Webhook subscribers hear of it as of any upload that became ready.
         kit::file_events::record_outcome(db, &file_params_id, "ready")?;
-        db.execute(
-            "update generations set status = 'completed', stage = null, file_id = $2, \
-               part_spec = ($3::text)::jsonb, summary = $4, assumptions = ($5::text)::jsonb, \
-               dimensions_mm = ($6::text)::jsonb, export_prefix = $7, designer = $8, completed_at = now(), updated_at = now() \
-             where id = $1",
+        let completed = db.query(
+            &format!(
+                "update generations set status = 'completed', stage = null, file_id = $2, \
+                   part_spec = ($3::text)::jsonb, summary = $4, assumptions = ($5::text)::jsonb, \
+                   dimensions_mm = ($6::text)::jsonb, export_prefix = $7, designer = $8, completed_at = now(), updated_at = now() \
+                 where id = $1 returning {COLUMNS}"
+            ),
             &generation_params,
         )?;
-        Ok(())
+        record_outcome(db, &completed, Some(preview_url.clone()))
     })?;
     Ok(Ok(()))
 }
@@ -249,14 +258,56 @@ fn fail(ctx: &mut Ctx, g: &Generation, f: &Failure) -> Result<(), ApiError> {
     let (code, message) = (f.code.clone(), f.message.clone());
     farm_platform::transaction(ctx.db()?, |db| {
         let moved = db.query(
-            "update generations set status = 'failed', error_code = $2, error_message = $3, \
-               error_parameter = $4, completed_at = now(), updated_at = now() \
-             where id = $1 and status = 'processing' returning id",
+            &format!(
+                "update generations set status = 'failed', error_code = $2, error_message = $3, \
+                   error_parameter = $4, completed_at = now(), updated_at = now() \
+                 where id = $1 and status = 'processing' returning {COLUMNS}"
+            ),
             &[id.clone().into(), code.into(), message.into(), parameter],
         )?;
         if !moved.rows.is_empty() {
             credits::refund(db, &account, &id)?;
+            record_outcome(db, &moved, None)?;
         }
         Ok(())
     })
+}
+
+/// Records `generation.completed` or `generation.failed` (by the row's
+/// status) for the generation `rows` holds as it is now, inside the
+/// transaction that moved it, so webhook deliveries exist exactly when the
+/// change does. The data is the generation's wire form; a completed one's
+/// `preview_url` is signed for [`kit::store::EVENT_URL_SECS`].
+fn record_outcome(
+    db: &farm_platform::spin_sdk::pg4::Connection,
+    rows: &farm_platform::spin_sdk::pg4::RowSet,
+    preview_url: Option<String>,
+) -> Result<(), ApiError> {
+    let row = rows
+        .rows
+        .first()
+        .ok_or_else(|| ApiError::internal("the generation vanished before its event"))?;
+    let g = Generation::from_row(row)?;
+    let kind = match g.status.as_str() {
+        "completed" => "generation.completed",
+        "failed" => "generation.failed",
+        other => {
+            return Err(ApiError::internal(format!(
+                "no event for generation status {other:?}"
+            )));
+        }
+    };
+    farm_platform::events::record(
+        db,
+        &farm_platform::events::NewEvent {
+            account_id: &g.account_id,
+            livemode: g.livemode,
+            kind,
+            object_type: "generation",
+            object_id: &g.id,
+            order_id: None,
+            data: &g.render_with(preview_url),
+        },
+    )?;
+    Ok(())
 }

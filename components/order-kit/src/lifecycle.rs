@@ -168,7 +168,47 @@ pub fn transition_with(
             .ok_or_else(|| ApiError::internal("order vanished during a transition"))?,
     )?;
     emit_with(db, &now, s.event, base, data)?;
+    emit_job_event(db, &now, s.event, base, data)?;
     Ok(now)
+}
+
+/// For an order placed as a job (seed 000), records the job's own event
+/// beside the order's (`job.printing`, `job.shipped`: see
+/// `farm_orders::job_view::job_event`): its data is the job view plus the
+/// fields of `extra` (the shipped parts with their photo URLs and energy).
+/// The event's object is the job; it is ordered with the order's events.
+fn emit_job_event(
+    db: &Connection,
+    order: &OrderRow,
+    order_event: &str,
+    base: &str,
+    extra: &Value,
+) -> Result<(), ApiError> {
+    let (Some(job_id), Some(kind)) = (
+        order.job_id.as_deref(),
+        farm_orders::job_view::job_event(order_event),
+    ) else {
+        return Ok(());
+    };
+    let mut data = order.render_job(base);
+    if let (Some(data), Some(extra)) = (data.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            data.insert(k.clone(), v.clone());
+        }
+    }
+    record(
+        db,
+        &NewEvent {
+            account_id: &order.account_id,
+            livemode: order.livemode,
+            kind,
+            object_type: "job",
+            object_id: job_id,
+            order_id: Some(&order.id),
+            data: &data,
+        },
+    )?;
+    Ok(())
 }
 
 /// How [`pay_and_queue`] ended.

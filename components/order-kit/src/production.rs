@@ -12,9 +12,8 @@ use spin_sdk::pg4::Connection;
 /// Lifetime of photo URLs in API answers, seconds.
 pub const ANSWER_URL_SECS: u64 = 3600;
 
-/// Lifetime of photo URLs inside events, seconds: SigV4's maximum (7 days,
-/// AWS's limit for presigned URLs), longer than any delivery retry (3.9 days).
-pub const EVENT_URL_SECS: u64 = 7 * 24 * 3600;
+/// Lifetime of photo URLs inside events, seconds (7 days, SigV4's maximum).
+pub use upload_kit::store::EVENT_URL_SECS;
 
 /// Signs photo URLs without holding the request (usable in a transaction).
 #[derive(Debug, Clone)]

@@ -173,7 +173,8 @@ impl OrderRow {
 
     /// Seed 000's job view of the same order: `id` (the job id), `status`
     /// (the job's word for the order's status), `quote` (`unit_price`,
-    /// `total`), `estimated_ship`, `webhook_events`, plus the order it is.
+    /// `total`), `estimated_ship`, `webhook_events`, `carrier` and
+    /// `tracking_number` once shipped, plus the order it is.
     pub fn render_job(&self, base: &str) -> Value {
         let money = |cents: i64| wire::Money::from(Money::usd_cents(cents));
         json!({
@@ -188,6 +189,8 @@ impl OrderRow {
             "order_status": self.status.as_str(),
             "public_order_id": self.public_order_id,
             "tracking_url": self.tracking_url(base),
+            "carrier": self.carrier,
+            "tracking_number": self.tracking_number,
             "file_id": self.file_id,
             "quote_id": self.quote_id,
             "material": self.material,

@@ -13,6 +13,11 @@ use spin_sdk::http::{Method, Request, Response};
 /// The S3 conditional-write header and value that make a PUT create-only.
 pub const WRITE_ONCE: (&str, &str) = ("If-None-Match", "*");
 
+/// Lifetime of object URLs signed into a webhook event, seconds: SigV4's
+/// maximum (7 days, AWS's limit for presigned URLs), longer than any
+/// delivery retry (3.9 days). Answers sign for less (see their modules).
+pub const EVENT_URL_SECS: u64 = 7 * 24 * 3600;
+
 /// The bucket configured by the `s3_*` variables (for signing many URLs
 /// where the `Ctx` is busy, e.g. inside a transaction).
 pub fn bucket(ctx: &Ctx) -> Result<Bucket, ApiError> {
