@@ -489,6 +489,8 @@ async fn a_printer_that_comes_up_late_is_reached_by_the_retries() {
         ftps_port: late.ftps.port(),
         access_code: Secret::new(late.access_code.clone()),
         filament: None,
+        camera: printer_gateway::camera::CameraKind::ChamberImage,
+        camera_port: late.camera.port(),
     };
     let recorder = Arc::new(Recorder::default());
     let mut floor = Floor::start(

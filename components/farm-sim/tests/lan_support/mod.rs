@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use farm_sim::lan::{self, FailureRates, PrinterSettings, RunningPrinter};
 use md5::{Digest, Md5};
 use printer_gateway::Secret;
+use printer_gateway::camera::CameraKind;
 use printer_gateway::dispatch::{FarmEvent, FarmEvents, Floor, Plate, PlatePart};
 use printer_gateway::lan::{Filament, LanPrinter};
 use printer_gateway::pinning::PinStore;
@@ -111,6 +112,7 @@ pub fn settings(serial: &str, failures: FailureRates) -> PrinterSettings {
         access_code: format!("{:08}", free_port()),
         mqtt: loopback(),
         ftps: loopback(),
+        camera: loopback(),
         filament: Filament {
             material: "PETG".into(),
             color: "00AE42FF".into(),
@@ -137,6 +139,8 @@ pub async fn start(settings: PrinterSettings) -> SimPrinter {
         ftps_port: settings.ftps.port(),
         access_code: Secret::new(settings.access_code.clone()),
         filament: Some(settings.filament.clone()),
+        camera: CameraKind::ChamberImage,
+        camera_port: settings.camera.port(),
     };
     let running = lan::start(settings)
         .await

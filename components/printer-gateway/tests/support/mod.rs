@@ -49,6 +49,7 @@ pub fn printer(speed: f64, failures: FailureRates, dir: &Path) -> PrinterSetting
         access_code: format!("{:08}", loopback().port()),
         mqtt: loopback(),
         ftps: loopback(),
+        camera: loopback(),
         filament: Filament {
             material: "PLA".into(),
             color: "000000FF".into(),
@@ -78,6 +79,7 @@ pub fn site_file(printers: &[&PrinterSettings], path: &Path) {
         .map(|p| {
             json!({"serial": p.serial, "model": "P1S", "host": "127.0.0.1",
                 "mqtt_port": p.mqtt.port(), "ftps_port": p.ftps.port(),
+                "camera_port": p.camera.port(),
                 "access_code": p.access_code, "filament": p.filament})
         })
         .collect();
