@@ -16,16 +16,6 @@ use printer_gateway::camera::{
 use printer_gateway::pinning::PinStore;
 use support::*;
 
-fn camera_env(app: &FakeApp, state: &std::path::Path) -> Vec<(String, String)> {
-    let mut env = gateway_env(app, state, "0.5");
-    for (name, value) in &mut env {
-        if name == "FARM_INSPECTOR" {
-            *value = "camera".to_owned();
-        }
-    }
-    env
-}
-
 fn target(settings: &farm_sim::lan::PrinterSettings, code: &str) -> CameraTarget {
     CameraTarget {
         serial: settings.serial.clone(),
@@ -56,24 +46,17 @@ fn differing(a: &[u8], b: &[u8]) -> usize {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_camera_inspector_uploads_the_printers_frame_as_png_and_leaves_the_verdict() {
-    let dir = tempfile::tempdir().expect("dir");
-    let settings = printer(300.0, FailureRates::default(), dir.path());
-    let _running = start_printer(&settings).await;
-    let app = FakeApp::start().await;
-    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    let site = OnePrinter::start(300.0, FailureRates::default()).await;
+    let (app, settings) = (&site.app, &site.settings);
     app.queue_plate(cube_and_bar()[..1].to_vec());
-    site_file(&[&settings], &dir.path().join("site.json"));
-    let _gateway = start_in_process(&camera_env(&app, dir.path()), &[&settings]);
+    let _gateway = site.gateway(&site.env("0.5", &[("FARM_INSPECTOR", "camera")]));
 
     until(Duration::from_secs(180), "the plate to be cleared", || {
         !app.state().clears.is_empty()
     })
     .await;
     // No verdict from a camera: photos only, a person decides.
-    assert_eq!(
-        kinds(&plate_events(&app)),
-        ["task_started", "task_finished"]
-    );
+    assert_eq!(kinds(&plate_events(app)), ["task_started", "task_finished"]);
     let photos = app.state().photos.clone();
     assert_eq!(photos.len(), 1, "{:?}", photos.keys());
     let ((_, name), png) = photos.into_iter().next().expect("one photo");
@@ -85,7 +68,7 @@ async fn the_camera_inspector_uploads_the_printers_frame_as_png_and_leaves_the_v
     // exactly the uploaded pixels (the JPEG decoded, losslessly re-encoded).
     let pins = PinStore::in_memory();
     let frame = tokio::task::spawn_blocking({
-        let target = target(&settings, &settings.access_code);
+        let target = target(settings, &settings.access_code);
         let pins = pins.clone();
         move || chamber_image_jpeg(&target, &pins, Duration::from_secs(10))
     })
@@ -106,7 +89,7 @@ async fn the_camera_inspector_uploads_the_printers_frame_as_png_and_leaves_the_v
 
     // A wrong access code gets no frame.
     let refused = tokio::task::spawn_blocking({
-        let target = target(&settings, "00000000");
+        let target = target(settings, "00000000");
         move || chamber_image_jpeg(&target, &pins, Duration::from_secs(10))
     })
     .await
@@ -119,18 +102,14 @@ async fn the_camera_inspector_uploads_the_printers_frame_as_png_and_leaves_the_v
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_printers_ai_detection_fails_the_part_with_source_printer() {
-    let dir = tempfile::tempdir().expect("dir");
     let failures = FailureRates {
         ai_detection: 1.0,
         ..FailureRates::default()
     };
-    let settings = printer(300.0, failures, dir.path());
-    let _running = start_printer(&settings).await;
-    let app = FakeApp::start().await;
-    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    let site = OnePrinter::start(300.0, failures).await;
+    let app = &site.app;
     app.queue_plate(cube_and_bar()[..1].to_vec());
-    site_file(&[&settings], &dir.path().join("site.json"));
-    let _gateway = start_in_process(&camera_env(&app, dir.path()), &[&settings]);
+    let _gateway = site.gateway(&site.env("0.5", &[("FARM_INSPECTOR", "camera")]));
 
     until(Duration::from_secs(180), "the inspection", || {
         !app.events_of("inspection").is_empty()

@@ -19,7 +19,7 @@ pub mod report;
 pub mod servers;
 mod site;
 
-pub use site::LanFarmSettings;
+pub use site::{LanFarmSettings, site_entry};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -74,24 +74,24 @@ impl LanFarmSettings {
 
     /// The gateway's site file for these printers (`FARM_LAN_PRINTERS_FILE`).
     pub fn site_file(&self) -> String {
-        let printers: Vec<Value> = self
-            .printers()
-            .iter()
-            .map(|p| {
-                json!({
-                    "serial": p.serial,
-                    "model": bambu::model_from_serial(&p.serial),
-                    "host": p.mqtt.ip().to_string(),
-                    "mqtt_port": p.mqtt.port(),
-                    "ftps_port": p.ftps.port(),
-                    // Every simulated printer streams as a P1 does.
-                    "camera": "chamber_image",
-                    "camera_port": p.camera.port(),
-                    "access_code": p.access_code,
-                    "filament": p.filament,
-                })
-            })
-            .collect();
+        let printers: Vec<Value> = self.printers().iter().map(site_entry).collect();
         serde_json::to_string_pretty(&printers).unwrap_or_default()
     }
+}
+
+/// A simulated printer's entry in the gateway's site file: its serial,
+/// model (from the serial), loopback ports, access code and filament.
+/// Every simulated printer streams its camera as a P1 does.
+pub fn site_entry(p: &PrinterSettings) -> Value {
+    json!({
+        "serial": p.serial,
+        "model": bambu::model_from_serial(&p.serial),
+        "host": p.mqtt.ip().to_string(),
+        "mqtt_port": p.mqtt.port(),
+        "ftps_port": p.ftps.port(),
+        "camera": "chamber_image",
+        "camera_port": p.camera.port(),
+        "access_code": p.access_code,
+        "filament": p.filament,
+    })
 }
