@@ -7,15 +7,18 @@
 //!   first four bytes are the JPEG's length, little-endian
 //!   ([`frame_len`]). A wrong access code gets no frame: the printer closes
 //!   the connection. Sources: ha-bambulab (`pybambu/bambu_client.py`,
-//!   `ChamberImageThread`: the packet's words 0x40 and 0x3000, `bblp`, the
-//!   header layout, "Received no data" on a wrong code) and the P1P notes
-//!   of the bambu-p1-streamer/go2rtc community (`p1p_login`,
-//!   `p1p_jpeg_pkt`); the frames start with FF D8 and end with FF D9.
+//!   `ChamberImageThread`: port 6000, the packet's words 0x40 and 0x3000,
+//!   `bblp` and the code NUL-padded to 32 bytes, the 16-byte header whose
+//!   first bytes are the little-endian payload size, frames starting
+//!   FF D8 FF E0 and ending FF D9, no data at all on a wrong code) and
+//!   Printernizer's camera notes (`docs/BAMBU_LAB_CAMERA_IMPLEMENTATION_PLAN.md`:
+//!   the same packet and header; X1 on RTSP port 322).
 //! - X1 series ([`CameraKind::Rtsps`]): RTSP over TLS on port 322
 //!   ([`RTSPS_PORT`]), `rtsps://bblp:<access code>@<host>:322/streaming/live/1`
-//!   (H.264). The gateway does not decode video itself: Debian's `ffmpeg`
-//!   (a child process, [`ffmpeg_png`]) reads one frame and writes it as
-//!   PNG; ha-bambulab and the go2rtc Bambu notes open the same URL.
+//!   (H.264; the URL and `ffmpeg -rtsp_transport tcp` as in the
+//!   bambu-camera guide's README). The gateway does not decode video
+//!   itself: Debian's `ffmpeg` (a child process, [`ffmpeg_png`]) reads one
+//!   frame and writes it as PNG.
 //!
 //! The TLS certificate is the printer's own, self-signed: it is pinned on
 //! first contact as the MQTT and FTPS ones are, under `<serial>/camera`

@@ -33,8 +33,9 @@ fn png_pixels(png: &[u8]) -> (u32, u32, Vec<u8>) {
 #[test]
 fn the_login_packet_is_the_documented_80_bytes() {
     let packet = login_packet("bblp", "12345678").expect("fits");
-    // The P1P notes' `p1p_login`: 40 00 00 00 00 30 00 00, eight zero
-    // bytes, then the user and the code in 32-byte fields.
+    // ha-bambulab packs "<I" 0x40, "<I" 0x3000, two "<I" 0: the bytes
+    // 40 00 00 00 00 30 00 00 and eight zeros; then the user and the code
+    // in 32-byte NUL-padded fields.
     assert_eq!(
         packet[..16],
         [0x40, 0, 0, 0, 0, 0x30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
