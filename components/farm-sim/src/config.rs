@@ -60,16 +60,18 @@ impl LanFarmSettings {
                     .with_context(|| format!("{name}={text:?} is not a number")),
             }
         };
-        let rate = |name: &str| -> anyhow::Result<f64> {
-            let r = number(name, 0.02)?;
+        let rate_or = |name: &str, default: f64| -> anyhow::Result<f64> {
+            let r = number(name, default)?;
             ensure!((0.0..=1.0).contains(&r), "{name} must be within 0..=1");
             Ok(r)
         };
+        let rate = |name: &str| rate_or(name, 0.02);
         let failures = FailureRates {
             refuse: rate("FARM_SIM_REFUSE_RATE")?,
             ignore: rate("FARM_SIM_IGNORE_RATE")?,
             stop_fault: rate("FARM_SIM_STOP_FAULT_RATE")?,
             pause_fault: rate("FARM_SIM_PAUSE_FAULT_RATE")?,
+            ai_detection: rate_or("FARM_SIM_AI_DETECTION_RATE", 0.0)?,
         };
         ensure!(
             failures.refuse + failures.ignore <= 1.0,
@@ -88,8 +90,8 @@ impl LanFarmSettings {
         ensure!(
             base_port >= 1024.0
                 && base_port.fract() == 0.0
-                && base_port + 2.0 * printers <= 65535.0,
-            "FARM_SIM_LAN_BASE_PORT must leave two ports per printer below 65536"
+                && base_port + 3.0 * printers <= 65535.0,
+            "FARM_SIM_LAN_BASE_PORT must leave three ports per printer below 65536"
         );
         let speed = number("FARM_SIM_SPEED", 60.0)?;
         ensure!(speed > 0.0, "FARM_SIM_SPEED must be above zero");
@@ -179,6 +181,7 @@ impl SimConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use printer_gateway::camera::CameraKind;
 
     #[test]
     fn defaults_simulate_ten_printers_at_sixty_times_speed() {
@@ -191,7 +194,7 @@ mod tests {
     }
 
     #[test]
-    fn lan_settings_give_each_printer_two_ports_and_a_site_file_entry() {
+    fn lan_settings_give_each_printer_three_ports_and_a_site_file_entry() {
         let vars = [
             ("FARM_SIM_PRINTERS", "3"),
             ("FARM_SIM_LAN_BASE_PORT", "20000"),
@@ -206,11 +209,19 @@ mod tests {
         assert!(lan_mode(|n| (n == "FARM_SIM_MODE").then(|| "lan".to_owned())).expect("lan"));
         let lan = LanFarmSettings::from_lookup(lookup).expect("valid");
         let printers = lan.printers();
-        let ports: Vec<(u16, u16)> = printers
+        let ports: Vec<(u16, u16, u16)> = printers
             .iter()
-            .map(|p| (p.mqtt.port(), p.ftps.port()))
+            .map(|p| (p.mqtt.port(), p.ftps.port(), p.camera.port()))
             .collect();
-        assert_eq!(ports, [(20000, 20001), (20002, 20003), (20004, 20005)]);
+        // MQTT and FTPS in pairs, then the cameras after the last pair.
+        assert_eq!(
+            ports,
+            [
+                (20000, 20001, 20006),
+                (20002, 20003, 20007),
+                (20004, 20005, 20008)
+            ]
+        );
         assert_eq!(
             printers.iter().filter(|p| p.full_reports).count(),
             1,
@@ -221,6 +232,10 @@ mod tests {
         assert_eq!(site.len(), 3);
         assert_eq!(site[1].access_code.expose(), printers[1].access_code);
         assert_eq!(site[2].mqtt_port, 20004);
+        // Every simulated printer, the X1C too, streams as a P1 does.
+        assert!(site.iter().all(|p| p.camera == CameraKind::ChamberImage));
+        assert_eq!(site[1].camera_port, 20007);
+        assert_eq!(lan.failures.ai_detection, 0.0, "off unless asked for");
         let mixed = LanFarmSettings::from_lookup(|n| {
             (n == "FARM_SIM_FILAMENTS").then(|| "PLA:000000FF, petg:ffffffff".to_owned())
         })
@@ -243,6 +258,7 @@ mod tests {
             ("FARM_SIM_FILAMENTS", "PLA"),
             ("FARM_SIM_REFUSE_RATE", "2"),
             ("FARM_SIM_LAN_BASE_PORT", "65534"),
+            ("FARM_SIM_AI_DETECTION_RATE", "1.5"),
             ("FARM_SIM_SPEED", "-1"),
         ] {
             let err = LanFarmSettings::from_lookup(|n| (n == name).then(|| value.to_owned()))

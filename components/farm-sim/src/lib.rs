@@ -10,11 +10,13 @@
 //! - [`farm`]: the fleet, job randomness and MQTT message translation (pure).
 //! - [`config`]: settings from the environment.
 //! - [`spawn`]: the loop that connects the farm to the broker.
+//! - [`testing`]: simulated LAN printers for tests (this crate's and the gateway's).
 
 pub mod config;
 pub mod farm;
 pub mod lan;
 pub mod printer;
+pub mod testing;
 
 use std::time::Duration;
 

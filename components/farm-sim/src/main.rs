@@ -48,13 +48,19 @@ async fn run_lan() -> anyhow::Result<()> {
         failures = ?settings.failures, "starting the simulated farm (LAN mode)");
     let mut running = Vec::new();
     for printer in settings.printers() {
-        let (serial, mqtt, ftps) = (printer.serial.clone(), printer.mqtt, printer.ftps);
+        let (serial, mqtt, ftps, camera) = (
+            printer.serial.clone(),
+            printer.mqtt,
+            printer.ftps,
+            printer.camera,
+        );
         running.push(
             farm_sim::lan::start(printer)
                 .await
                 .with_context(|| format!("starting {serial}"))?,
         );
-        tracing::info!(%serial, %mqtt, %ftps, "printer up (MQTT over TLS, FTPS implicit TLS)");
+        tracing::info!(%serial, %mqtt, %ftps, %camera,
+            "printer up (MQTT over TLS, FTPS implicit TLS, camera stream over TLS)");
     }
     tokio::signal::ctrl_c().await?;
     tracing::info!("interrupted; stopping");

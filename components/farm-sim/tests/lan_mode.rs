@@ -11,11 +11,10 @@ use std::time::{Duration, Instant};
 
 use farm_sim::lan::{self, FailureRates, PrinterSettings};
 use lan_support::*;
-use printer_gateway::Secret;
 use printer_gateway::bambu::GcodeState;
 use printer_gateway::bambu_lan::{ERROR_SPAGHETTI, print_state};
 use printer_gateway::dispatch::{Attention, DispatchFailure, FarmEvent, Floor};
-use printer_gateway::lan::{Filament, LanPrinter};
+use printer_gateway::lan::Filament;
 use printer_gateway::pinning::PinStore;
 use printer_gateway::testing::unique_tag;
 
@@ -60,7 +59,7 @@ async fn a_plate_is_sliced_uploaded_started_reported_and_finished() {
         material: "petg".into(),
         parts: vec![farm_slicing::PlatePart {
             part_id: "part_cube".into(),
-            mesh: cube_stl(15.0),
+            mesh: block_stl(15.0, 15.0, 15.0),
             unit: mesh_engine::Unit::Millimeter,
             center_mm: [128.0, 128.0],
         }],
@@ -481,15 +480,7 @@ async fn a_changed_certificate_raises_an_alarm_and_the_gateway_stops_talking_to_
 #[tokio::test(flavor = "multi_thread")]
 async fn a_printer_that_comes_up_late_is_reached_by_the_retries() {
     let late = settings(&serial("01P", 'L'), FailureRates::default());
-    let config = LanPrinter {
-        serial: late.serial.clone(),
-        model: "P1S".to_owned(),
-        host: "127.0.0.1".to_owned(),
-        mqtt_port: late.mqtt.port(),
-        ftps_port: late.ftps.port(),
-        access_code: Secret::new(late.access_code.clone()),
-        filament: None,
-    };
+    let config = farm_sim::testing::lan_printer(&late);
     let recorder = Arc::new(Recorder::default());
     let mut floor = Floor::start(
         &[config],

@@ -111,8 +111,10 @@ pub struct Config {
     /// leave it unset: a person confirms the clear.
     pub auto_clear: Option<Duration>,
     /// `FARM_INSPECTOR` (`none`): `simulated` renders each finished part
-    /// from its mesh and judges it (the simulated farm); `none` leaves the
-    /// verdict to a person in the app.
+    /// from its mesh and judges it (the simulated farm); `camera` uploads a
+    /// still from the printer's camera (`camera.png`) and leaves the
+    /// verdict to a person, as `none` does without a photo. With any of
+    /// them the printer's own AI detections fail a part (`source: printer`).
     pub inspector: InspectorKind,
     /// `FARM_SIM_INSPECTION_FAIL_RATE` (0.05): the simulated inspector's
     /// share of failed parts, 0 to 1.
@@ -126,6 +128,7 @@ pub struct Config {
 pub enum InspectorKind {
     None,
     Simulated,
+    Camera,
 }
 
 /// How the gateway reaches its printers.
@@ -226,11 +229,12 @@ impl Config {
         let inspector = match get("FARM_INSPECTOR", "none").as_str() {
             "none" => InspectorKind::None,
             "simulated" => InspectorKind::Simulated,
+            "camera" => InspectorKind::Camera,
             other => {
                 return Err(ConfigError::Invalid {
                     name: "FARM_INSPECTOR",
                     value: other.to_owned(),
-                    reason: "none or simulated",
+                    reason: "none, simulated or camera",
                 });
             }
         };
@@ -354,6 +358,11 @@ mod tests {
             (c.inspector, c.inspection_fail_rate, c.claim_every),
             (InspectorKind::Simulated, 0.1, None)
         );
+        let real = config(&[("FARM_INSPECTOR", "camera")]).expect("camera");
+        assert_eq!(
+            (real.inspector, real.auto_clear),
+            (InspectorKind::Camera, None)
+        );
     }
 
     #[test]
@@ -434,7 +443,7 @@ mod tests {
             ("FARM_PRINTER_LINK", "cloud"),
             ("FARM_START_TIMEOUT_SECS", "0"),
             ("FARM_AUTO_CLEAR_SECS", "-1"),
-            ("FARM_INSPECTOR", "camera"),
+            ("FARM_INSPECTOR", "ai"),
             ("FARM_SIM_INSPECTION_FAIL_RATE", "2"),
             ("FARM_CLAIM_POLL_MS", "soon"),
         ] {

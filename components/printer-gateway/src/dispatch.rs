@@ -114,6 +114,16 @@ impl Floor {
     }
 
     /// True once the printer's certificate changed (it is not spoken to).
+    /// Every printer's camera, and the pins its certificate is checked against.
+    pub fn cameras(&self) -> (Vec<crate::camera::CameraTarget>, PinStore) {
+        let targets = self
+            .slots
+            .values()
+            .map(|slot| slot.config.camera_target())
+            .collect();
+        (targets, self.pins.clone())
+    }
+
     pub fn alarmed(&self, serial: &str) -> bool {
         self.slots
             .get(serial)

@@ -16,6 +16,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::bambu::{report_topic, request_topic};
 use crate::bambu_lan::{self, Ack, LAN_USER};
+use crate::camera::{CameraKind, CameraTarget};
 use crate::config::Secret;
 use crate::pinning::{Alarm, CertificateChanged, PinStore, PinnedVerifier};
 
@@ -48,6 +49,23 @@ pub struct LanPrinter {
     /// The LAN access code: the broker's and the FTPS server's password.
     pub access_code: Secret,
     pub filament: Option<Filament>,
+    /// Its camera's protocol (by model unless the site file says).
+    pub camera: CameraKind,
+    /// 6000 (P1/A1) or 322 (X1) on a real printer.
+    pub camera_port: u16,
+}
+
+impl LanPrinter {
+    /// Where its camera is (see [`crate::camera`]).
+    pub fn camera_target(&self) -> CameraTarget {
+        CameraTarget {
+            serial: self.serial.clone(),
+            host: self.host.clone(),
+            port: self.camera_port,
+            kind: self.camera,
+            access_code: self.access_code.clone(),
+        }
+    }
 }
 
 /// What a printer's link tells the gateway.
@@ -290,6 +308,10 @@ struct SitePrinterEntry {
     access_code: String,
     #[serde(default)]
     filament: Option<Filament>,
+    #[serde(default)]
+    camera: Option<CameraKind>,
+    #[serde(default)]
+    camera_port: Option<u16>,
 }
 
 fn default_mqtt_port() -> u16 {
@@ -325,7 +347,10 @@ pub enum SiteError {
 
 /// Reads the site's LAN printers: `[{"serial", "host", "access_code",
 /// "model"?, "mqtt_port"? (8883), "ftps_port"? (990), "filament"?
-/// {"material", "color"}}]`. The model defaults to the serial's prefix.
+/// {"material", "color"}, "camera"? (`chamber_image`, `rtsps`, `none`),
+/// "camera_port"?}]`. The model defaults to the serial's prefix, the
+/// camera to the model's ([`CameraKind::of_model`]), its port to the
+/// protocol's (6000, 322).
 pub fn parse_site_printers(path: &str, text: &str) -> Result<Vec<LanPrinter>, SiteError> {
     let entries: Vec<SitePrinterEntry> =
         serde_json::from_str(text).map_err(|source| SiteError::Malformed {
@@ -352,10 +377,14 @@ pub fn parse_site_printers(path: &str, text: &str) -> Result<Vec<LanPrinter>, Si
             if e.access_code.is_empty() || e.host.is_empty() {
                 return Err(invalid("host and access_code are required"));
             }
+            let model = e
+                .model
+                .unwrap_or_else(|| crate::bambu::model_from_serial(&e.serial).to_owned());
+            let camera = e.camera.unwrap_or_else(|| CameraKind::of_model(&model));
             Ok(LanPrinter {
-                model: e
-                    .model
-                    .unwrap_or_else(|| crate::bambu::model_from_serial(&e.serial).to_owned()),
+                camera,
+                camera_port: e.camera_port.unwrap_or_else(|| camera.default_port()),
+                model,
                 serial: e.serial,
                 host: e.host,
                 mqtt_port: e.mqtt_port,
@@ -390,6 +419,22 @@ mod tests {
         assert_eq!((printers[0].mqtt_port, printers[0].ftps_port), (8883, 990));
         assert_eq!(printers[0].model, "P1S");
         assert_eq!(printers[1].mqtt_port, 18883);
+        // The camera by model: a P1S streams JPEG on 6000, an X1C RTSPS on 322.
+        assert_eq!(
+            (printers[0].camera, printers[0].camera_port),
+            (CameraKind::ChamberImage, 6000)
+        );
+        assert_eq!(
+            (printers[1].camera, printers[1].camera_port),
+            (CameraKind::Rtsps, 322)
+        );
+        let sim = r#"[{"serial": "00MS1", "host": "127.0.0.1", "access_code": "1",
+                       "camera": "chamber_image", "camera_port": 21003}]"#;
+        let sim = parse_site_printers("s.json", sim).expect("camera override");
+        assert_eq!(
+            (sim[0].camera, sim[0].camera_port),
+            (CameraKind::ChamberImage, 21003)
+        );
         assert_eq!(
             printers[0].filament.as_ref().map(|f| f.material.as_str()),
             Some("PETG")

@@ -171,7 +171,8 @@ impl Site {
             }
             FarmEvent::PrintFinished { ref serial, .. }
             | FarmEvent::PrintFailed { ref serial, .. }
-            | FarmEvent::PrintCancelled { ref serial, .. } => {
+            | FarmEvent::PrintCancelled { ref serial, .. }
+            | FarmEvent::AiDetected { ref serial, .. } => {
                 tracing::info!(event = ?event, "print outcome");
                 if let Some(lane) = self.lanes.get(serial) {
                     let _ = lane.send(event.clone());

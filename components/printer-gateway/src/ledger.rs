@@ -67,6 +67,10 @@ pub struct PlateRecord {
     pub print_s: f64,
     /// RFC 3339, when the finish was seen (the auto-clear delay counts from it).
     pub finished_at: Option<String>,
+    /// What the printer's AI detected while printing the plate (each
+    /// fails every part of it at inspection).
+    #[serde(default)]
+    pub detections: Vec<crate::hms::AiDetection>,
 }
 
 impl PlateRecord {
@@ -131,6 +135,7 @@ impl Ledger {
                 usage: Vec::new(),
                 print_s: 0.0,
                 finished_at: None,
+                detections: Vec::new(),
             };
             let bytes = serde_json::to_vec(&record)?;
             tx.open_table(PLATES)

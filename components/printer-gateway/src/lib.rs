@@ -20,8 +20,10 @@
 //!   outcomes to the production lanes.
 //! - [`production`]: the pull loop, one lane per printer: claim a plate
 //!   ([`claims`]), fetch and turn its meshes ([`meshes`]), slice, dispatch,
-//!   follow, inspect ([`inspector`]), clear; [`ledger`]: the plates in
-//!   flight, durable, so a restart neither loses nor repeats one.
+//!   follow, inspect ([`inspector`]: rendered, or the printer's camera
+//!   ([`camera`]), and the printer's own AI detections ([`hms`])), clear;
+//!   [`ledger`]: the plates in flight, durable, so a restart neither loses
+//!   nor repeats one.
 //!
 //! The seam: [`recorder`] takes reports and dispatch outcomes from the
 //! printer side and spools the events.
@@ -35,11 +37,13 @@
 
 pub mod bambu;
 pub mod bambu_lan;
+pub mod camera;
 pub mod claims;
 pub mod config;
 pub mod dispatch;
 pub mod fleet;
 pub mod ftps;
+pub mod hms;
 pub mod inspector;
 pub mod lan;
 pub mod lan_worker;

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use crate::bambu::GcodeState;
 use crate::bambu_lan::{self, ErrorClass, Tray, classify_error};
 use crate::fleet::{PrinterStatus, status_for};
+use crate::hms::{self, AiDetection};
 
 /// How often an unchanged printer's state is restated ([`FarmEvent::PrinterState`]).
 pub const STATE_HEARTBEAT: Duration = Duration::from_secs(10);
@@ -117,6 +118,14 @@ pub enum FarmEvent {
         serial: String,
         attention: Attention,
     },
+    /// The printer's AI saw a defect while printing the plate (an HMS
+    /// message or an AI `print_error`; see [`crate::hms`]), once per kind
+    /// per job. The print goes on, or pauses on the fault.
+    AiDetected {
+        plate_id: String,
+        serial: String,
+        detection: AiDetection,
+    },
 }
 
 /// The one seam to the rest of the gateway.
@@ -131,6 +140,8 @@ pub(crate) struct Job {
     pub(crate) cancel_requested: bool,
     /// The pause-class fault this job stopped on, if it did.
     pub(crate) fault: Option<u32>,
+    /// The AI detections already reported for this job.
+    pub(crate) detections: Vec<AiDetection>,
 }
 
 /// What the floor remembers of one printer between reports.
@@ -187,6 +198,25 @@ pub(crate) fn observe(slot: &mut Tracking, serial: &str, state: &Value) -> Vec<F
     let Some(job) = slot.job.as_mut() else {
         return out;
     };
+    // Only once the job is under way: what the printer showed before is
+    // another job's.
+    let under_way = job.started
+        || matches!(
+            gcode_state,
+            GcodeState::Prepare | GcodeState::Running | GcodeState::Slicing
+        );
+    if under_way {
+        for detection in hms::detections_of(state) {
+            if !job.detections.contains(&detection) {
+                job.detections.push(detection);
+                out.push(FarmEvent::AiDetected {
+                    plate_id: job.plate_id.clone(),
+                    serial: serial.clone(),
+                    detection,
+                });
+            }
+        }
+    }
     match gcode_state {
         GcodeState::Prepare | GcodeState::Running | GcodeState::Slicing => job.started = true,
         // Reported once per pause, however many reports repeat it.
@@ -312,18 +342,52 @@ mod tests {
     }
 
     #[test]
+    fn an_ai_detection_is_reported_once_per_kind_while_the_job_runs() {
+        let mut running = printing("e");
+        // 0x0C000300 / 0x00030008: HMS 0C00_0300_0003_0008, spaghetti.
+        let spaghetti = json!({"print": {"gcode_state": "RUNNING", "mc_percent": 50,
+            "hms": [{"attr": 0x0C00_0300_u32, "code": 0x0003_0008}]}});
+        let detection = FarmEvent::AiDetected {
+            plate_id: "e".into(),
+            serial: "P".into(),
+            detection: AiDetection::Spaghetti,
+        };
+        assert_eq!(
+            outcomes(&observe(&mut running, "P", &spaghetti)),
+            [&detection]
+        );
+        assert!(outcomes(&observe(&mut running, "P", &spaghetti)).is_empty());
+        let finished = observe(&mut running, "P", &report("FINISH", 0));
+        assert!(matches!(
+            outcomes(&finished)[..],
+            [FarmEvent::PrintFinished { .. }]
+        ));
+        // Without a job of ours, nothing is attributed.
+        let mut idle = Tracking::default();
+        assert!(outcomes(&observe(&mut idle, "P", &spaghetti)).is_empty());
+    }
+
+    #[test]
     fn a_pause_fault_needs_attention_once_per_pause() {
         let mut running = printing("c");
         observe(&mut running, "P", &report("RUNNING", 0));
         let paused = observe(&mut running, "P", &report("PAUSE", 0x0300_8003));
+        // 0x0300_8003 is the AI's spaghetti pause: a detection too.
         assert_eq!(
             outcomes(&paused),
-            [&FarmEvent::NeedsAttention {
-                serial: "P".into(),
-                attention: Attention::PauseFault {
-                    print_error: 0x0300_8003
+            [
+                &FarmEvent::AiDetected {
+                    plate_id: "c".into(),
+                    serial: "P".into(),
+                    detection: AiDetection::Spaghetti
+                },
+                &FarmEvent::NeedsAttention {
+                    serial: "P".into(),
+                    attention: Attention::PauseFault {
+                        print_error: 0x0300_8003
+                    }
                 }
-            }]
+            ]
         );
         assert!(outcomes(&observe(&mut running, "P", &report("PAUSE", 0x0300_8003))).is_empty());
         // Stopped at the printer while paused on the fault: a failed print.

@@ -5,8 +5,10 @@
 //! (PrusaSlicer, on the blocking pool), dispatches it (FTPS, `project_file`,
 //! the start), and reports what follows as spooled events naming the plate:
 //! `task_started`, `task_finished` (the slicer's usage per task),
-//! `task_failed`, `task_cancelled`, `dispatch_failed`, then an `inspection`
-//! per task and, on the simulated farm, the automatic plate clear.
+//! `task_failed`, `task_cancelled`, `dispatch_failed`, then the
+//! inspection of each task (its photos, and an `inspection` event when a
+//! verdict was made here: see [`crate::inspector`]) and, on the simulated
+//! farm, the automatic plate clear.
 //!
 //! Crash safety: every step is written to the [`Ledger`] before the next
 //! one can be observed by anyone else (claimed → `Prepared`; uploaded →
@@ -29,7 +31,7 @@ use tokio::sync::mpsc;
 
 use crate::config::{Config, InspectorKind};
 use crate::dispatch::{DispatchFailure, Floor};
-use crate::inspector::{Inspector, NoInspector, SimulatedInspector};
+use crate::inspector::{CameraInspector, Inspector, NoInspector, SimulatedInspector};
 use crate::lane::Lane;
 use crate::ledger::Ledger;
 use crate::link::AppLink;
@@ -90,6 +92,10 @@ impl Production {
         let spool = lock(&recorder).spool().clone();
         let inspector: Arc<dyn Inspector> = match config.inspector {
             InspectorKind::None => Arc::new(NoInspector),
+            InspectorKind::Camera => {
+                let (targets, pins) = lock(&floor).cameras();
+                Arc::new(CameraInspector::new(targets, pins))
+            }
             InspectorKind::Simulated => Arc::new(SimulatedInspector {
                 fail_rate: config.inspection_fail_rate,
                 seed: config.sim_seed,

@@ -31,22 +31,16 @@ fn extent(points: &[[f64; 2]]) -> ([f64; 2], [f64; 2]) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_claimed_plate_of_two_parts_is_sliced_printed_reported_inspected_and_cleared() {
-    let dir = tempfile::tempdir().expect("dir");
-    let settings = printer(300.0, FailureRates::default(), dir.path());
-    let running = start_printer(&settings).await;
-    let app = FakeApp::start().await;
-    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
-    app.serve_mesh("bar.stl", block_stl(30.0, 10.0, 6.0));
+    let site = OnePrinter::start(300.0, FailureRates::default()).await;
+    let (app, settings, running) = (&site.app, &site.settings, &site.running);
     app.queue_plate(cube_and_bar());
-    site_file(&[&settings], &dir.path().join("site.json"));
-    let env = gateway_env(&app, dir.path(), "0.5");
-    let _gateway = start_in_process(&env, &[&settings]);
+    let _gateway = site.gateway(&site.env("0.5", &[]));
 
     until(Duration::from_secs(180), "the plate to be cleared", || {
         !app.state().clears.is_empty()
     })
     .await;
-    let events = plate_events(&app);
+    let events = plate_events(app);
     assert_eq!(
         kinds(&events),
         ["task_started", "task_finished", "inspection", "inspection"],
@@ -178,18 +172,14 @@ async fn a_claimed_plate_of_two_parts_is_sliced_printed_reported_inspected_and_c
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refusing_printer_yields_dispatch_failed_and_the_plate_goes_back() {
-    let dir = tempfile::tempdir().expect("dir");
     let refuse = FailureRates {
         refuse: 1.0,
         ..FailureRates::default()
     };
-    let settings = printer(300.0, refuse, dir.path());
-    let running = start_printer(&settings).await;
-    let app = FakeApp::start().await;
-    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    let site = OnePrinter::start(300.0, refuse).await;
+    let (app, settings, running) = (&site.app, &site.settings, &site.running);
     app.queue_plate(cube_and_bar()[..1].to_vec());
-    site_file(&[&settings], &dir.path().join("site.json"));
-    let _gateway = start_in_process(&gateway_env(&app, dir.path(), ""), &[&settings]);
+    let _gateway = site.gateway(&site.env("", &[]));
 
     until(Duration::from_secs(120), "dispatch_failed", || {
         !app.events_of("dispatch_failed").is_empty()
@@ -212,15 +202,11 @@ async fn a_refusing_printer_yields_dispatch_failed_and_the_plate_goes_back() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cancel_yields_task_cancelled_and_the_printer_takes_work_again() {
-    let dir = tempfile::tempdir().expect("dir");
     // Speed 20: the cube prints for about a minute, time enough to cancel.
-    let settings = printer(20.0, FailureRates::default(), dir.path());
-    let running = start_printer(&settings).await;
-    let app = FakeApp::start().await;
-    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    let site = OnePrinter::start(20.0, FailureRates::default()).await;
+    let (app, settings, running) = (&site.app, &site.settings, &site.running);
     app.queue_plate(cube_and_bar()[..1].to_vec());
-    site_file(&[&settings], &dir.path().join("site.json"));
-    let gateway = start_in_process(&gateway_env(&app, dir.path(), ""), &[&settings]);
+    let gateway = site.gateway(&site.env("", &[]));
 
     until(Duration::from_secs(120), "task_started", || {
         !app.events_of("task_started").is_empty()
@@ -246,18 +232,14 @@ async fn a_cancel_yields_task_cancelled_and_the_printer_takes_work_again() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_print_fault_yields_task_failed_with_the_printers_code() {
-    let dir = tempfile::tempdir().expect("dir");
     let fault = FailureRates {
         stop_fault: 1.0,
         ..FailureRates::default()
     };
-    let settings = printer(300.0, fault, dir.path());
-    let running = start_printer(&settings).await;
-    let app = FakeApp::start().await;
-    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    let site = OnePrinter::start(300.0, fault).await;
+    let (app, running) = (&site.app, &site.running);
     app.queue_plate(cube_and_bar()[..1].to_vec());
-    site_file(&[&settings], &dir.path().join("site.json"));
-    let _gateway = start_in_process(&gateway_env(&app, dir.path(), "0.5"), &[&settings]);
+    let _gateway = site.gateway(&site.env("0.5", &[]));
 
     until(Duration::from_secs(120), "task_failed", || {
         !app.events_of("task_failed").is_empty()
@@ -272,7 +254,7 @@ async fn a_print_fault_yields_task_failed_with_the_printers_code() {
     })
     .await;
     assert_eq!(
-        kinds(&plate_events(&app)),
+        kinds(&plate_events(app)),
         ["task_started", "task_failed"],
         "a failed print is not inspected nor cleared"
     );
@@ -282,14 +264,11 @@ async fn a_print_fault_yields_task_failed_with_the_printers_code() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_printer_taken_busy_after_the_claim_yields_dispatch_failed() {
-    let dir = tempfile::tempdir().expect("dir");
-    let settings = printer(300.0, FailureRates::default(), dir.path());
-    let running = std::sync::Arc::new(start_printer(&settings).await);
-    let app = FakeApp::start().await;
-    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    let site = OnePrinter::start(300.0, FailureRates::default()).await;
+    let (app, settings, running) = (&site.app, &site.settings, &site.running);
     app.queue_plate(cube_and_bar()[..1].to_vec());
     // Someone starts a job at the printer's screen while the plate is sliced.
-    let printer = std::sync::Arc::clone(&running);
+    let printer = std::sync::Arc::clone(running);
     app.on_lease(move || {
         let started = printer.machine().start(
             "file:///sdcard/own.gcode.3mf",
@@ -300,8 +279,7 @@ async fn a_printer_taken_busy_after_the_claim_yields_dispatch_failed() {
         );
         assert_eq!(started, farm_sim::lan::machine::Reply::Success);
     });
-    site_file(&[&settings], &dir.path().join("site.json"));
-    let _gateway = start_in_process(&gateway_env(&app, dir.path(), ""), &[&settings]);
+    let _gateway = site.gateway(&site.env("", &[]));
 
     until(Duration::from_secs(120), "dispatch_failed", || {
         !app.events_of("dispatch_failed").is_empty()
@@ -319,20 +297,10 @@ async fn a_printer_taken_busy_after_the_claim_yields_dispatch_failed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_part_failing_inspection_shows_its_defect_and_the_plate_is_still_cleared() {
-    let dir = tempfile::tempdir().expect("dir");
-    let settings = printer(300.0, FailureRates::default(), dir.path());
-    let _running = start_printer(&settings).await;
-    let app = FakeApp::start().await;
-    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    let site = OnePrinter::start(300.0, FailureRates::default()).await;
+    let app = &site.app;
     app.queue_plate(cube_and_bar()[..1].to_vec());
-    site_file(&[&settings], &dir.path().join("site.json"));
-    let mut env = gateway_env(&app, dir.path(), "0");
-    for (name, value) in &mut env {
-        if name == "FARM_SIM_INSPECTION_FAIL_RATE" {
-            *value = "1".to_owned();
-        }
-    }
-    let _gateway = start_in_process(&env, &[&settings]);
+    let _gateway = site.gateway(&site.env("0", &[("FARM_SIM_INSPECTION_FAIL_RATE", "1")]));
     until(Duration::from_secs(120), "the plate to be cleared", || {
         !app.state().clears.is_empty()
     })
@@ -382,19 +350,15 @@ async fn a_mesh_is_downloaded_within_its_bound_and_a_missing_one_is_worth_a_retr
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_plate_that_cannot_be_sliced_goes_back_as_dispatch_failed() {
-    let dir = tempfile::tempdir().expect("dir");
-    let settings = printer(300.0, FailureRates::default(), dir.path());
-    let running = start_printer(&settings).await;
-    let app = FakeApp::start().await;
-    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    let site = OnePrinter::start(300.0, FailureRates::default()).await;
+    let (app, running) = (&site.app, &site.running);
     // Centred 5 mm from the bed's corner: half the cube is off the bed.
     app.queue_plate(vec![PartSpec {
         mesh: "cube.stl".into(),
         center_mm: [5.0, 5.0],
         rotation_deg: 0.0,
     }]);
-    site_file(&[&settings], &dir.path().join("site.json"));
-    let _gateway = start_in_process(&gateway_env(&app, dir.path(), ""), &[&settings]);
+    let _gateway = site.gateway(&site.env("", &[]));
     until(Duration::from_secs(60), "dispatch_failed", || {
         !app.events_of("dispatch_failed").is_empty()
     })
@@ -412,14 +376,15 @@ async fn a_plate_that_cannot_be_sliced_goes_back_as_dispatch_failed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_mesh_that_cannot_be_downloaded_is_claimed_three_times_then_goes_back() {
-    let dir = tempfile::tempdir().expect("dir");
-    let settings = printer(300.0, FailureRates::default(), dir.path());
-    let running = start_printer(&settings).await;
-    let app = FakeApp::start().await;
+    let site = OnePrinter::start(300.0, FailureRates::default()).await;
+    let (app, running) = (&site.app, &site.running);
     // The store does not have the mesh (404 on every try).
-    app.queue_plate(cube_and_bar()[..1].to_vec());
-    site_file(&[&settings], &dir.path().join("site.json"));
-    let _gateway = start_in_process(&gateway_env(&app, dir.path(), ""), &[&settings]);
+    app.queue_plate(vec![PartSpec {
+        mesh: "missing.stl".into(),
+        center_mm: [70.0, 128.0],
+        rotation_deg: 0.0,
+    }]);
+    let _gateway = site.gateway(&site.env("", &[]));
     until(Duration::from_secs(60), "dispatch_failed", || {
         !app.events_of("dispatch_failed").is_empty()
     })

@@ -13,16 +13,12 @@ use support::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_gateway_killed_mid_print_neither_dispatches_again_nor_loses_the_finish() {
-    let dir = tempfile::tempdir().expect("dir");
     // Speed 60: the cube prints for about 20 s.
-    let settings = printer(60.0, FailureRates::default(), dir.path());
-    let running = start_printer(&settings).await;
-    let app = FakeApp::start().await;
-    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    let site = OnePrinter::start(60.0, FailureRates::default()).await;
+    let (app, running) = (&site.app, &site.running);
     app.queue_plate(cube_and_bar()[..1].to_vec());
-    site_file(&[&settings], &dir.path().join("site.json"));
-    let env = gateway_env(&app, dir.path(), "0.5");
-    let log = dir.path().join("gateway.log");
+    let env = site.env("0.5", &[]);
+    let log = site.dir.path().join("gateway.log");
 
     let first = Binary::start(&env, log.clone());
     until(Duration::from_secs(120), "task_started", || {
@@ -43,7 +39,7 @@ async fn a_gateway_killed_mid_print_neither_dispatches_again_nor_loses_the_finis
         !app.state().clears.is_empty()
     })
     .await;
-    let events = plate_events(&app);
+    let events = plate_events(app);
     println!(
         "after the kill: {:?}, {} duplicate(s) ignored by id",
         kinds(&events),
@@ -80,14 +76,10 @@ async fn a_gateway_killed_between_project_file_and_its_record_follows_the_plate_
     use printer_gateway::ledger::{Ledger, Phase};
     use printer_gateway::pinning::PinStore;
 
-    let dir = tempfile::tempdir().expect("dir");
-    let settings = printer(60.0, FailureRates::default(), dir.path());
-    let running = start_printer(&settings).await;
-    let app = FakeApp::start().await;
-    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    let site = OnePrinter::start(60.0, FailureRates::default()).await;
+    let (app, settings, running) = (&site.app, &site.settings, &site.running);
     app.queue_plate(cube_and_bar()[..1].to_vec());
-    site_file(&[&settings], &dir.path().join("site.json"));
-    let env = gateway_env(&app, dir.path(), "0.5");
+    let env = site.env("0.5", &[]);
 
     // What a gateway killed right after project_file leaves behind: the
     // ledger says Sent, the printer got the plate and started it.
@@ -98,7 +90,8 @@ async fn a_gateway_killed_between_project_file_and_its_record_follows_the_plate_
     let answer = link.claim(&settings.serial, &[]).await.expect("claim");
     let plate: ClaimedPlate = answer.plate.expect("a plate");
     {
-        let spool = printer_gateway::Spool::open(&dir.path().join("spool.redb")).expect("spool");
+        let spool =
+            printer_gateway::Spool::open(&site.dir.path().join("spool.redb")).expect("spool");
         let ledger = Ledger::open(&spool).expect("ledger");
         let mut record = ledger.begin(&settings.serial, &plate).expect("begin");
         let order = farm_slicing::Plate {
@@ -126,8 +119,8 @@ async fn a_gateway_killed_between_project_file_and_its_record_follows_the_plate_
         record.phase = Phase::Sent;
         record.print_s = prepared.print_s;
         ledger.save(&settings.serial, &record, &[]).expect("save");
-        let printers =
-            load_site_printers(&dir.path().join("site.json").display().to_string()).expect("site");
+        let printers = load_site_printers(&site.dir.path().join("site.json").display().to_string())
+            .expect("site");
         let sink = std::sync::Arc::new(NoEvents);
         let mut floor = Floor::start(
             &printers,
@@ -151,13 +144,13 @@ async fn a_gateway_killed_between_project_file_and_its_record_follows_the_plate_
     }
     assert_eq!(running.machine().jobs_started(), 1);
 
-    let gateway = Binary::start(&env, dir.path().join("gateway.log"));
+    let gateway = Binary::start(&env, site.dir.path().join("gateway.log"));
     until(Duration::from_secs(120), "the plate to be cleared", || {
         !app.state().clears.is_empty()
     })
     .await;
     assert_eq!(
-        kinds(&plate_events(&app)),
+        kinds(&plate_events(app)),
         ["task_started", "task_finished", "inspection"],
         "{}",
         gateway.log()
@@ -173,15 +166,11 @@ impl printer_gateway::dispatch::FarmEvents for NoEvents {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_plate_the_printer_lost_while_the_gateway_was_down_is_flagged_not_guessed() {
-    let dir = tempfile::tempdir().expect("dir");
-    let settings = printer(20.0, FailureRates::default(), dir.path());
-    let running = start_printer(&settings).await;
-    let app = FakeApp::start().await;
-    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    let site = OnePrinter::start(20.0, FailureRates::default()).await;
+    let (app, settings, running) = (&site.app, &site.settings, &site.running);
     app.queue_plate(cube_and_bar()[..1].to_vec());
-    site_file(&[&settings], &dir.path().join("site.json"));
-    let env = gateway_env(&app, dir.path(), "");
-    let log = dir.path().join("gateway.log");
+    let env = site.env("", &[]);
+    let log = site.dir.path().join("gateway.log");
 
     let first = Binary::start(&env, log.clone());
     until(Duration::from_secs(120), "task_started", || {
@@ -223,15 +212,11 @@ async fn a_plate_the_printer_lost_while_the_gateway_was_down_is_flagged_not_gues
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_plate_that_finished_while_the_gateway_was_down_is_reported_once_on_restart() {
-    let dir = tempfile::tempdir().expect("dir");
-    let settings = printer(120.0, FailureRates::default(), dir.path());
-    let running = start_printer(&settings).await;
-    let app = FakeApp::start().await;
-    app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+    let site = OnePrinter::start(120.0, FailureRates::default()).await;
+    let (app, running) = (&site.app, &site.running);
     app.queue_plate(cube_and_bar()[..1].to_vec());
-    site_file(&[&settings], &dir.path().join("site.json"));
-    let env = gateway_env(&app, dir.path(), "0.5");
-    let log = dir.path().join("gateway.log");
+    let env = site.env("0.5", &[]);
+    let log = site.dir.path().join("gateway.log");
 
     let first = Binary::start(&env, log.clone());
     until(Duration::from_secs(120), "task_started", || {
@@ -252,7 +237,7 @@ async fn a_plate_that_finished_while_the_gateway_was_down_is_reported_once_on_re
     })
     .await;
     assert_eq!(
-        kinds(&plate_events(&app)),
+        kinds(&plate_events(app)),
         ["task_started", "task_finished", "inspection"],
         "{}",
         second.log()

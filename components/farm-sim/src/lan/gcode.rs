@@ -24,8 +24,8 @@ pub struct PlateGcode {
     pub layers: u32,
 }
 
-/// Opens the package and reads `plate` (e.g. `Metadata/plate_1.gcode`).
-pub fn read_plate(package: &[u8], plate: &str) -> Result<PlateGcode, ProjectError> {
+/// The G-code text of `plate` in the package.
+pub fn plate_text(package: &[u8], plate: &str) -> Result<String, ProjectError> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(package))
         .map_err(|e| ProjectError::Package(e.to_string()))?;
     let mut entry = zip
@@ -35,6 +35,12 @@ pub fn read_plate(package: &[u8], plate: &str) -> Result<PlateGcode, ProjectErro
     entry
         .read_to_string(&mut text)
         .map_err(|e| ProjectError::Package(e.to_string()))?;
+    Ok(text)
+}
+
+/// Opens the package and reads `plate` (e.g. `Metadata/plate_1.gcode`).
+pub fn read_plate(package: &[u8], plate: &str) -> Result<PlateGcode, ProjectError> {
+    let text = plate_text(package, plate)?;
     Ok(PlateGcode {
         estimated_secs: estimated_secs(&text).ok_or(ProjectError::NoEstimate)?,
         layers: layer_count(&text),

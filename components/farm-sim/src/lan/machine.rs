@@ -15,6 +15,7 @@
 
 use printer_gateway::bambu::GcodeState;
 use printer_gateway::bambu_lan::{ERROR_BUSY, ERROR_TASK_CANCELLED};
+use printer_gateway::hms::Hms;
 
 /// How a job will end, decided when it starts (the random part).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,6 +57,8 @@ struct Job {
     layers: u32,
     fate: Fate,
     fault_done: bool,
+    /// An HMS message the printer's AI raises at this fraction of the print.
+    detection: Option<(f64, Hms)>,
 }
 
 /// What a printer reports: the fields of its `print` object.
@@ -69,6 +72,8 @@ pub struct View {
     pub gcode_file: String,
     pub subtask_name: String,
     pub print_error: u32,
+    /// Active HMS messages (`print.hms`).
+    pub hms: Vec<Hms>,
 }
 
 #[derive(Debug, Clone)]
@@ -149,11 +154,21 @@ impl Machine {
             layers: layers.max(1),
             fate,
             fault_done: false,
+            detection: None,
         });
         self.print_error = 0;
         self.jobs_started += 1;
         self.enter(GcodeState::Prepare);
         Reply::Success
+    }
+
+    /// The printer's AI will raise `hms` at `at` (0–1) of the current job
+    /// (a detection that notifies and lets the print go on); it stays
+    /// active until the job is cleared.
+    pub fn detect(&mut self, at: f64, hms: Hms) {
+        if let Some(job) = self.job.as_mut() {
+            job.detection = Some((at.clamp(0.0, 1.0), hms));
+        }
     }
 
     pub fn pause(&mut self) -> Reply {
@@ -275,6 +290,17 @@ impl Machine {
             }
             None => (0, 0, 0, 0, String::new(), String::new()),
         };
+        let hms = self
+            .job
+            .as_ref()
+            .and_then(|job| {
+                let (at, hms) = job.detection?;
+                let reached =
+                    job.printed_secs >= at * job.total_secs || self.state == GcodeState::Finish;
+                reached.then_some(hms)
+            })
+            .into_iter()
+            .collect();
         View {
             gcode_state: self.state,
             mc_percent: percent,
@@ -284,6 +310,7 @@ impl Machine {
             gcode_file: file,
             subtask_name: subtask,
             print_error: self.print_error,
+            hms,
         }
     }
 }

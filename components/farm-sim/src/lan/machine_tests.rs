@@ -96,3 +96,22 @@ fn stopping_a_job_reports_the_cancel_code_then_zero() {
     m.advance(6.0, &TIMING);
     assert_eq!((m.state(), m.view().print_error), (GcodeState::Failed, 0));
 }
+
+#[test]
+fn an_ai_detection_shows_from_its_point_until_the_plate_is_cleared() {
+    let spaghetti = printer_gateway::hms::HMS_SPAGHETTI;
+    let mut m = started(Fate::Finish);
+    m.detect(0.5, spaghetti);
+    m.advance(60.0 + 240.0, &TIMING);
+    assert!(m.view().hms.is_empty(), "40 % printed");
+    m.advance(120.0, &TIMING);
+    assert_eq!(m.view().hms, [spaghetti], "60 % printed");
+    // It notifies only: the print goes on to its end and keeps the message.
+    m.advance(300.0, &TIMING);
+    assert_eq!(
+        (m.state(), m.view().hms),
+        (GcodeState::Finish, vec![spaghetti])
+    );
+    m.stop(&TIMING);
+    assert!(m.view().hms.is_empty(), "cleared with the plate");
+}

@@ -1,17 +1,25 @@
-//! Simulated printers in LAN mode: each is its own MQTT broker over TLS
-//! and its own FTPS endpoint ([`servers`]), on loopback ports from the
-//! configuration, and behaves like a real Bambu printer ([`machine`]): it
+//! Simulated printers in LAN mode: each is its own MQTT broker over TLS,
+//! its own FTPS endpoint ([`servers`]) and its own camera stream
+//! ([`camera`]: the P1/A1 protocol, frames rendered from the G-code it
+//! prints, [`plate_view`]), on loopback ports from the configuration, and
+//! behaves like a real Bambu printer ([`machine`]): it
 //! prints only a `.gcode.3mf` it received by FTPS, for the G-code's own
 //! estimated time divided by the speed factor; P1-style printers send delta
 //! reports and the full state on `pushall`, X1-style printers full reports;
 //! commands are acknowledged with their `sequence_id` and a `result` whose
 //! case varies. Failures are seeded: refused or silently ignored
-//! `project_file`, stop-class and pause-class faults.
+//! `project_file`, stop-class and pause-class faults, and the printer's AI
+//! raising a spaghetti HMS part way through a print that goes on.
 
+pub mod camera;
 pub mod gcode;
 pub mod machine;
+pub mod plate_view;
 pub mod report;
 pub mod servers;
+mod site;
+
+pub use site::{LanFarmSettings, site_entry};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,6 +28,7 @@ use std::time::Duration;
 
 use printer_gateway::bambu::{self, Request, report_topic, request_topic};
 use printer_gateway::bambu_lan::ERROR_SPAGHETTI;
+use printer_gateway::hms::{HMS_SPAGHETTI, Hms};
 use printer_gateway::lan::Filament;
 use serde_json::{Value, json};
 
@@ -38,6 +47,9 @@ pub struct FailureRates {
     pub stop_fault: f64,
     /// A pause-class fault (0x0300_8003, spaghetti) part way.
     pub pause_fault: f64,
+    /// The printer's AI raises HMS 0C00_0300_0003_0008 ("a possible
+    /// spaghetti failure") part way; the print goes on to FINISH.
+    pub ai_detection: f64,
 }
 
 /// One simulated printer.
@@ -47,6 +59,8 @@ pub struct PrinterSettings {
     pub access_code: String,
     pub mqtt: SocketAddr,
     pub ftps: SocketAddr,
+    /// The camera stream (6000 on a real P1/A1).
+    pub camera: SocketAddr,
     /// Loaded filament, reported as AMS tray 0.
     pub filament: Filament,
     /// X1-style full reports instead of P1-style deltas.
@@ -105,6 +119,14 @@ pub async fn start(settings: PrinterSettings) -> anyhow::Result<RunningPrinter> 
     tx.subscribe(request_topic(&settings.serial))?;
     wait_listening(settings.mqtt).await?;
     let machine = Arc::new(Mutex::new(Machine::new()));
+    let scene = Arc::new(Mutex::new(None));
+    camera::start_camera(
+        settings.camera,
+        &identity,
+        &settings.access_code,
+        camera::frames_of(machine.clone(), scene.clone()),
+    )
+    .await?;
     let shared = machine.clone();
     let serial = settings.serial.clone();
     let speed = settings.speed;
@@ -130,6 +152,7 @@ pub async fn start(settings: PrinterSettings) -> anyhow::Result<RunningPrinter> 
             rng: SplitMix64(settings.seed),
             acks: 0,
             sdcard,
+            scene,
             settings,
         };
         let mut clock = tokio::time::interval(sim.settings.report_every);
@@ -194,6 +217,8 @@ struct Sim {
     rng: SplitMix64,
     acks: u64,
     sdcard: PathBuf,
+    /// What the camera shows.
+    scene: Arc<Mutex<Option<camera::Scene>>>,
 }
 
 impl Sim {
@@ -267,7 +292,7 @@ impl Sim {
         let name = job.url.strip_prefix("file:///sdcard/").unwrap_or_default();
         let path = self.sdcard.join(name);
         let allowed = !name.is_empty() && !name.contains('/') && name.ends_with(".gcode.3mf");
-        let plate = if job.plate.is_empty() {
+        let plate_name = if job.plate.is_empty() {
             gcode::PLATE_GCODE
         } else {
             job.plate.as_str()
@@ -275,9 +300,9 @@ impl Sim {
         let read = allowed
             .then(|| std::fs::read(&path).ok())
             .flatten()
-            .map(|bytes| gcode::read_plate(&bytes, plate));
-        let plate = match read {
-            Some(Ok(plate)) => plate,
+            .map(|bytes| gcode::read_plate(&bytes, plate_name).map(|p| (p, bytes)));
+        let (plate, package) = match read {
+            Some(Ok(read)) => read,
             Some(Err(error)) => {
                 return Some(Reply::Failed {
                     reason: error.to_string(),
@@ -291,114 +316,96 @@ impl Sim {
                 });
             }
         };
-        // The print's fate is drawn from the printer's seed and the job's
-        // own file name, not from the printer's running sequence: a
-        // restarted simulator must not replay its earlier fates onto the
-        // next plates (a re-print is a new plate, and would fail again).
-        let mut fate_rng = SplitMix64(self.settings.seed ^ fnv1a(job.url.as_bytes()));
-        let roll = fate_rng.next_f64();
-        let at = 0.1 + 0.8 * fate_rng.next_f64();
-        let fate = if roll < f.stop_fault {
-            Fate::StopFault {
-                at,
-                code: 0x0300_4002,
-            }
-        } else if roll < f.stop_fault + f.pause_fault {
-            Fate::PauseFault {
-                at,
-                code: ERROR_SPAGHETTI,
-            }
-        } else {
-            Fate::Finish
-        };
-        Some(m.start(
+        let (fate, detection) = draw_fate(self.settings.seed, &job.url, &f);
+        let reply = m.start(
             &job.url,
             &job.subtask_name,
             plate.estimated_secs,
             plate.layers,
             fate,
-        ))
+        );
+        if reply == Reply::Success {
+            if let Some((at, hms)) = detection {
+                tracing::info!(serial = %self.settings.serial, at, hms = %hms.name(), "the printer's AI will flag this print (simulated)");
+                m.detect(at, hms);
+            }
+            let text = gcode::plate_text(&package, plate_name).unwrap_or_default();
+            *self.scene.lock().unwrap_or_else(|p| p.into_inner()) = Some(camera::Scene {
+                file: job.url.clone(),
+                plate: Arc::new(plate_view::Heightmap::from_gcode(&text)),
+            });
+        }
+        Some(reply)
     }
 }
 
-/// A LAN-mode farm's settings (`farm-sim` with `FARM_SIM_MODE=lan`).
-#[derive(Debug, Clone)]
-pub struct LanFarmSettings {
-    /// `FARM_SIM_PRINTERS` (10).
-    pub printers: usize,
-    /// `FARM_SIM_SERIAL_TAG` (SIM).
-    pub serial_tag: String,
-    /// `FARM_SIM_LAN_BASE_PORT` (18830): printer `i` listens for MQTT on
-    /// `base + 2i` and for FTPS on `base + 2i + 1`, on 127.0.0.1.
-    pub base_port: u16,
-    /// `FARM_SIM_SPEED` (60).
-    pub speed: f64,
-    /// `FARM_SIM_REFUSE_RATE`, `FARM_SIM_IGNORE_RATE`,
-    /// `FARM_SIM_STOP_FAULT_RATE`, `FARM_SIM_PAUSE_FAULT_RATE` (all 0.02).
-    pub failures: FailureRates,
-    /// `FARM_SIM_SEED` (1): failures and access codes.
-    pub seed: u64,
-    /// `FARM_SIM_DIR`: certificates and SD cards.
-    pub dir: PathBuf,
-    /// What each printer has loaded, printer `i` the `i mod n`-th:
-    /// `FARM_SIM_FILAMENTS` (`PLA:000000FF,PETG:FFFFFFFF`: Bambu's
-    /// `tray_type` and `tray_color` words), else `FARM_SIM_MATERIAL` (PLA)
-    /// and `FARM_SIM_COLOR` (FFFFFFFF) on every printer.
-    pub filaments: Vec<Filament>,
-}
-
-impl LanFarmSettings {
-    /// Each printer's settings. Serials alternate P1S (delta reports) and
-    /// X1C (full reports) as the bridge farm's do.
-    pub fn printers(&self) -> Vec<PrinterSettings> {
-        let mut codes = SplitMix64(self.seed ^ 0xACCE55);
-        (0..self.printers)
-            .map(|i| {
-                let prefix = ["01P", "00M"][i % 2];
-                let serial = format!("{prefix}{}{i:03}", self.serial_tag);
-                let port = self.base_port + 2 * i as u16;
-                PrinterSettings {
-                    access_code: format!("{:08}", (codes.next_f64() * 1e8) as u64),
-                    mqtt: SocketAddr::from(([127, 0, 0, 1], port)),
-                    ftps: SocketAddr::from(([127, 0, 0, 1], port + 1)),
-                    filament: self.filaments[i % self.filaments.len().max(1)].clone(),
-                    full_reports: prefix == "00M",
-                    speed: self.speed,
-                    report_every: Duration::from_secs(1),
-                    failures: self.failures,
-                    seed: self.seed.wrapping_add(i as u64),
-                    dir: self.dir.join(&serial),
-                    prepare_secs: 120.0,
-                    serial,
-                }
-            })
-            .collect()
-    }
-
-    /// The gateway's site file for these printers (`FARM_LAN_PRINTERS_FILE`).
-    pub fn site_file(&self) -> String {
-        let printers: Vec<Value> = self
-            .printers()
-            .iter()
-            .map(|p| {
-                json!({
-                    "serial": p.serial,
-                    "model": bambu::model_from_serial(&p.serial),
-                    "host": p.mqtt.ip().to_string(),
-                    "mqtt_port": p.mqtt.port(),
-                    "ftps_port": p.ftps.port(),
-                    "access_code": p.access_code,
-                    "filament": p.filament,
-                })
-            })
-            .collect();
-        serde_json::to_string_pretty(&printers).unwrap_or_default()
-    }
+/// A print's fate and the printer's AI detection (at which fraction,
+/// which HMS), if any. Drawn from the printer's seed and the job's own
+/// file name, not from the printer's running sequence: a restarted
+/// simulator must not replay its earlier fates onto the next plates (a
+/// re-print is a new plate, and would fail again).
+pub fn draw_fate(seed: u64, url: &str, f: &FailureRates) -> (Fate, Option<(f64, Hms)>) {
+    let mut rng = SplitMix64(seed ^ fnv1a(url.as_bytes()));
+    let roll = rng.next_f64();
+    let at = 0.1 + 0.8 * rng.next_f64();
+    let fate = if roll < f.stop_fault {
+        Fate::StopFault {
+            at,
+            code: 0x0300_4002,
+        }
+    } else if roll < f.stop_fault + f.pause_fault {
+        Fate::PauseFault {
+            at,
+            code: ERROR_SPAGHETTI,
+        }
+    } else {
+        Fate::Finish
+    };
+    // Drawn after the fate, so the fates of earlier runs stay as they were.
+    let detection =
+        (rng.next_f64() < f.ai_detection).then(|| (0.2 + 0.6 * rng.next_f64(), HMS_SPAGHETTI));
+    (fate, detection)
 }
 
 /// FNV-1a, 64 bits: a stable hash of a job's name for its seeded fate.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ai_detection_share_follows_its_rate_and_leaves_the_fates_alone() {
+        let rates = FailureRates {
+            stop_fault: 0.1,
+            ai_detection: 0.25,
+            ..FailureRates::default()
+        };
+        let without = FailureRates {
+            ai_detection: 0.0,
+            ..rates
+        };
+        let urls: Vec<String> = (0..2000)
+            .map(|i| format!("file:///sdcard/plate_{i}.gcode.3mf"))
+            .collect();
+        let flagged = urls
+            .iter()
+            .filter(|u| draw_fate(5, u, &rates).1.is_some())
+            .count();
+        // 2000 draws at p = 0.25: mean 500, sd about 19; 5 sd either way.
+        assert!((403..=597).contains(&flagged), "{flagged} of 2000");
+        for url in &urls {
+            let (fate, detection) = draw_fate(5, url, &rates);
+            assert_eq!(fate, draw_fate(5, url, &without).0, "{url}");
+            if let Some((at, hms)) = detection {
+                assert!((0.2..=0.8).contains(&at));
+                assert_eq!(hms, HMS_SPAGHETTI);
+            }
+        }
+        assert!(urls.iter().all(|u| draw_fate(5, u, &without).1.is_none()));
+    }
 }

@@ -35,6 +35,7 @@ impl Reporter {
             "gcode_file": view.gcode_file,
             "subtask_name": view.subtask_name,
             "print_error": view.print_error,
+            "hms": view.hms,
             "ams": {
                 "tray_now": "0",
                 "ams": [{"id": "0", "tray": [{"id": "0", "tray_type": filament.material, "tray_color": filament.color}]}],

@@ -4,13 +4,11 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use farm_sim::lan::{self, FailureRates, PrinterSettings, RunningPrinter};
 use md5::{Digest, Md5};
-use printer_gateway::Secret;
 use printer_gateway::dispatch::{FarmEvent, FarmEvents, Floor, Plate, PlatePart};
 use printer_gateway::lan::{Filament, LanPrinter};
 use printer_gateway::pinning::PinStore;
@@ -32,29 +30,7 @@ impl Recorder {
     }
 }
 
-/// Logs of the gateway and the printers when RUST_LOG is set (debugging).
-pub fn logs() {
-    if let Some(level) = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|l| l.parse::<tracing::Level>().ok())
-    {
-        let _ = tracing_subscriber::fmt()
-            .with_max_level(level)
-            .with_test_writer()
-            .try_init();
-    }
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-pub fn loopback() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], free_port()))
-}
+pub use farm_sim::testing::{block_stl, logs};
 
 /// A `.gcode.3mf` the way Bambu packages one: the plate's G-code at
 /// `Metadata/plate_1.gcode` with its MD5 beside it. The G-code is a real
@@ -105,39 +81,21 @@ pub struct SimPrinter {
     pub config: LanPrinter,
 }
 
+/// A printer with green PETG loaded, its files in a fresh temporary folder.
 pub fn settings(serial: &str, failures: FailureRates) -> PrinterSettings {
+    let dir = std::env::temp_dir().join(format!("farm-sim-lan-{}", unique_tag()));
     PrinterSettings {
-        serial: serial.to_owned(),
-        access_code: format!("{:08}", free_port()),
-        mqtt: loopback(),
-        ftps: loopback(),
         filament: Filament {
             material: "PETG".into(),
             color: "00AE42FF".into(),
         },
-        full_reports: serial.starts_with("00M"),
-        speed: 300.0,
-        report_every: Duration::from_millis(100),
-        failures,
-        seed: 7,
-        dir: std::env::temp_dir()
-            .join(format!("farm-sim-lan-{}", unique_tag()))
-            .join(serial),
-        prepare_secs: 60.0,
+        ..farm_sim::testing::printer(serial, failures, &dir)
     }
 }
 
 pub async fn start(settings: PrinterSettings) -> SimPrinter {
     logs();
-    let config = LanPrinter {
-        serial: settings.serial.clone(),
-        model: printer_gateway::bambu::model_from_serial(&settings.serial).to_owned(),
-        host: "127.0.0.1".to_owned(),
-        mqtt_port: settings.mqtt.port(),
-        ftps_port: settings.ftps.port(),
-        access_code: Secret::new(settings.access_code.clone()),
-        filament: Some(settings.filament.clone()),
-    };
+    let config = farm_sim::testing::lan_printer(&settings);
     let running = lan::start(settings)
         .await
         .expect("simulated printer starts");
@@ -197,29 +155,4 @@ pub fn serial(prefix: &str, letter: char) -> String {
     static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let tag = TAG.get_or_init(|| unique_tag()[..8].to_uppercase());
     format!("{prefix}{tag}{letter}")
-}
-
-/// A closed cube of side `s` mm as ASCII STL (outward-wound).
-pub fn cube_stl(s: f64) -> Vec<u8> {
-    let v = |x: u8, y: u8, z: u8| [f64::from(x) * s, f64::from(y) * s, f64::from(z) * s];
-    let quads = [
-        [v(0, 0, 0), v(0, 1, 0), v(1, 1, 0), v(1, 0, 0)],
-        [v(0, 0, 1), v(1, 0, 1), v(1, 1, 1), v(0, 1, 1)],
-        [v(0, 0, 0), v(1, 0, 0), v(1, 0, 1), v(0, 0, 1)],
-        [v(0, 1, 0), v(0, 1, 1), v(1, 1, 1), v(1, 1, 0)],
-        [v(0, 0, 0), v(0, 0, 1), v(0, 1, 1), v(0, 1, 0)],
-        [v(1, 0, 0), v(1, 1, 0), v(1, 1, 1), v(1, 0, 1)],
-    ];
-    let mut out = String::from("solid cube\n");
-    for q in quads {
-        for t in [[q[0], q[1], q[2]], [q[0], q[2], q[3]]] {
-            out.push_str("facet normal 0 0 0\nouter loop\n");
-            for p in t {
-                out.push_str(&format!("vertex {} {} {}\n", p[0], p[1], p[2]));
-            }
-            out.push_str("endloop\nendfacet\n");
-        }
-    }
-    out.push_str("endsolid cube\n");
-    out.into_bytes()
 }

@@ -12,6 +12,7 @@ use super::{End, Lane, LaneError};
 use crate::bambu::GcodeState;
 use crate::bambu_lan::{self, ErrorClass, classify_error};
 use crate::dispatch::{DispatchFailure, shows_plate};
+use crate::inspector::{Finished, with_detections};
 use crate::ledger::{Phase, PlateRecord};
 use crate::link::{FarmEvent as WireEvent, FarmEventKind, LinkError};
 use crate::meshes::PlacedMesh;
@@ -41,9 +42,11 @@ impl Lane {
         }
     }
 
-    /// Follows a started plate to its end.
-    pub(super) async fn follow(&mut self, record: &PlateRecord) -> End {
-        let id = record.plate.id.as_str();
+    /// Follows a started plate to its end, keeping in the ledger what the
+    /// printer's AI detects on the way.
+    pub(super) async fn follow(&mut self, record: &mut PlateRecord) -> End {
+        let id = record.plate.id.clone();
+        let id = id.as_str();
         let ended = {
             let mut floor = lock(&self.p.floor);
             if floor.plate_on(&self.serial) == Some(id) {
@@ -102,6 +105,19 @@ impl Lane {
                 Some(FarmEvent::PrintCancelled {
                     plate_id, by_farm, ..
                 }) if plate_id == id => return End::Cancelled { by_farm },
+                Some(FarmEvent::AiDetected {
+                    plate_id,
+                    detection,
+                    ..
+                }) if plate_id == id => {
+                    tracing::warn!(serial = %self.serial, plate = id, ?detection, "the printer's AI detected a defect");
+                    if !record.detections.contains(&detection) {
+                        record.detections.push(detection);
+                        if let Err(error) = self.p.ledger.save(&self.serial, record, &[]) {
+                            tracing::error!(serial = %self.serial, %error, "could not record the detection");
+                        }
+                    }
+                }
                 Some(_) => {}
                 None => std::future::pending::<()>().await,
             }
@@ -151,38 +167,47 @@ impl Lane {
         Ok(())
     }
 
-    /// Inspects every task of a finished plate: photos up, then the verdict.
+    /// Inspects every task of a finished plate: photos up, then the
+    /// verdict, if one was made here (the printer's AI detections decide
+    /// over the inspector's: see [`with_detections`]).
     pub(super) async fn inspect(&mut self, mut record: PlateRecord) -> Result<(), LaneError> {
         for part in &record.plate.parts {
             let mesh = self.p.ledger.mesh(&record.plate.id, part.task_id)?;
-            let (inspector, plate_id, task_id) = (
+            let (inspector, serial, plate_id, task_id) = (
                 Arc::clone(&self.p.inspector),
+                self.serial.clone(),
                 record.plate.id.clone(),
                 part.task_id,
             );
             let inspection = tokio::task::spawn_blocking(move || {
                 let mesh = mesh.and_then(|bytes| PlacedMesh::from_obj(&bytes).ok());
-                inspector.inspect(&plate_id, task_id, mesh.as_ref())
+                inspector.inspect(&Finished {
+                    serial: &serial,
+                    plate_id: &plate_id,
+                    task_id,
+                    mesh: mesh.as_ref(),
+                })
             })
             .await
-            .ok()
-            .flatten();
-            let Some(inspection) = inspection else {
-                continue;
-            };
+            .unwrap_or_default();
+            let inspection = with_detections(inspection, &record.detections);
             let mut names = Vec::new();
             for (name, png) in &inspection.photos {
                 self.p.app.put_photo(part.task_id, name, png).await?;
                 names.push(name.clone());
             }
+            let Some(verdict) = inspection.verdict else {
+                // A person judges the photos in the app.
+                continue;
+            };
             let event = self.event(&record, FarmEventKind::Inspection, Some(part.task_id));
             self.spool(
                 event,
                 json!({
-                    "passed": inspection.passed,
+                    "passed": verdict.passed,
                     "photos": names,
-                    "defect": inspection.defect,
-                    "source": inspection.source,
+                    "defect": verdict.defect,
+                    "source": verdict.source,
                 }),
             )?;
         }

@@ -155,7 +155,8 @@ impl Lane {
             Phase::Prepared => self.p.ledger.remove(&self.serial)?,
             Phase::Sent => self.confirm_start(record).await?,
             Phase::Printing => {
-                let end = self.follow(&record).await;
+                let mut record = record;
+                let end = self.follow(&mut record).await;
                 self.ended(record, end)?;
             }
             Phase::Finished => self.inspect(record).await?,

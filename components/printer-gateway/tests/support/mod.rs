@@ -6,61 +6,30 @@
 
 pub mod fake_app;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use farm_sim::lan::{self, FailureRates, PrinterSettings, RunningPrinter};
-use printer_gateway::lan::Filament;
 use printer_gateway::link::AppLink;
 use printer_gateway::production::SharedFloor;
 use printer_gateway::roster::PrinterSpec;
 use printer_gateway::testing::unique_tag;
 use printer_gateway::{Config, Recorder, Secret, Sender, Spool, lan_worker};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub use fake_app::{FakeApp, PartSpec};
 
-pub fn logs() {
-    if let Some(level) = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|l| l.parse::<tracing::Level>().ok())
-    {
-        let _ = tracing_subscriber::fmt()
-            .with_max_level(level)
-            .with_test_writer()
-            .try_init();
-    }
-}
+pub use farm_sim::testing::{block_stl, logs};
 
-pub fn loopback() -> SocketAddr {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port");
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
-
-/// A simulated P1S (delta reports) loaded with black PLA.
+/// A simulated P1S (delta reports) loaded with black PLA, 30 s of PREPARE.
 pub fn printer(speed: f64, failures: FailureRates, dir: &Path) -> PrinterSettings {
     let serial = format!("01P{}", &unique_tag()[..10].to_uppercase());
     PrinterSettings {
-        access_code: format!("{:08}", loopback().port()),
-        mqtt: loopback(),
-        ftps: loopback(),
-        filament: Filament {
-            material: "PLA".into(),
-            color: "000000FF".into(),
-        },
-        full_reports: false,
         speed,
-        report_every: Duration::from_millis(100),
-        failures,
         seed: 11,
-        dir: dir.join(&serial),
         prepare_secs: 30.0,
-        serial,
+        ..farm_sim::testing::printer(&serial, failures, dir)
     }
 }
 
@@ -73,15 +42,52 @@ pub async fn start_printer(settings: &PrinterSettings) -> RunningPrinter {
 
 /// The gateway's site file for `printers` (`FARM_LAN_PRINTERS_FILE`).
 pub fn site_file(printers: &[&PrinterSettings], path: &Path) {
-    let list: Vec<_> = printers
-        .iter()
-        .map(|p| {
-            json!({"serial": p.serial, "model": "P1S", "host": "127.0.0.1",
-                "mqtt_port": p.mqtt.port(), "ftps_port": p.ftps.port(),
-                "access_code": p.access_code, "filament": p.filament})
-        })
-        .collect();
-    std::fs::write(path, serde_json::to_vec(&list).expect("json")).expect("site file");
+    farm_sim::testing::write_site_file(printers, path);
+}
+
+/// One simulated printer, the fake app serving `cube.stl` (15 mm) and
+/// `bar.stl` (30 × 10 × 6 mm), and the site file: what most production
+/// tests start from.
+pub struct OnePrinter {
+    pub dir: tempfile::TempDir,
+    pub settings: PrinterSettings,
+    pub running: std::sync::Arc<RunningPrinter>,
+    pub app: FakeApp,
+}
+
+impl OnePrinter {
+    pub async fn start(speed: f64, failures: FailureRates) -> Self {
+        let dir = tempfile::tempdir().expect("dir");
+        let settings = printer(speed, failures, dir.path());
+        let running = std::sync::Arc::new(start_printer(&settings).await);
+        let app = FakeApp::start().await;
+        app.serve_mesh("cube.stl", block_stl(15.0, 15.0, 15.0));
+        app.serve_mesh("bar.stl", block_stl(30.0, 10.0, 6.0));
+        site_file(&[&settings], &dir.path().join("site.json"));
+        Self {
+            dir,
+            settings,
+            running,
+            app,
+        }
+    }
+
+    /// [`gateway_env`] with `overrides` (name, value) applied.
+    pub fn env(&self, auto_clear: &str, overrides: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut env = gateway_env(&self.app, self.dir.path(), auto_clear);
+        for (name, value) in overrides {
+            match env.iter_mut().find(|(k, _)| k == name) {
+                Some(slot) => slot.1 = (*value).to_owned(),
+                None => env.push(((*name).to_owned(), (*value).to_owned())),
+            }
+        }
+        env
+    }
+
+    /// The gateway, in this process, on `env`.
+    pub fn gateway(&self, env: &[(String, String)]) -> InProcess {
+        start_in_process(env, &[&self.settings])
+    }
 }
 
 /// The gateway's environment: LAN mode, the fake app, the pull loop
@@ -243,31 +249,6 @@ pub async fn until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) 
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// A closed box `w` × `d` × `h` mm as ASCII STL (outward-wound).
-pub fn block_stl(w: f64, d: f64, h: f64) -> Vec<u8> {
-    let v = |x: u8, y: u8, z: u8| [f64::from(x) * w, f64::from(y) * d, f64::from(z) * h];
-    let quads = [
-        [v(0, 0, 0), v(0, 1, 0), v(1, 1, 0), v(1, 0, 0)],
-        [v(0, 0, 1), v(1, 0, 1), v(1, 1, 1), v(0, 1, 1)],
-        [v(0, 0, 0), v(1, 0, 0), v(1, 0, 1), v(0, 0, 1)],
-        [v(0, 1, 0), v(0, 1, 1), v(1, 1, 1), v(1, 1, 0)],
-        [v(0, 0, 0), v(0, 0, 1), v(0, 1, 1), v(0, 1, 0)],
-        [v(1, 0, 0), v(1, 1, 0), v(1, 1, 1), v(1, 0, 1)],
-    ];
-    let mut out = String::from("solid block\n");
-    for q in quads {
-        for t in [[q[0], q[1], q[2]], [q[0], q[2], q[3]]] {
-            out.push_str("facet normal 0 0 0\nouter loop\n");
-            for p in t {
-                out.push_str(&format!("vertex {} {} {}\n", p[0], p[1], p[2]));
-            }
-            out.push_str("endloop\nendfacet\n");
-        }
-    }
-    out.push_str("endsolid block\n");
-    out.into_bytes()
 }
 
 /// The extruding moves' (x, y) above `min_z` in a `.gcode.3mf`'s plate G-code.
