@@ -96,6 +96,9 @@ ensure_packages() {
   # The slicer behind farm-slicing's PrusaSlicer (its tests and
   # benches/quote_accuracy.sh run it headless).
   command -v prusa-slicer >/dev/null || missing+=(prusa-slicer)
+  # The gateway grabs one frame of an X1's RTSPS camera with ffmpeg
+  # (printer-gateway/src/camera.rs; its tests run the real program).
+  command -v ffmpeg >/dev/null || missing+=(ffmpeg)
   if ! listening "$SMTP_PORT" || ! listening "$STRIPE_PORT"; then
     command -v python3 >/dev/null || missing+=(python3)
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)

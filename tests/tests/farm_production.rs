@@ -1121,3 +1121,62 @@ async fn a_one_shot_job_hears_job_printing_then_job_shipped_with_tracking_and_ph
         .collect();
     assert_eq!(ids, vec![job_id.as_str()], "{listed}");
 }
+
+/// The printer's own AI (an HMS spaghetti detection, reported by the gateway
+/// as `source: printer`) fails the part like any failed inspection: stored
+/// with its source and defect, and the part is printed again.
+#[tokio::test]
+async fn the_printers_own_ai_detection_fails_the_part_and_it_is_printed_again() {
+    let app = spawn().await;
+    let token = app.farm_site_token("ai").await;
+    register(&app, &token, &["01PS"]).await;
+    let (key, order) = queued_order(&app, 1, [20.0, 20.0, 10.0]).await;
+    let c = claim(&app, &token, "01PS").await;
+    let task = plate_tasks(&c)[0];
+    let plate = c["plate"]["id"].clone();
+    push(
+        &app,
+        &token,
+        vec![
+            event("01PS", "task_started", json!({"plate_id": plate})),
+            event(
+                "01PS",
+                "task_finished",
+                json!({"plate_id": plate, "detail": {"print_s": 600}}),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(
+        put_photo(&app, &token, task, "camera.png", png()).await.0,
+        201
+    );
+    let applied = push(
+        &app,
+        &token,
+        vec![event("01PS", "inspection", json!({"plate_id": plate, "task_id": task,
+            "detail": {"passed": false, "photos": ["camera.png"], "defect": "spaghetti", "source": "printer"}}))],
+    )
+    .await;
+    assert_eq!(applied["applied"], 1, "{applied}");
+    settle(&app).await;
+    let stored: String = app
+        .scalar(
+            "select source || ':' || defect from inspections where task_id = $1 and not passed",
+            &[&task],
+        )
+        .await;
+    assert_eq!(stored, "printer:spaghetti");
+    let (_, o) = get(
+        &app,
+        &key,
+        &format!("/v1/orders/{}", order["id"].as_str().expect("id")),
+    )
+    .await;
+    let part = &o["parts"][0];
+    assert_eq!(part["inspection"]["source"], "printer", "{o}");
+    assert_eq!(
+        part["status"], "queued",
+        "re-queued for its second attempt: {o}"
+    );
+}
