@@ -1180,3 +1180,90 @@ async fn the_printers_own_ai_detection_fails_the_part_and_it_is_printed_again() 
         "re-queued for its second attempt: {o}"
     );
 }
+
+/// A real printer's camera gives a photo and no verdict; a person passes the
+/// part with that photo, and the order ships.
+#[tokio::test]
+async fn a_person_passes_a_camera_inspected_part_and_its_order_ships() {
+    let app = spawn().await;
+    let token = app.farm_site_token("cam").await;
+    register(&app, &token, &["01PC"]).await;
+    let (key, order) = queued_order(&app, 1, [20.0, 20.0, 10.0]).await;
+    let order_id = order["id"].as_str().expect("id").to_owned();
+    let c = claim(&app, &token, "01PC").await;
+    let task = plate_tasks(&c)[0];
+    let plate = c["plate"]["id"].clone();
+    let path = format!("/internal/farm/tasks/{task}/pass");
+    let pass = |who: String| {
+        let (app, path) = (&app, path.clone());
+        async move { call(app, &who, Method::POST, &path, &json!({})).await }
+    };
+    // Not printed yet: nothing to pass.
+    let (status, body) = pass(OPERATOR.to_owned()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("task_not_passable")),
+        "{body}"
+    );
+    push(
+        &app,
+        &token,
+        vec![
+            event("01PC", "task_started", json!({"plate_id": plate})),
+            event(
+                "01PC",
+                "task_finished",
+                json!({"plate_id": plate, "detail": {"print_s": 600}}),
+            ),
+        ],
+    )
+    .await;
+    // Printed, but no photo yet: a part never passes unseen.
+    let (status, body) = pass(OPERATOR.to_owned()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("photos_required")),
+        "{body}"
+    );
+    let photo = png();
+    assert_eq!(
+        put_photo(&app, &token, task, "camera.png", photo.clone())
+            .await
+            .0,
+        201
+    );
+    assert_eq!(
+        pass(token.clone()).await.0,
+        401,
+        "a site token is not a person"
+    );
+    let (status, body) = pass(OPERATOR.to_owned()).await;
+    assert_eq!(
+        (status, body),
+        (
+            200,
+            json!({"task_id": task, "status": "passed", "photos": ["camera.png"]})
+        )
+    );
+    let (status, body) = pass(OPERATOR.to_owned()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("task_not_passable")),
+        "{body}"
+    );
+    settle(&app).await;
+    let (_, o) = get(&app, &key, &format!("/v1/orders/{order_id}")).await;
+    assert_eq!(o["status"], "shipped", "{o}");
+    let inspection = &o["parts"][0]["inspection"];
+    assert_eq!(
+        (
+            inspection["passed"].as_bool(),
+            inspection["source"].as_str()
+        ),
+        (Some(true), Some("operator")),
+        "{o}"
+    );
+    let url = inspection["photos"][0]["url"].as_str().expect("photo url");
+    let got = reqwest::get(url).await.expect("photo");
+    assert_eq!(got.bytes().await.expect("bytes").to_vec(), photo);
+}

@@ -14,6 +14,8 @@
 //!   the bed is clear ([`floor`]).
 //! - `POST /internal/farm/tasks/{task_id}/fail` and `GET
 //!   /internal/farm/utilisation` (operator token) ([`floor`]).
+//! - `POST /internal/farm/tasks/{task_id}/pass` (operator token): a person's
+//!   pass of a printed part with its stored photos ([`verdict`]).
 //! - `/work/advance_order` (internal token, service chaining): the order
 //!   rules after farm events ([`advance`]).
 //!
@@ -33,6 +35,7 @@ mod link;
 mod photos;
 mod settings;
 mod sites;
+mod verdict;
 
 use farm_domain::site_token::SiteToken;
 use farm_platform::{ApiError, Ctx, col, handle};
@@ -72,6 +75,11 @@ fn serve(req: Request) -> Response {
                 "/internal/farm/tasks/:task_id/fail",
                 Method::Post,
                 floor::fail_task,
+            ),
+            (
+                "/internal/farm/tasks/:task_id/pass",
+                Method::Post,
+                verdict::pass_task,
             ),
             (
                 "/internal/farm/utilisation",
