@@ -151,17 +151,45 @@ async fn browser(driver: &Driver) -> Client {
         .expect("a chromium session")
 }
 
+/// The screenshots' folder, emptied once per run (both tests of this file
+/// run in one process) so that only this run's pages are there to review.
 fn screenshots() -> PathBuf {
+    static EMPTIED: std::sync::Once = std::sync::Once::new();
     let dir = repo_root().join("target/browser-screenshots");
+    EMPTIED.call_once(|| {
+        let _ = std::fs::remove_dir_all(&dir);
+    });
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     dir
 }
 
+/// Checks that everything the page loaded came from loopback (the app and
+/// the object store; no third-party request at run time, issue 15 item 10),
+/// then writes its screenshot.
 async fn snap(c: &Client, name: &str) {
+    let loaded = c
+        .execute(
+            "return [location.href].concat(performance.getEntriesByType('resource').map((e) => e.name))",
+            vec![],
+        )
+        .await
+        .expect("the page's requests");
+    let loaded = loaded.as_array().expect("URLs");
+    for url in loaded {
+        let url = url.as_str().unwrap_or("");
+        let parsed = reqwest::Url::parse(url).unwrap_or_else(|e| panic!("{name}: {url}: {e}"));
+        let local = matches!(parsed.scheme(), "data" | "blob")
+            || matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        assert!(local, "{name}: a request off loopback: {url}");
+    }
     let png = c.screenshot().await.expect("screenshot");
     let path = screenshots().join(format!("{name}.png"));
     std::fs::write(&path, png).expect("write screenshot");
-    eprintln!("screenshot: {}", path.display());
+    eprintln!(
+        "screenshot: {} ({} URLs loaded, all on loopback)",
+        path.display(),
+        loaded.len()
+    );
 }
 
 /// Waits until `script` (a function body returning a value) returns a
@@ -413,6 +441,7 @@ async fn a_person_prices_orders_and_follows_a_part_in_the_browser() {
         "return document.querySelector('h1')?.innerText.startsWith('Paid')",
     )
     .await;
+    snap(&c, "3b-paid").await;
     c.find(Locator::LinkText("Track this order"))
         .await
         .expect("track")
@@ -523,10 +552,12 @@ async fn a_person_prices_orders_and_follows_a_part_in_the_browser() {
         .expect("expired link");
     let refused = text_of(&c, "main").await;
     assert!(refused.contains("token_expired"), "{refused}");
+    snap(&c, "6b-settings-expired-link").await;
     c.goto(&app.url("/review/0123456789abcdef0123456789abcdef"))
         .await
         .expect("wrong review");
     assert!(text_of(&c, "h1").await.contains("Review not found"));
+    snap(&c, "6c-review-not-found").await;
 
     // --- the phone-sized upload page, the farm and the reference.
     c.set_window_size(390, 844).await.expect("phone size");
@@ -806,6 +837,7 @@ async fn farm_page(app: &TestApp, c: &Client, farm: &Farm) {
         "return document.getElementById('farm-status').innerText.includes('refused')",
     )
     .await;
+    snap(c, "8a-farm-token-refused").await;
     fill(c, "operator-token", OPERATOR_TOKEN).await;
     c.find(Locator::Css("#token-form button"))
         .await
