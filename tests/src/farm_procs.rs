@@ -108,32 +108,43 @@ impl Drop for Proc {
     }
 }
 
-/// Ports each slot of [`sim_base_port`] spans: two per printer (MQTT and
-/// FTPS), so up to 8 printers.
+/// Ports each slot of [`sim_base_port`] spans: two per printer today (MQTT
+/// and FTPS), so up to 8 printers ([`check_ports`] says when they overflow).
 const PORTS_PER_SLOT: u16 = 16;
 /// Farms started by this test process, so two in one process get two slots.
 static FARMS_STARTED: AtomicU32 = AtomicU32::new(0);
 
-/// The simulated printers' first port (each printer takes two). Below
-/// Linux's ephemeral range (32768 and up), so that while the farm is down
-/// for a restart no outgoing connection takes one of its ports and the
-/// restarted farm can listen again; spread by process id (and farms started
-/// in this process) so parallel runs do not meet. Checked free before use.
-fn sim_base_port(printers: u16, n: u32) -> u16 {
-    assert!(
-        printers * 2 <= PORTS_PER_SLOT,
-        "at most {} printers",
-        PORTS_PER_SLOT / 2
-    );
+/// The simulated printers' first port. Below Linux's ephemeral range
+/// (32768 and up), so that while the farm is down for a restart no outgoing
+/// connection takes one of its ports and the restarted farm can listen
+/// again; spread by process id (and farms started in this process) so
+/// parallel runs do not meet.
+fn sim_base_port(n: u32) -> u16 {
     let slot = (std::process::id() + n * 97) % 500;
-    let base = 21000 + slot as u16 * PORTS_PER_SLOT;
-    for port in base..base + printers * 2 {
-        assert!(
-            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
-            "port {port} for the simulated printers is taken"
-        );
+    21000 + slot as u16 * PORTS_PER_SLOT
+}
+
+/// Every `*_port` of the site file (`farm-sim --site-file`: each printer's
+/// MQTT and FTPS ports, and any the simulation adds) lies in the farm's
+/// slot and is free now.
+fn check_ports(site_file: &[u8], base: u16) {
+    let printers: Vec<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_slice(site_file).expect("the site file is a JSON list");
+    for printer in &printers {
+        for (name, value) in printer.iter().filter(|(k, _)| k.ends_with("_port")) {
+            let port = value.as_u64().expect("a port number") as u16;
+            assert!(
+                (base..base + PORTS_PER_SLOT).contains(&port),
+                "{name} {port} lies outside the farm's ports {base}..{}: fewer printers, \
+                 or a larger PORTS_PER_SLOT",
+                base + PORTS_PER_SLOT
+            );
+            assert!(
+                std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
+                "port {port} for the simulated printers is taken"
+            );
+        }
     }
-    base
 }
 
 /// How the farm is run. [`FarmOptions::new`] gives a quiet farm: nothing
@@ -143,7 +154,7 @@ fn sim_base_port(printers: u16, n: u32) -> u16 {
 pub struct FarmOptions {
     /// The farm site's name (`POST /internal/farm/sites`).
     pub site: String,
-    /// Simulated printers (`FARM_SIM_PRINTERS`), at most 8.
+    /// Simulated printers (`FARM_SIM_PRINTERS`), at most 8 (16 ports).
     pub printers: u16,
     /// The simulation's random seed (`FARM_SIM_SEED`).
     pub seed: u64,
@@ -211,15 +222,13 @@ impl Farm {
             .expect("temp dir");
         let token = app.farm_site_token(&options.site).await;
         let n = FARMS_STARTED.fetch_add(1, Ordering::Relaxed);
+        let base = sim_base_port(n);
         let path = |name: &str| dir.path().join(name).display().to_string();
         let sim_env = owned(vec![
             ("FARM_SIM_MODE", "lan".to_owned()),
             ("FARM_SIM_DIR", path("sim")),
             ("FARM_SIM_PRINTERS", options.printers.to_string()),
-            (
-                "FARM_SIM_LAN_BASE_PORT",
-                sim_base_port(options.printers, n).to_string(),
-            ),
+            ("FARM_SIM_LAN_BASE_PORT", base.to_string()),
             (
                 "FARM_SIM_SERIAL_TAG",
                 format!("T{}N{n}", std::process::id()),
@@ -249,6 +258,7 @@ impl Farm {
             String::from_utf8_lossy(&out.stderr)
         );
         std::fs::write(&site_file, &out.stdout).expect("site file");
+        check_ports(&out.stdout, base);
         sim.start();
 
         let mut gateway_env = owned(vec![

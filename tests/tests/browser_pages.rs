@@ -287,8 +287,8 @@ async fn a_person_prices_orders_and_follows_a_part_in_the_browser() {
         &app,
         FarmOptions {
             auto_clear_secs: None,
-            // 60× (a 40-minute plate in 40 s would be 600×'s 4 s): slow
-            // enough that the person sees the part in production.
+            // 60×: this small part's plate prints in a few seconds, long
+            // enough for the person to see it in production.
             speed: 60,
             ..FarmOptions::new("tracking-farm")
         },
