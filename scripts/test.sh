@@ -2,7 +2,8 @@
 # The one command that runs every test: starts the services, builds the Wasm
 # components, then runs `cargo test` over the native workspace crates (the
 # root Cargo.toml's default-members), including the integration tests in
-# tests/ that run the real components in the local host against the services.
+# tests/ that run the real components in the local host against the services,
+# and the Wasm components' own unit tests natively (`cargo test --lib`).
 #
 #   scripts/test.sh [extra cargo test args...]   e.g. scripts/test.sh -p printer-gateway
 #
@@ -55,6 +56,26 @@ cargo test --no-fail-fast "$@" 2>&1 | tee "$log" || test_ok=0
 if [ "$#" = 0 ]; then
   step "cargo test -p mesh-engine --features cli --test cli (mesh-report)"
   cargo test --no-fail-fast -p mesh-engine --features cli --test cli 2>&1 | tee -a "$log" || test_ok=0
+fi
+
+# The Wasm components' own unit tests (pure logic in pages, platform, farm):
+# their libraries build natively, but a component's cdylib only links for
+# wasm32-wasip2, so they are not default-members (`cargo build` would fail).
+# `cargo test --lib` builds just the test harness. Every component with a
+# #[cfg(test)] that is not a default member is found here, so a new one is
+# never left out.
+if [ "$#" = 0 ]; then
+  step "cargo test --lib (the Wasm components' unit tests, natively)"
+  components=()
+  for dir in components/*/; do
+    dir=${dir%/}
+    grep -q "\"$dir\"" Cargo.toml && continue # a default member: tested above
+    grep -rqs '#\[cfg(test)\]' "$dir/src" || continue
+    components+=(-p "$(sed -n 's/^name = "\(.*\)"$/\1/p' "$dir/Cargo.toml" | head -n 1)")
+  done
+  if [ ${#components[@]} -gt 0 ]; then
+    cargo test --no-fail-fast --lib "${components[@]}" 2>&1 | tee -a "$log" || test_ok=0
+  fi
 fi
 
 # The spec against the running app (scripts/schemathesis.sh): counted as one

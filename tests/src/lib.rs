@@ -14,6 +14,7 @@
 mod app;
 pub mod clock;
 mod database;
+pub mod farm_procs;
 mod mail;
 mod paths;
 mod probe;
@@ -22,6 +23,7 @@ pub use app::{AppBuilder, Authed, TestApp, spawn_app};
 /// The Postgres server the tests use (`FARM_TEST_PG_URL`), with its
 /// `postgres` maintenance database.
 pub use database::admin_url as pg_admin_url;
+pub use farm_procs::{Farm, FarmOptions};
 pub use mail::{CaughtMail, mails_to, messages_url, unique_email, wait_for_mails};
 pub use paths::{corpus_path, repo_root};
 pub use probe::{EchoServer, Received, probe_app, probe_manifest};

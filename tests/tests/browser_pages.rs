@@ -3,226 +3,32 @@
 //! get a key by email on `/`, upload an STL (the presigned PUT goes
 //! straight to the object store, so the store's CORS is exercised), see it
 //! drawn (canvas pixels of the part's colour) and priced, order in test
-//! mode, approve on the review page, pay on the test checkout page, follow
-//! the tracking page; then autopay changed through the signed settings
-//! link, wrong and expired links refused, the farm and docs pages.
-//! Screenshots of every page go to `target/browser-screenshots/`.
+//! mode, approve on the review page, pay on the test checkout page, then
+//! follow the tracking page while the real farm (the `farm-sim` printers in
+//! LAN mode and the `printer-gateway`, started by `farm_tests::farm_procs`
+//! as in production_e2e.rs) prints, inspects and ships the part, until it
+//! says `shipped` with the inspection photos loaded from their signed
+//! URLs; then autopay changed through the signed settings link, wrong and
+//! expired links refused, the farm and docs pages. Screenshots of every
+//! page go to `target/browser-screenshots/`.
 //!
 //! chromium comes from `scripts/browser.sh` (apt-get). When it cannot be
-//! installed the test says so loudly and skips; anything else fails.
+//! installed the test says so loudly and skips; anything else fails. The
+//! farm's binaries are built beside the test (`cargo build -p
+//! printer-gateway -p farm-sim`; `cargo test` over the workspace does).
 
+#[path = "browser_common.rs"]
+mod browser;
 #[path = "payments_common.rs"]
 mod common;
 #[path = "upload_common.rs"]
 mod upload;
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use farm_tests::{AppBuilder, TestApp, repo_root};
+use browser::*;
+use fantoccini::{Client, Locator};
+use farm_tests::{AppBuilder, Farm, FarmOptions, TestApp};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The part: a 20 × 30 × 10 mm box as binary STL (12 triangles), so the
-/// analysis the page shows can be checked against known figures.
-fn box_stl(dx: f32, dy: f32, dz: f32) -> Vec<u8> {
-    let v = |x: f32, y: f32, z: f32| [x * dx, y * dy, z * dz];
-    let quads = [
-        // each face as two triangles, counter-clockwise seen from outside
-        [v(0., 0., 0.), v(0., 1., 0.), v(1., 1., 0.), v(1., 0., 0.)], // bottom (-z)
-        [v(0., 0., 1.), v(1., 0., 1.), v(1., 1., 1.), v(0., 1., 1.)], // top (+z)
-        [v(0., 0., 0.), v(1., 0., 0.), v(1., 0., 1.), v(0., 0., 1.)], // front (-y)
-        [v(0., 1., 0.), v(0., 1., 1.), v(1., 1., 1.), v(1., 1., 0.)], // back (+y)
-        [v(0., 0., 0.), v(0., 0., 1.), v(0., 1., 1.), v(0., 1., 0.)], // left (-x)
-        [v(1., 0., 0.), v(1., 1., 0.), v(1., 1., 1.), v(1., 0., 1.)], // right (+x)
-    ];
-    let mut out = vec![0u8; 80];
-    out.extend_from_slice(&12u32.to_le_bytes());
-    for q in quads {
-        for tri in [[q[0], q[1], q[2]], [q[0], q[2], q[3]]] {
-            out.extend_from_slice(&[0u8; 12]); // normal: recomputed by readers
-            for p in tri {
-                for c in p {
-                    out.extend_from_slice(&c.to_le_bytes());
-                }
-            }
-            out.extend_from_slice(&[0u8; 2]);
-        }
-    }
-    out
-}
-
-/// The same kind of box as OBJ text: 8 vertices, 6 quads (1-based indices,
-/// counter-clockwise seen from outside).
-fn box_obj(dx: f32, dy: f32, dz: f32) -> String {
-    let mut out = String::new();
-    for (x, y, z) in [
-        (0., 0., 0.),
-        (1., 0., 0.),
-        (1., 1., 0.),
-        (0., 1., 0.),
-        (0., 0., 1.),
-        (1., 0., 1.),
-        (1., 1., 1.),
-        (0., 1., 1.),
-    ] {
-        out.push_str(&format!("v {} {} {}\n", x * dx, y * dy, z * dz));
-    }
-    out.push_str("f 1 4 3 2\nf 5 6 7 8\nf 1 2 6 5\nf 4 8 7 3\nf 1 5 8 4\nf 2 3 7 6\n");
-    out
-}
-
-/// chromium-driver, from `FARM_CHROMEDRIVER`, the PATH, or installed now.
-fn chromedriver() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("FARM_CHROMEDRIVER") {
-        return Some(PathBuf::from(p));
-    }
-    let installed = Command::new("bash")
-        .arg(repo_root().join("scripts/browser.sh"))
-        .stderr(Stdio::inherit())
-        .output()
-        .ok()?;
-    let path = String::from_utf8_lossy(&installed.stdout).trim().to_owned();
-    (installed.status.success() && !path.is_empty()).then(|| PathBuf::from(path))
-}
-
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_driver(path: &Path) -> Driver {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let child = Command::new(path)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    let url = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while http.get(format!("{url}/status")).send().await.is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "chromedriver did not answer on {url}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Driver { child, url }
-}
-
-async fn browser(driver: &Driver) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": std::env::var("FARM_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            // WebGL without a GPU: SwiftShader, which headless Chromium
-            // only enables when asked.
-            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                     "--window-size=1280,1800", "--use-angle=swiftshader",
-                     "--enable-unsafe-swiftshader", "--no-proxy-server"],
-        }),
-    );
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a chromium session")
-}
-
-fn screenshots() -> PathBuf {
-    let dir = repo_root().join("target/browser-screenshots");
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    dir
-}
-
-async fn snap(c: &Client, name: &str) {
-    let png = c.screenshot().await.expect("screenshot");
-    let path = screenshots().join(format!("{name}.png"));
-    std::fs::write(&path, png).expect("write screenshot");
-    eprintln!("screenshot: {}", path.display());
-}
-
-/// Waits until `script` (a function body returning a value) returns a
-/// truthy value, and returns it.
-async fn wait_js(c: &Client, what: &str, script: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let v = c.execute(script, vec![]).await.unwrap_or(Value::Null);
-        if !(v.is_null() || v == false || v == "" || v == 0) {
-            return v;
-        }
-        if Instant::now() > deadline {
-            let text = c
-                .execute("return document.body.innerText", vec![])
-                .await
-                .unwrap_or_default();
-            let hint = if text.to_string().contains("Upload failed: Failed to fetch") {
-                "\n(the object store refused the browser's PUT: it answers no CORS for the \
-                 app's origin; scripts/services.sh up restarts the store it started with CORS)"
-            } else {
-                ""
-            };
-            panic!("timed out waiting for {what}; the page says:\n{text}{hint}");
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-async fn text_of(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|_| panic!("{css} on the page"))
-        .text()
-        .await
-        .expect("text")
-}
-
-async fn fill(c: &Client, id: &str, value: &str) {
-    let el = c.find(Locator::Id(id)).await.expect(id);
-    el.clear().await.expect("clear");
-    el.send_keys(value).await.expect("type");
-}
-
-/// Share of the canvas's pixels in the part's colour (the viewer draws the
-/// part blue, `#2f6fb3`, lit; background and grid are grey), read back
-/// from the WebGL canvas the page drew.
-const PART_PIXELS: &str = "const src = document.querySelector(arguments[0] + ' canvas');
-  if (!src) return 0;
-  const c = document.createElement('canvas'); c.width = src.width; c.height = src.height;
-  const g = c.getContext('2d'); g.drawImage(src, 0, 0);
-  const d = g.getImageData(0, 0, c.width, c.height).data; let n = 0;
-  for (let i = 0; i < d.length; i += 4) if (d[i + 2] > d[i] + 40 && d[i + 2] > d[i + 1] + 15) n++;
-  return n / (c.width * c.height);";
-
-async fn part_share(c: &Client, container: &str) -> f64 {
-    wait_js(
-        c,
-        "the 3D view",
-        &format!("return document.querySelector('{container}')?.dataset.rendered === 'true'"),
-    )
-    .await;
-    c.execute(PART_PIXELS, vec![json!(container)])
-        .await
-        .expect("pixels")
-        .as_f64()
-        .expect("a share")
-}
 
 /// The operator token the browser tests' app is configured with.
 const OPERATOR_TOKEN: &str = "op_browser_pages_test";
@@ -245,6 +51,21 @@ async fn a_person_prices_orders_and_follows_a_part_in_the_browser() {
         return;
     };
     let app = spawn().await;
+    // The real farm for this person's order: two simulated printers of
+    // black PLA and their gateway, failing nothing, so the one order ships
+    // after a single print and inspection; its plate then waits for the
+    // operator's clear on the farm page.
+    let farm = Farm::start(
+        &app,
+        FarmOptions {
+            auto_clear_secs: None,
+            // 60×: this small part's plate prints in a few seconds, long
+            // enough for the person to see it in production.
+            speed: 60,
+            ..FarmOptions::new("tracking-farm")
+        },
+    )
+    .await;
     let driver = start_driver(&driver_path).await;
     let c = browser(&driver).await;
     let stl = tempfile::Builder::new()
@@ -333,6 +154,16 @@ async fn a_person_prices_orders_and_follows_a_part_in_the_browser() {
     fill(&c, "line1", "1 Test Street").await;
     fill(&c, "city", "Springfield").await;
     fill(&c, "postal-code", "12345").await;
+    // The farm holds black PLA, the page's defaults (the catalog's first
+    // material and its first colour).
+    let chosen = c
+        .execute(
+            "return [document.getElementById('material').value, document.getElementById('color').value]",
+            vec![],
+        )
+        .await
+        .expect("the choice");
+    assert_eq!(chosen, json!(["pla", "black"]), "what the farm holds");
     c.find(Locator::Id("order-button"))
         .await
         .expect("order")
@@ -378,12 +209,14 @@ async fn a_person_prices_orders_and_follows_a_part_in_the_browser() {
         .click()
         .await
         .expect("pay");
+    let paid_at = Instant::now();
     wait_js(
         &c,
         "the paid page",
         "return document.querySelector('h1')?.innerText.startsWith('Paid')",
     )
     .await;
+    snap(&c, "3b-paid").await;
     c.find(Locator::LinkText("Track this order"))
         .await
         .expect("track")
@@ -396,10 +229,11 @@ async fn a_person_prices_orders_and_follows_a_part_in_the_browser() {
         "return location.pathname.startsWith('/orders/')",
     )
     .await;
+    // The real farm may already have claimed the part by now.
     let status = text_of(&c, "#order-status-value").await;
     assert!(
-        ["paid", "queued"].contains(&status.as_str()),
-        "paid or queued: {status}"
+        ["paid", "queued", "in_production"].contains(&status.as_str()),
+        "paid, queued or in production: {status}"
     );
     let timeline = text_of(&c, "main table").await;
     assert!(
@@ -410,11 +244,8 @@ async fn a_person_prices_orders_and_follows_a_part_in_the_browser() {
     assert!(share > 0.01, "the tracking page draws the part: {share}");
     snap(&c, "4-tracking").await;
 
-    // --- shipped with inspection photos. The farm's production (plates,
-    // inspection, shipping) is not wired to orders yet, so the order row is
-    // moved to `shipped` here with one photo (a PNG in the object store,
-    // its key stored as the production flow stores it when an order ships;
-    // the public answer signs it); the page must show it as an image.
+    // --- the farm prints, inspects and ships it; the person follows the
+    // tracking page (reloading it) until it says `shipped`.
     let public_id = c
         .execute(
             "return document.getElementById('live-order').dataset.publicOrderId",
@@ -423,35 +254,8 @@ async fn a_person_prices_orders_and_follows_a_part_in_the_browser() {
         .await
         .expect("id");
     let public_id = public_id.as_str().expect("public id").to_owned();
-    let photo_key = format!("browser-tests/{}/front.png", uuid::Uuid::new_v4().simple());
-    let png = std::fs::read(screenshots().join("2-review.png")).expect("a PNG");
-    assert_eq!(upload::store_write(&app, "PUT", &photo_key, png).await, 200);
-    app.db()
-        .await
-        .execute(
-            "update orders set status = 'shipped', tracking_number = '1Z999AA10123456784', \
-             inspection_photos = jsonb_build_array($2::text) where public_order_id = $1",
-            &[&public_id, &photo_key],
-        )
-        .await
-        .expect("ship");
-    c.refresh().await.expect("reload");
-    let loaded = wait_js(
-        &c,
-        "the inspection photo",
-        "const i = document.querySelector('#photos img'); return i && i.complete && i.naturalWidth",
-    )
-    .await;
-    assert!(
-        loaded.as_u64().unwrap_or(0) > 100,
-        "the photo loaded: {loaded}"
-    );
-    let tracking = text_of(&c, "main").await;
-    assert!(
-        tracking.contains("shipped") && tracking.contains("1Z999AA10123456784"),
-        "{tracking}"
-    );
-    snap(&c, "4b-tracking-shipped").await;
+    follow_to_shipped(&app, &c, &farm, &public_id, paid_at).await;
+    shipped_page_shows_photos(&app, &c, &public_id).await;
 
     // --- autopay through the signed link (the card first, by API, as the
     // README's quick start does).
@@ -523,10 +327,12 @@ async fn a_person_prices_orders_and_follows_a_part_in_the_browser() {
         .expect("expired link");
     let refused = text_of(&c, "main").await;
     assert!(refused.contains("token_expired"), "{refused}");
+    snap(&c, "6b-settings-expired-link").await;
     c.goto(&app.url("/review/0123456789abcdef0123456789abcdef"))
         .await
         .expect("wrong review");
     assert!(text_of(&c, "h1").await.contains("Review not found"));
+    snap(&c, "6c-review-not-found").await;
 
     // --- the phone-sized upload page, the farm and the reference.
     c.set_window_size(390, 844).await.expect("phone size");
@@ -576,9 +382,191 @@ async fn a_person_prices_orders_and_follows_a_part_in_the_browser() {
     snap(&c, "7-upload-phone").await;
     c.set_window_size(1280, 1800).await.expect("desktop size");
 
-    farm_page(&app, &c).await;
+    farm_page(&app, &c, &farm).await;
     docs_page(&app, &c).await;
     c.close().await.expect("close");
+}
+
+/// Reloads the tracking page once a second, as a person following the
+/// order does, until it says `shipped` (3 minutes at most: one small plate
+/// at 600× takes seconds), with a screenshot while in production; prints
+/// how long the farm took from payment.
+async fn follow_to_shipped(
+    app: &TestApp,
+    c: &Client,
+    farm: &Farm,
+    public_id: &str,
+    paid_at: Instant,
+) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let mut shown: Vec<String> = Vec::new();
+    loop {
+        let status = text_of(c, "#order-status-value").await;
+        if shown.last() != Some(&status) {
+            if status == "in_production" {
+                snap(c, "4a-tracking-in-production").await;
+            }
+            shown.push(status.clone());
+        }
+        if status == "shipped" {
+            break;
+        }
+        if Instant::now() > deadline {
+            let answer = app
+                .get(&format!("/v1/public/orders/{public_id}"))
+                .await
+                .text()
+                .await
+                .unwrap_or_default();
+            panic!(
+                "not shipped {:?} after payment; the page showed {shown:?}\n{answer}\n{}",
+                paid_at.elapsed(),
+                farm.logs()
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        c.refresh().await.expect("reload");
+    }
+    eprintln!(
+        "tracking page: shipped {:.1} s after payment; the page showed {shown:?}",
+        paid_at.elapsed().as_secs_f64()
+    );
+    // The farm made it: one plate started and finished on the site's
+    // printers (reported by the gateway), no other way.
+    let plate: Vec<String> = app
+        .db()
+        .await
+        .query(
+            "select e.kind from farm_events e join printers p on p.id = e.printer_id \
+             join farm_sites s on s.id = p.site_id \
+             where s.name = $1 and e.kind in ('task_started', 'task_finished', 'task_failed') \
+             order by e.occurred_at",
+            &[&farm.options.site],
+        )
+        .await
+        .expect("farm events")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(plate, ["task_started", "task_finished"], "{}", farm.logs());
+}
+
+/// The shipped tracking page: the tracking number, the order's whole life
+/// in its timeline, and the inspection photos, each loaded by the browser
+/// from the signed URL the public answer gives; the size the browser
+/// decoded must be the one in the stored PNG's header.
+async fn shipped_page_shows_photos(app: &TestApp, c: &Client, public_id: &str) {
+    let answer: Value = app
+        .get(&format!("/v1/public/orders/{public_id}"))
+        .await
+        .json()
+        .await
+        .expect("the public answer");
+    assert_eq!(answer["status"], "shipped", "{answer}");
+    // UPS's format: "1Z", the shipper (6), the service (2), the package
+    // (7) and a check digit.
+    let tracking_number = answer["tracking_number"].as_str().unwrap_or("");
+    assert!(
+        tracking_number.starts_with("1Z") && tracking_number.len() == 18,
+        "{answer}"
+    );
+    let main = text_of(c, "main").await;
+    assert!(
+        main.contains(&format!("Tracking number: {tracking_number}")),
+        "{main}"
+    );
+    let rows = c
+        .execute(
+            "return Array.from(document.querySelectorAll('main table td:first-child')).map(td => td.innerText)",
+            vec![],
+        )
+        .await
+        .expect("timeline");
+    let rows: Vec<String> = serde_json::from_value(rows).expect("timeline rows");
+    let mut next = 0;
+    for step in [
+        "requires_payment",
+        "paid",
+        "queued",
+        "in_production",
+        "shipped",
+    ] {
+        next = rows[next..]
+            .iter()
+            .position(|r| r == step)
+            .map(|i| next + i + 1)
+            .unwrap_or_else(|| panic!("{step} missing or out of order in the timeline: {rows:?}"));
+    }
+
+    let urls: Vec<&str> = answer["inspection_photos"]
+        .as_array()
+        .expect("inspection_photos")
+        .iter()
+        .map(|u| u.as_str().expect("a URL"))
+        .collect();
+    assert!(!urls.is_empty(), "photos once shipped: {answer}");
+    // Each photo is scrolled into view (they load lazily, as a person
+    // scrolling down sees them).
+    let images = wait_js(
+        c,
+        "the inspection photos",
+        "const imgs = [...document.querySelectorAll('#photos img')];
+         imgs.forEach((i) => i.scrollIntoView());
+         return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0)
+           && imgs.map((i) => ({src: i.getAttribute('src'), width: i.naturalWidth, height: i.naturalHeight}));",
+    )
+    .await;
+    let images = images.as_array().expect("images");
+    assert_eq!(images.len(), urls.len(), "one image per photo: {images:?}");
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    // Each answer signs afresh (its own X-Amz-Date), so the page's URLs
+    // are compared with the answer's without their signatures.
+    let unsigned = |u: &str| u.split_once('?').map_or(u, |(path, _)| path).to_owned();
+    for (image, url) in images.iter().zip(&urls) {
+        let src = image["src"].as_str().expect("src");
+        assert_eq!(unsigned(src), unsigned(url), "the page shows the photo");
+        assert!(src.contains("X-Amz-Signature="), "signed: {src}");
+        let bare = http
+            .get(unsigned(src))
+            .send()
+            .await
+            .expect("unsigned")
+            .status();
+        assert!(
+            bare.is_client_error(),
+            "the store refuses it unsigned: {bare}"
+        );
+        let png = http
+            .get(src)
+            .send()
+            .await
+            .expect("photo")
+            .bytes()
+            .await
+            .expect("photo bytes");
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{src}: not a PNG");
+        // IHDR: width and height, big-endian, at bytes 16 and 20.
+        let be = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().expect("4 bytes"));
+        assert_eq!(
+            (&image["width"], &image["height"]),
+            (&json!(be(16)), &json!(be(20))),
+            "the browser decoded the stored photo"
+        );
+    }
+    eprintln!(
+        "tracking page: {} inspection photos loaded ({}×{} px), tracking number {tracking_number}",
+        images.len(),
+        images[0]["width"],
+        images[0]["height"]
+    );
+    snap(c, "4c-tracking-photos").await;
+    c.execute("window.scrollTo(0, 0); return true", vec![])
+        .await
+        .expect("scroll up");
+    snap(c, "4b-tracking-shipped").await;
 }
 
 /// A settings link token by its documented recipe (as in
@@ -595,7 +583,10 @@ fn settings_token(app: &TestApp, account: &str, mode: &str, expires: i64) -> Str
     format!("{body}.{}", common::hmac_hex(&key, body.as_bytes()))
 }
 
-async fn farm_page(app: &TestApp, c: &Client) {
+async fn farm_page(app: &TestApp, c: &Client, farm: &Farm) {
+    // A printer mid-print for the progress column: no real one is by now
+    // (the farm's one plate is done), so a second site's printer is
+    // registered as a gateway does and set printing in the database.
     let site: Value = app
         .request(reqwest::Method::POST, "/internal/farm/sites")
         .header("x-farm-internal-token", &app.internal_token)
@@ -635,6 +626,7 @@ async fn farm_page(app: &TestApp, c: &Client) {
         "return document.getElementById('farm-status').innerText.includes('refused')",
     )
     .await;
+    snap(c, "8a-farm-token-refused").await;
     fill(c, "operator-token", OPERATOR_TOKEN).await;
     c.find(Locator::Css("#token-form button"))
         .await
@@ -648,45 +640,45 @@ async fn farm_page(app: &TestApp, c: &Client) {
         "return document.querySelectorAll('#farm tbody tr').length >= 2",
     )
     .await;
-    let farm = text_of(c, "#farm").await;
+    let shown = text_of(c, "#farm").await;
     assert!(
-        farm.contains("Site browser-site") && farm.contains("42 %") && farm.contains("17 min left"),
-        "{farm}"
+        shown.contains("Site browser-site")
+            && shown.contains("42 %")
+            && shown.contains("17 min left"),
+        "{shown}"
     );
-    snap(c, "8-farm").await;
-
-    // A plate awaiting clear, as the production work records it (this
-    // test's own database gets the column if the schema lacks it): the
-    // button calls the clear route, and the page says what happened even
-    // where that route does not exist yet.
-    app.db()
+    // The plate the real farm printed the person's part on waits for a
+    // person (this farm's gateway clears nothing itself): the page flags
+    // that printer, and its button clears the plate through the clear route.
+    let site = &farm.options.site;
+    let waiting: Vec<String> = app
+        .db()
         .await
-        .batch_execute(
-            "alter table printers add column if not exists awaiting_clear boolean not null default false; \
-             update printers set awaiting_clear = true where serial = '01P00A000000002'",
+        .query(
+            "select p.serial from printers p join farm_sites s on s.id = p.site_id \
+             where s.name = $1 and p.awaiting_clear",
+            &[site],
         )
         .await
-        .expect("awaiting clear");
-    c.find(Locator::Id("refresh"))
-        .await
-        .expect("refresh")
-        .click()
-        .await
-        .expect("refresh");
-    wait_js(
-        c,
-        "the clear button",
-        "return document.querySelector('#farm td button')",
-    )
-    .await;
-    let awaiting = text_of(c, "#farm").await;
-    assert!(awaiting.contains("plate awaiting clear"), "{awaiting}");
-    c.find(Locator::Css("#farm td button"))
-        .await
-        .expect("clear")
-        .click()
-        .await
-        .expect("clear");
+        .expect("printers")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(waiting.len(), 1, "one plate printed: {waiting:?}");
+    let serial = &waiting[0];
+    assert!(
+        shown.contains(&format!("Site {site}")) && shown.contains("plate awaiting clear"),
+        "{shown}"
+    );
+    snap(c, "8-farm").await;
+    c.find(Locator::XPath(&format!(
+        "//button[text()='Clear {serial}']"
+    )))
+    .await
+    .expect("the printer's clear button")
+    .click()
+    .await
+    .expect("clear");
     let said = wait_js(
         c,
         "the clear outcome",
@@ -695,14 +687,20 @@ async fn farm_page(app: &TestApp, c: &Client) {
     .await;
     let said = said.as_str().unwrap_or("");
     eprintln!("farm page: clear answered {said:?}");
-    assert!(said.contains("plate cleared"), "{said}");
+    assert_eq!(said, format!("{serial}: plate cleared."));
     let still: bool = app
         .scalar(
-            "select awaiting_clear from printers where serial = '01P00A000000002'",
-            &[],
+            "select awaiting_clear from printers where serial = $1",
+            &[serial],
         )
         .await;
     assert!(!still, "the clear button cleared the printer");
+    wait_js(
+        c,
+        "the flag gone",
+        "return !document.getElementById('farm').innerText.includes('plate awaiting clear')",
+    )
+    .await;
 }
 
 async fn docs_page(app: &TestApp, c: &Client) {

@@ -12,9 +12,10 @@
 //! farm event applied twice, and every order event delivered to the
 //! receiver, signed with both header sets, in order.
 //!
-//! Needs `scripts/services.sh up`, `scripts/build-wasm.sh`, and the
-//! `printer-gateway` and `farm-sim` binaries beside this test's (`cargo test`
-//! over the workspace builds them; scripts/test.sh does).
+//! The farm's processes are started by `farm_tests::farm_procs`, as in
+//! the browser test. Needs `scripts/services.sh up`, `scripts/build-wasm.sh`,
+//! and the `printer-gateway` and `farm-sim` binaries beside this test's
+//! (`cargo test` over the workspace builds them; scripts/test.sh does).
 
 #[path = "upload_common.rs"]
 mod common;
@@ -22,118 +23,14 @@ mod common;
 mod hooks;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 use farm_signing::webhook::{WebhookSecret, verify_seed, verify_standard};
-use farm_tests::TestApp;
+use farm_tests::{Farm, FarmOptions, TestApp};
 use hooks::{Receiver, register};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-/// A native binary built beside this test (target/<profile>/).
-fn sibling_binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: cargo build --bin {name}",
-        path.display()
-    );
-    path
-}
-
-/// A child process that can be killed (SIGKILL) and started again with the
-/// same environment; its output goes to a log file in the test's directory.
-struct Proc {
-    name: &'static str,
-    args: Vec<String>,
-    env: Vec<(String, String)>,
-    log: PathBuf,
-    child: Option<Child>,
-    starts: u32,
-}
-
-impl Proc {
-    fn new(name: &'static str, env: Vec<(String, String)>, dir: &std::path::Path) -> Self {
-        Self {
-            name,
-            args: Vec::new(),
-            env,
-            log: dir.join(format!("{name}.log")),
-            child: None,
-            starts: 0,
-        }
-    }
-
-    fn command(&self) -> Command {
-        let mut cmd = Command::new(sibling_binary(self.name));
-        cmd.args(&self.args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("RUST_LOG", "info");
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
-        cmd
-    }
-
-    fn start(&mut self) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .expect("log file");
-        let child = self
-            .command()
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", self.name));
-        self.child = Some(child);
-        self.starts += 1;
-    }
-
-    /// SIGKILL: no shutdown path runs, exactly like a crash or a power cut.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// The simulated printers' first port (each takes two: MQTT and FTPS).
-/// Below Linux's ephemeral range (32768 and up), so that while the farm is
-/// down for its restart no outgoing connection takes one of its ports and
-/// the restarted farm can listen again; spread by process id so parallel
-/// runs do not meet. Checked free before use.
-fn sim_base_port() -> u16 {
-    let base = 21000 + (std::process::id() % 500) as u16 * 16;
-    for port in base..base + 12 {
-        assert!(
-            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
-            "port {port} for the simulated printers is taken"
-        );
-    }
-    base
-}
 
 fn address() -> Value {
     json!({"line1": "123 Main St", "city": "San Francisco", "state": "CA",
@@ -189,7 +86,6 @@ async fn a_25_part_order_ships_inspected_through_gateway_kills_and_a_farm_restar
 /// One run; false when the order was flagged because a part failed three
 /// times (checked), true when it ended delivered (checked).
 async fn scenario(seed: u64) -> bool {
-    let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_upload_app_with(&[
         ("webhook_allow_private_targets", "true"),
         ("farm_transit_secs", "10"),
@@ -198,7 +94,6 @@ async fn scenario(seed: u64) -> bool {
         ("rate_limit_per_day", "1000000"),
     ])
     .await;
-    let token = app.farm_site_token("e2e").await;
     let mut scopes: Vec<&str> = ALL_SCOPES.to_vec();
     scopes.extend(["webhooks:manage", "events:read"]);
     let (key, _account) = new_account_key(&app, "test", &scopes).await;
@@ -210,67 +105,21 @@ async fn scenario(seed: u64) -> bool {
     let secret =
         WebhookSecret::parse(endpoint["secret"].as_str().expect("secret")).expect("whsec_");
 
-    // The simulated farm: 6 printers in LAN mode, fast, failing 10 % of prints.
-    let sim_env: Vec<(String, String)> = [
-        ("FARM_SIM_MODE", "lan".to_owned()),
-        ("FARM_SIM_DIR", dir.path().join("sim").display().to_string()),
-        ("FARM_SIM_PRINTERS", "6".into()),
-        ("FARM_SIM_LAN_BASE_PORT", sim_base_port().to_string()),
-        ("FARM_SIM_SERIAL_TAG", format!("E2E{}", std::process::id())),
-        ("FARM_SIM_SPEED", "600".into()),
-        ("FARM_SIM_SEED", seed.to_string()),
-        ("FARM_SIM_STOP_FAULT_RATE", "0.10".into()),
-        ("FARM_SIM_PAUSE_FAULT_RATE", "0".into()),
-        ("FARM_SIM_REFUSE_RATE", "0".into()),
-        ("FARM_SIM_IGNORE_RATE", "0".into()),
-        ("FARM_SIM_REPORT_MS", "200".into()),
-        // Every printer holds the order's filament (black PLA).
-        ("FARM_SIM_FILAMENTS", "PLA:000000FF".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let mut sim = Proc::new("farm-sim", sim_env.clone(), dir.path());
-    let site_file = dir.path().join("lan-printers.json");
-    let out = {
-        let mut cmd = sim.command();
-        cmd.arg("--site-file");
-        cmd.output().expect("farm-sim --site-file")
-    };
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::write(&site_file, &out.stdout).expect("site file");
-    sim.start();
-
-    let gateway_env: Vec<(String, String)> = [
-        ("FARM_APP_URL", app.url("").trim_end_matches('/').to_owned()),
-        ("FARM_SITE", "e2e".to_owned()),
-        ("FARM_SITE_TOKEN", token.clone()),
-        ("FARM_INTERNAL_TOKEN", app.internal_token.clone()),
-        ("FARM_TICK_EVERY_MS", "500".into()),
-        ("FARM_PRINTER_LINK", "lan".into()),
-        ("FARM_LAN_PRINTERS_FILE", site_file.display().to_string()),
-        (
-            "FARM_PIN_FILE",
-            dir.path().join("pins.json").display().to_string(),
-        ),
-        (
-            "FARM_SPOOL_PATH",
-            dir.path().join("spool.redb").display().to_string(),
-        ),
-        ("FARM_AUTO_CLEAR_SECS", "1".into()),
-        ("FARM_CLAIM_POLL_MS", "500".into()),
-        ("FARM_INSPECTOR", "simulated".into()),
-        ("FARM_SIM_INSPECTION_FAIL_RATE", "0.05".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let mut gateway = Proc::new("printer-gateway", gateway_env, dir.path());
-    gateway.start();
+    // The simulated farm: 6 printers in LAN mode, fast, failing 10 % of
+    // prints and 5 % of inspections (the rates), every printer
+    // holding the order's filament (black PLA).
+    let mut farm = Farm::start(
+        &app,
+        FarmOptions {
+            printers: 6,
+            seed,
+            print_failure_rate: 0.10,
+            inspection_failure_rate: 0.05,
+            ..FarmOptions::new("e2e")
+        },
+    )
+    .await;
+    farm.wait_online(&app).await;
 
     // 25 small parts, test mode, paid through the test checkout.
     let file = upload_box(&app, &key, "spacer.stl", [18.0, 18.0, 6.0]).await;
@@ -344,7 +193,7 @@ async fn scenario(seed: u64) -> bool {
                 "flagged: {}\n{}\n--- gateway\n{}",
                 last["status_detail"],
                 history.join("\n"),
-                gateway.tail()
+                farm.gateway.tail()
             );
         }
         let passed = passed_parts(&last);
@@ -355,17 +204,17 @@ async fn scenario(seed: u64) -> bool {
             .as_array()
             .is_some_and(|p| p.iter().any(|p| p["status"] == "printing"));
         if kills == 0 && (printing || status == "in_production") {
-            gateway.kill();
-            gateway.start();
+            farm.gateway.kill();
+            farm.gateway.start();
             kills = 1;
         } else if kills == 1 && passed >= 1 && !farm_restarted {
-            sim.kill();
-            sim.start();
+            farm.sim.kill();
+            farm.sim.start();
             farm_restarted = true;
         } else if kills == 1 && farm_restarted {
-            gateway.kill();
+            farm.gateway.kill();
             tokio::time::sleep(Duration::from_millis(500)).await;
-            gateway.start();
+            farm.gateway.start();
             kills = 2;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -373,16 +222,15 @@ async fn scenario(seed: u64) -> bool {
     assert_eq!(
         last["status"],
         "delivered",
-        "after {:?}: {seen_statuses:?}\n{last:#}\n--- gateway\n{}\n--- farm-sim\n{}",
+        "after {:?}: {seen_statuses:?}\n{last:#}\n{}",
         started.elapsed(),
-        gateway.tail(),
-        sim.tail()
+        farm.logs()
     );
     println!(
         "e2e: delivered after {:.1} s; statuses {seen_statuses:?}; gateway starts {}, farm starts {}",
         started.elapsed().as_secs_f64(),
-        gateway.starts,
-        sim.starts
+        farm.gateway.starts,
+        farm.sim.starts
     );
     assert_eq!((kills, farm_restarted), (2, true), "the crashes happened");
 
