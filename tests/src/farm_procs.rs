@@ -108,9 +108,13 @@ impl Drop for Proc {
     }
 }
 
-/// Ports each slot of [`sim_base_port`] spans: two per printer today (MQTT
-/// and FTPS), so up to 8 printers ([`check_ports`] says when they overflow).
-const PORTS_PER_SLOT: u16 = 16;
+/// Ports each slot of [`sim_base_port`] spans: three per printer today
+/// (MQTT, FTPS and the camera), so up to 8 printers ([`check_ports`] says
+/// when they overflow).
+const PORTS_PER_SLOT: u16 = 24;
+/// Slots between port 21000 and the ephemeral range: 21000 + 480 × 24 =
+/// 32520 < 32768.
+const SLOTS: u32 = 480;
 /// Farms started by this test process, so two in one process get two slots.
 static FARMS_STARTED: AtomicU32 = AtomicU32::new(0);
 
@@ -120,7 +124,7 @@ static FARMS_STARTED: AtomicU32 = AtomicU32::new(0);
 /// again; spread by process id (and farms started in this process) so
 /// parallel runs do not meet.
 fn sim_base_port(n: u32) -> u16 {
-    let slot = (std::process::id() + n * 97) % 500;
+    let slot = (std::process::id() + n * 97) % SLOTS;
     21000 + slot as u16 * PORTS_PER_SLOT
 }
 
