@@ -14,6 +14,10 @@
 //!   the bed is clear ([`floor`]).
 //! - `POST /internal/farm/tasks/{task_id}/fail` and `GET
 //!   /internal/farm/utilisation` (operator token) ([`floor`]).
+//! - `POST /internal/farm/printers/{serial}/resolve` and `POST
+//!   /internal/farm/tasks/{task_id}/requeue` (operator token): a person
+//!   clears a printer's attention flag, or prints a part that gave up again
+//!   ([`operator`]).
 //! - `/work/advance_order` (internal token, service chaining): the order
 //!   rules after farm events ([`advance`]).
 //!
@@ -30,6 +34,7 @@ mod advance;
 mod claim;
 mod floor;
 mod link;
+mod operator;
 mod photos;
 mod settings;
 mod sites;
@@ -77,6 +82,16 @@ fn serve(req: Request) -> Response {
                 "/internal/farm/utilisation",
                 Method::Get,
                 floor::utilisation,
+            ),
+            (
+                "/internal/farm/printers/:serial/resolve",
+                Method::Post,
+                operator::resolve,
+            ),
+            (
+                "/internal/farm/tasks/:task_id/requeue",
+                Method::Post,
+                operator::requeue,
             ),
         ])
     })
