@@ -107,8 +107,38 @@ async fn tick(app: &TestApp) -> Value {
 async fn each_site_splits_a_print_s_energy_by_its_own_solar_share() {
     let app = spawn().await;
     // The sites' energy source configurations; the app-wide default is 0.2.
-    let (status, sunny) = site(&app, json!({"name": "sunny", "solar_share": 0.6})).await;
-    assert_eq!((status, sunny["solar_share"].as_f64()), (201, Some(0.6)));
+    // Sunny starts on the default, then gets its share without a new token.
+    let (status, sunny) = site(&app, json!({"name": "sunny"})).await;
+    assert_eq!((status, &sunny["solar_share"]), (201, &Value::Null));
+    let (status, set) = call(
+        &app,
+        &app.internal_token,
+        Method::PATCH,
+        "/internal/farm/sites/sunny",
+        &json!({"solar_share": 0.6}),
+    )
+    .await;
+    assert_eq!(
+        (status, set["solar_share"].as_f64(), &set["id"]),
+        (200, Some(0.6), &sunny["id"]),
+        "{set}"
+    );
+    for (path, body, want) in [
+        (
+            "/internal/farm/sites/sunny",
+            json!({"solar_share": -0.1}),
+            400,
+        ),
+        ("/internal/farm/sites/sunny", json!({}), 400),
+        (
+            "/internal/farm/sites/nowhere",
+            json!({"solar_share": 0.5}),
+            404,
+        ),
+    ] {
+        let (status, answer) = call(&app, &app.internal_token, Method::PATCH, path, &body).await;
+        assert_eq!(status, want, "{path} {body}: {answer}");
+    }
     let (status, cloudy) = site(&app, json!({"name": "cloudy", "solar_share": 0.1})).await;
     assert_eq!(status, 201, "{cloudy}");
     // Out of range: refused, nothing changes.

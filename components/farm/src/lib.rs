@@ -2,7 +2,8 @@
 //! HTTPS, instead of holding database credentials (issue 11, item 3).
 //!
 //! - `POST /internal/farm/sites` (internal token): creates a site, or rotates
-//!   its token, and shows the token once (`scripts/site-token.sh`).
+//!   its token, and shows the token once (`scripts/site-token.sh`); with
+//!   `PATCH /internal/farm/sites/{name}`, sets its share of on-site solar.
 //! - `PUT /internal/farm/printers` (site token): registers the site's printers.
 //! - `POST /internal/farm/claims` (site token): the scheduler packs the next
 //!   plate for one of the site's printers and leases it ([`claim`]).
@@ -56,6 +57,7 @@ fn serve(req: Request) -> Response {
                 Method::Post,
                 sites::create_or_rotate,
             ),
+            ("/internal/farm/sites/:name", Method::Patch, sites::update),
             (
                 "/internal/farm/printers",
                 Method::Put,
