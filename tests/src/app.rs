@@ -366,6 +366,21 @@ impl TestApp {
             .unwrap_or_default()
     }
 
+    /// `db_statements=N` of the request whose id was `request_id` (its log
+    /// line; the platform counts each statement as it goes out).
+    pub fn db_statements(&self, request_id: &str) -> u32 {
+        let needle = format!("request_id={request_id} method=");
+        let line = self
+            .logs()
+            .into_iter()
+            .find(|l| l.contains(&needle))
+            .unwrap_or_else(|| panic!("no log line for {request_id}"));
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix("db_statements="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no db_statements in {line}"))
+    }
+
     pub fn state_dir(&self) -> &Path {
         self.state_dir.path()
     }

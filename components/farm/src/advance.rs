@@ -48,6 +48,8 @@ struct Task {
     copy_index: i32,
     status: String,
     failures: i32,
+    /// Failures a person set aside by re-queueing the part ([`crate::operator`]).
+    failures_set_aside: i32,
     last_failure: Option<String>,
     started: bool,
     printed_attempt: Option<i32>,
@@ -63,6 +65,9 @@ struct PlateFacts {
     print_s: Option<f64>,
     model: String,
     material: String,
+    /// The share of on-site solar of the plate's site (`farm_sites`); null:
+    /// the app-wide default (`farm_solar_share`).
+    solar_share: Option<f64>,
     /// `[task id, print seconds (usage, else the estimate)]` per part.
     parts: Vec<(i64, f64)>,
 }
@@ -90,17 +95,18 @@ fn load_tasks(db: &Connection, order_id: &str) -> Result<Vec<Task>, ApiError> {
     let rows = db.query(
         "select coalesce(json_agg(json_build_object(
            'id', t.id, 'copy_index', t.copy_index, 'status', t.status, 'failures', t.failures,
-           'last_failure', t.last_failure, 'started', t.started_at is not null,
+           'failures_set_aside', t.failures_set_aside, 'last_failure', t.last_failure, 'started', t.started_at is not null,
            'printed_attempt', t.printed_attempt, 'energy_attempt', t.energy_attempt,
            'energy_kwh', t.energy_kwh, 'grid_kwh', t.grid_kwh,
            'plate', (select json_build_object('print_s', p.print_s, 'model', pr.model,
-                       'material', p.material,
+                       'material', p.material, 'solar_share', s.solar_share,
                        'parts', (select json_agg(json_build_array(x.id, coalesce(
                            (select (u->>'print_s')::float8 from jsonb_array_elements(p.usage) u
                              where (u->>'task_id')::bigint = x.id limit 1),
                            x.estimated_hours * 3600)) order by x.id)
                          from print_tasks x where x.id = any (p.task_ids)))
                      from plates p join printers pr on pr.id = p.printer_id
+                     join farm_sites s on s.id = p.site_id
                      where p.id = t.plate_id and p.status = 'finished'))
            order by t.copy_index), '[]')::text
          from (select * from print_tasks where order_id = $1 order by copy_index for update) t",
@@ -147,7 +153,8 @@ fn advance(
             continue;
         };
         let kwh = energy::per_part(plate_kwh, &hours)[index];
-        let split = energy::split(kwh, settings.solar_share);
+        let solar = plate.solar_share.unwrap_or(settings.solar_share);
+        let split = energy::split(kwh, solar);
         t.energy_kwh += split.energy_kwh;
         t.grid_kwh += split.grid_kwh;
         db.execute(
@@ -179,7 +186,11 @@ fn advance(
         } else {
             Failure::Print
         };
-        let before = u32::try_from(t.failures.saturating_sub(1)).unwrap_or_default();
+        let counted = reprint::counted_failures(
+            u32::try_from(t.failures).unwrap_or_default(),
+            u32::try_from(t.failures_set_aside).unwrap_or_default(),
+        );
+        let before = counted.saturating_sub(1);
         t.status = match reprint::after_failure(before, why) {
             Next::Requeue { .. } => "queued",
             Next::FlagOrder { .. } => "gave_up",
@@ -195,8 +206,10 @@ fn advance(
     }
 
     // 2b. The promised ship date, kept current: never earlier than the
-    // queue allows (the open hours queued up to this order's last open part,
-    // over the printers that can take work, plus a day of handling).
+    // queue allows (the open hours queued up to this order's last open part
+    // on the printers that hold its filament and nozzle, over those
+    // printers, as `farm_quoting::lead_time` counts them: at least one, ten
+    // before any registered; plus a day of handling).
     if matches!(
         order.status,
         OrderStatus::Queued | OrderStatus::InProduction
@@ -204,17 +217,19 @@ fn advance(
         db.execute(
             "with mine as (select max(created_at) as last from print_tasks
                            where order_id = $1 and status in ('queued', 'claimed', 'printing', 'failed')),
-                  ahead as (select coalesce(sum(t.estimated_hours), 0) as hours from print_tasks t, mine
-                            where t.status in ('queued', 'claimed', 'printing', 'failed')
-                              and t.created_at <= mine.last),
-                  fleet as (select greatest(count(*), 1) as n from printers
-                            where status <> 'offline' and not needs_attention)
+                  load as (select l.* from mine, farm_matching_load($3, $4, $5, mine.last) l),
+                  fleet as (select case when available_printers = 0 then $6::bigint
+                                        else greatest(matching_printers, 1) end as n from load)
              update orders o set estimated_ship = greatest(o.estimated_ship,
-                    (now() + make_interval(secs => (ahead.hours / fleet.n * 3600)::bigint + $2))::date)
-             from mine, ahead, fleet where o.id = $1 and mine.last is not null",
+                    (now() + make_interval(secs => (load.backlog_hours / fleet.n * 3600)::bigint + $2))::date)
+             from mine, load, fleet where o.id = $1 and mine.last is not null",
             &[
                 order_id.to_owned().into(),
                 farm_scheduler::priority::SHIP_HANDLING_SECS.into(),
+                order.material.clone().into(),
+                order.color.clone().into(),
+                farm_quoting::lead_time::PART_NOZZLE_MM.into(),
+                i64::from(farm_quoting::lead_time::FALLBACK_PRINTERS).into(),
             ],
         )?;
     }

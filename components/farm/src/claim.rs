@@ -160,17 +160,9 @@ fn decide(
     if printer.awaiting_clear {
         return Ok(Outcome::Reason("awaiting_clear"));
     }
-    // Leases that ran out before their print started: the tasks go back.
-    db.execute(
-        "with expired as (
-           update plates set status = 'expired' where status = 'leased' and lease_expires_at <= now()
-           returning id)
-         update print_tasks t set status = 'queued', printer_id = null, plate_id = null,
-                claimed_at = null, lease_expires_at = null, center_x_mm = null,
-                center_y_mm = null, rotation_deg = null, updated_at = now()
-         from expired where t.plate_id = expired.id and t.status = 'claimed'",
-        &[],
-    )?;
+    // Leases that ran out before their print started: the tasks go back
+    // (the tick does the same for sites that stopped claiming).
+    db.query("select farm_release_expired_leases()", &[])?;
     let held: Option<(String, String)> = {
         let rows = db.query(
             "select id, status from plates where printer_id = $1 and status in ('leased', 'printing')",

@@ -2,7 +2,8 @@
 //! HTTPS, instead of holding database credentials (issue 11, item 3).
 //!
 //! - `POST /internal/farm/sites` (internal token): creates a site, or rotates
-//!   its token, and shows the token once (`scripts/site-token.sh`).
+//!   its token, and shows the token once (`scripts/site-token.sh`); with
+//!   `PATCH /internal/farm/sites/{name}`, sets its share of on-site solar.
 //! - `PUT /internal/farm/printers` (site token): registers the site's printers.
 //! - `POST /internal/farm/claims` (site token): the scheduler packs the next
 //!   plate for one of the site's printers and leases it ([`claim`]).
@@ -16,6 +17,10 @@
 //!   /internal/farm/utilisation` (operator token) ([`floor`]).
 //! - `POST /internal/farm/tasks/{task_id}/pass` (operator token): a person's
 //!   pass of a printed part with its stored photos ([`verdict`]).
+//! - `POST /internal/farm/printers/{serial}/resolve` and `POST
+//!   /internal/farm/tasks/{task_id}/requeue` (operator token): a person
+//!   clears a printer's attention flag, or prints a part that gave up again
+//!   ([`operator`]).
 //! - `/work/advance_order` (internal token, service chaining): the order
 //!   rules after farm events ([`advance`]).
 //!
@@ -32,6 +37,7 @@ mod advance;
 mod claim;
 mod floor;
 mod link;
+mod operator;
 mod photos;
 mod settings;
 mod sites;
@@ -54,6 +60,7 @@ fn serve(req: Request) -> Response {
                 Method::Post,
                 sites::create_or_rotate,
             ),
+            ("/internal/farm/sites/:name", Method::Patch, sites::update),
             (
                 "/internal/farm/printers",
                 Method::Put,
@@ -85,6 +92,16 @@ fn serve(req: Request) -> Response {
                 "/internal/farm/utilisation",
                 Method::Get,
                 floor::utilisation,
+            ),
+            (
+                "/internal/farm/printers/:serial/resolve",
+                Method::Post,
+                operator::resolve,
+            ),
+            (
+                "/internal/farm/tasks/:task_id/requeue",
+                Method::Post,
+                operator::requeue,
             ),
         ])
     })

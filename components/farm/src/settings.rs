@@ -6,8 +6,10 @@ use farm_platform::{ApiError, Ctx};
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub public_base_url: String,
-    /// The site's share of on-site solar, 0 to 1 (`farm_solar_share`): the
-    /// rest of each print's energy is counted as drawn from the grid.
+    /// The default share of on-site solar, 0 to 1 (`farm_solar_share`), for
+    /// a site registered without its own (`farm_sites.solar_share`, set by
+    /// `POST /internal/farm/sites`): the rest of each print's energy is
+    /// counted as drawn from the grid.
     pub solar_share: f64,
     /// Simulated transit in seconds (`farm_transit_secs`); empty: the
     /// carrier's days (2 domestic, 5 abroad). Tests set a few seconds.

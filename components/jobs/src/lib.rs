@@ -216,7 +216,7 @@ fn place(ctx: &mut Ctx, caller: &Caller, upload: Upload) -> Result<Response, Api
         updated_at: now,
     };
     let facts = kit::quote::facts_for(&file, params.material)?;
-    let load = kit::quote::farm_load(ctx)?;
+    let load = kit::quote::farm_load(ctx, params.material, params.color)?;
     let assessment = kit::quote::assess_with(ctx, true, &file, &facts, &params, &load)?;
     if assessment.requires_user_confirmation {
         return Err(ApiError::new(

@@ -54,37 +54,59 @@ pub fn photo_urls(urls: &PhotoUrls, photos: &Value, secs: u64) -> Result<Value, 
     Ok(Value::Array(out))
 }
 
-/// The order's parts as `GET /v1/orders/{id}` shows them: `[{part,
-/// status, attempts, energy_kwh, grid_kwh, inspection: null | {passed,
-/// defect, source, photos: [{name, url}]}}]`, the latest inspection of each.
-/// Part statuses: `queued`, `printing` (leased or printing), `printed`
-/// (awaiting inspection), `passed`, `failed` (about to be re-printed),
-/// `gave_up` (failed three times), `cancelled`.
-pub fn parts(db: &Connection, urls: &PhotoUrls, order_id: &str) -> Result<Vec<Value>, ApiError> {
-    let rows = db.query(
-        "select json_build_object('part', t.copy_index, 'status', t.status, 'attempts', t.failures + 1,
-           'energy_kwh', round(t.energy_kwh::numeric, 3), 'grid_kwh', round(t.grid_kwh::numeric, 3),
-           'inspection', (select json_build_object('attempt', i.attempt, 'passed', i.passed,
-               'defect', i.defect, 'source', i.source,
-               'photos', (select coalesce(json_agg(json_build_object('name', ph.name, 'key', ph.object_key)
-                            order by ph.name), '[]') from task_photos ph
-                          where ph.task_id = i.task_id and ph.attempt = i.attempt))
-             from inspections i where i.task_id = t.id order by i.attempt desc limit 1))::text
-         from print_tasks t where t.order_id = $1 order by t.copy_index",
-        &[order_id.to_owned().into()],
-    )?;
-    let mut parts = Vec::with_capacity(rows.rows.len());
-    for row in &rows.rows {
-        let text: String = col(row, 0)?;
-        let mut part: Value = serde_json::from_str(&text).map_err(ApiError::internal)?;
+/// SQL for one order's parts as a JSON array (text), the order's id being
+/// the SQL expression `order_id` (a parameter such as `$1`, or a column of
+/// the outer query, so a page of orders reads every page's parts in its own
+/// statement). Aliases are `p*`, so an outer `t` or `o` is not shadowed.
+/// [`render_parts`] turns it into the wire form.
+pub fn parts_json_sql(order_id: &str) -> String {
+    format!(
+        "(select coalesce(json_agg(json_build_object('part', pt.copy_index, 'status', pt.status,
+           'attempts', pt.failures + 1,
+           'energy_kwh', round(pt.energy_kwh::numeric, 3), 'grid_kwh', round(pt.grid_kwh::numeric, 3),
+           'inspection', (select json_build_object('attempt', pi.attempt, 'passed', pi.passed,
+               'defect', pi.defect, 'source', pi.source,
+               'photos', (select coalesce(json_agg(json_build_object('name', pp.name, 'key', pp.object_key)
+                            order by pp.name), '[]') from task_photos pp
+                          where pp.task_id = pi.task_id and pp.attempt = pi.attempt))
+             from inspections pi where pi.task_id = pt.id order by pi.attempt desc limit 1))
+           order by pt.copy_index), '[]')::text
+         from print_tasks pt where pt.order_id = {order_id})"
+    )
+}
+
+/// The parts of [`parts_json_sql`] as `GET /v1/orders/{id}` and each item
+/// of `GET /v1/orders` show them: `[{part, status, attempts, energy_kwh,
+/// grid_kwh, inspection: null | {attempt, passed, defect, source, photos:
+/// [{name, url}]}}]`, the latest inspection of each, photos signed now for
+/// [`ANSWER_URL_SECS`]. Part statuses: `queued`, `printing` (leased or
+/// printing), `printed` (awaiting inspection), `passed`, `failed` (about to
+/// be re-printed), `gave_up` (failed three times), `cancelled`.
+pub fn render_parts(urls: &PhotoUrls, json: &str) -> Result<Vec<Value>, ApiError> {
+    let mut parts: Vec<Value> = serde_json::from_str(json).map_err(ApiError::internal)?;
+    for part in &mut parts {
         part["status"] = json!(wire_status(part["status"].as_str().unwrap_or("queued")));
         if part["inspection"].is_object() {
             let signed = photo_urls(urls, &part["inspection"]["photos"], ANSWER_URL_SECS)?;
             part["inspection"]["photos"] = signed;
         }
-        parts.push(part);
     }
     Ok(parts)
+}
+
+/// One order's parts ([`render_parts`]), in one statement.
+pub fn parts(db: &Connection, urls: &PhotoUrls, order_id: &str) -> Result<Vec<Value>, ApiError> {
+    let rows = db.query(
+        &format!("select {}", parts_json_sql("$1")),
+        &[order_id.to_owned().into()],
+    )?;
+    let text: String = rows
+        .rows
+        .first()
+        .map(|r| col(r, 0))
+        .transpose()?
+        .unwrap_or_else(|| "[]".into());
+    render_parts(urls, &text)
 }
 
 /// A task's status as a part's (`claimed` is `printing` to a partner; the

@@ -17,6 +17,10 @@ pub const ORDER_COLUMNS: &str = "id, account_id, livemode, public_order_id, revi
      needs_attention, status_detail, carrier, shipping_service, extract(epoch from shipped_at)::bigint, \
      extract(epoch from delivered_at)::bigint, energy_kwh, grid_kwh";
 
+/// How many columns [`ORDER_COLUMNS`] selects: a query may select more after
+/// them, from this index on.
+pub const ORDER_COLUMN_COUNT: usize = 37;
+
 /// One order as stored.
 #[derive(Debug, Clone)]
 pub struct OrderRow {
@@ -213,5 +217,16 @@ pub fn next_action(status: OrderStatus) -> &'static str {
         OrderStatus::Paid | OrderStatus::Queued | OrderStatus::InProduction => "wait_for_shipment",
         OrderStatus::Shipped => "wait_for_delivery",
         OrderStatus::Delivered | OrderStatus::Cancelled | OrderStatus::Refunded => "none",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_column_count_is_the_columns_listed() {
+        // No column expression holds a comma, so the commas count them.
+        assert_eq!(ORDER_COLUMNS.split(',').count(), ORDER_COLUMN_COUNT);
     }
 }

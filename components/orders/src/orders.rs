@@ -1,5 +1,6 @@
 //! `GET /v1/orders/{id}`, `GET /v1/orders` (newest first, Stripe's list
-//! shape, `status` filter) and `POST /v1/orders/{id}/cancel`. Every query is
+//! shape, `status` filter; each item with its parts, as the single order
+//! shows them, read in the page's one statement) and `POST /v1/orders/{id}/cancel`. Every query is
 //! scoped by the caller's account and mode: another account's order, or an
 //! order of the other mode, is `order_not_found`.
 
@@ -10,6 +11,7 @@ use farm_platform::{ApiError, Caller, Ctx, response, transaction};
 use order_kit::farm_orders::OrderStatus;
 use order_kit::lifecycle;
 use order_kit::row::{ORDER_COLUMNS, OrderRow};
+use serde_json::Value;
 use spin_sdk::http::Response;
 use spin_sdk::pg4::ParameterValue;
 use upload_kit::list::Page;
@@ -44,8 +46,7 @@ pub fn get(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let mut body = order.render(&crate::base_url(ctx)?);
     // Each part's production state and latest inspection, photos signed now.
     let urls = order_kit::production::PhotoUrls::from_ctx(ctx)?;
-    body["parts"] =
-        serde_json::Value::Array(order_kit::production::parts(ctx.db()?, &urls, &order.id)?);
+    body["parts"] = Value::Array(order_kit::production::parts(ctx.db()?, &urls, &order.id)?);
     Ok(response::ok(&body))
 }
 
@@ -61,8 +62,10 @@ pub fn list(ctx: &mut Ctx) -> Result<Response, ApiError> {
             )
         })?),
     };
+    // Each order's parts in the same statement (one read for the page).
+    let parts_sql = order_kit::production::parts_json_sql("t.id");
     let sql = format!(
-        "select {ORDER_COLUMNS} from orders t where t.account_id = $1 and t.livemode = $2 \
+        "select {ORDER_COLUMNS}, {parts_sql} from orders t where t.account_id = $1 and t.livemode = $2 \
            and ($3::text is null or t.status = $3) \
            and ($4::text is null or (t.created_at, t.id) < \
                 (select c.created_at, c.id from orders c where c.id = $4 and c.account_id = $1 and c.livemode = $2)) \
@@ -90,11 +93,18 @@ pub fn list(ctx: &mut Ctx) -> Result<Response, ApiError> {
         }
     }
     let base = crate::base_url(ctx)?;
+    let urls = order_kit::production::PhotoUrls::from_ctx(ctx)?;
+    let parts_at = order_kit::row::ORDER_COLUMN_COUNT;
     let items = rows
         .rows
         .iter()
-        .map(|r| OrderRow::from_row(r).map(|o| o.render(&base)))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|r| {
+            let mut item = OrderRow::from_row(r)?.render(&base);
+            let parts: String = farm_platform::col(r, parts_at)?;
+            item["parts"] = Value::Array(order_kit::production::render_parts(&urls, &parts)?);
+            Ok(item)
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(response::ok(&page.render(items)))
 }
 

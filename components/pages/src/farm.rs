@@ -9,7 +9,12 @@
 //! production work adds (the loaded filament, `awaiting_clear`) appear as
 //! soon as they exist and their absence breaks nothing. The page's clear
 //! button calls `POST /internal/farm/printers/{serial}/clear` (the plate
-//! contract, route 4) and says so plainly when that route is missing.
+//! contract, route 4) and says so plainly when that route is missing; its
+//! resolve button calls `POST /internal/farm/printers/{serial}/resolve` for
+//! a printer that needs attention, and its re-queue button `POST
+//! /internal/farm/tasks/{task_id}/requeue` for a part that waits for a
+//! person (gave up after three failures, or cancelled on the farm, its
+//! order still in production), listed as `queue.needs_person`.
 
 use farm_platform::html::{Assets, PAGES_CSS, page_with_assets};
 use farm_platform::internal::require_operator;
@@ -104,6 +109,14 @@ pub fn overview(ctx: &mut Ctx) -> Result<Response, ApiError> {
         &[QUEUE_LIMIT.into()],
     )?;
 
+    let stuck = db.query(
+        "select t.id, t.status, t.order_id, t.copy_index, t.failures, t.material, t.color \
+         from print_tasks t join orders o on o.id = t.order_id \
+         where t.status in ('gave_up', 'cancelled') and o.status in ('queued', 'in_production') \
+         order by t.updated_at, t.id limit $1",
+        &[QUEUE_LIMIT.into()],
+    )?;
+
     let mut sites: Vec<(String, String, Vec<Value>)> = Vec::new();
     let mut shares = Vec::new();
     for row in &printers.rows {
@@ -164,6 +177,18 @@ pub fn overview(ctx: &mut Ctx) -> Result<Response, ApiError> {
             "created_at": wire::timestamp(col::<i64>(row, 5)?),
         }));
     }
+    let mut needs_person = Vec::new();
+    for row in &stuck.rows {
+        needs_person.push(json!({
+            "task_id": col::<i64>(row, 0)?,
+            "status": col::<String>(row, 1)?,
+            "order_id": col::<String>(row, 2)?,
+            "part": col::<i32>(row, 3)?,
+            "failures": col::<i32>(row, 4)?,
+            "material": col::<String>(row, 5)?,
+            "color": col::<String>(row, 6)?,
+        }));
+    }
     let awaiting: Vec<&Value> = sites
         .iter()
         .flat_map(|(_, _, list)| list.iter())
@@ -180,7 +205,7 @@ pub fn overview(ctx: &mut Ctx) -> Result<Response, ApiError> {
         "generated_at": wire::timestamp(now),
         "sites": sites.iter().map(|(id, name, list)| json!({"id": id, "name": name, "printers": list})).collect::<Vec<_>>(),
         "awaiting_clear": awaiting,
-        "queue": {"by_status": by_status, "open": tasks},
+        "queue": {"by_status": by_status, "open": tasks, "needs_person": needs_person},
         "utilisation": {"window_seconds": WINDOW_SECS, "farm": farm_share},
     })))
 }

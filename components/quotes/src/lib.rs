@@ -54,10 +54,17 @@ fn quote(ctx: &mut Ctx, caller: &Caller, body: QuoteBody) -> Result<Response, Ap
         body.ship_country.as_deref(),
         body.requested_execution_mode.as_deref(),
     )?;
-    // Three statements in all: authentication, the file with the farm's
-    // load, and the insert (issue 9, item 7; tests/tests/request_path.rs).
-    let (file, load) =
-        kit::quote::load_file_and_farm(ctx, &body.file_id, &caller.account_id, caller.livemode())?;
+    // Three statements in all: authentication, the file with the load of
+    // the printers that hold its filament, and the insert (issue 9, item 7;
+    // tests/tests/request_path.rs).
+    let (file, load) = kit::quote::load_file_and_farm(
+        ctx,
+        &body.file_id,
+        &caller.account_id,
+        caller.livemode(),
+        params.material,
+        params.color,
+    )?;
     let facts = kit::quote::facts_for(&file, params.material)?;
     let assessment = kit::quote::assess(ctx, caller, &file, &facts, &params, &load)?;
     let (_, body) = kit::quote::store(ctx, caller, &file, &params, &assessment, &facts)?;

@@ -82,41 +82,58 @@ pub fn parse_params(
     })
 }
 
-/// The farm's load: hours of open print tasks and printers not offline.
-pub fn farm_load(ctx: &mut Ctx) -> Result<FarmLoad, ApiError> {
+/// The farm's load as a part of `material` / `color` sees it (one
+/// statement, `farm_matching_load`): the hours queued ahead on the printers
+/// that hold that filament and the 0.4 mm nozzle, their count and the
+/// count of printers that can take work.
+pub fn farm_load(ctx: &mut Ctx, material: &Material, color: &str) -> Result<FarmLoad, ApiError> {
     let rows = ctx.db()?.query(
-        "select coalesce((select sum(estimated_hours) from print_tasks where status in ('queued', 'claimed', 'printing')), 0)::float8, \
-                (select count(*) from printers where status <> 'offline')::bigint",
-        &[],
+        "select backlog_hours, matching_printers, available_printers from farm_matching_load($1, $2, $3)",
+        &[
+            material.id().to_owned().into(),
+            color.to_owned().into(),
+            farm_quoting::lead_time::PART_NOZZLE_MM.into(),
+        ],
     )?;
     let row = rows
         .rows
         .first()
         .ok_or_else(|| ApiError::internal("farm load query returned nothing"))?;
-    let printers: i64 = col(row, 1)?;
+    load_from(row, 0)
+}
+
+/// [`FarmLoad`] from `backlog_hours, matching_printers, available_printers`
+/// starting at column `at`.
+fn load_from(row: &[spin_sdk::pg4::DbValue], at: usize) -> Result<FarmLoad, ApiError> {
+    let count = |i: usize| -> Result<u32, ApiError> {
+        Ok(u32::try_from(col::<i64>(row, at + i)?).unwrap_or(u32::MAX))
+    };
     Ok(FarmLoad {
-        backlog_hours: col(row, 0)?,
-        available_printers: u32::try_from(printers).unwrap_or(u32::MAX),
+        backlog_hours: col(row, at)?,
+        matching_printers: count(1)?,
+        available_printers: count(2)?,
     })
 }
 
-/// The caller's file and the farm's load in one statement (a quote is three:
-/// authentication, this, and the insert). `file_not_found` as
-/// [`FileRow::load`].
+/// The caller's file and the farm's load as a part of `material` / `color`
+/// sees it, in one statement (a quote is three: authentication, this, and
+/// the insert). `file_not_found` as [`FileRow::load`].
 pub fn load_file_and_farm(
     ctx: &mut Ctx,
     file_id: &str,
     account_id: &str,
     livemode: bool,
+    material: &Material,
+    color: &str,
 ) -> Result<(FileRow, FarmLoad), ApiError> {
     if !IdKind::File.is_valid(file_id) {
         return Err(ApiError::file_not_found());
     }
-    // The function `farm_quote_context` (migrations/0007_request_path.sql)
+    // The function `farm_quote_context` (migrations/0018_farm_operations.sql)
     // keeps its plan per connection; this outer statement is cheap to plan.
     let sql = format!(
-        "select {FILE_COLUMNS}, q.backlog_hours, q.printers \
-         from farm_quote_context($1, $2, $3) q cross join lateral (select (q.file).*) f"
+        "select {FILE_COLUMNS}, q.backlog_hours, q.matching_printers, q.available_printers \
+         from farm_quote_context($1, $2, $3, $4, $5, $6) q cross join lateral (select (q.file).*) f"
     );
     let rows = ctx.db()?.query(
         &sql,
@@ -124,16 +141,14 @@ pub fn load_file_and_farm(
             file_id.to_owned().into(),
             account_id.to_owned().into(),
             livemode.into(),
+            material.id().to_owned().into(),
+            color.to_owned().into(),
+            farm_quoting::lead_time::PART_NOZZLE_MM.into(),
         ],
     )?;
     let row = rows.rows.first().ok_or_else(ApiError::file_not_found)?;
     let file = FileRow::from_row(row)?;
-    let n = FILE_COLUMN_COUNT;
-    let printers: i64 = col(row, n + 1)?;
-    let load = FarmLoad {
-        backlog_hours: col(row, n)?,
-        available_printers: u32::try_from(printers).unwrap_or(u32::MAX),
-    };
+    let load = load_from(row, FILE_COLUMN_COUNT)?;
     Ok((file, load))
 }
 

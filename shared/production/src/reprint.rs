@@ -37,9 +37,34 @@ pub fn after_failure(failures_before: u32, _why: Failure) -> Next {
     }
 }
 
+/// The failures of a part that count toward [`MAX_FAILURES_PER_PART`]: those
+/// since a person last re-queued it after it gave up (`set_aside`, its
+/// failures then). The person's re-queue gives the part the automatic
+/// policy's attempts again; its attempt count keeps every failure.
+pub fn counted_failures(failures: u32, set_aside: u32) -> u32 {
+    failures.saturating_sub(set_aside)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_person_s_requeue_gives_three_more_attempts() {
+        // Gave up at 3, re-queued (3 set aside): the 4th and 5th failures
+        // re-print, the 6th flags the order again.
+        assert_eq!(counted_failures(3, 3), 0);
+        assert_eq!(
+            after_failure(counted_failures(4, 3) - 1, Failure::Print),
+            Next::Requeue { attempt: 1 }
+        );
+        assert_eq!(
+            after_failure(counted_failures(6, 3) - 1, Failure::Print),
+            Next::FlagOrder { failures: 3 }
+        );
+        // Never below zero.
+        assert_eq!(counted_failures(1, 3), 0);
+    }
 
     #[test]
     fn the_third_failure_flags_the_order() {

@@ -159,6 +159,7 @@ mod tests {
 
     const IDLE: FarmLoad = FarmLoad {
         backlog_hours: 0.0,
+        matching_printers: 0,
         available_printers: 0,
     };
 

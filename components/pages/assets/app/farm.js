@@ -1,6 +1,9 @@
 // The operator's farm view: GET /internal/farm/overview with the operator
 // token (sessionStorage), refreshed every 10 s; the clear button posts
-// /internal/farm/printers/{serial}/clear.
+// /internal/farm/printers/{serial}/clear, the resolve button
+// /internal/farm/printers/{serial}/resolve (a printer flagged for a person),
+// the re-queue button /internal/farm/tasks/{task_id}/requeue (a part that
+// gave up or was cancelled on the farm).
 const TOKEN = 'farm_operator_token';
 const $ = (id) => document.getElementById(id);
 
@@ -20,16 +23,37 @@ function say(content, isError = false) {
 
 function percent(x) { return `${Math.round((x || 0) * 100)} %`; }
 
-async function clearPlate(serial, button) {
+// POSTs an operator action; says `done` or the API's message, then reloads.
+async function act(path, button, what, done) {
   button.disabled = true;
-  const res = await fetch(`/internal/farm/printers/${encodeURIComponent(serial)}/clear`, {
+  const res = await fetch(path, {
     method: 'POST', headers: { authorization: `Bearer ${token()}`, accept: 'application/json' },
   });
   const body = await res.json().catch(() => ({}));
-  if (res.ok) say(`${serial}: plate cleared.`);
-  else if (res.status === 404 && body.error !== 'printer_not_found') say('Clearing plates is not available on this server yet (no clear route).', true);
-  else say(`${serial}: ${body.message || `HTTP ${res.status}`}`, true);
+  if (res.ok) say(`${what}: ${done}`);
+  else if (res.status === 404 && !body.error?.endsWith('_not_found')) say(`${what}: this server has no such route yet.`, true);
+  else say(`${what}: ${body.message || `HTTP ${res.status}`}`, true);
   load();
+}
+
+function clearPlate(serial, button) {
+  act(`/internal/farm/printers/${encodeURIComponent(serial)}/clear`, button, serial, 'plate cleared.');
+}
+
+function resolvePrinter(serial, button) {
+  act(`/internal/farm/printers/${encodeURIComponent(serial)}/resolve`, button, serial, 'attention resolved; it takes plates again.');
+}
+
+function requeueTask(task, button) {
+  act(`/internal/farm/tasks/${encodeURIComponent(task.task_id)}/requeue`, button,
+    `Part ${task.part} of ${task.order_id}`, 're-queued at the front.');
+}
+
+function button(label, onClick) {
+  const b = text('button', label);
+  b.type = 'button';
+  b.addEventListener('click', () => onClick(b));
+  return b;
 }
 
 function printerRow(tbody, p) {
@@ -54,12 +78,8 @@ function printerRow(tbody, p) {
   if (p.needs_attention) flags.push('needs attention');
   if (p.awaiting_clear) flags.push('plate awaiting clear');
   const flagCell = tr.appendChild(text('td', flags.join(', ') || '—', flags.length ? 'error' : ''));
-  if (p.awaiting_clear) {
-    const b = text('button', `Clear ${p.serial}`);
-    b.type = 'button';
-    b.addEventListener('click', () => clearPlate(p.serial, b));
-    flagCell.append(' ', b);
-  }
+  if (p.needs_attention) flagCell.append(' ', button(`Resolve ${p.serial}`, (b) => resolvePrinter(p.serial, b)));
+  if (p.awaiting_clear) flagCell.append(' ', button(`Clear ${p.serial}`, (b) => clearPlate(p.serial, b)));
   tr.appendChild(text('td', percent(p.utilisation)));
 }
 
@@ -79,6 +99,22 @@ function render(o) {
   }
   root.appendChild(text('h2', 'Plates awaiting clear'));
   root.appendChild(text('p', o.awaiting_clear.length ? o.awaiting_clear.join(', ') : 'None.'));
+  root.appendChild(text('h2', 'Parts waiting for a person'));
+  const stuck = o.queue.needs_person || [];
+  if (!stuck.length) root.appendChild(text('p', 'None.'));
+  else {
+    root.appendChild(text('p', 'These parts gave up after their failures or were cancelled on the farm; their orders do not ship until a person decides. Re-queue prints one again; a refund is the order\'s cancel.'));
+    const t = document.createElement('table');
+    const head = t.createTHead().insertRow();
+    for (const h of ['Task', 'Order', 'Part', 'Status', 'Failures', 'Material', '']) head.appendChild(text('th', h)).scope = 'col';
+    const body = t.createTBody();
+    for (const q of stuck) {
+      const tr = body.insertRow();
+      for (const v of [q.task_id, q.order_id, q.part, q.status, q.failures, `${q.material} ${q.color}`]) tr.appendChild(text('td', String(v)));
+      tr.insertCell().append(button(`Re-queue task ${q.task_id}`, (b) => requeueTask(q, b)));
+    }
+    root.appendChild(t);
+  }
   root.appendChild(text('h2', 'Queue'));
   const counts = Object.entries(o.queue.by_status).map(([s, n]) => `${s}: ${n}`).join(', ');
   root.appendChild(text('p', counts || 'No print task yet.'));
