@@ -116,7 +116,9 @@ impl Generation {
     /// for [`URL_EXPIRES_SECS`].
     pub fn render(&self, ctx: &Ctx) -> Result<Value, ApiError> {
         let preview_url = match (self.status.as_str(), self.export_key(ExportFormat::Glb)) {
-            ("completed", Some(key)) => Some(kit::store::presign_get(ctx, &key, URL_EXPIRES_SECS)?.url),
+            ("completed", Some(key)) => {
+                Some(kit::store::presign_get(ctx, &key, URL_EXPIRES_SECS)?.url)
+            }
             _ => None,
         };
         Ok(self.render_with(preview_url))

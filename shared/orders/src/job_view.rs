@@ -48,7 +48,14 @@ mod tests {
     fn a_job_hears_printing_and_shipped_and_nothing_else() {
         assert_eq!(job_event("order.in_production"), Some("job.printing"));
         assert_eq!(job_event("order.shipped"), Some("job.shipped"));
-        for other in ["order.created", "order.paid", "order.queued", "order.delivered", "order.inspection", "order.cancelled"] {
+        for other in [
+            "order.created",
+            "order.paid",
+            "order.queued",
+            "order.delivered",
+            "order.inspection",
+            "order.cancelled",
+        ] {
             assert_eq!(job_event(other), None, "{other}");
         }
     }
