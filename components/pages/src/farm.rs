@@ -5,9 +5,9 @@
 //! the farm component's operator routes take, so the page's clear button
 //! works with it).
 //!
-//! The overview reads each printer row whole (`to_jsonb`), so columns the
-//! production work adds (the loaded filament, `awaiting_clear`) appear as
-//! soon as they exist and their absence breaks nothing. The page's clear
+//! The overview reads each printer row whole (`to_jsonb`); the filament
+//! shown is the `loaded` column, what the printer's gateway last reported
+//! (migration 0016). The page's clear
 //! button calls `POST /internal/farm/printers/{serial}/clear` (the plate
 //! contract, route 4) and says so plainly when that route is missing; its
 //! resolve button calls `POST /internal/farm/printers/{serial}/resolve` for
