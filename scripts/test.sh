@@ -43,7 +43,7 @@ step "MCP Python SDK (scripts/mcp-client.sh)"
 FARM_MCP_PYTHON=$(bash scripts/mcp-client.sh)
 export FARM_MCP_PYTHON
 
-# The page tests (tests/tests/browser_pages.rs) drive Debian's chromium
+# The page tests (tests/tests/browser_pages.rs, browser_farm.rs) drive Debian's chromium
 # through chromium-driver; they skip (loudly) only if it cannot be installed.
 step "Browser (scripts/browser.sh)"
 if FARM_CHROMEDRIVER=$(bash scripts/browser.sh); then export FARM_CHROMEDRIVER; fi

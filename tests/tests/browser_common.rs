@@ -134,13 +134,25 @@ pub async fn browser(driver: &Driver) -> Client {
         .expect("a chromium session")
 }
 
-/// The screenshots' folder, emptied once per run (both tests of this file
-/// run in one process) so that only this run's pages are there to review.
+/// The screenshots' folder: `target/browser-screenshots/` for
+/// browser_pages.rs, `target/browser-screenshots/<test file>/` for another
+/// browser test file (this file is compiled into each). Its PNG files are
+/// removed once per run of the test binary (the tests of one file run in
+/// one process), so only this run's pages are there to review and one
+/// file's run leaves the others' screenshots alone.
 pub fn screenshots() -> PathBuf {
     static EMPTIED: std::sync::Once = std::sync::Once::new();
-    let dir = repo_root().join("target/browser-screenshots");
+    let mut dir = repo_root().join("target/browser-screenshots");
+    let test = env!("CARGO_CRATE_NAME");
+    if test != "browser_pages" {
+        dir.push(test);
+    }
     EMPTIED.call_once(|| {
-        let _ = std::fs::remove_dir_all(&dir);
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "png") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     });
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     dir

@@ -2,8 +2,9 @@
 //! a solar share per site in each print's grid energy, `estimated_ship`
 //! from the printers that hold the quoted filament, an operator resolving a
 //! printer's attention flag and re-queueing a part that gave up, expired
-//! leases returned by the tick with no claim, and the parts on every item
-//! of the order list.
+//! leases returned by the tick with no claim, the parts on every item
+//! of the order list, and the farm overview's parts awaiting a person's
+//! verdict (with their signed photos) and the filament printers report.
 
 #[path = "farm_common.rs"]
 mod common;
@@ -618,4 +619,122 @@ async fn each_item_of_the_order_list_carries_its_parts_in_one_statement() {
     eprintln!("GET /v1/orders: {one_statements} statements for 1 order, {three_statements} for 3");
     assert_eq!(one_statements, three_statements);
     assert_eq!(one_statements, 2, "authentication and the list");
+}
+
+/// `GET /internal/farm/overview` with the operator token and a request id;
+/// returns the answer and the statements it took.
+async fn overview(app: &TestApp, request_id: &str) -> (Value, u32) {
+    let r = app
+        .request(Method::GET, "/internal/farm/overview")
+        .bearer_auth(OPERATOR)
+        .header("x-request-id", request_id)
+        .send()
+        .await
+        .expect("overview");
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.expect("json");
+    (body, app.db_statements(request_id))
+}
+
+#[tokio::test]
+async fn the_overview_lists_parts_awaiting_a_verdict_with_their_photos_in_one_statement() {
+    let app = spawn().await;
+    let token = app.farm_site_token("verdicts").await;
+    register(&app, &token, &["01PV1"]).await;
+    let (_, empty_statements) = overview(&app, "overview-empty").await;
+
+    let (_, order) = queued_order(&app, 3, [20.0, 20.0, 10.0]).await;
+    let order_id = order["id"].as_str().expect("id").to_owned();
+    // The gateway reports two AMS trays with its claim.
+    let c = claim_loaded(
+        &app,
+        &token,
+        "01PV1",
+        json!([{"material": "pla", "color": "black"}, {"material": "petg", "color": "white"}]),
+    )
+    .await;
+    let tasks = plate_tasks(&c);
+    assert_eq!(tasks.len(), 3, "three small parts on one plate: {c}");
+    print_hour(&app, &token, "01PV1", &c).await;
+    // A camera photo for the first two (as the camera inspector uploads
+    // them, with no verdict); the third has a verdict from the printer.
+    for t in &tasks {
+        let (status, body) = put_photo(&app, &token, *t, "camera.png", png()).await;
+        assert!((200..300).contains(&status), "{status} {body}");
+    }
+    push(
+        &app,
+        &token,
+        vec![event(
+            "01PV1",
+            "inspection",
+            json!({"plate_id": c["plate"]["id"], "task_id": tasks[2],
+        "detail": {"passed": true, "photos": ["camera.png"], "defect": null, "source": "printer"}}),
+        )],
+    )
+    .await;
+    settle(&app).await;
+
+    let (body, statements) = overview(&app, "overview-two").await;
+    eprintln!(
+        "overview: {statements} statements with two parts awaiting a verdict, {empty_statements} with none"
+    );
+    assert_eq!(
+        statements, empty_statements,
+        "the list is one statement whatever it holds"
+    );
+    let printer = &body["sites"][0]["printers"][0];
+    assert_eq!(
+        printer["filament"],
+        json!([{"material": "pla", "color": "black"}, {"material": "petg", "color": "white"}]),
+        "what the printer reports: {printer}"
+    );
+    let waiting = body["awaiting_verdict"].as_array().expect("list");
+    let listed: Vec<i64> = waiting
+        .iter()
+        .filter_map(|v| v["task_id"].as_i64())
+        .collect();
+    assert_eq!(listed, tasks[..2], "the judged part is not listed: {body}");
+    let store = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    for v in waiting {
+        assert_eq!(
+            (
+                v["order_id"].as_str(),
+                v["printer"].as_str(),
+                v["attempt"].as_i64(),
+                v["material"].as_str(),
+            ),
+            (Some(order_id.as_str()), Some("01PV1"), Some(1), Some("pla")),
+            "{v}"
+        );
+        assert_eq!(v["photos"].as_array().map(Vec::len), Some(1), "{v}");
+        assert_eq!(v["photos"][0]["name"], "camera.png");
+        let url = v["photos"][0]["url"].as_str().expect("url");
+        assert!(url.contains("X-Amz-Expires=3600"), "an hour: {url}");
+        let got = store.get(url).send().await.expect("photo");
+        assert_eq!(got.status(), 200, "{url}");
+        assert_eq!(got.bytes().await.expect("bytes").as_ref(), png().as_slice());
+    }
+
+    // Passed by a person: off the list.
+    let (status, passed) = call(
+        &app,
+        OPERATOR,
+        Method::POST,
+        &format!("/internal/farm/tasks/{}/pass", tasks[0]),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{passed}");
+    let (body, _) = overview(&app, "overview-one").await;
+    let listed: Vec<i64> = body["awaiting_verdict"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|v| v["task_id"].as_i64())
+        .collect();
+    assert_eq!(listed, tasks[1..2]);
 }

@@ -87,6 +87,13 @@ async fn pages_allow_exactly_what_they_load() {
                 "{csp}"
             );
         }
+        if path == "/farm" {
+            // The photos of parts awaiting a verdict, by their signed URLs.
+            assert!(
+                csp.contains(&format!("img-src 'self' data: blob: {store};")),
+                "{csp}"
+            );
+        }
         // Every script and stylesheet it names is ours and served.
         let files: Vec<String> = attrs(&html, "src")
             .into_iter()

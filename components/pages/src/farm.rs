@@ -5,16 +5,20 @@
 //! the farm component's operator routes take, so the page's clear button
 //! works with it).
 //!
-//! The overview reads each printer row whole (`to_jsonb`), so columns the
-//! production work adds (the loaded filament, `awaiting_clear`) appear as
-//! soon as they exist and their absence breaks nothing. The page's clear
+//! The overview reads each printer row whole (`to_jsonb`); the filament
+//! shown is the `loaded` column, what the printer's gateway last reported
+//! (migration 0016). The page's clear
 //! button calls `POST /internal/farm/printers/{serial}/clear` (the plate
 //! contract, route 4) and says so plainly when that route is missing; its
 //! resolve button calls `POST /internal/farm/printers/{serial}/resolve` for
 //! a printer that needs attention, and its re-queue button `POST
 //! /internal/farm/tasks/{task_id}/requeue` for a part that waits for a
 //! person (gave up after three failures, or cancelled on the farm, its
-//! order still in production), listed as `queue.needs_person`.
+//! order still in production), listed as `queue.needs_person`. Parts
+//! printed and awaiting a person's verdict (a real printer's camera sends a
+//! photo and no verdict) are listed as `awaiting_verdict` with their photos
+//! as signed, expiring URLs (`verdict.rs`); the page's pass and fail buttons
+//! call `POST /internal/farm/tasks/{task_id}/pass` and `.../fail`.
 
 use farm_platform::html::{Assets, PAGES_CSS, page_with_assets};
 use farm_platform::internal::require_operator;
@@ -28,10 +32,16 @@ const WINDOW_SECS: i64 = 24 * 3600;
 /// Open tasks listed by the overview, oldest first; the counts cover all.
 const QUEUE_LIMIT: i64 = 50;
 
-pub fn page(_ctx: &mut Ctx) -> Result<Response, ApiError> {
+pub fn page(ctx: &mut Ctx) -> Result<Response, ApiError> {
+    // The photos of parts awaiting a verdict are shown from the object
+    // store by their signed URLs: its origin is the one image source
+    // besides this one.
+    let store = crate::store_origin(ctx)?;
+    let origins = [store.as_str()];
     let assets = Assets {
         modules: &["/assets/app/farm.js"],
         stylesheets: &[PAGES_CSS],
+        origins: &origins,
         ..Assets::default()
     };
     let body = "<h1>Farm</h1>\
@@ -56,17 +66,21 @@ fn floor_state(status: &str) -> FloorState {
     }
 }
 
-/// The loaded filament, from whichever columns the printer row has.
+/// The loaded filament as the printer reports it: the `loaded` column
+/// (migration 0016), the AMS trays (or external spool) the gateway sent
+/// with its last claim, `[{material, color}]` (lowercase material id,
+/// catalog colour name). `null` while no claim has reported it.
 fn filament(p: &Value) -> Value {
-    if p["filament"].is_object() {
-        return p["filament"].clone();
+    match &p["loaded"] {
+        Value::Array(trays) => Value::Array(
+            trays
+                .iter()
+                .filter(|t| t["material"].is_string())
+                .map(|t| json!({"material": t["material"], "color": t["color"]}))
+                .collect(),
+        ),
+        _ => Value::Null,
     }
-    for (m, c) in [("loaded_material", "loaded_color"), ("material", "color")] {
-        if p[m].is_string() {
-            return json!({"material": p[m], "color": p[c]});
-        }
-    }
-    Value::Null
 }
 
 fn awaiting_clear(p: &Value) -> bool {
@@ -116,6 +130,8 @@ pub fn overview(ctx: &mut Ctx) -> Result<Response, ApiError> {
          order by t.updated_at, t.id limit $1",
         &[QUEUE_LIMIT.into()],
     )?;
+
+    let awaiting_verdict = crate::verdict::awaiting(ctx)?;
 
     let mut sites: Vec<(String, String, Vec<Value>)> = Vec::new();
     let mut shares = Vec::new();
@@ -206,6 +222,7 @@ pub fn overview(ctx: &mut Ctx) -> Result<Response, ApiError> {
         "sites": sites.iter().map(|(id, name, list)| json!({"id": id, "name": name, "printers": list})).collect::<Vec<_>>(),
         "awaiting_clear": awaiting,
         "queue": {"by_status": by_status, "open": tasks, "needs_person": needs_person},
+        "awaiting_verdict": awaiting_verdict,
         "utilisation": {"window_seconds": WINDOW_SECS, "farm": farm_share},
     })))
 }
@@ -215,16 +232,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn filament_comes_from_whichever_columns_exist() {
+    fn filament_is_what_the_printer_reports_in_its_loaded_column() {
+        // A printer row as `to_jsonb(printers)` gives it after a claim that
+        // reported two AMS trays (the gateway's `loaded`).
+        let row = json!({"serial": "01P00A000000001", "loaded":
+            [{"material": "pla", "color": "black"}, {"material": "petg", "color": "white"}]});
+        assert_eq!(
+            filament(&row),
+            json!([{"material": "pla", "color": "black"}, {"material": "petg", "color": "white"}])
+        );
+        // Not reported yet: the column is null (or, on an older row, absent).
+        assert_eq!(
+            filament(&json!({"serial": "x", "loaded": null})),
+            Value::Null
+        );
         assert_eq!(filament(&json!({"serial": "x"})), Value::Null);
-        assert_eq!(
-            filament(&json!({"loaded_material": "pla", "loaded_color": "black"})),
-            json!({"material": "pla", "color": "black"})
-        );
-        assert_eq!(
-            filament(&json!({"filament": {"material": "petg"}})),
-            json!({"material": "petg"})
-        );
+        // A tray without a material is no filament.
+        assert_eq!(filament(&json!({"loaded": [{"color": "red"}]})), json!([]));
     }
 
     #[test]

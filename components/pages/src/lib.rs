@@ -3,7 +3,8 @@
 //! - `GET /` (`home.rs`): drop a mesh, see it in 3D at once, upload it by the
 //!   presigned URL, read the analysis and the price, order.
 //! - `GET /farm` (`farm.rs`): the operator's view of the farm, and its data,
-//!   `GET /internal/farm/overview` (the operator token: the internal token).
+//!   `GET /internal/farm/overview` (the operator token), with the parts
+//!   awaiting a person's verdict and their signed photo URLs (`verdict.rs`).
 //! - `GET /docs` (`docs.rs`): the API reference, `/v1/openapi.json` rendered
 //!   by the vendored Swagger UI.
 //! - `GET /assets/...` (`assets.rs`): the vendored npm files (three.js,
@@ -18,6 +19,7 @@ mod assets;
 mod docs;
 mod farm;
 mod home;
+mod verdict;
 
 use farm_platform::html::origin_of;
 use farm_platform::{ApiError, Ctx, handle};
@@ -40,7 +42,8 @@ fn serve(req: Request) -> Response {
 }
 
 /// The object store's origin (`s3_endpoint`), which the upload page PUTs
-/// to and the 3D views fetch meshes from; the CSP allows it by name.
+/// to, the 3D views fetch meshes from and the farm page shows photos from;
+/// the CSP allows it by name.
 pub(crate) fn store_origin(ctx: &Ctx) -> Result<String, ApiError> {
     let endpoint = ctx.var("s3_endpoint")?;
     origin_of(&endpoint)

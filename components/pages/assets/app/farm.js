@@ -3,7 +3,11 @@
 // /internal/farm/printers/{serial}/clear, the resolve button
 // /internal/farm/printers/{serial}/resolve (a printer flagged for a person),
 // the re-queue button /internal/farm/tasks/{task_id}/requeue (a part that
-// gave up or was cancelled on the farm).
+// gave up or was cancelled on the farm). A part printed and awaiting a
+// person's verdict (a real printer's camera sends a photo, no verdict) is
+// shown with its photos (signed object-store URLs) and passed through
+// /internal/farm/tasks/{task_id}/pass or failed, with the defect typed in,
+// through /internal/farm/tasks/{task_id}/fail.
 const TOKEN = 'farm_operator_token';
 const $ = (id) => document.getElementById(id);
 
@@ -23,16 +27,19 @@ function say(content, isError = false) {
 
 function percent(x) { return `${Math.round((x || 0) * 100)} %`; }
 
-// POSTs an operator action; says `done` or the API's message, then reloads.
-async function act(path, button, what, done) {
+// POSTs an operator action (with `body` as JSON if given); says `done` or
+// the API's message, then reloads.
+async function act(path, button, what, done, body) {
   button.disabled = true;
+  const headers = { authorization: `Bearer ${token()}`, accept: 'application/json' };
+  if (body) headers['content-type'] = 'application/json';
   const res = await fetch(path, {
-    method: 'POST', headers: { authorization: `Bearer ${token()}`, accept: 'application/json' },
+    method: 'POST', headers, body: body ? JSON.stringify(body) : undefined,
   });
-  const body = await res.json().catch(() => ({}));
+  const answer = await res.json().catch(() => ({}));
   if (res.ok) say(`${what}: ${done}`);
-  else if (res.status === 404 && !body.error?.endsWith('_not_found')) say(`${what}: this server has no such route yet.`, true);
-  else say(`${what}: ${body.message || `HTTP ${res.status}`}`, true);
+  else if (res.status === 404 && !answer.error?.endsWith('_not_found')) say(`${what}: this server has no such route yet.`, true);
+  else say(`${what}: ${answer.message || `HTTP ${res.status}`}`, true);
   load();
 }
 
@@ -47,6 +54,17 @@ function resolvePrinter(serial, button) {
 function requeueTask(task, button) {
   act(`/internal/farm/tasks/${encodeURIComponent(task.task_id)}/requeue`, button,
     `Part ${task.part} of ${task.order_id}`, 're-queued at the front.');
+}
+
+function partName(v) { return `Part ${v.part} of ${v.order_id || 'no order'}`; }
+
+function passPart(v, button) {
+  act(`/internal/farm/tasks/${encodeURIComponent(v.task_id)}/pass`, button, partName(v), 'passed.');
+}
+
+function failPart(v, defect, button) {
+  act(`/internal/farm/tasks/${encodeURIComponent(v.task_id)}/fail`, button, partName(v),
+    're-printed (or its order flagged at the third failure).', { defect });
 }
 
 function button(label, onClick) {
@@ -72,8 +90,9 @@ function printerRow(tbody, p) {
   } else {
     progress.textContent = '—';
   }
-  const f = p.filament;
-  tr.appendChild(text('td', f ? [f.material, f.color].filter(Boolean).join(' ') : '—'));
+  // What the printer reports loaded: one entry per AMS tray or spool.
+  const trays = (p.filament || []).map((f) => [f.material, f.color].filter(Boolean).join(' '));
+  tr.appendChild(text('td', trays.length ? trays.join(', ') : '—'));
   const flags = [];
   if (p.needs_attention) flags.push('needs attention');
   if (p.awaiting_clear) flags.push('plate awaiting clear');
@@ -99,6 +118,7 @@ function render(o) {
   }
   root.appendChild(text('h2', 'Plates awaiting clear'));
   root.appendChild(text('p', o.awaiting_clear.length ? o.awaiting_clear.join(', ') : 'None.'));
+  verdicts(root, o.awaiting_verdict || []);
   root.appendChild(text('h2', 'Parts waiting for a person'));
   const stuck = o.queue.needs_person || [];
   if (!stuck.length) root.appendChild(text('p', 'None.'));
@@ -131,10 +151,73 @@ function render(o) {
   }
 }
 
+// The parts printed and awaiting a person's verdict: photos (thumbnails
+// linking to the full image), a pass button, and a fail form whose defect
+// input is labelled for the part.
+function verdicts(root, parts) {
+  root.appendChild(text('h2', 'Parts awaiting a verdict'));
+  if (!parts.length) { root.appendChild(text('p', 'None.')); return; }
+  root.appendChild(text('p', 'Printed and photographed; nobody has judged them yet. Pass lets the part ship; Fail with the defect re-prints it.'));
+  const t = document.createElement('table');
+  t.id = 'awaiting-verdict';
+  const head = t.createTHead().insertRow();
+  for (const h of ['Task', 'Order', 'Part', 'Attempt', 'Printer', 'Material', 'Photos', 'Verdict']) head.appendChild(text('th', h)).scope = 'col';
+  const body = t.createTBody();
+  for (const v of parts) {
+    const tr = body.insertRow();
+    tr.dataset.taskId = v.task_id;
+    for (const x of [v.task_id, v.order_id || '—', v.part ?? '—', v.attempt, v.printer || '—', `${v.material} ${v.color}`]) tr.appendChild(text('td', String(x)));
+    const photos = tr.insertCell();
+    if (!v.photos.length) photos.textContent = 'No photo yet (pass needs one).';
+    for (const ph of v.photos) {
+      const a = document.createElement('a');
+      a.href = ph.url;
+      a.target = '_blank';
+      a.rel = 'noopener';
+      const img = document.createElement('img');
+      img.src = ph.url;
+      img.alt = `${partName(v)}, photo ${ph.name}`;
+      img.className = 'thumb';
+      img.width = 96;
+      img.height = 96;
+      a.appendChild(img);
+      photos.append(a, ' ');
+    }
+    const cell = tr.insertCell();
+    cell.append(button(`Pass task ${v.task_id}`, (b) => passPart(v, b)));
+    const form = document.createElement('form');
+    form.className = 'row';
+    const id = `defect-${v.task_id}`;
+    const label = text('label', `Defect of task ${v.task_id}`);
+    label.htmlFor = id;
+    const input = document.createElement('input');
+    input.id = id;
+    input.required = true;
+    input.placeholder = 'e.g. layer_shift';
+    const submit = text('button', `Fail task ${v.task_id}`);
+    submit.type = 'submit';
+    form.append(label, input, submit);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      failPart(v, input.value.trim(), submit);
+    });
+    cell.append(form);
+  }
+  root.appendChild(t);
+}
+
+// True while a person is typing into the page's table (a defect): the
+// periodic refresh waits rather than wipe what they typed.
+function editing() {
+  const el = document.activeElement;
+  return Boolean(el && el.tagName === 'INPUT' && $('farm').contains(el) && el.value);
+}
+
 let timer = null;
-async function load() {
+async function load(periodic = false) {
   clearTimeout(timer);
   if (!token()) return;
+  if (periodic && editing()) { timer = setTimeout(() => load(true), 10000); return; }
   const res = await fetch('/internal/farm/overview', { headers: { authorization: `Bearer ${token()}`, accept: 'application/json' } });
   if (res.status === 401) {
     sessionStorage.removeItem(TOKEN);
@@ -144,7 +227,7 @@ async function load() {
   }
   if (!res.ok) { say(`The farm could not be read (HTTP ${res.status}).`, true); return; }
   render(await res.json());
-  timer = setTimeout(load, 10000);
+  timer = setTimeout(() => load(true), 10000);
 }
 
 function show() {
@@ -164,6 +247,6 @@ $('token-form').addEventListener('submit', (ev) => {
   load();
 });
 $('forget-token').addEventListener('click', () => { sessionStorage.removeItem(TOKEN); show(); });
-$('refresh').addEventListener('click', load);
+$('refresh').addEventListener('click', () => load());
 show();
 load();
