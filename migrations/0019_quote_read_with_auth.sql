@@ -36,3 +36,16 @@ begin
   from farm_quote_context(p_file_id, p_account_id, p_mode = 'live') q
   cross join lateral (select (q.file).*) f;
 end $$;
+
+-- Both functions run on every request, and a profile of the backends under
+-- the quote benchmark found a quarter of Postgres's time in planning
+-- farm_authenticate's CTE again on every call: with plan_cache_mode = auto,
+-- plpgsql keeps choosing a custom plan, because one made for p_sweep = false
+-- drops the sweep and looks cheaper than the generic plan. The generic plan
+-- is as good here (each lookup is by a key; the sweep's delete is skipped by
+-- a one-time filter when p_sweep is false), so it is forced. A later
+-- `create or replace` of either function must keep this setting.
+alter function farm_authenticate(text, bigint, date, boolean, bigint, bigint)
+  set plan_cache_mode = force_generic_plan;
+alter function farm_quote_file(text, text, text)
+  set plan_cache_mode = force_generic_plan;
