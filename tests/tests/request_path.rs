@@ -50,7 +50,7 @@ pub fn statements_of(app: &TestApp, request_id: &str) -> u32 {
 }
 
 #[tokio::test]
-async fn authentication_is_one_statement_and_a_quote_at_most_three() {
+async fn authentication_is_one_statement_and_a_quote_two() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
     let file = upload_box(&app, &key, "box.stl", [30.0, 20.0, 10.0]).await;
