@@ -1,5 +1,6 @@
 //! `spin:postgres/postgres@4.0.0` on tokio-postgres, with connections pooled
-//! per address and bounded ([`PgPools`]). Connecting is subject to the component's allowed outbound
+//! per address and bounded ([`PgPools`]), each reset as Spin resets it
+//! before reuse ([`SESSION_RESET`]). Connecting is subject to the component's allowed outbound
 //! hosts, as in Spin.
 
 // The WIT `error` variant is large by its definition; boxing it here would only
@@ -43,6 +44,16 @@ struct AddressPool {
 /// Postgres's default `max_connections` (100), so several hosts (or test
 /// apps) share one server, and more than a 2-core machine keeps busy.
 pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: usize = 16;
+
+/// What Spin runs on a pooled connection before a guest's `open` gets it:
+/// its pool (deadpool-postgres) is configured with `RecyclingMethod::Clean`,
+/// which sends these statements in one simple query, so no session state (a
+/// `SET`, an open cursor, a temporary table, an advisory lock, `LISTEN`)
+/// passes from one request to the next. It costs one round trip per request
+/// that opens a connection, on Spin and here alike. Prepared statements and
+/// plpgsql's cached plans survive it.
+pub const SESSION_RESET: &str = "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; \
+     UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES;";
 
 /// How long `open` waits for a free connection: hosted Spin gives a request
 /// 30 s in all, so a wait longer than that cannot help the request.
@@ -91,15 +102,20 @@ impl PgPools {
                 ))
             })?
             .map_err(|_| Error::Other("pool closed".into()))?;
-        let pooled = {
-            let mut idle = pool
-                .idle
-                .lock()
-                .map_err(|_| Error::Other("pool lock poisoned".into()))?;
-            std::iter::from_fn(|| idle.pop()).find(|c| !c.is_closed())
-        };
-        if let Some(client) = pooled {
-            return Ok((client, permit));
+        loop {
+            let pooled = {
+                let mut idle = pool
+                    .idle
+                    .lock()
+                    .map_err(|_| Error::Other("pool lock poisoned".into()))?;
+                std::iter::from_fn(|| idle.pop()).find(|c| !c.is_closed())
+            };
+            let Some(client) = pooled else { break };
+            // A connection that cannot be reset is dropped, as Spin's pool
+            // drops one that fails to recycle; the next idle one is tried.
+            if client.batch_execute(SESSION_RESET).await.is_ok() {
+                return Ok((client, permit));
+            }
         }
         // No idle connection: open one. In use plus idle stays within the
         // bound, because a connection is only opened when none is idle.

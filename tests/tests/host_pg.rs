@@ -275,3 +275,28 @@ async fn numeric_results_are_decimal_strings() {
         json!([{ "type": "decimal", "value": "12.50" }, { "type": "decimal", "value": "-0.125" }])
     );
 }
+
+/// Spin hands a pooled connection to the next request only after resetting
+/// its session (deadpool-postgres's `RecyclingMethod::Clean`), so a setting
+/// one request makes is gone for the next, even on the very same connection
+/// (a pool of one makes sure it is the same).
+#[tokio::test]
+async fn session_state_does_not_pass_to_the_next_request() {
+    let app = probe_app().pg_max_connections(1).spawn().await;
+    let backend = |rows: &Value| rows["rows"][0][0]["value"].clone();
+    let first = query_ok(&app, "select pg_backend_pid()", json!([])).await;
+    let set = json!({ "sql": "set application_name = 'left_by_a_request'" });
+    assert_eq!(pg(&app, "execute", set).await.0, 200);
+    let rows = query_ok(
+        &app,
+        "select current_setting('application_name'), pg_backend_pid()",
+        json!([]),
+    )
+    .await;
+    assert_eq!(
+        rows["rows"][0][1]["value"],
+        backend(&first),
+        "the same connection"
+    );
+    assert_eq!(rows["rows"][0][0], json!({ "type": "str", "value": "" }));
+}

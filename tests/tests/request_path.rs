@@ -1,5 +1,5 @@
 //! The request path's statement budget (issue 9, item 7): authentication and
-//! counting a request is one SQL statement, a quote at most three. The counts
+//! counting a request is one SQL statement, a quote two (at most three). The counts
 //! are read from the request's own log line (`db_statements=N`), which the
 //! platform's connection wrapper counts as each statement goes out, so a
 //! statement added anywhere on the path makes these tests fail.
@@ -50,7 +50,7 @@ pub fn statements_of(app: &TestApp, request_id: &str) -> u32 {
 }
 
 #[tokio::test]
-async fn authentication_is_one_statement_and_a_quote_at_most_three() {
+async fn authentication_is_one_statement_and_a_quote_two() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;
     let file = upload_box(&app, &key, "box.stl", [30.0, 20.0, 10.0]).await;
@@ -89,7 +89,8 @@ async fn authentication_is_one_statement_and_a_quote_at_most_three() {
         "window {window}, last_used_at set {stamped}"
     );
 
-    // A quote: authentication, the file with the farm's load, the insert.
+    // A quote: authentication, which reads the file with the farm's load in
+    // the same statement, then the insert.
     let quote =
         json!({"file_id": file_id, "material_id": "petg", "quantity": 25, "ship_country": "US"});
     for i in 0..3 {
@@ -103,8 +104,34 @@ async fn authentication_is_one_statement_and_a_quote_at_most_three() {
         .await;
         assert_eq!(status, 201, "{body}");
         assert!(n <= 3, "a quote took {n} statements");
-        assert_eq!(n, 3, "the quote path changed: {n} statements");
+        assert_eq!(n, 2, "the quote path changed: {n} statements");
     }
+
+    // A file that is not the caller's is found missing by that same first
+    // statement: a 404 for one statement, and no quote stored.
+    let missing =
+        json!({"file_id": "file_00000000000000000000000000000000", "material_id": "petg"});
+    let (status, body, n) = counted(&app, &key, "/v1/quotes", Some(&missing), "rp-q404").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("file_not_found")),
+        "{body}"
+    );
+    assert_eq!(n, 1, "{body}");
+    let other = new_key(&app, "test").await;
+    let (status, body, n) = counted(&app, &other, "/v1/quotes", Some(&quote), "rp-qother").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("file_not_found")),
+        "another account's file: {body}"
+    );
+    assert_eq!(n, 1);
+    let stored: i64 = db
+        .query_one("select count(*) from quotes", &[])
+        .await
+        .expect("quotes")
+        .get(0);
+    assert_eq!(stored, 3, "only the three 201s stored a quote");
 
     // A bad key costs one statement and counts nothing against anyone.
     let (status, _, n) = counted(

@@ -6,7 +6,21 @@ use farm_domain::api_key::{ApiKeySecret, KeyHash, KeyMode};
 use farm_domain::calendar::UtcDate;
 use farm_domain::rate_limit::{DEFAULT_PER_DAY, DEFAULT_PER_MINUTE, Decision, FixedWindow};
 use farm_domain::scope::{Scope, ScopeSet};
-use spin_sdk::pg4::Decode;
+use spin_sdk::pg4::{DbValue, Decode, ParameterValue};
+
+/// A read of the caller's own data that rides on authentication's statement
+/// ([`Ctx::authenticate_with`]): on a hosted Spin each statement is a network
+/// round trip to a managed Postgres (issue 9, item 7).
+#[derive(Debug, Clone)]
+pub struct ReadWithAuth {
+    /// A `SELECT` run once for the authenticated key, lateral to it: it names
+    /// the caller's account as `a.account_id` and the key's mode as `a.mode`
+    /// (`'live'` or `'test'`), and its own parameters as `$7`, `$8`, … in
+    /// the order of `params`. It returns at most one row (the first is
+    /// taken), whose first column is never NULL.
+    pub sql: String,
+    pub params: Vec<ParameterValue>,
+}
 
 /// Who is calling: the account and key behind a valid, unrevoked API key.
 #[derive(Debug, Clone)]
@@ -66,6 +80,23 @@ impl Ctx {
     /// (migrations/0017_daily_limit_credit_purchases.sql; first 0007, then 0013), so its plan is made once per
     /// connection.
     pub fn authenticate(&mut self, scope: Scope) -> Result<Caller, ApiError> {
+        self.authenticate_with(scope, None)
+            .map(|(caller, _)| caller)
+    }
+
+    /// [`Ctx::authenticate`] with a read of the caller's own data in the same
+    /// statement, so a request that needs both pays one round trip instead of
+    /// two (a quote reads its file and the farm's load this way). Errors and
+    /// their order are authentication's: over the limit or without `scope`,
+    /// what was read is dropped. `read` is `None` when the request has
+    /// nothing to read (e.g. a malformed id); the answer is then `None` too.
+    /// Returns the read's first row, its columns only, or `None` when it
+    /// found nothing.
+    pub fn authenticate_with(
+        &mut self,
+        scope: Scope,
+        read: Option<ReadWithAuth>,
+    ) -> Result<(Caller, Option<Vec<DbValue>>), ApiError> {
         let presented = self.bearer_key()?;
         let secret = ApiKeySecret::parse(&presented).map_err(|_| {
             ApiError::invalid_api_key("The API key is malformed; expected fk_live_… or fk_test_….")
@@ -77,37 +108,46 @@ impl Ctx {
         let day = UtcDate::from_unix(now).iso();
         // Old windows are dead weight; about one request in 64 sweeps them.
         let sweep = crate::random::random_bytes::<1>().is_ok_and(|b| b[0] < 4);
-        // migrations/0007_request_path.sql: one statement whose plan Postgres
-        // keeps per connection (a CTE sent as text is re-planned every time).
-        let rows = self.db()?.query(
-            "select key_id, account_id, key_hash, mode, scopes, window_count, day_count \
-             from farm_authenticate($1, $2, $3::text::date, $4, $5, $6)",
-            &[
-                hash.as_str().to_string().into(),
-                window.window_start(now).into(),
-                day.into(),
-                sweep.into(),
-                (window.window_start(now) - 3600).into(),
-                daily.window_start(now).into(),
-            ],
-        )?;
-        let Some(row) = rows.rows.first() else {
+        let mut params: Vec<ParameterValue> = vec![
+            hash.as_str().to_string().into(),
+            window.window_start(now).into(),
+            day.into(),
+            sweep.into(),
+            (window.window_start(now) - 3600).into(),
+            daily.window_start(now).into(),
+        ];
+        // migrations/0007_request_path.sql: the function keeps its plans per
+        // connection (a CTE sent as text is re-planned every time). A read
+        // joins it laterally, so it runs only for a known key.
+        const AUTH_COLUMNS: usize = 7;
+        let auth = "select a.key_id, a.account_id, a.key_hash, a.mode, a.scopes, a.window_count, a.day_count";
+        let from = "from farm_authenticate($1, $2, $3::text::date, $4, $5, $6) a";
+        let sql = match &read {
+            None => format!("{auth} {from}"),
+            Some(r) => format!("{auth}, r.* {from} left join lateral ({}) r on true", r.sql),
+        };
+        let has_read = read.is_some();
+        if let Some(r) = read {
+            params.extend(r.params);
+        }
+        let rows = self.db()?.query(&sql, &params)?;
+        let Some(row) = rows.rows.into_iter().next() else {
             return Err(ApiError::from(farm_domain::Error::InvalidApiKey));
         };
-        let stored = KeyHash::from_stored(col::<String>(row, 2)?);
+        let stored = KeyHash::from_stored(col::<String>(&row, 2)?);
         if !hash.matches(&stored) {
             return Err(ApiError::from(farm_domain::Error::InvalidApiKey));
         }
         let caller = Caller {
-            key_id: col(row, 0)?,
-            account_id: col(row, 1)?,
-            mode: KeyMode::parse(&col::<String>(row, 3)?)
+            key_id: col(&row, 0)?,
+            account_id: col(&row, 1)?,
+            mode: KeyMode::parse(&col::<String>(&row, 3)?)
                 .map_err(|_| ApiError::internal("stored key mode is invalid"))?,
-            scopes: ScopeSet::from_storage(&col::<String>(row, 4)?),
+            scopes: ScopeSet::from_storage(&col::<String>(&row, 4)?),
         };
         self.caller = Some(caller.clone());
-        let count: i64 = col(row, 5)?;
-        let day_count: i64 = col(row, 6)?;
+        let count: i64 = col(&row, 5)?;
+        let day_count: i64 = col(&row, 6)?;
         let minute = window.decide(count.max(0) as u64, now);
         let day = daily.decide(day_count.max(0) as u64, now);
         let (decision, binding) = binding_window((minute, window), (day, daily));
@@ -118,7 +158,13 @@ impl Ctx {
             return Err(ApiError::rate_limited_in(&decision, &binding));
         }
         caller.require(scope)?;
-        Ok(caller)
+        // The lateral join gives NULLs when the read found no row; its first
+        // column is never NULL in a row it found.
+        let read = has_read
+            .then(|| row.get(AUTH_COLUMNS..).map(<[DbValue]>::to_vec))
+            .flatten()
+            .filter(|r| !matches!(r.first(), None | Some(DbValue::DbNull)));
+        Ok((caller, read))
     }
 
     /// The configured per-minute limit (variable `rate_limit_per_minute`).

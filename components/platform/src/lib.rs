@@ -50,6 +50,10 @@
 //!     sets `X-RateLimit-Limit/-Remaining/-Reset` on the response whatever its
 //!     status; 401 `invalid_api_key`, 429 `rate_limit_exceeded` (+ `Retry-After`),
 //!     403 `insufficient_scope`. `caller.require(Scope)` checks another scope.
+//!     `ctx.authenticate_with(Scope, Some(ReadWithAuth { sql, params }))`
+//!     also reads the caller's own data in the same statement (a lateral
+//!     `SELECT` naming `a.account_id`, `a.mode`, `$7`…) and returns its row's
+//!     columns: one round trip instead of two (a quote reads its file so).
 //!   - `ctx.db() -> Result<&Db>`: opened from variable `db_url` once per
 //!     request; [`Db`] counts its statements (`db_statements=N` in the log
 //!     line; authentication is one statement). `?` on pg4 errors gives 500 (503 when the connection
@@ -130,7 +134,7 @@ pub mod response;
 pub mod wire;
 pub mod work;
 
-pub use auth::{Caller, col};
+pub use auth::{Caller, ReadWithAuth, col};
 pub use ctx::{Ctx, Endpoint, MAX_JSON_BODY_BYTES, RequestLog, handle, is_well_formed_request_id};
 pub use db::{Db, transaction};
 pub use error::ApiError;

@@ -3,12 +3,13 @@
 
 use farm_platform::farm_domain::catalog::{ExecutionMode, Material};
 use farm_platform::farm_domain::ids::IdKind;
-use farm_platform::{ApiError, Caller, Ctx, col, new_id, wire};
+use farm_platform::{ApiError, Caller, Ctx, ReadWithAuth, col, new_id, wire};
 use farm_quoting::{Assessment, FarmLoad, PartFacts, Quantity, QuoteRequest, price::MAX_QUANTITY};
 use serde_json::{Value, json};
+use spin_sdk::pg4::DbValue;
 
 use crate::analysis;
-use crate::rows::{FILE_COLUMN_COUNT, FILE_COLUMNS, FileRow};
+use crate::rows::{FILE_COLUMN_COUNT, FileRow};
 
 /// How long a quote can be ordered from.
 const QUOTE_TTL_SECS: i64 = 24 * 3600;
@@ -115,40 +116,35 @@ fn load_from(row: &[spin_sdk::pg4::DbValue], at: usize) -> Result<FarmLoad, ApiE
     })
 }
 
-/// The caller's file and the farm's load as a part of `material` / `color`
-/// sees it, in one statement (a quote is three: authentication, this, and
-/// the insert). `file_not_found` as [`FileRow::load`].
-pub fn load_file_and_farm(
-    ctx: &mut Ctx,
-    file_id: &str,
-    account_id: &str,
-    livemode: bool,
-    material: &Material,
-    color: &str,
-) -> Result<(FileRow, FarmLoad), ApiError> {
-    if !IdKind::File.is_valid(file_id) {
-        return Err(ApiError::file_not_found());
-    }
-    // The function `farm_quote_context` (migrations/0018_farm_operations.sql)
-    // keeps its plan per connection; this outer statement is cheap to plan.
-    let sql = format!(
-        "select {FILE_COLUMNS}, q.backlog_hours, q.matching_printers, q.available_printers \
-         from farm_quote_context($1, $2, $3, $4, $5, $6) q cross join lateral (select (q.file).*) f"
-    );
-    let rows = ctx.db()?.query(
-        &sql,
-        &[
+/// The read that gives a quote its file and the farm's load as a part of
+/// `material` / `color` sees it inside authentication's statement
+/// ([`Ctx::authenticate_with`]), so a quote is two statements:
+/// authentication with this read, and the insert (issue 9, item 7). `None`
+/// for a malformed file id, which cannot name a file. `farm_quote_file`
+/// (migrations/0019_quote_read_with_auth.sql) returns
+/// [`FILE_COLUMNS`](crate::rows::FILE_COLUMNS) then the load
+/// (`farm_matching_load`, migrations/0018_farm_operations.sql) as flat
+/// columns: planned once per connection, where the same read written inline
+/// made Postgres plan the file's composite row on every request.
+pub fn file_and_farm_read(file_id: &str, material: &Material, color: &str) -> Option<ReadWithAuth> {
+    IdKind::File.is_valid(file_id).then(|| ReadWithAuth {
+        sql: "select * from farm_quote_file(a.account_id, a.mode, $7, $8, $9, $10)".to_owned(),
+        params: vec![
             file_id.to_owned().into(),
-            account_id.to_owned().into(),
-            livemode.into(),
             material.id().to_owned().into(),
             color.to_owned().into(),
             farm_quoting::lead_time::PART_NOZZLE_MM.into(),
         ],
-    )?;
-    let row = rows.rows.first().ok_or_else(ApiError::file_not_found)?;
-    let file = FileRow::from_row(row)?;
-    let load = load_from(row, FILE_COLUMN_COUNT)?;
+    })
+}
+
+/// The file and the farm's load from what [`file_and_farm_read`] read:
+/// `file_not_found` when it found nothing (another account's file, a file
+/// of the other mode, a malformed id), as [`FileRow::load`].
+pub fn file_and_farm(read: Option<Vec<DbValue>>) -> Result<(FileRow, FarmLoad), ApiError> {
+    let row = read.ok_or_else(ApiError::file_not_found)?;
+    let file = FileRow::from_row(&row)?;
+    let load = load_from(&row, FILE_COLUMN_COUNT)?;
     Ok((file, load))
 }
 
@@ -207,7 +203,7 @@ pub fn assess(
     params: &Params,
     load: &FarmLoad,
 ) -> Result<Assessment, ApiError> {
-    // A quote does not read the account's billing policy (three statements
+    // A quote does not read the account's billing policy (two statements
     // per quote); only test keys resolve to `agent_autonomous` here.
     assess_with(
         ctx,
