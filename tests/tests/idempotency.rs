@@ -404,3 +404,43 @@ async fn quotes_honour_the_key_whatever_the_json_layout() {
     assert_eq!(other.body["error"], "idempotency_key_reused");
     assert_eq!(app.count_rows("quotes").await, 1);
 }
+
+/// An answer that says "retry later" (409 `file_not_ready` with
+/// `Retry-After` while the file is processing) is not saved under the key:
+/// the retry it asks for, with the same key, runs once the file is ready.
+#[tokio::test]
+async fn a_retry_later_answer_is_not_replayed_under_its_key() {
+    let app = spawn_upload_app().await;
+    let key = new_key(&app, "test").await;
+    let file = upload_box(&app, &key, "part.stl", [20.0, 20.0, 10.0]).await;
+    let file_id = file["id"].as_str().expect("id").to_owned();
+    let db = app.db().await;
+    db.execute(
+        "update files set status = 'processing' where id = $1",
+        &[&file_id],
+    )
+    .await
+    .expect("processing");
+    let body = json!({"file_id": file_id, "material_id": "pla", "quantity": 1});
+    let first = post_idem(&app, &key, "/v1/quotes", "q-wait", &body).await;
+    assert_eq!(first.status, 409, "{}", first.body);
+    assert_eq!(first.body["error"], "file_not_ready");
+    assert!(
+        first.retry_after.is_some(),
+        "the answer asks to retry later"
+    );
+    db.execute(
+        "update files set status = 'ready' where id = $1",
+        &[&file_id],
+    )
+    .await
+    .expect("ready");
+    let retry = post_idem(&app, &key, "/v1/quotes", "q-wait", &body).await;
+    assert_eq!(retry.status, 201, "{}", retry.body);
+    assert_eq!(retry.replayed, None);
+    // From now on the key replays the quote it created.
+    let again = post_idem(&app, &key, "/v1/quotes", "q-wait", &body).await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.replayed.as_deref(), Some("true"));
+    assert_eq!(again.body["quote_id"], retry.body["quote_id"]);
+}

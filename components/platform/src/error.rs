@@ -79,6 +79,13 @@ impl ApiError {
         self.0.status
     }
 
+    /// The answer tells the caller to retry the same request later (it
+    /// carries `Retry-After`: a file still processing, a rate limit): a state
+    /// that passes, so an `Idempotency-Key` must not keep replaying it.
+    pub fn asks_to_retry(&self) -> bool {
+        self.0.headers.iter().any(|(name, _)| name == "retry-after")
+    }
+
     pub fn code(&self) -> &str {
         &self.0.code
     }

@@ -192,7 +192,14 @@ impl Ctx {
 
         let response = match create(self) {
             Ok(response) => response,
-            Err(err) if err.status() < 500 => err.into_response(&self.request_id),
+            // Stripe's rule: a result is saved, success or 4xx, so a retry
+            // gets the same answer. Except an answer that itself says "retry
+            // later" (Retry-After: the file is still processing): replaying
+            // it for 24 h would make the retry it asks for impossible, so the
+            // key is released and the retry runs.
+            Err(err) if err.status() < 500 && !err.asks_to_retry() => {
+                err.into_response(&self.request_id)
+            }
             Err(err) => {
                 self.release(&account, &key);
                 return Err(err);
