@@ -3,7 +3,9 @@
 
 /// Every event type we emit or will emit, in the envelope's `type` field.
 pub const EVENT_TYPES: &[&str] = &[
+    "order.created",
     "order.paid",
+    "order.queued",
     "order.status_changed",
     "order.in_production",
     "order.inspection",
