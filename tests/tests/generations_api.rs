@@ -309,6 +309,13 @@ async fn zero_credits_is_402_and_scopes_guard_generate_and_export() {
     let (status, body) = start(&app, &key, &json!({"prompt": SEED_PROMPT})).await;
     assert_eq!(status, 402, "{body}");
     assert_eq!(body["error"], "insufficient_credits");
+    // The way out is named: buy credits, where.
+    assert_eq!(body["next_action"], "buy_credits", "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("POST /v1/credits/checkout"))
+    );
     let (narrow, _) = gen_account(&app, &["files:read"]).await;
     let (status, body) = start(&app, &narrow, &json!({"prompt": SEED_PROMPT})).await;
     assert_eq!(status, 403, "{body}");

@@ -62,9 +62,10 @@ pub fn insufficient() -> ApiError {
     ApiError::new(
         402,
         "insufficient_credits",
-        "This account has no generation credits left; each generation costs one.",
+        "This account has no generation credits left; each generation costs one. Buy more with POST /v1/credits/checkout (a person pays at its approval URL), then start the generation again.",
     )
     .with_detail("credits_remaining", 0)
+    .with_detail("next_action", "buy_credits")
 }
 
 /// `GET /v1/credits`: `{object: "credits", balance, history: [{delta, reason,
