@@ -70,6 +70,10 @@ if [ ! -s "$operator_file" ]; then
 fi
 export SPIN_VARIABLE_FARM_OPERATOR_TOKEN=$(cat "$operator_file")
 export SPIN_VARIABLE_PUBLIC_BASE_URL=${SPIN_VARIABLE_PUBLIC_BASE_URL:-http://$listen}
+# The simulated carrier's transit: a minute locally, so a shipped order is
+# delivered (and order.delivered sent) within a session; empty means the
+# carrier's days, as in production.
+export SPIN_VARIABLE_FARM_TRANSIT_SECS=${SPIN_VARIABLE_FARM_TRANSIT_SECS:-60}
 export SPIN_VARIABLE_DB_URL=$db_url
 db_host=${db_url#*@}
 export SPIN_VARIABLE_DB_HOST=${db_host%%/*}
