@@ -32,21 +32,7 @@ async fn counted(
         .expect("request");
     let status = r.status().as_u16();
     let body: Value = r.json().await.unwrap_or(Value::Null);
-    (status, body, statements_of(app, request_id))
-}
-
-/// `db_statements=N` from the request's log line.
-pub fn statements_of(app: &TestApp, request_id: &str) -> u32 {
-    let needle = format!("request_id={request_id} method=");
-    let line = app
-        .logs()
-        .into_iter()
-        .find(|l| l.contains(&needle))
-        .unwrap_or_else(|| panic!("no log line for {request_id}"));
-    line.split_whitespace()
-        .find_map(|w| w.strip_prefix("db_statements="))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no db_statements in {line}"))
+    (status, body, app.db_statements(request_id))
 }
 
 #[tokio::test]

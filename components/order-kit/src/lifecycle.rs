@@ -91,7 +91,27 @@ pub fn emit_with(
     base: &str,
     extra: &Value,
 ) -> Result<(), ApiError> {
-    let mut data = order.render(base);
+    record_about(
+        db,
+        order,
+        kind,
+        ("order", &order.id),
+        order.render(base),
+        extra,
+    )
+}
+
+/// Records event `kind` about `object` (type, id) of `order`'s account and
+/// mode, ordered with the order's events: `data` plus the fields of `extra`
+/// (an object; anything else adds nothing).
+fn record_about(
+    db: &Connection,
+    order: &OrderRow,
+    kind: &str,
+    (object_type, object_id): (&str, &str),
+    mut data: Value,
+    extra: &Value,
+) -> Result<(), ApiError> {
     if let (Some(data), Some(extra)) = (data.as_object_mut(), extra.as_object()) {
         for (k, v) in extra {
             data.insert(k.clone(), v.clone());
@@ -103,8 +123,8 @@ pub fn emit_with(
             account_id: &order.account_id,
             livemode: order.livemode,
             kind,
-            object_type: "order",
-            object_id: &order.id,
+            object_type,
+            object_id,
             order_id: Some(&order.id),
             data: &data,
         },
@@ -190,25 +210,14 @@ fn emit_job_event(
     ) else {
         return Ok(());
     };
-    let mut data = order.render_job(base);
-    if let (Some(data), Some(extra)) = (data.as_object_mut(), extra.as_object()) {
-        for (k, v) in extra {
-            data.insert(k.clone(), v.clone());
-        }
-    }
-    record(
+    record_about(
         db,
-        &NewEvent {
-            account_id: &order.account_id,
-            livemode: order.livemode,
-            kind,
-            object_type: "job",
-            object_id: job_id,
-            order_id: Some(&order.id),
-            data: &data,
-        },
-    )?;
-    Ok(())
+        order,
+        kind,
+        ("job", job_id),
+        order.render_job(base),
+        extra,
+    )
 }
 
 /// How [`pay_and_queue`] ended.
