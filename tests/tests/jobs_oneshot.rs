@@ -188,3 +188,79 @@ async fn a_live_key_without_autopay_cannot_order_in_one_shot() {
     );
     assert_eq!(app.count_rows("orders").await, 0);
 }
+
+/// A live job ships a real parcel: without `options.shipping_address_json`
+/// it is refused before anything is stored, naming each missing field; a
+/// test job may carry one, and its order keeps it.
+#[tokio::test]
+async fn a_live_job_needs_a_shipping_address_and_a_test_job_keeps_one() {
+    let app = spawn_upload_app().await;
+    let (live, account) = new_account_key(
+        &app,
+        "live",
+        &["files:write", "quotes:write", "orders:write", "orders:read"],
+    )
+    .await;
+    set_billing(&app, &account, true, Some(TEST_CAPS)).await;
+    let (status, body) = post_job(
+        &app,
+        &live,
+        "cube.stl",
+        &box_stl([20.0, 20.0, 20.0], 1),
+        &json!({"material": "pla"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("missing_shipping_fields")),
+        "{body}"
+    );
+    assert_eq!(
+        body["missing_fields"],
+        json!(["line1", "city", "country"]),
+        "{body}"
+    );
+    assert_eq!(
+        body["fields"][0]["field"],
+        "options.shipping_address_json.line1"
+    );
+    assert_eq!(body["next_action"], "ask_user_for_shipping_address");
+    assert_eq!(app.count_rows("orders").await, 0);
+    assert_eq!(app.count_rows("files").await, 0);
+
+    let test = new_key(&app, "test").await;
+    let address = json!({"line1": "1 Main St", "city": "Austin", "country": "US"});
+    let (status, job) = post_job(
+        &app,
+        &test,
+        "cube.stl",
+        &box_stl([20.0, 20.0, 20.0], 1),
+        &json!({"material": "pla", "shipping_address_json": address}),
+    )
+    .await;
+    assert_eq!(status, 201, "{job}");
+    let (_, order) = get(
+        &app,
+        &test,
+        &format!("/v1/orders/{}", job["order_id"].as_str().expect("order_id")),
+    )
+    .await;
+    assert_eq!(order["shipping_address"]["line1"], "1 Main St", "{order}");
+    assert_eq!(order["shipping_address"]["country"], "US", "{order}");
+    // A bad field is named where it sits.
+    let (status, body) = post_job(
+        &app,
+        &test,
+        "cube.stl",
+        &box_stl([20.0, 20.0, 20.0], 1),
+        &json!({"material": "pla", "shipping_address_json": {"line1": "1 Main St", "city": "Austin", "country": "USA"}}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["fields"][0]["field"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("options.shipping_address_json.")),
+        "{body}"
+    );
+}

@@ -49,6 +49,10 @@ struct Options {
     quantity: Option<i64>,
     #[serde(default, deserialize_with = "farm_platform::body::non_null")]
     ship_country: Option<String>,
+    /// Where the parts go (seed 001's address fields): required for a live
+    /// key, optional for a test key (the simulated carrier needs none).
+    #[serde(default, deserialize_with = "farm_platform::body::non_null")]
+    shipping_address_json: Option<order_kit::address::AddressBody>,
 }
 
 /// Largest one-shot request body, bytes: hosted Spin (Fermyon Cloud) accepts
@@ -180,6 +184,15 @@ fn place(ctx: &mut Ctx, caller: &Caller, upload: Upload) -> Result<Response, Api
         options.ship_country.as_deref(),
         Some("agent_autonomous"),
     )?;
+    // A live job ships real parcels: no address, no job (400
+    // `missing_shipping_fields` naming each field, before anything is stored).
+    let shipping = match (&options.shipping_address_json, caller.livemode()) {
+        (None, false) => None,
+        (address, _) => Some(order_kit::address::checked(
+            address.as_ref(),
+            "options.shipping_address_json",
+        )?),
+    };
 
     // Analyse before storing anything: a doomed part never reaches the queue.
     let analysis = kit::analysis::analyze(&bytes, None).map_err(|e| {
@@ -267,7 +280,7 @@ fn place(ctx: &mut Ctx, caller: &Caller, upload: Upload) -> Result<Response, Api
             &quote_id,
             "job",
             Some(&job_id),
-            None,
+            shipping.as_ref(),
             &base,
         )
     })();

@@ -8,6 +8,7 @@
 //!   ordering (`quote_not_found`, `quote_expired`).
 //! - [`lifecycle`]: creating an order, transitions (each with its event in
 //!   the same transaction), pay-and-queue (exactly once), cancel.
+//! - [`address`]: seed 001's shipping address in a request body.
 //! - [`autonomous`]: the autonomous-order conditions and the atomic spend
 //!   reservation.
 //! - [`production`]: the parts of an order as partners see them (status,
@@ -15,6 +16,7 @@
 //! - [`live`]: live mode's provider calls (checkout session, off-session
 //!   charge, refund), each after the transaction that recorded the order.
 
+pub mod address;
 pub mod autonomous;
 pub mod lifecycle;
 pub mod live;

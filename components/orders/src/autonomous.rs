@@ -14,7 +14,7 @@ use spin_sdk::http::Response;
 pub fn create(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::OrdersWrite)?;
     let body: OrderBody = ctx.json_body()?;
-    let shipping = address::checked(body.shipping_address_json.as_ref())?;
+    let shipping = address::checked(body.shipping_address_json.as_ref(), "shipping_address_json")?;
     let fingerprint = Fingerprint::json_body(ctx)?;
     ctx.idempotent(&caller.clone(), true, &fingerprint, |ctx| {
         place(ctx, &caller, &body.quote_id, &shipping)

@@ -25,7 +25,7 @@ pub const TEST_SESSION_PREFIX: &str = "cs_test_";
 pub fn create(ctx: &mut Ctx) -> Result<spin_sdk::http::Response, ApiError> {
     let caller = ctx.authenticate(Scope::OrdersWrite)?;
     let body: OrderBody = ctx.json_body()?;
-    let shipping = address::checked(body.shipping_address_json.as_ref())?;
+    let shipping = address::checked(body.shipping_address_json.as_ref(), "shipping_address_json")?;
     let fingerprint = Fingerprint::json_body(ctx)?;
     ctx.idempotent(&caller.clone(), true, &fingerprint, |ctx| {
         checkout(ctx, &caller, &body.quote_id, &shipping)
