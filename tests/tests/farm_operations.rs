@@ -278,6 +278,13 @@ async fn a_filament_fewer_printers_hold_ships_later() {
     };
     assert_eq!(load(&pla), (Some(3), Some(36.0), Some(1)), "{pla}");
     assert_eq!(load(&petg), (Some(1), Some(36.0), Some(2)), "{petg}");
+    assert_eq!(pla["farm_load"]["matching_printers"], 3, "{pla}");
+    assert_eq!(petg["farm_load"]["matching_printers"], 1, "{petg}");
+    // A filament no printer holds: the answer says so (0 matching), and the
+    // queue is counted on the one printer a person will load it on.
+    let asa = quote(&app, &key, &file, "asa", 1).await;
+    assert_eq!(asa["farm_load"]["matching_printers"], 0, "{asa}");
+    assert_eq!(asa["farm_load"]["printers"], 1, "{asa}");
     let day = |n: i32| {
         let app = &app;
         async move {

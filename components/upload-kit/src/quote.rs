@@ -337,7 +337,7 @@ pub fn store(
         },
         "lead_time_days": { "min": a.lead_time.min_days, "max": a.lead_time.max_days },
         "estimated_ship": a.lead_time.estimated_ship.iso(),
-        "farm_load": { "backlog_hours": a.lead_time.backlog_hours, "printers": a.lead_time.printers, "queue_days": a.lead_time.queue_days },
+        "farm_load": { "backlog_hours": a.lead_time.backlog_hours, "printers": a.lead_time.printers, "matching_printers": a.lead_time.matching_printers, "queue_days": a.lead_time.queue_days },
         "execution_confidence": a.execution_confidence,
         "risk_flags": a.risk_flags.iter().map(|f| f.id()).collect::<Vec<_>>(),
         "suggestions": a.suggestions.iter().map(|s| json!({"code": s.code, "message": s.message})).collect::<Vec<_>>(),

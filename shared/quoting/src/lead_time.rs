@@ -67,6 +67,11 @@ pub struct LeadTime {
     pub queue_days: u32,
     /// The printers the queue spreads over ([`FarmLoad::printers`]).
     pub printers: u32,
+    /// The printers that hold the part's filament now
+    /// ([`FarmLoad::matching_printers`]): 0 means none does, so the part
+    /// waits until a person loads it on one (`printers` then counts the one
+    /// it will be loaded on).
+    pub matching_printers: u32,
     /// The queue's hours, rounded to 0.01 h (the sum of many task estimates
     /// carries float noise such as 0.44999999999999996 that no one should read).
     pub backlog_hours: f64,
@@ -86,6 +91,7 @@ pub fn lead_time(material: &Material, load: &FarmLoad, job_hours: f64, now_unix:
         max_days,
         queue_days: extra,
         printers,
+        matching_printers: load.matching_printers,
         backlog_hours: (sane(load.backlog_hours) * 100.0).round() / 100.0,
         estimated_ship: UtcDate::from_unix(now_unix + i64::from(max_days) * 86_400),
     }
