@@ -22,46 +22,8 @@ use browser::*;
 use common::*;
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
-use farm_tests::TestApp;
 use reqwest::Method;
 use serde_json::{Value, json};
-
-/// A claim reporting `loaded` as the gateway sends it (lowercase material
-/// ids and catalog colour names, one per AMS tray).
-async fn claim_with(app: &TestApp, token: &str, serial: &str, loaded: Value) -> Value {
-    let (status, body) = call(
-        app,
-        token,
-        Method::POST,
-        "/internal/farm/claims",
-        &json!({ "printer": serial, "loaded": loaded }),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
-/// Claims on `serial` and fails the print; three of these make a part give up.
-async fn fail_print(app: &TestApp, token: &str, serial: &str) -> Vec<i64> {
-    let c = claim(app, token, serial).await;
-    assert_eq!(c["reason"], "claimed", "{c}");
-    let plate = c["plate"]["id"].clone();
-    push(
-        app,
-        token,
-        vec![
-            event(serial, "task_started", json!({"plate_id": plate})),
-            event(
-                serial,
-                "task_failed",
-                json!({"plate_id": plate, "detail": {"reason": "stopped"}}),
-            ),
-        ],
-    )
-    .await;
-    settle(app).await;
-    plate_tasks(&c)
-}
 
 /// The status line after an action, once it names `what`.
 async fn said(c: &Client, what: &str) -> String {
@@ -102,7 +64,7 @@ async fn an_operator_passes_fails_resolves_and_requeues_on_the_farm_page() {
     // A part that gives up: three failed prints on 01PRQ.
     let (_, stuck_order) = queued_order(&app, 1, [200.0, 200.0, 5.0]).await;
     let stuck_order = stuck_order["id"].as_str().expect("id").to_owned();
-    let stuck = fail_print(&app, &token, "01PRQ").await[0];
+    let stuck = plate_tasks(&fail_print(&app, &token, "01PRQ").await)[0];
     fail_print(&app, &token, "01PRQ").await;
     fail_print(&app, &token, "01PRQ").await;
     let status: String = app
@@ -114,7 +76,7 @@ async fn an_operator_passes_fails_resolves_and_requeues_on_the_farm_page() {
     // part's camera photo uploaded and no verdict sent.
     let (key, order) = queued_order(&app, 2, [20.0, 20.0, 10.0]).await;
     let order_id = order["id"].as_str().expect("id").to_owned();
-    let c = claim_with(
+    let c = claim_loaded(
         &app,
         &token,
         "01PCAM",

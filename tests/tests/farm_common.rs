@@ -63,16 +63,66 @@ pub async fn register(app: &TestApp, token: &str, serials: &[&str]) {
 
 /// A claim with PLA black loaded (what the gateway reads from the AMS).
 pub async fn claim(app: &TestApp, token: &str, serial: &str) -> Value {
+    claim_loaded(
+        app,
+        token,
+        serial,
+        json!([{"material": "PLA", "color": "Black"}]),
+    )
+    .await
+}
+
+/// A claim reporting `loaded` (the AMS trays, as the gateway sends them),
+/// whatever it answers (200 asserted).
+pub async fn claim_loaded(app: &TestApp, token: &str, serial: &str, loaded: Value) -> Value {
     let (status, body) = call(
         app,
         token,
         Method::POST,
         "/internal/farm/claims",
-        &json!({ "printer": serial, "loaded": [{"material": "PLA", "color": "Black"}] }),
+        &json!({ "printer": serial, "loaded": loaded }),
     )
     .await;
     assert_eq!(status, 200, "{body}");
     body
+}
+
+/// The plate `plate` on `serial` starts and finishes; `detail` is the
+/// finish's (`print_s`, `usage`).
+pub async fn start_and_finish(
+    app: &TestApp,
+    token: &str,
+    serial: &str,
+    plate: &Value,
+    detail: Value,
+) {
+    push(
+        app,
+        token,
+        vec![
+            event(serial, "task_started", json!({"plate_id": plate})),
+            event(
+                serial,
+                "task_finished",
+                json!({"plate_id": plate, "detail": detail}),
+            ),
+        ],
+    )
+    .await;
+}
+
+/// Claims on `serial` and fails the print (a stop-class error), then lets
+/// the order's work run; returns the claim. Three of these make a part give up.
+pub async fn fail_print(app: &TestApp, token: &str, serial: &str) -> Value {
+    let c = claim(app, token, serial).await;
+    assert_eq!(c["reason"], "claimed", "{c}");
+    let plate = c["plate"]["id"].clone();
+    push(app, token, vec![
+        event(serial, "task_started", json!({"plate_id": plate})),
+        event(serial, "task_failed", json!({"plate_id": plate, "detail": {"print_error": 0x0300_4000u32, "reason": "stopped"}})),
+    ]).await;
+    settle(app).await;
+    c
 }
 
 pub fn plate_tasks(claim: &Value) -> Vec<i64> {

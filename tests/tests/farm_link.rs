@@ -3,32 +3,13 @@
 //! component against a fresh database. The gateway's side (spool, kills) is
 //! tested in components/printer-gateway/tests/link_kill.rs.
 
-#[path = "upload_common.rs"]
+#[path = "farm_common.rs"]
 mod common;
 
 use common::*;
 use farm_tests::TestApp;
 use reqwest::Method;
 use serde_json::{Value, json};
-
-/// `method path` with `token` as the site token; (status, body).
-async fn call(
-    app: &TestApp,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: &Value,
-) -> (u16, Value) {
-    let response = app
-        .request(method, path)
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("send");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 async fn register(app: &TestApp, token: &str, serials: &[&str]) -> (u16, Value) {
     let printers: Vec<Value> = serials

@@ -43,20 +43,6 @@ async fn online(app: &TestApp, token: &str, serial: &str) {
     .await;
 }
 
-/// A claim reporting `loaded` (the AMS trays), whatever it answers.
-async fn claim_loaded(app: &TestApp, token: &str, serial: &str, loaded: Value) -> Value {
-    let (status, body) = call(
-        app,
-        token,
-        Method::POST,
-        "/internal/farm/claims",
-        &json!({ "printer": serial, "loaded": loaded }),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
 /// Starts and finishes the claimed plate `claim` on `serial` in one hour of
 /// printer time (the part's slicer time: the whole hour).
 async fn print_hour(app: &TestApp, token: &str, serial: &str, claim: &Value) {
@@ -65,32 +51,14 @@ async fn print_hour(app: &TestApp, token: &str, serial: &str, claim: &Value) {
         .iter()
         .map(|t| json!({"task_id": t, "grams": 40.0, "print_s": 3600}))
         .collect();
-    push(
+    start_and_finish(
         app,
         token,
-        vec![
-            event(serial, "task_started", json!({"plate_id": plate})),
-            event(
-                serial,
-                "task_finished",
-                json!({"plate_id": plate, "detail": {"print_s": 3600, "usage": usage}}),
-            ),
-        ],
+        serial,
+        &plate,
+        json!({"print_s": 3600, "usage": usage}),
     )
     .await;
-}
-
-/// Claims on `serial` and fails the print (a stop-class error).
-async fn fail_print(app: &TestApp, token: &str, serial: &str) -> Value {
-    let c = claim(app, token, serial).await;
-    assert_eq!(c["reason"], "claimed", "{c}");
-    let plate = c["plate"]["id"].clone();
-    push(app, token, vec![
-        event(serial, "task_started", json!({"plate_id": plate})),
-        event(serial, "task_failed", json!({"plate_id": plate, "detail": {"print_error": 0x0300_4000u32, "reason": "stopped"}})),
-    ]).await;
-    settle(app).await;
-    c
 }
 
 async fn tick(app: &TestApp) -> Value {

@@ -921,19 +921,7 @@ async fn the_printers_own_ai_detection_fails_the_part_and_it_is_printed_again() 
     let c = claim(&app, &token, "01PS").await;
     let task = plate_tasks(&c)[0];
     let plate = c["plate"]["id"].clone();
-    push(
-        &app,
-        &token,
-        vec![
-            event("01PS", "task_started", json!({"plate_id": plate})),
-            event(
-                "01PS",
-                "task_finished",
-                json!({"plate_id": plate, "detail": {"print_s": 600}}),
-            ),
-        ],
-    )
-    .await;
+    start_and_finish(&app, &token, "01PS", &plate, json!({"print_s": 600})).await;
     assert_eq!(
         put_photo(&app, &token, task, "camera.png", png()).await.0,
         201
@@ -992,19 +980,7 @@ async fn a_person_passes_a_camera_inspected_part_and_its_order_ships() {
         (409, Some("task_not_passable")),
         "{body}"
     );
-    push(
-        &app,
-        &token,
-        vec![
-            event("01PC", "task_started", json!({"plate_id": plate})),
-            event(
-                "01PC",
-                "task_finished",
-                json!({"plate_id": plate, "detail": {"print_s": 600}}),
-            ),
-        ],
-    )
-    .await;
+    start_and_finish(&app, &token, "01PC", &plate, json!({"print_s": 600})).await;
     // Printed, but no photo yet: a part never passes unseen.
     let (status, body) = pass(OPERATOR.to_owned()).await;
     assert_eq!(
