@@ -32,7 +32,7 @@ pub fn require_internal(ctx: &Ctx) -> Result<(), ApiError> {
         _ => Err(ApiError::new(
             401,
             "invalid_internal_token",
-            "This endpoint is internal.",
+            "This endpoint is internal: send the internal token (`internal_token`; `scripts/run.sh` keeps it in .state/internal_token) as `X-Farm-Internal-Token` or `Authorization: Bearer <token>`.",
         )),
     }
 }
