@@ -134,7 +134,13 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 bin=target/debug
-"$bin/spin-local" up --listen "$listen" --runtime-config-file runtime-config.toml -f spin.toml &
+# Every request's log lines go to host.log; the terminal shows them all but
+# the gateway's routine successes (claims: each printer asks for work every
+# FARM_CLAIM_POLL_MS; events; the tick), which would bury the rest.
+"$bin/spin-local" up --listen "$listen" --runtime-config-file runtime-config.toml -f spin.toml \
+  > >(tee -a "$state/logs/host.log" |
+      awk '!(/ path=\/internal\/(farm\/claims|farm\/events|tick) status=2[0-9][0-9] / ||
+             /^[A-Z]+ \/internal\/(farm\/claims|farm\/events|tick) -> 2[0-9][0-9] /) { print; fflush() }' >&2) 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do
   curl -s -o /dev/null "http://$listen/v1/catalog" && break
@@ -163,7 +169,7 @@ Farm API is up: http://$listen
                 -d '{"email":"you@example.com","name":"me"}'
   catalog:    curl http://$listen/v1/catalog
   mail sent:  curl $FARM_MAIL_MESSAGES_URL   (verification codes land here)
-  logs:       $state/logs/ (printer-gateway.log, farm-sim.log)
+  logs:       $state/logs/ (host.log: every request; printer-gateway.log, farm-sim.log)
   printers:   $FARM_PRINTER_LINK mode${FARM_LAN_PRINTERS_FILE:+ (site file $FARM_LAN_PRINTERS_FILE, pins $FARM_PIN_FILE; pull loop, auto clear ${FARM_AUTO_CLEAR_SECS}s, inspector $FARM_INSPECTOR)}
   printers:   psql $db_url -c 'table printers'
   farm events: psql $db_url -c 'table farm_events'   (applied once each, from the gateway's spool)
