@@ -7,8 +7,9 @@ through python3-gi); the picture is videotestsrc's 100% colour bars
 (`smpte100`: white, yellow, cyan, green, magenta, red, blue, left to right,
 each 1/7 of the width), encoded by x264enc (gstreamer1.0-plugins-ugly)
 and sent by rtph264pay (-good). TLS is GLib's (glib-networking) with a
-self-signed certificate made by `openssl` at start, CN the printer's serial,
-as an X1's certificate is not one a client can verify by name.
+self-signed certificate made by `openssl` at start, CN the printer's serial
+(a real printer's is issued by Bambu Lab's own CA to CN=<serial>,
+OpenBambuAPI's tls.md; the gateway pins whatever it is shown first).
 
 What it copies of an X1 (sources: OpenBambuAPI's video.md: port 322,
 `rtsps://<ip>:322/streaming/live/1`, TLS, user `bblp`, password the LAN

@@ -224,6 +224,44 @@ fn a_wrong_access_code_is_unauthorized_and_its_text_never_holds_the_code() {
     }
 }
 
+#[test]
+fn the_inspector_gives_up_on_a_refused_code_at_once_and_retries_other_errors() {
+    if skip() {
+        return;
+    }
+    use printer_gateway::inspector::{CameraInspector, Finished, Inspector};
+    let camera = Camera::start("39172846", "basic", (320, 240));
+    let part = Finished {
+        serial: "00M00A4",
+        plate_id: "plate-1",
+        task_id: 1,
+        mesh: None,
+    };
+    // A wrong code will not heal in the 2 s between attempts: one try.
+    let refused = CameraInspector::new(
+        vec![x1("00M00A4", camera.port, "k7Q2x9Zp")],
+        PinStore::in_memory(),
+    );
+    let started = Instant::now();
+    let inspection = refused.inspect(&part);
+    let took = started.elapsed();
+    println!("refused code: no photo after {took:.2?}");
+    assert!(inspection.photos.is_empty());
+    assert!(took < Duration::from_secs(2), "{took:?}: retried");
+
+    // Nothing listening may be a printer restarting: three tries, 2 s apart.
+    let mut down = CameraInspector::new(
+        vec![x1("00M00A4", farm_sim::testing::free_port(), "39172846")],
+        PinStore::in_memory(),
+    );
+    down.timeout = Duration::from_secs(1);
+    let started = Instant::now();
+    assert!(down.inspect(&part).photos.is_empty());
+    let took = started.elapsed();
+    println!("camera down: no photo after {took:.2?}");
+    assert!(took >= Duration::from_secs(4), "{took:?}: not retried");
+}
+
 /// A listener that accepts connections and never sends a byte; the
 /// accepted sockets come out of the channel.
 fn silent_listener() -> (u16, mpsc::Receiver<TcpStream>) {
