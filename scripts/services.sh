@@ -99,6 +99,13 @@ ensure_packages() {
   # The gateway grabs one frame of an X1's RTSPS camera with ffmpeg
   # (printer-gateway/src/camera.rs; its tests run the real program).
   command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+  # Its tests read a real RTSPS server: GStreamer's rtsp-server through
+  # Debian's Python GI (tools/rtsps-camera/serve.py; --check asks GI for each
+  # element it uses and for a TLS backend), with an openssl-made certificate.
+  /usr/bin/python3 "$root/tools/rtsps-camera/serve.py" --check >/dev/null 2>&1 ||
+    missing+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
+      gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly glib-networking)
+  command -v openssl >/dev/null || missing+=(openssl)
   if ! listening "$SMTP_PORT" || ! listening "$STRIPE_PORT"; then
     command -v python3 >/dev/null || missing+=(python3)
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)

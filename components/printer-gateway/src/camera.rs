@@ -14,21 +14,20 @@
 //!   Printernizer's camera notes (`docs/BAMBU_LAB_CAMERA_IMPLEMENTATION_PLAN.md`:
 //!   the same packet and header; X1 on RTSP port 322).
 //! - X1 series ([`CameraKind::Rtsps`]): RTSP over TLS on port 322
-//!   ([`RTSPS_PORT`]), `rtsps://bblp:<access code>@<host>:322/streaming/live/1`
-//!   (H.264; the URL and `ffmpeg -rtsp_transport tcp` as in the
-//!   bambu-camera guide's README). The gateway does not decode video
-//!   itself: Debian's `ffmpeg` (a child process, [`ffmpeg_png`]) reads one
-//!   frame and writes it as PNG.
+//!   ([`RTSPS_PORT`]), one H.264 stream at `/streaming/live/1`, user `bblp`
+//!   and the access code as password ([`rtsps`]: read through Debian's
+//!   `ffmpeg` as a child process, which writes one frame as PNG).
 //!
 //! The TLS certificate is the printer's own, self-signed: it is pinned on
 //! first contact as the MQTT and FTPS ones are, under `<serial>/camera`
-//! (a printer's services may present different certificates).
+//! (a printer's services may present different certificates). ffmpeg
+//! cannot be given a pin, so on an X1 the gateway's own TLS handshake
+//! checks the pin just before ffmpeg connects ([`rtsps::rtsps_png`]).
 //!
 //! Blocking I/O with timeouts: the inspector runs on the blocking pool.
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -39,7 +38,7 @@ use crate::pinning::{Alarm, PinStore, PinnedVerifier};
 
 /// The P1/A1 chamber-image stream's port.
 pub const CHAMBER_IMAGE_PORT: u16 = 6000;
-/// The X1 series' RTSPS port.
+/// The X1 series' RTSPS port (OpenBambuAPI `video.md`; Bambu Studio issue 1536).
 pub const RTSPS_PORT: u16 = 322;
 /// Bytes of the login packet: a 16-byte header, then the user and the
 /// access code, each NUL-padded to 32 bytes.
@@ -104,6 +103,9 @@ pub enum CameraError {
         "camera {address}: the printer closed the stream without a frame (wrong access code, or LAN liveview off)"
     )]
     Refused { address: String },
+    /// The X1 answered RTSP 401: the access code is wrong.
+    #[error("camera {address}: the printer refused the access code (RTSP 401 Unauthorized)")]
+    Unauthorized { address: String },
     #[error("camera {address}: malformed frame: {reason}")]
     Frame { address: String, reason: String },
     #[error("the access code is longer than 32 bytes")]
@@ -166,30 +168,8 @@ pub fn chamber_image_jpeg(
         address: address.clone(),
         source,
     };
-    let socket = address
-        .to_socket_addrs()
-        .map_err(io)?
-        .next()
-        .ok_or_else(|| io(std::io::Error::other("the host has no address")))?;
-    let tcp = TcpStream::connect_timeout(&socket, timeout).map_err(io)?;
     let deadline = Instant::now() + timeout;
-    tcp.set_read_timeout(Some(timeout)).map_err(io)?;
-    tcp.set_write_timeout(Some(timeout)).map_err(io)?;
-    let verifier = PinnedVerifier::new(
-        format!("{}/camera", target.serial),
-        pins.clone(),
-        Alarm::default(),
-    );
-    let name = ServerName::try_from(target.host.clone()).map_err(|e| CameraError::Tls {
-        address: address.clone(),
-        reason: e.to_string(),
-    })?;
-    let connection = rustls::ClientConnection::new(Arc::new(verifier.client_config()), name)
-        .map_err(|e| CameraError::Tls {
-            address: address.clone(),
-            reason: e.to_string(),
-        })?;
-    let mut tls = rustls::StreamOwned::new(connection, tcp);
+    let mut tls = pinned_tls(target, pins, timeout)?;
     tls.write_all(&login_packet(LAN_USER, target.access_code.expose())?)
         .and_then(|()| tls.flush())
         .map_err(io)?;
@@ -223,6 +203,45 @@ pub fn chamber_image_jpeg(
         });
     }
     Ok(jpeg)
+}
+
+/// A TCP connection to `target` (connect, read and write timeouts
+/// `timeout`) with a TLS client on it that accepts only the certificate
+/// pinned under `<serial>/camera` (pinning it on first contact). The
+/// handshake runs on first use.
+pub(crate) fn pinned_tls(
+    target: &CameraTarget,
+    pins: &PinStore,
+    timeout: Duration,
+) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, CameraError> {
+    let address = format!("{}:{}", target.host, target.port);
+    let io = |source| CameraError::Io {
+        address: address.clone(),
+        source,
+    };
+    let socket = address
+        .to_socket_addrs()
+        .map_err(io)?
+        .next()
+        .ok_or_else(|| io(std::io::Error::other("the host has no address")))?;
+    let tcp = TcpStream::connect_timeout(&socket, timeout).map_err(io)?;
+    tcp.set_read_timeout(Some(timeout)).map_err(io)?;
+    tcp.set_write_timeout(Some(timeout)).map_err(io)?;
+    let verifier = PinnedVerifier::new(
+        format!("{}/camera", target.serial),
+        pins.clone(),
+        Alarm::default(),
+    );
+    let name = ServerName::try_from(target.host.clone()).map_err(|e| CameraError::Tls {
+        address: address.clone(),
+        reason: e.to_string(),
+    })?;
+    let connection = rustls::ClientConnection::new(Arc::new(verifier.client_config()), name)
+        .map_err(|e| CameraError::Tls {
+            address: address.clone(),
+            reason: e.to_string(),
+        })?;
+    Ok(rustls::StreamOwned::new(connection, tcp))
 }
 
 /// Fills `buf`; `Ok(false)` when the stream ended before its first byte.
@@ -288,86 +307,6 @@ pub fn jpeg_to_png(jpeg: &[u8]) -> Result<Vec<u8>, CameraError> {
     rgb_to_png(width, height, &rgb)
 }
 
-/// The X1's stream URL: `rtsps://bblp:<access code>@<host>:<port>/streaming/live/1`.
-pub fn rtsps_url(host: &str, port: u16, access_code: &str) -> String {
-    format!("rtsps://{LAN_USER}:{access_code}@{host}:{port}/streaming/live/1")
-}
-
-/// Where the `ffmpeg` program is (`FARM_FFMPEG`, else `ffmpeg` on the PATH).
-pub fn ffmpeg_program() -> String {
-    std::env::var("FARM_FFMPEG")
-        .ok()
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| "ffmpeg".to_owned())
-}
-
-/// One frame of `input` as PNG, by `ffmpeg -i <input> -frames:v 1 -c:v png
-/// -f image2pipe -`, killed after `timeout`. `input_options` go before
-/// `-i` (for RTSPS: `-rtsp_transport tcp`; TLS certificates are not
-/// verified by ffmpeg by default, as the printer's is self-signed).
-pub fn ffmpeg_png(
-    input: &str,
-    input_options: &[&str],
-    timeout: Duration,
-) -> Result<Vec<u8>, CameraError> {
-    let mut child = Command::new(ffmpeg_program())
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin"])
-        .args(input_options)
-        .args([
-            "-i",
-            input,
-            "-frames:v",
-            "1",
-            "-c:v",
-            "png",
-            "-f",
-            "image2pipe",
-            "-",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| CameraError::Ffmpeg(format!("could not start {}: {e}", ffmpeg_program())))?;
-    // Read both pipes on their own threads so a full pipe never stalls it.
-    let mut stdout = child.stdout.take();
-    let mut stderr = child.stderr.take();
-    let out = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(pipe) = stdout.as_mut() {
-            let _ = pipe.read_to_end(&mut bytes);
-        }
-        bytes
-    });
-    let err = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(pipe) = stderr.as_mut() {
-            let _ = pipe.read_to_string(&mut text);
-        }
-        text
-    });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(CameraError::Ffmpeg(format!("no frame within {timeout:?}")));
-            }
-            Err(e) => return Err(CameraError::Ffmpeg(e.to_string())),
-        }
-    };
-    let png = out.join().unwrap_or_default();
-    let message = err.join().unwrap_or_default();
-    if !status.success() || !png.starts_with(b"\x89PNG\r\n\x1a\n") {
-        let message = message.lines().last().unwrap_or("no output").to_owned();
-        return Err(CameraError::Ffmpeg(format!("{status}: {message}")));
-    }
-    Ok(png)
-}
-
 /// One still from `target`'s camera as PNG, within `timeout`.
 pub fn still_png(
     target: &CameraTarget,
@@ -376,20 +315,14 @@ pub fn still_png(
 ) -> Result<Vec<u8>, CameraError> {
     match target.kind {
         CameraKind::ChamberImage => jpeg_to_png(&chamber_image_jpeg(target, pins, timeout)?),
-        CameraKind::Rtsps => {
-            let code = target.access_code.expose();
-            let url = rtsps_url(&target.host, target.port, code);
-            ffmpeg_png(&url, &["-rtsp_transport", "tcp"], timeout).map_err(|e| match e {
-                // ffmpeg may quote the URL: the access code never reaches a log.
-                CameraError::Ffmpeg(m) if !code.is_empty() => {
-                    CameraError::Ffmpeg(m.replace(code, "***"))
-                }
-                other => other,
-            })
-        }
+        CameraKind::Rtsps => rtsps::rtsps_png(target, pins, timeout),
         CameraKind::None => Err(CameraError::NoCamera),
     }
 }
+
+#[path = "camera_rtsps.rs"]
+pub mod rtsps;
+pub use rtsps::{ffmpeg_png, ffmpeg_program, rtsps_url};
 
 #[cfg(test)]
 #[path = "camera_tests.rs"]

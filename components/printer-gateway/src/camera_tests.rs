@@ -1,4 +1,5 @@
 use super::*;
+use std::process::{Command, Stdio};
 
 /// A `w` × `h` RGB test card: a horizontal red ramp, a vertical green
 /// ramp, blue constant; smooth, so JPEG keeps it within a few levels.
@@ -91,6 +92,12 @@ fn each_model_has_its_cameras_protocol() {
     assert_eq!(
         rtsps_url("10.0.0.5", RTSPS_PORT, "1234"),
         "rtsps://bblp:1234@10.0.0.5:322/streaming/live/1"
+    );
+    // RFC 3986: an IPv6 literal host goes in brackets, else its colons
+    // would read as the port's.
+    assert_eq!(
+        rtsps_url("fd00::5", RTSPS_PORT, "1234"),
+        "rtsps://bblp:1234@[fd00::5]:322/streaming/live/1"
     );
 }
 

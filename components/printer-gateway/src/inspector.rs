@@ -133,7 +133,11 @@ impl CameraInspector {
                 Ok(png) => return Some(png),
                 Err(error) => {
                     tracing::warn!(%serial, attempt, %error, "no camera still");
-                    if matches!(error, camera::CameraError::NoCamera) {
+                    // Neither heals in seconds: no camera, a refused code.
+                    if matches!(
+                        error,
+                        camera::CameraError::NoCamera | camera::CameraError::Unauthorized { .. }
+                    ) {
                         return None;
                     }
                 }
