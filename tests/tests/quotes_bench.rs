@@ -306,42 +306,33 @@ async fn bench_post_quotes_under_concurrent_load() {
     }
 }
 
-/// Mean `db_statements` over the logged requests whose path starts with
-/// `path_prefix` (a trailing space matches the exact path), and how many.
-fn statements(app: &farm_tests::TestApp, path_prefix: &str) -> (f64, usize) {
-    let needle = format!("path={path_prefix}");
-    let counts: Vec<u32> = app
-        .logs()
+/// The `<field>=` values on the log lines of the 201s whose path starts
+/// with `path_prefix` (a trailing space matches the exact path).
+fn logged(app: &farm_tests::TestApp, path_prefix: &str, field: &str) -> Vec<f64> {
+    let (needle, key) = (format!("path={path_prefix}"), format!("{field}="));
+    app.logs()
         .iter()
         .filter(|l| l.contains(&needle) && l.contains("status=201"))
         .filter_map(|l| {
             l.split_whitespace()
-                .find_map(|w| w.strip_prefix("db_statements="))
+                .find_map(|w| w.strip_prefix(key.as_str()))
                 .and_then(|n| n.parse().ok())
         })
-        .collect();
-    let n = counts.len().max(1);
-    (
-        counts.iter().map(|&c| f64::from(c)).sum::<f64>() / n as f64,
-        counts.len(),
-    )
+        .collect()
 }
 
-/// p50 and p99 of the `ms=` on the logged 201s whose path starts with
-/// `path_prefix`: the time inside the component, database calls included,
-/// so the rest of a request's latency is the host's queueing and transport.
+/// Mean `db_statements` over those requests, and how many were logged.
+fn statements(app: &farm_tests::TestApp, path_prefix: &str) -> (f64, usize) {
+    let counts = logged(app, path_prefix, "db_statements");
+    let n = counts.len().max(1);
+    (counts.iter().sum::<f64>() / n as f64, counts.len())
+}
+
+/// p50 and p99 of their `ms=`: the time inside the component, database
+/// calls included, so the rest of a request's latency is the host's
+/// queueing and transport.
 fn handler_ms(app: &farm_tests::TestApp, path_prefix: &str) -> (f64, f64) {
-    let needle = format!("path={path_prefix}");
-    let mut ms: Vec<f64> = app
-        .logs()
-        .iter()
-        .filter(|l| l.contains(&needle) && l.contains("status=201"))
-        .filter_map(|l| {
-            l.split_whitespace()
-                .find_map(|w| w.strip_prefix("ms="))
-                .and_then(|n| n.parse().ok())
-        })
-        .collect();
+    let mut ms = logged(app, path_prefix, "ms");
     if ms.is_empty() {
         return (f64::NAN, f64::NAN);
     }

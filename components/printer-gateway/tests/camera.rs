@@ -26,16 +26,6 @@ fn target(settings: &farm_sim::lan::PrinterSettings, code: &str) -> CameraTarget
     }
 }
 
-/// `(width, height, RGB)` of a PNG.
-fn png_pixels(png: &[u8]) -> (usize, usize, Vec<u8>) {
-    let mut reader = png::Decoder::new(png).read_info().expect("a PNG");
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).expect("its pixels");
-    assert_eq!(info.color_type, png::ColorType::Rgb);
-    buf.truncate(info.buffer_size());
-    (info.width as usize, info.height as usize, buf)
-}
-
 /// Pixels differing by more than 40 levels in some channel.
 fn differing(a: &[u8], b: &[u8]) -> usize {
     a.chunks(3)

@@ -117,16 +117,6 @@ fn x1(serial: &str, port: u16, code: &str) -> CameraTarget {
     }
 }
 
-/// `(width, height, RGB)` of a PNG.
-fn png_pixels(png: &[u8]) -> (u32, u32, Vec<u8>) {
-    let mut reader = png::Decoder::new(png).read_info().expect("a PNG");
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).expect("its pixels");
-    assert_eq!(info.color_type, png::ColorType::Rgb);
-    buf.truncate(info.buffer_size());
-    (info.width, info.height, buf)
-}
-
 /// The 100% colour bars (videotestsrc `smpte100`), left to right, each a
 /// seventh of the width: white, yellow, cyan, green, magenta, red, blue.
 const BARS: [[u8; 3]; 7] = [
@@ -141,8 +131,7 @@ const BARS: [[u8; 3]; 7] = [
 
 /// The largest difference, in levels, between the picture and the bars,
 /// over every pixel at least 8 px from a bar's edge.
-fn worst_against_bars(w: u32, h: u32, rgb: &[u8]) -> u8 {
-    let (w, h) = (w as usize, h as usize);
+fn worst_against_bars(w: usize, h: usize, rgb: &[u8]) -> u8 {
     let mut worst = 0;
     for (bar, colour) in BARS.iter().enumerate() {
         let (left, right) = (bar * w / 7 + 8, (bar + 1) * w / 7 - 8);
@@ -180,7 +169,7 @@ fn an_x1_still_is_the_served_picture_as_png_with_basic_or_digest_auth() {
         .unwrap_or_else(|e| panic!("{auth}: {e}"));
         let took = started.elapsed();
         let (w, h, rgb) = png_pixels(&png);
-        assert_eq!((w, h), size, "{auth}");
+        assert_eq!((w as u32, h as u32), size, "{auth}");
         let worst = worst_against_bars(w, h, &rgb);
         println!("{auth}: {w}×{h} PNG in {took:.2?}, bars within {worst} levels");
         assert!(worst <= TOLERANCE, "{auth}: {worst} levels off the bars");

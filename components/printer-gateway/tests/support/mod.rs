@@ -287,3 +287,13 @@ pub fn printed_points(package: &[u8], min_z: f64) -> Vec<[f64; 2]> {
     }
     out
 }
+
+/// `(width, height, RGB)` of a PNG.
+pub fn png_pixels(png: &[u8]) -> (usize, usize, Vec<u8>) {
+    let mut reader = png::Decoder::new(png).read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("its pixels");
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    buf.truncate(info.buffer_size());
+    (info.width as usize, info.height as usize, buf)
+}
