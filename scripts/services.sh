@@ -149,7 +149,18 @@ PG_RUN_SETTINGS="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
 start_postgres() { # instance name (pg | pg-run), port, settings
   local name=$1 port=$2 settings=$3
   if listening "$port"; then
-    log "postgres ($name): using the server already on :$port"
+    # Ports are per machine: a server another checkout started keeps its
+    # data there, and this checkout's run and tests share it. Say so.
+    local theirs ours var=FARM_PG_PORT
+    [ "$name" = pg-run ] && var=FARM_RUN_PG_PORT
+    theirs=$(psql -X -qtA "postgres://farm@127.0.0.1:$port/postgres" -c 'show data_directory' 2>/dev/null || true)
+    ours=$(pg_datadir "$name")
+    if [ -n "$theirs" ] && [ "$(realpath -m "$theirs")" != "$(realpath -m "$ours")" ]; then
+      log "postgres ($name): using the server already on :$port, whose data is in $theirs (another checkout's);" \
+        "$var and FARM_STATE_DIR give this one its own"
+    else
+      log "postgres ($name): using the server already on :$port"
+    fi
   else
     local bin data sync_flag=""
     bin=$(pg_bindir) || die "PostgreSQL server binaries not found under /usr/lib/postgresql"
