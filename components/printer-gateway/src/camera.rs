@@ -21,8 +21,9 @@
 //! The TLS certificate is the printer's own, self-signed: it is pinned on
 //! first contact as the MQTT and FTPS ones are, under `<serial>/camera`
 //! (a printer's services may present different certificates). ffmpeg
-//! cannot be given a pin, so on an X1 the gateway's own TLS handshake
-//! checks the pin just before ffmpeg connects ([`rtsps::rtsps_png`]).
+//! cannot be given a pin, so on an X1 the gateway makes the pinned
+//! connection itself and ffmpeg reads through a loopback relay into it
+//! ([`rtsps::rtsps_png`], [`relay`]).
 //!
 //! Blocking I/O with timeouts: the inspector runs on the blocking pool.
 
@@ -320,9 +321,11 @@ pub fn still_png(
     }
 }
 
+#[path = "camera_relay.rs"]
+pub mod relay;
 #[path = "camera_rtsps.rs"]
 pub mod rtsps;
-pub use rtsps::{ffmpeg_png, ffmpeg_program, rtsps_url};
+pub use rtsps::{ffmpeg_png, ffmpeg_program, relay_url};
 
 #[cfg(test)]
 #[path = "camera_tests.rs"]

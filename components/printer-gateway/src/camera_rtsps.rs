@@ -11,16 +11,19 @@
 //!
 //! The gateway does not decode video itself: Debian's `ffmpeg` (a child
 //! process, [`ffmpeg_png`]) reads the stream until its first decodable
-//! frame and writes it as PNG. Its TLS client does not verify the
-//! printer's certificate (ffmpeg's `tls_verify` defaults to 0, and
-//! Debian 12's ffmpeg 5.1 refuses `-tls_verify` as an option of an RTSPS
-//! input: "Option tls_verify not found"), so the pin is checked by a TLS
-//! handshake of the gateway's own just before ([`check_pin`]).
+//! frame and writes it as PNG. ffmpeg's TLS client cannot be given a pin
+//! (its `tls_verify` defaults to 0, and Debian 12's ffmpeg 5.1 refuses
+//! `-tls_verify` as an option of an RTSPS input: "Option tls_verify not
+//! found"), so the gateway makes the TLS connection itself, pinned under
+//! `<serial>/camera`, and ffmpeg reads plain RTSP from a loopback relay
+//! into that one connection ([`super::relay`], [`relay_url`]): the access
+//! code never travels outside a connection whose certificate was checked.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::relay::{PinnedStream, Relay};
 use super::{CameraError, CameraTarget, pinned_tls};
 use crate::bambu_lan::LAN_USER;
 use crate::pinning::PinStore;
@@ -30,16 +33,13 @@ pub const STREAM_PATH: &str = "/streaming/live/1";
 /// The shortest socket timeout handed to ffmpeg.
 const MIN_SOCKET_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// The X1's stream URL: `rtsps://bblp:<access code>@<host>:<port>/streaming/live/1`
-/// (an IPv6 literal `host` in brackets). Bambu access codes are 8 letters
-/// and digits, so the code goes into the URL as it is.
-pub fn rtsps_url(host: &str, port: u16, access_code: &str) -> String {
-    let host = if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]")
-    } else {
-        host.to_owned()
-    };
-    format!("rtsps://{LAN_USER}:{access_code}@{host}:{port}{STREAM_PATH}")
+/// The URL ffmpeg reads: the X1's stream path on the loopback relay,
+/// `rtsp://bblp:<access code>@127.0.0.1:<relay port>/streaming/live/1`
+/// (plain RTSP: the relay carries it inside the pinned TLS connection to
+/// the printer's RTSPS port). Bambu access codes are 8 letters and digits,
+/// so the code goes into the URL as it is.
+pub fn relay_url(relay_port: u16, access_code: &str) -> String {
+    format!("rtsp://{LAN_USER}:{access_code}@127.0.0.1:{relay_port}{STREAM_PATH}")
 }
 
 /// Where the `ffmpeg` program is (`FARM_FFMPEG`, else `ffmpeg` on the PATH).
@@ -131,15 +131,16 @@ pub fn ffmpeg_png(
     Ok(png)
 }
 
-/// Completes a TLS handshake with `target` that accepts only the
-/// certificate pinned under `<serial>/camera` (pinning it on first
-/// contact), then closes. Errors: [`CameraError::Io`] (no connection),
-/// [`CameraError::Tls`] (another certificate, or no TLS).
-pub fn check_pin(
+/// A TLS connection to `target` that accepted only the certificate pinned
+/// under `<serial>/camera` (pinning it on first contact), its handshake
+/// completed. Errors: [`CameraError::Io`] (no connection),
+/// [`CameraError::Tls`] (another certificate, no TLS, or no handshake
+/// within `timeout`).
+pub fn pinned_handshake(
     target: &CameraTarget,
     pins: &PinStore,
     timeout: Duration,
-) -> Result<(), CameraError> {
+) -> Result<PinnedStream, CameraError> {
     let mut tls = pinned_tls(target, pins, timeout)?;
     let tls_error = |e: std::io::Error| CameraError::Tls {
         address: format!("{}:{}", target.host, target.port),
@@ -154,28 +155,30 @@ pub fn check_pin(
     while tls.conn.is_handshaking() {
         tls.conn.complete_io(&mut tls.sock).map_err(tls_error)?;
     }
-    tls.conn.send_close_notify();
-    let _ = tls.conn.complete_io(&mut tls.sock);
-    Ok(())
+    Ok(tls)
 }
 
-/// One still from an X1's camera as PNG within `timeout`: the pin
-/// ([`check_pin`]), then ffmpeg on [`rtsps_url`] with half the time left
-/// as its socket timeout. A 401 is [`CameraError::Unauthorized`]; no error
-/// text contains the access code.
+/// One still from an X1's camera as PNG within `timeout`: the pinned
+/// connection ([`pinned_handshake`]), the loopback relay into it, then
+/// ffmpeg on [`relay_url`] with half the time left as its socket timeout.
+/// A 401 is [`CameraError::Unauthorized`]; no error text contains the
+/// access code.
 pub fn rtsps_png(
     target: &CameraTarget,
     pins: &PinStore,
     timeout: Duration,
 ) -> Result<Vec<u8>, CameraError> {
-    let started = Instant::now();
-    check_pin(target, pins, timeout)?;
-    let left = timeout.saturating_sub(started.elapsed());
+    let deadline = Instant::now() + timeout;
+    let printer = pinned_handshake(target, pins, timeout)?;
+    let relay = Relay::start(printer, deadline)?;
+    let left = deadline.saturating_duration_since(Instant::now());
     let code = target.access_code.expose();
-    let url = rtsps_url(&target.host, target.port, code);
     let options = input_options(left / 2);
     let options: Vec<&str> = options.iter().map(String::as_str).collect();
-    ffmpeg_png(&url, &options, left).map_err(|e| match e {
+    let png = ffmpeg_png(&relay_url(relay.port, code), &options, left);
+    // ffmpeg has exited (or was killed): the relay sees its side close.
+    relay.finish();
+    png.map_err(|e| match e {
         CameraError::Ffmpeg(m) if m.contains("401 Unauthorized") => CameraError::Unauthorized {
             address: format!("{}:{}", target.host, target.port),
         },

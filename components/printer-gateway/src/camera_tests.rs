@@ -89,15 +89,10 @@ fn each_model_has_its_cameras_protocol() {
     assert_eq!(CameraKind::of_model("A1 mini"), CameraKind::ChamberImage);
     assert_eq!(CameraKind::of_model("X1C"), CameraKind::Rtsps);
     assert_eq!(CameraKind::of_model("unknown"), CameraKind::None);
+    // ffmpeg reads plain RTSP from the loopback relay, never the printer.
     assert_eq!(
-        rtsps_url("10.0.0.5", RTSPS_PORT, "1234"),
-        "rtsps://bblp:1234@10.0.0.5:322/streaming/live/1"
-    );
-    // RFC 3986: an IPv6 literal host goes in brackets, else its colons
-    // would read as the port's.
-    assert_eq!(
-        rtsps_url("fd00::5", RTSPS_PORT, "1234"),
-        "rtsps://bblp:1234@[fd00::5]:322/streaming/live/1"
+        relay_url(40123, "1234abcd"),
+        "rtsp://bblp:1234abcd@127.0.0.1:40123/streaming/live/1"
     );
 }
 

@@ -456,3 +456,58 @@ async fn the_camera_inspector_uploads_an_x1s_rtsps_frame_as_png() {
     assert_eq!((w, h), (640, 360));
     assert!(worst <= TOLERANCE, "{worst} levels off the bars");
 }
+
+/// A TCP forwarder in front of `port` that counts the connections it
+/// accepts (what the printer would see), each relayed both ways.
+fn counting_forwarder(port: u16) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let front = listener.local_addr().expect("addr").port();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            seen.fetch_add(1, Ordering::SeqCst);
+            let Ok(server) = TcpStream::connect(("127.0.0.1", port)) else {
+                continue;
+            };
+            for (mut from, mut to) in [
+                (
+                    client.try_clone().expect("clone"),
+                    server.try_clone().expect("clone"),
+                ),
+                (server, client),
+            ] {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        }
+    });
+    (front, count)
+}
+
+/// ffmpeg verifies no certificate, so it never connects to the printer
+/// itself: the gateway's one pinned connection carries the whole RTSP
+/// session (ffmpeg reads it through a loopback relay). A pin checked on a
+/// connection of its own, ffmpeg then opening another, would show two.
+#[test]
+fn an_x1_still_takes_one_pinned_connection_to_the_printer() {
+    if skip() {
+        return;
+    }
+    let code = "58213907";
+    let camera = Camera::start(code, "basic", (320, 240));
+    let (front, connections) = counting_forwarder(camera.port);
+    let store = PinStore::in_memory();
+    for still in 1..=2 {
+        let png = still_png(&x1("00M00B2", front, code), &store, Duration::from_secs(20))
+            .unwrap_or_else(|e| panic!("still {still}: {e}"));
+        let (w, h, rgb) = png_pixels(&png);
+        assert!(worst_against_bars(w, h, &rgb) <= TOLERANCE);
+        let seen = connections.load(std::sync::atomic::Ordering::SeqCst);
+        println!("still {still}: {w}×{h}, {seen} connection(s) to the printer so far");
+        assert_eq!(seen, still, "one connection per still");
+    }
+}
