@@ -410,3 +410,42 @@ async fn a_mesh_that_cannot_be_downloaded_is_claimed_three_times_then_goes_back(
     );
     assert_eq!(running.machine().jobs_started(), 0);
 }
+
+/// A plate that finished before this gateway started (another run, a fresh
+/// spool) leaves its printer `awaiting_clear`. With a plate changer (auto
+/// clear) the gateway clears it after the delay and the queued plate then
+/// prints; without one, the printer waits for a person.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plate_left_from_before_is_cleared_by_the_plate_changer_and_work_flows() {
+    for auto_clear in ["0.5", ""] {
+        let site = OnePrinter::start(300.0, FailureRates::default()).await;
+        let (app, serial) = (&site.app, site.settings.serial.clone());
+        app.set_status(&serial, "awaiting_clear");
+        app.queue_plate(cube_and_bar()[..1].to_vec());
+        let _gateway = site.gateway(&site.env(auto_clear, &[]));
+        if auto_clear.is_empty() {
+            until(Duration::from_secs(30), "three claims", || {
+                app.state().claims.len() >= 3
+            })
+            .await;
+            assert_eq!(app.queued(), 1, "nothing printed");
+            let s = app.state();
+            assert!(s.clears.is_empty(), "no plate changer, no clear");
+            assert!(s.claims.iter().all(|c| c.2 == "awaiting_clear"));
+            continue;
+        }
+        until(
+            Duration::from_secs(180),
+            "the new plate printed and cleared",
+            || app.state().clears.len() >= 2,
+        )
+        .await;
+        let timeline = app.state().timeline.clone();
+        let at = |kind: &str| timeline.iter().position(|k| k == kind);
+        assert!(
+            matches!((at("clear"), at("task_started")), (Some(c), Some(t)) if c < t),
+            "the left plate is cleared before the next starts: {timeline:?}"
+        );
+        assert_eq!(app.status(&serial), "idle");
+    }
+}

@@ -140,6 +140,24 @@ impl Lane {
                 lock(&self.p.floor).clear_attention(&self.serial);
                 self.produce(plate).await
             }
+            // A finish this gateway has no record of (it came before a
+            // restart with a fresh spool, or from another run): the plate
+            // changer clears whatever is on the bed, after its delay, as it
+            // does after the finishes it saw. The printer is idle here
+            // (`claimable`), so nothing is printing on it.
+            (ClaimReason::AwaitingClear, _) if self.p.settings.auto_clear.is_some() => {
+                let delay = self.p.settings.auto_clear.unwrap_or_default();
+                tokio::time::sleep(delay).await;
+                match self.p.app.clear_printer(&self.serial).await {
+                    Ok(()) => {
+                        tracing::info!(serial = %self.serial, "plate cleared (automatic; finished before this gateway's records)")
+                    }
+                    // Cleared meanwhile (by a person).
+                    Err(LinkError::Refused { status: 409, .. }) => {}
+                    Err(other) => return Err(other.into()),
+                }
+                Ok(())
+            }
             (reason, _) => {
                 tracing::debug!(serial = %self.serial, ?reason, "no plate");
                 tokio::time::sleep(self.p.settings.claim_every).await;

@@ -149,6 +149,16 @@ impl FakeApp {
         self.state().queue.len()
     }
 
+    /// Sets the printer's status as the app sees it (e.g. `awaiting_clear`
+    /// for a plate that finished before the gateway started).
+    pub fn set_status(&self, serial: &str, status: &str) {
+        self.state()
+            .rows
+            .entry(serial.to_owned())
+            .or_default()
+            .status = status.to_owned();
+    }
+
     /// The printer's status as the app sees it.
     pub fn status(&self, serial: &str) -> String {
         self.state()
