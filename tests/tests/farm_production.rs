@@ -1030,3 +1030,77 @@ async fn a_person_passes_a_camera_inspected_part_and_its_order_ships() {
     let got = reqwest::get(url).await.expect("photo");
     assert_eq!(got.bytes().await.expect("bytes").to_vec(), photo);
 }
+
+/// A plate the gateway lost (the printer no longer shows it and its end
+/// was never seen) is a failed print: its part goes back to the queue at
+/// the front with the attempt counted, another printer prints it, and the
+/// lost plate's printer stays flagged until a person has checked its bed;
+/// then it takes work again (it is not left `busy` with a plate that will
+/// never end).
+#[tokio::test]
+async fn a_plate_the_gateway_lost_is_printed_again_and_its_printer_waits_for_a_person() {
+    let app = spawn().await;
+    let token = app.farm_site_token("lost").await;
+    register(&app, &token, &["01PL", "01PM"]).await;
+    let (_, order) = queued_order(&app, 1, [200.0, 200.0, 5.0]).await;
+    let c = claim(&app, &token, "01PL").await;
+    let task = plate_tasks(&c)[0];
+    let plate = c["plate"]["id"].clone();
+    let reason = "the plate's end was not seen (the printer no longer shows it)";
+    let lost = event(
+        "01PL",
+        "needs_attention",
+        json!({"plate_id": plate, "detail": {"reason": reason}}),
+    );
+    push(
+        &app,
+        &token,
+        vec![
+            event("01PL", "task_started", json!({"plate_id": plate})),
+            lost.clone(),
+        ],
+    )
+    .await;
+    // The same report again (a gateway retrying its spool) changes nothing.
+    push(&app, &token, vec![lost]).await;
+    settle(&app).await;
+    let plate_status: String = app
+        .scalar(
+            "select status from plates where id = $1",
+            &[&plate.as_str().expect("id")],
+        )
+        .await;
+    let (status, failures): (String, i32) = {
+        let db = app.db().await;
+        let row = db
+            .query_one(
+                "select status, failures from print_tasks where id = $1",
+                &[&task],
+            )
+            .await
+            .expect("task");
+        (row.get(0), row.get(1))
+    };
+    assert_eq!(
+        (plate_status.as_str(), status.as_str(), failures),
+        ("failed", "queued", 1)
+    );
+    assert_eq!(
+        claim(&app, &token, "01PL").await["reason"],
+        "needs_attention"
+    );
+    let again = claim(&app, &token, "01PM").await;
+    assert_eq!(plate_tasks(&again), vec![task], "{again}");
+    assert_eq!(again["plate"]["parts"][0]["attempt"], 2);
+    let (status, body) = call(
+        &app,
+        OPERATOR,
+        Method::POST,
+        "/internal/farm/printers/01PL/resolve",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(claim(&app, &token, "01PL").await["reason"], "queue_empty");
+    assert_eq!(order["status"], "queued");
+}
