@@ -1055,12 +1055,18 @@ async fn a_plate_the_gateway_lost_is_printed_again_and_its_printer_waits_for_a_p
     push(
         &app,
         &token,
-        vec![
-            event("01PL", "task_started", json!({"plate_id": plate})),
-            lost.clone(),
-        ],
+        vec![event("01PL", "task_started", json!({"plate_id": plate}))],
     )
     .await;
+    // Printing: `busy`, naming the plate (a gateway with no record of it
+    // and an idle printer reports it lost, as here).
+    let busy = claim(&app, &token, "01PL").await;
+    assert_eq!(
+        (busy["reason"].as_str(), &busy["printing_plate_id"]),
+        (Some("busy"), &plate),
+        "{busy}"
+    );
+    push(&app, &token, vec![lost.clone()]).await;
     // The same report again (a gateway retrying its spool) changes nothing.
     push(&app, &token, vec![lost]).await;
     settle(&app).await;

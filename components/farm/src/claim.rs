@@ -78,9 +78,13 @@ struct Candidate {
 enum Outcome {
     Plate(String),
     Reason(&'static str),
+    /// A plate is printing on the printer: its id, so a gateway that has
+    /// no record of it (a restart with a fresh spool) can report it lost.
+    Busy(String),
 }
 
-/// 200 `{"reason", "plate": {...} | null}` (contract §1); 404
+/// 200 `{"reason", "plate": {...} | null}` (contract §1; `busy` adds
+/// `printing_plate_id`, the plate printing on the printer); 404
 /// `printer_not_found` for a serial that is not this site's.
 pub(crate) fn claim(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let site = authenticate_site(ctx)?;
@@ -100,6 +104,11 @@ pub(crate) fn claim(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let plate = match outcome {
         Outcome::Reason(reason) => {
             return Ok(response::ok(&json!({ "reason": reason, "plate": null })));
+        }
+        Outcome::Busy(printing) => {
+            return Ok(response::ok(
+                &json!({ "reason": "busy", "plate": null, "printing_plate_id": printing }),
+            ));
         }
         Outcome::Plate(id) => id,
     };
@@ -175,7 +184,7 @@ fn decide(
     };
     match held {
         Some((id, status)) if status == "leased" => return Ok(Outcome::Plate(id)),
-        Some(_) => return Ok(Outcome::Reason("busy")),
+        Some((id, _)) => return Ok(Outcome::Busy(id)),
         None => {}
     }
     let filaments = serde_json::to_string(&printer.loaded).map_err(ApiError::internal)?;

@@ -28,6 +28,9 @@ pub struct ClaimAnswer {
     pub reason: ClaimReason,
     /// Present exactly when `reason` is `claimed`.
     pub plate: Option<ClaimedPlate>,
+    /// With `busy`: the plate the app has printing on the printer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub printing_plate_id: Option<String>,
 }
 
 /// A plate leased to one printer: parts placed on its bed, one material.

@@ -449,3 +449,29 @@ async fn a_plate_left_from_before_is_cleared_by_the_plate_changer_and_work_flows
         assert_eq!(app.status(&serial), "idle");
     }
 }
+
+/// The app has a plate printing on a printer that is idle, and the gateway
+/// never dispatched it (a restart with a fresh spool, another run): its
+/// end will never come. The gateway reports it lost once (needs_attention
+/// naming the plate), and the printer then waits for a person instead of
+/// answering `busy` forever.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plate_the_app_thinks_is_printing_on_an_idle_printer_is_reported_lost() {
+    let site = OnePrinter::start(300.0, FailureRates::default()).await;
+    let (app, serial) = (&site.app, site.settings.serial.clone());
+    let plate = "plate_0000000000000000000000000000beef";
+    app.printing_from_before(&serial, plate);
+    let _gateway = site.gateway(&site.env("0.5", &[]));
+    until(Duration::from_secs(60), "the printer flagged", || {
+        app.status(&serial) == "needs_attention"
+    })
+    .await;
+    until(Duration::from_secs(30), "a claim after the report", || {
+        app.state().claims.iter().any(|c| c.2 == "needs_attention")
+    })
+    .await;
+    let lost = app.events_of("needs_attention");
+    assert_eq!(lost.len(), 1, "{lost:#?}");
+    assert_eq!(lost[0]["plate_id"], plate);
+    assert!(app.events_of("task_started").is_empty());
+}

@@ -133,6 +133,9 @@ impl Lane {
         }
         let loaded = loaded_of(&lock(&self.p.floor).loaded(&self.serial));
         let answer = self.p.app.claim(&self.serial, &loaded).await?;
+        if let (ClaimReason::Busy, Some(plate_id)) = (answer.reason, &answer.printing_plate_id) {
+            return self.lost_before(plate_id);
+        }
         match (answer.reason, answer.plate) {
             (ClaimReason::Claimed, Some(plate)) if plate.printer == self.serial => {
                 tracing::info!(serial = %self.serial, plate = %plate.id, parts = plate.parts.len(), "plate claimed");
@@ -307,6 +310,25 @@ impl Lane {
         event.plate_id = Some(record.plate.id.clone());
         event.task_id = task_id;
         event
+    }
+
+    /// The app has `plate_id` printing on this printer, but the printer is
+    /// free (`claimable`: not printing) and this gateway has no record of
+    /// the plate (it was dispatched before a restart with a fresh spool, or
+    /// by another run): its end will never be seen. Reported as the lane
+    /// reports a plate it loses (`End::Lost`): `needs_attention` naming
+    /// the plate, which fails it as a print and re-queues its parts, and
+    /// flags the printer until a person has checked the bed. The event id
+    /// is the plate's, so a repeated report is one.
+    fn lost_before(&mut self, plate_id: &str) -> Result<(), LaneError> {
+        tracing::error!(serial = %self.serial, plate = %plate_id,
+            "the app has a plate printing here that this gateway never dispatched and the printer is idle; reported lost");
+        let mut event = WireEvent::new(&self.serial, FarmEventKind::NeedsAttention, Utc::now());
+        event.id = format!("{plate_id}:lost-unknown");
+        event.plate_id = Some(plate_id.to_owned());
+        let reason = "the plate is not on the printer and this gateway has no record of it";
+        self.spool(event, json!({ "reason": reason }))?;
+        Ok(())
     }
 
     fn spool(&mut self, mut event: WireEvent, detail: Value) -> Result<(), SpoolError> {

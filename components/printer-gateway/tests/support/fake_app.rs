@@ -159,6 +159,17 @@ impl FakeApp {
             .status = status.to_owned();
     }
 
+    /// A plate printing on `serial` as far as the app knows (dispatched
+    /// before the gateway started: it has no record of it).
+    pub fn printing_from_before(&self, serial: &str, plate_id: &str) {
+        let plate = json!({"id": plate_id, "printer": serial, "parts": []});
+        self.state()
+            .rows
+            .entry(serial.to_owned())
+            .or_default()
+            .lease = Some((plate, true));
+    }
+
     /// The printer's status as the app sees it.
     pub fn status(&self, serial: &str) -> String {
         self.state()
@@ -193,7 +204,14 @@ async fn claim(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> 
     let (reason, plate) = match (&row.status[..], &row.lease) {
         ("needs_attention", _) => ("needs_attention", Value::Null),
         ("awaiting_clear", _) => ("awaiting_clear", Value::Null),
-        (_, Some((_, true))) => ("busy", Value::Null),
+        (_, Some((plate, true))) => {
+            let printing = plate["id"].clone();
+            s.claims.push((serial, body, "busy".to_owned()));
+            return axum::Json(
+                json!({"reason": "busy", "plate": null, "printing_plate_id": printing}),
+            )
+            .into_response();
+        }
         (_, Some((plate, false))) => ("claimed", plate.clone()),
         _ => match s.queue.pop_front() {
             None => ("queue_empty", Value::Null),
@@ -257,7 +275,15 @@ async fn events(State(state): State<Shared>, headers: HeaderMap, body: Bytes) ->
                 row.status = "awaiting_clear".into();
             }
             "task_failed" | "task_cancelled" => row.lease = None,
-            "needs_attention" => row.status = "needs_attention".into(),
+            "needs_attention" => {
+                row.status = "needs_attention".into();
+                // Naming the printing plate: lost, a failed print (the app
+                // re-queues its tasks; this stand-in just drops the plate).
+                let lost = event["plate_id"].as_str();
+                if lost.is_some() && row.lease.as_ref().map(|l| l.0["id"].as_str()) == Some(lost) {
+                    row.lease = None;
+                }
+            }
             "dispatch_failed" => {
                 row.status = "needs_attention".into();
                 if let Some((plate, _)) = row.lease.take() {
