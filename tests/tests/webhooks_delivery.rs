@@ -630,3 +630,68 @@ async fn an_endpoint_failing_for_three_days_is_disabled_and_its_account_mailed()
         mails[0].text
     );
 }
+
+/// A signing secret sealed under another key (the internal token it is
+/// derived from changed) cannot sign. With no readable secret the attempt
+/// fails with `secret_unreadable` and the route to a new one, in the
+/// endpoint's delivery log (not an internal error, retried blind); after
+/// `rotate_secret` deliveries are signed with the new secret alone.
+#[tokio::test]
+async fn a_secret_sealed_under_another_key_fails_the_attempt_with_what_to_do() {
+    let app = app().await;
+    let (key, account) = new_account_key(&app, "test", &WEBHOOK_SCOPES).await;
+    let receiver = Receiver::start(vec![]).await;
+    let (_, endpoint) = register(&app, &key, &receiver.url).await;
+    let id = endpoint["id"].as_str().expect("id").to_owned();
+    // What sealing under another key leaves: the same shape, other bytes.
+    app.db()
+        .await
+        .execute(
+            "update webhook_secrets set sealed = translate(sealed, '0123456789abcdef', '123456789abcdef0') \
+             where endpoint_id = $1",
+            &[&id],
+        )
+        .await
+        .expect("reseal");
+    let event = record_event(&app, &account, false, "order.paid", "ord_8", Some("ord_8")).await;
+    let started = std::time::Instant::now();
+    loop {
+        tick(&app).await;
+        let attempts: i64 = app
+            .scalar(
+                "select coalesce(max(attempts), 0)::bigint from webhook_deliveries where event_id = $1",
+                &[&event],
+            )
+            .await;
+        if attempts > 0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no attempt");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let list = deliveries(&app, &key, &id).await;
+    let attempt = &list[0]["attempts"][0];
+    let error = attempt["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with("secret_unreadable")
+            && error.contains(&format!("/v1/webhooks/endpoints/{id}/rotate_secret")),
+        "{attempt}"
+    );
+    assert!(receiver.received().is_empty(), "nothing unsigned goes out");
+
+    let (status, rotated) = post(
+        &app,
+        &key,
+        &format!("/v1/webhooks/endpoints/{id}/rotate_secret"),
+        &serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{rotated}");
+    let new = secret_of(&rotated);
+    record_event(&app, &account, false, "order.paid", "ord_9", Some("ord_9")).await;
+    tick_until(&app, Duration::from_secs(20), || {
+        !receiver.received().is_empty()
+    })
+    .await;
+    assert!(verifies_with(&receiver.received()[0], &new));
+}
