@@ -134,13 +134,17 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 bin=target/debug
-# Every request's log lines go to host.log; the terminal shows them all but
-# the gateway's routine successes (claims: each printer asks for work every
-# FARM_CLAIM_POLL_MS; events; the tick), which would bury the rest.
+# Every line the host and the components print goes to host.log; the
+# terminal shows one line per request (the host's), without the gateway's
+# routine successes (claims: each printer asks for work every
+# FARM_CLAIM_POLL_MS; events; the tick) and the background work's, plus any
+# component line that reports an error. The route list is in host.log too.
 "$bin/spin-local" up --listen "$listen" --runtime-config-file runtime-config.toml -f spin.toml \
-  > >(tee -a "$state/logs/host.log" |
-      awk '!(/ path=\/internal\/(farm\/claims|farm\/events|tick) status=2[0-9][0-9] / ||
-             /^[A-Z]+ \/internal\/(farm\/claims|farm\/events|tick) -> 2[0-9][0-9] /) { print; fflush() }' >&2) 2>&1 &
+  > >(tee "$state/logs/host.log" | awk '
+      /^Available Routes:/ || /^  [a-z0-9-]+: http:\/\// { next }
+      /^\[[a-z0-9-]+\] / { if (/ error=| status=5[0-9][0-9] /) { print; fflush() } next }
+      /^[A-Z]+ \/(internal\/(farm\/claims|farm\/events|farm\/photos|tick)|work\/)[^ ]* -> 2[0-9][0-9] / { next }
+      { print; fflush() }' >&2) 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do
   curl -s -o /dev/null "http://$listen/v1/catalog" && break
@@ -155,7 +159,10 @@ FARM_SITE_TOKEN=$(bash scripts/site-token.sh "$FARM_SITE" "http://$listen")
 export FARM_SITE_TOKEN
 "$bin/farm-sim" >"$state/logs/farm-sim.log" 2>&1 &
 pids+=($!)
-"$bin/printer-gateway" >"$state/logs/printer-gateway.log" 2>&1 &
+# The gateway's whole log goes to its file; the terminal shows its plates:
+# claimed, started, finished or failed, inspected, cleared, and trouble.
+"$bin/printer-gateway" > >(tee "$state/logs/printer-gateway.log" |
+  grep --line-buffered -E 'plate claimed|plate cleared|plate event|needs attention|WARN|ERROR' >&2) 2>&1 &
 pids+=($!)
 cat >&2 <<MSG
 
@@ -169,7 +176,7 @@ Farm API is up: http://$listen
                 -d '{"email":"you@example.com","name":"me"}'
   catalog:    curl http://$listen/v1/catalog
   mail sent:  curl $FARM_MAIL_MESSAGES_URL   (verification codes land here)
-  logs:       $state/logs/ (host.log: every request; printer-gateway.log, farm-sim.log)
+  logs:       $state/logs/ (host.log: every line, routes included; printer-gateway.log, farm-sim.log)
   printers:   $FARM_PRINTER_LINK mode${FARM_LAN_PRINTERS_FILE:+ (site file $FARM_LAN_PRINTERS_FILE, pins $FARM_PIN_FILE; pull loop, auto clear ${FARM_AUTO_CLEAR_SECS}s, inspector $FARM_INSPECTOR)}
   printers:   psql $db_url -c 'table printers'
   farm events: psql $db_url -c 'table farm_events'   (applied once each, from the gateway's spool)
