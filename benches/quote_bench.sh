@@ -19,4 +19,4 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/services.sh up
 scripts/build-wasm.sh
-cargo test --profile "${BENCH_PROFILE:-release}" -p farm-tests --test quotes_bench -- --ignored --nocapture --test-threads 1 "$@" 2>&1 | grep -oE 'BENCH .*|test result.*|panicked.*'
+cargo test --profile "${BENCH_PROFILE:-release}" -p farm-tests --test quotes_bench -- --ignored --nocapture --test-threads 1 "$@" 2>&1 | grep -E "BENCH |test result|panicked|^error(\[|:)" | sed -E "s/^.*(BENCH )/\1/"

@@ -291,15 +291,20 @@ async fn bench_post_quotes_under_concurrent_load() {
     let quote = statements(&app, "/v1/quotes ");
     let (in_p50, in_p99) = handler_ms(&app, "/v1/quotes ");
     println!(
-        "BENCH POST /v1/quotes inside the component (the log line's ms=: from the handler's start to its answer, database calls included): p50 {in_p50:.1} ms, p99 {in_p99:.1} ms"
+        "BENCH POST /v1/quotes inside the component (the log line's ms=, whole milliseconds: the handler's start to its answer, \
+         database calls included), over the last {} quotes the host's log keeps: p50 {in_p50:.0} ms, p99 {in_p99:.0} ms",
+        quote.1
     );
+    let verdict = |met: bool| if met { "met" } else { "not met" };
+    let (ratio, p99) = (quotes.rps() / catalog.rps(), quotes.pct(0.99));
     println!(
-        "BENCH POST /v1/quotes vs GET /v1/catalog: throughput ratio {:.2} (goal >= 0.50), p99 {:.1} ms (goal < 25 ms); \
-         SQL statements per quote {:.2} over {} logged requests (goal <= 3)",
-        quotes.rps() / catalog.rps(),
-        quotes.pct(0.99),
+        "BENCH goals (issue 9, item 7): throughput {ratio:.2} of catalog's (goal >= 0.50: {}; authentication alone reaches {:.2} of it, \
+         so no request with a key can); p99 {p99:.1} ms (goal < 25 ms: {}); SQL statements per quote {:.2} (goal <= 3: {})",
+        verdict(ratio >= 0.5),
+        auth.rps() / catalog.rps(),
+        verdict(p99 < 25.0),
         quote.0,
-        quote.1,
+        verdict(quote.0 <= 3.0),
     );
     for ((name, _), l) in calls.iter().zip(&loads) {
         assert_eq!(l.errors, 0, "{name} answered other than expected");

@@ -228,8 +228,9 @@ fn main() {
     }
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "BENCH assign {PARTS} parts to {PRINTERS} printers: {secs:.3} s in {rounds} rounds; ratio to the 1 s goal {:.3} (goal < 1)",
-        secs / 1.0
+        "BENCH assign {PARTS} parts to {PRINTERS} printers: {secs:.3} s in {rounds} rounds; ratio to the 1 s goal {:.3} (goal < 1: {})",
+        secs / 1.0,
+        if secs < 1.0 { "met" } else { "not met" }
     );
 
     let bound = plate_lower_bound(&parts, &bed);
@@ -238,11 +239,18 @@ fn main() {
     let ratio = plates as f64 / bound as f64;
     let margin_ratio = with_margins as f64 / bound as f64;
     println!(
-        "BENCH plates: {plates} used; bare-footprint bound {bound} (footprint / bed area per material and colour, the issue's bound): ratio {ratio:.3} (goal <= 1.10: {}); margin-inflated bound {with_margins} (each footprint grown by the {:.0} mm spacing, over the bed less {:.0} mm edges: no packing that keeps the spacing can use fewer): ratio {:.3}; baseline shelf packer {shelf} plates, ratio {:.3}",
+        "BENCH plates: {plates} used against the issue's bound {bound} (bare footprint / bed area per material and colour): ratio {ratio:.3} (goal <= 1.10: {})\n\
+         BENCH plates: {plates} used against the bound any packing that keeps the {:.0} mm spacing and {:.0} mm edges meets, {with_margins} \
+         (footprints grown by the spacing over the usable bed): ratio {:.3} (within 10 %: {}); baseline shelf packer {shelf} plates, ratio {:.3} to the issue's bound",
         if ratio <= 1.10 { "met" } else { "not met" },
         config.margins.spacing_mm,
         config.margins.edge_mm,
         plates as f64 / with_margins as f64,
+        if plates as f64 / with_margins as f64 <= 1.10 {
+            "met"
+        } else {
+            "not met"
+        },
         shelf as f64 / bound as f64,
     );
     let mean = |from: usize, to: usize| {
@@ -308,7 +316,7 @@ fn main() {
     // The most a day can print: every printer busy, unless the queue holds less.
     let day_bound = total_hours.min(capacity);
     println!(
-        "BENCH simulated day: {:.0} of {capacity:.0} printer-hours (= {PRINTERS} printers × 24 h) spent printing, utilisation {:.1} % against the bound {:.1} % (min(total print hours {total_hours:.0}, printers × 24 h) / printers × 24 h): ratio {:.3}; {} plates started, {:.0} h clearing plates ({:.0} min each), {:.0} h idle with nothing of the printer's material left",
+        "BENCH simulated day: {:.0} of {capacity:.0} printer-hours (= {PRINTERS} printers × 24 h) spent printing, utilisation {:.1} % against the bound {:.1} % (min(total print hours {total_hours:.0}, printers × 24 h) / printers × 24 h): ratio {:.3} (the issue sets no goal); {} plates started, {:.0} h clearing plates ({:.0} min each), {:.0} h idle with nothing of the printer's material left",
         day.printing,
         day.printing / capacity * 100.0,
         day_bound / capacity * 100.0,
@@ -319,7 +327,7 @@ fn main() {
         day.starved,
     );
     println!(
-        "BENCH simulated farm: everything printed after {makespan:.1} h; lower bound {bound_hours:.1} h (total print hours {total_hours:.0} / {PRINTERS} printers): ratio {:.3}",
+        "BENCH simulated farm: everything printed after {makespan:.1} h; lower bound {bound_hours:.1} h (total print hours {total_hours:.0} / {PRINTERS} printers): ratio {:.3} (no goal set)",
         makespan / bound_hours,
     );
 }
