@@ -25,8 +25,12 @@ hisptoot/BambuSource2Raw issue 7: H.264 over RTSP/RTSPS):
   /usr/bin/python3 tools/rtsps-camera/serve.py --port 8322 --access-code 12345678
       prints one line `ready port=<port> size=<w>x<h>` when it accepts
       clients, then serves until killed (SIGTERM/SIGINT)
+  ffmpeg -rtsp_transport tcp -i rtsps://bblp:12345678@127.0.0.1:8322/streaming/live/1 \\
+      -frames:v 1 -update 1 /tmp/x1.png
+      one frame of it as PNG (ffmpeg does not check the self-signed certificate)
   /usr/bin/python3 tools/rtsps-camera/serve.py --check
-      exit 0 when every package it needs is installed, else 1 and what is missing
+      exit 0 (and "ok") when every package it needs is installed, else 1 and
+      what is missing
 
 Debian's /usr/bin/python3: python3-gi installs into it, not into another
 Python on the PATH.
@@ -157,7 +161,10 @@ def serve(args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="\n\n".join(__doc__.split("\n\n")[1:]),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true",
                         help="only check that the packages it needs are installed")
     parser.add_argument("--host", default="127.0.0.1")
@@ -176,6 +183,8 @@ def main():
         missing = check()
         for package, why in missing:
             print(f"missing {package}: {why}", file=sys.stderr)
+        if not missing:
+            print("ok: GStreamer's rtsp-server, its elements and a TLS backend are installed")
         sys.exit(1 if missing else 0)
     if not args.access_code:
         parser.error("--access-code (or RTSPS_CAMERA_ACCESS_CODE) is required")
