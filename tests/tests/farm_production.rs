@@ -516,6 +516,21 @@ async fn a_part_that_fails_three_times_flags_its_order_and_does_not_ship() {
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["data"]["inspection"]["passed"], false);
     assert_eq!(failed[0]["data"]["inspection"]["defect"], "layer_shift");
+    // Each print failure was announced with what follows: printed again
+    // after the first, given up after the third.
+    let print_failures: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "order.print_failed")
+        .map(|e| &e["data"]["print_failure"])
+        .collect();
+    assert_eq!(
+        print_failures,
+        [
+            &json!({"task_id": task, "part": 1, "attempt": 1, "next": "reprint"}),
+            &json!({"task_id": task, "part": 1, "attempt": 3, "next": "gave_up"}),
+        ],
+        "{events:#?}"
+    );
     // The printer's next plate is the other order's part, never this one.
     let c = claim(&app, &token, "01PE").await;
     let older_task: i64 = app

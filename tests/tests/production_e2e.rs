@@ -278,7 +278,7 @@ async fn scenario(seed: u64) -> bool {
     let types: Vec<String> = db
         .query(
             "select type from events where order_id = $1 and type <> 'order.inspection' \
-             and type <> 'order.status_changed' order by seq",
+             and type <> 'order.print_failed' and type <> 'order.status_changed' order by seq",
             &[&order_id],
         )
         .await
@@ -333,8 +333,21 @@ async fn scenario(seed: u64) -> bool {
         .filter(|e| e["inspection"]["passed"] == false)
         .count() as i64;
     assert_eq!(failed_in_timeline, failed_inspections);
+    // And one order.print_failed per failed print of a part: with the
+    // failed inspections, every re-print is in the timeline.
+    let print_failed: i64 = app
+        .scalar(
+            "select count(*) from events where order_id = $1 and type = 'order.print_failed'",
+            &[&order_id],
+        )
+        .await;
+    assert_eq!(
+        print_failed + failed_in_timeline,
+        reprints,
+        "every re-print is announced"
+    );
     println!(
-        "e2e: {reprints} re-prints ({failed_prints} failed plates, {failed_inspections} failed inspections), \
+        "e2e: {reprints} re-prints ({failed_prints} failed plates, {print_failed} order.print_failed, {failed_inspections} failed inspections), \
          {} inspection events, energy {} kWh ({} grid)",
         inspection_events.len(),
         last["energy_kwh"],

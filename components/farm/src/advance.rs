@@ -8,6 +8,8 @@
 //! 1. energy of each finished print (once per attempt);
 //! 2. a failed print or inspection: back to the queue at the front
 //!    (`failures` is the count), or, at the third failure, the part gives up;
+//!    a failed print is announced as `order.print_failed` (part, attempt,
+//!    `next`: `reprint` or `gave_up`);
 //!    the order's `estimated_ship` moves later if the queue now needs it;
 //! 3. `order.in_production` at the first start;
 //! 4. `order.inspection` for each inspection not yet announced;
@@ -196,13 +198,28 @@ fn advance(
             Next::FlagOrder { .. } => "gave_up",
         }
         .to_owned();
-        db.execute(
+        let moved = db.execute(
             "update print_tasks set status = $2, printer_id = null, plate_id = null, claimed_at = null,
                     lease_expires_at = null, center_x_mm = null, center_y_mm = null,
                     rotation_deg = null, updated_at = now()
              where id = $1 and status = 'failed'",
             &[t.id.into(), t.status.clone().into()],
         )?;
+        // A failed print is a per-part printing result (issue 12, item 7):
+        // announced once, as the failure is handled (a failed inspection
+        // has its own `order.inspection`).
+        if moved == 1 && why == Failure::Print {
+            let next = if t.status == "queued" { "reprint" } else { "gave_up" };
+            lifecycle::emit_with(
+                db,
+                &order,
+                "order.print_failed",
+                base,
+                &json!({ "print_failure": {
+                    "task_id": t.id, "part": t.copy_index, "attempt": t.failures, "next": next,
+                }}),
+            )?;
+        }
     }
 
     // 2b. The promised ship date, kept current: never earlier than the

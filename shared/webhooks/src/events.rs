@@ -9,6 +9,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "order.status_changed",
     "order.in_production",
     "order.inspection",
+    "order.print_failed",
     "order.shipped",
     "order.delivered",
     "order.cancelled",
