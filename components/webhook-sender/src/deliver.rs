@@ -161,6 +161,7 @@ fn send_once(
         Err(e) => return Ok(Answer::failed(format!("target_refused: the URL {e}"), 0)),
     };
     let key = storage_key(ctx.var("internal_token")?.as_bytes());
+    let log = ctx.logger();
     let db = ctx.db()?;
     let rows = db.query(
         &format!("select {EVENT_COLUMNS} from events t where t.id = $1"),
@@ -194,11 +195,11 @@ fn send_once(
         .flatten()
         .collect();
     if secrets.len() < stored {
-        println!(
+        log.line(format_args!(
             "endpoint={} secrets_unreadable={} of={stored} (sealed under another internal_token)",
             ready.endpoint_id,
             stored - secrets.len()
-        );
+        ));
     }
     if secrets.is_empty() {
         return Ok(Answer::failed(
