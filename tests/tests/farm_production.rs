@@ -531,6 +531,46 @@ async fn a_part_that_fails_three_times_flags_its_order_and_does_not_ship() {
         ],
         "{events:#?}"
     );
+    // Anyone with the tracking link sees each failed attempt, before it ships.
+    let public_id = o["public_order_id"].as_str().expect("public id");
+    let public: Value = app
+        .get(&format!("/v1/public/orders/{public_id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let seen: Vec<(i64, i64, &str, Option<&str>)> = public["reprints"]
+        .as_array()
+        .expect("reprints")
+        .iter()
+        .map(|r| {
+            (
+                r["part"].as_i64().unwrap_or(0),
+                r["attempt"].as_i64().unwrap_or(0),
+                r["failed"].as_str().unwrap_or(""),
+                r["defect"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (1, 1, "print", None),
+            (1, 2, "inspection", Some("layer_shift")),
+            (1, 3, "print", None)
+        ],
+        "{public}"
+    );
+    let page = app
+        .get(&format!("/orders/{public_id}"))
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains("Part 1, attempt 2: it failed inspection (layer shift)"),
+        "{page}"
+    );
     // The printer's next plate is the other order's part, never this one.
     let c = claim(&app, &token, "01PE").await;
     let older_task: i64 = app

@@ -11,7 +11,7 @@
 
 use farm_platform::html::{escape, page};
 use farm_platform::{ApiError, Ctx, col, response, wire};
-use order_kit::farm_orders::tracking::{self, OrderFacts, PublicView, TimelineEntry};
+use order_kit::farm_orders::tracking::{self, OrderFacts, PublicView, Reprint, TimelineEntry};
 use order_kit::farm_orders::{OrderStatus, public_id};
 use serde_json::{Value, json};
 use spin_sdk::http::Response;
@@ -37,7 +37,15 @@ fn view(ctx: &mut Ctx, id: &str) -> Result<Option<PublicView>, ApiError> {
     let rows = ctx.db()?.query(
         "select o.status, o.estimated_ship::text, o.tracking_number, o.inspection_photos::text, \
                 coalesce((select string_agg(e.type || ' ' || extract(epoch from e.created_at)::bigint, ',' order by e.seq) \
-                          from events e where e.order_id = o.id and e.type like 'order.%'), '') \
+                          from events e where e.order_id = o.id and e.type like 'order.%'), ''), \
+                (select coalesce(json_agg(json_build_object( \
+                   'part', coalesce(e.data->'print_failure'->'part', e.data->'inspection'->'part'), \
+                   'attempt', coalesce(e.data->'print_failure'->'attempt', e.data->'inspection'->'attempt'), \
+                   'failed', case when e.type = 'order.print_failed' then 'print' else 'inspection' end, \
+                   'defect', e.data->'inspection'->>'defect', \
+                   'at', extract(epoch from e.created_at)::bigint) order by e.seq), '[]')::text \
+                 from events e where e.order_id = o.id and (e.type = 'order.print_failed' \
+                   or (e.type = 'order.inspection' and (e.data->'inspection'->>'passed')::boolean is false))) \
          from orders o where o.public_order_id = $1",
         &[key.into()],
     )?;
@@ -63,12 +71,25 @@ fn view(ctx: &mut Ctx, id: &str) -> Result<Option<PublicView>, ApiError> {
             })
         })
         .collect();
+    let reprints: String = col(row, 5)?;
+    let reprints: Vec<Value> = serde_json::from_str(&reprints).map_err(ApiError::internal)?;
+    let reprints = reprints
+        .iter()
+        .map(|r| Reprint {
+            part: r["part"].as_i64().unwrap_or_default(),
+            attempt: r["attempt"].as_i64().unwrap_or_default(),
+            failed: r["failed"].as_str().unwrap_or_default().to_owned(),
+            defect: r["defect"].as_str().map(str::to_owned),
+            at: r["at"].as_i64().unwrap_or_default(),
+        })
+        .collect();
     Ok(Some(tracking::public_view(OrderFacts {
         status: OrderStatus::parse(&status).ok_or_else(|| ApiError::internal("order status"))?,
         estimated_ship: col(row, 1)?,
         tracking_number: col(row, 2)?,
         inspection_photos: signed_photos(ctx, &photos)?,
         timeline,
+        reprints,
     })))
 }
 
@@ -91,6 +112,8 @@ fn to_json(id: &str, v: &PublicView, base: &str) -> Value {
         "public_order_id": id,
         "status": v.status.as_str(),
         "timeline": v.timeline.iter().map(|t| json!({"status": t.status.as_str(), "at": wire::timestamp(t.at)})).collect::<Vec<_>>(),
+        "reprints": v.reprints.iter().map(|r| json!({"part": r.part, "attempt": r.attempt, "failed": r.failed,
+            "defect": r.defect, "at": wire::timestamp(r.at)})).collect::<Vec<_>>(),
         "estimated_ship": v.estimated_ship,
         "tracking_number": v.tracking_number,
         "inspection_photos": v.inspection_photos,
@@ -149,6 +172,24 @@ pub fn tracking_page(ctx: &mut Ctx) -> Result<Response, ApiError> {
         ));
     }
     body.push_str("</table>");
+    if !v.reprints.is_empty() {
+        body.push_str("<h2>Printed again</h2><ul id=\"reprints\">");
+        for r in &v.reprints {
+            let why = match (r.failed.as_str(), &r.defect) {
+                ("print", _) => "the print failed".to_owned(),
+                (_, Some(d)) => format!("it failed inspection ({})", d.replace('_', " ")),
+                _ => "it failed inspection".to_owned(),
+            };
+            body.push_str(&format!(
+                "<li>Part {}, attempt {}: {} ({} UTC)</li>",
+                r.part,
+                r.attempt,
+                escape(&why),
+                escape(&wire::timestamp(r.at))
+            ));
+        }
+        body.push_str("</ul>");
+    }
     for p in &v.inspection_photos {
         body.push_str(&format!(
             "<p><a href=\"{}\">Inspection photo</a></p>",

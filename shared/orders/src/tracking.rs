@@ -1,8 +1,9 @@
 //! What the public tracking view (`GET /v1/public/orders/{public_order_id}`
 //! and the page at the `tracking_url`) may show: anyone holding the link
 //! sees it, so it carries the status, the timeline of status changes, the
-//! estimated ship date and, once shipped, the tracking number and inspection
-//! photos. Never the address, the email, the price or the account.
+//! parts printed again and why, the estimated ship date and, once shipped,
+//! the tracking number and inspection photos. Never the address, the
+//! email, the price or the account.
 
 use crate::OrderStatus;
 
@@ -10,6 +11,23 @@ use crate::OrderStatus;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimelineEntry {
     pub status: OrderStatus,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// A part's attempt that failed, so the part was printed again (or, at its
+/// third failure, given up): from the order's `order.print_failed` and
+/// failed `order.inspection` events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reprint {
+    /// The part's copy number in the order (1-based).
+    pub part: i64,
+    /// The attempt that failed (1-based).
+    pub attempt: i64,
+    /// `print` (the printer stopped, or the plate was lost) or `inspection`.
+    pub failed: String,
+    /// The inspection's defect (`layer_shift`, ...), when it named one.
+    pub defect: Option<String>,
     /// Unix seconds.
     pub at: i64,
 }
@@ -25,6 +43,8 @@ pub struct OrderFacts {
     pub inspection_photos: Vec<String>,
     /// Status changes, oldest first.
     pub timeline: Vec<TimelineEntry>,
+    /// Failed attempts, oldest first.
+    pub reprints: Vec<Reprint>,
 }
 
 /// The public view: only these fields exist, so nothing else can leak.
@@ -35,6 +55,9 @@ pub struct PublicView {
     pub tracking_number: Option<String>,
     pub inspection_photos: Vec<String>,
     pub timeline: Vec<TimelineEntry>,
+    /// Shown at once: a failed attempt says nothing private, and it is why
+    /// the ship date may move.
+    pub reprints: Vec<Reprint>,
 }
 
 /// True once the parcel is with the carrier: tracking details are shown.
@@ -55,6 +78,7 @@ pub fn public_view(order: OrderFacts) -> PublicView {
             Vec::new()
         },
         timeline: order.timeline,
+        reprints: order.reprints,
     }
 }
 
@@ -72,6 +96,13 @@ mod tests {
                 status: OrderStatus::RequiresPayment,
                 at: 1,
             }],
+            reprints: vec![Reprint {
+                part: 2,
+                attempt: 1,
+                failed: "inspection".into(),
+                defect: Some("layer_shift".into()),
+                at: 5,
+            }],
         }
     }
 
@@ -84,5 +115,11 @@ mod tests {
         assert_eq!(s.tracking_number.as_deref(), Some("1Z999"));
         assert_eq!(s.inspection_photos.len(), 1);
         assert_eq!(s.estimated_ship.as_deref(), Some("2026-12-04"));
+    }
+
+    #[test]
+    fn reprints_show_before_the_order_ships() {
+        let q = public_view(facts(OrderStatus::InProduction));
+        assert_eq!(q.reprints, facts(OrderStatus::InProduction).reprints);
     }
 }
