@@ -121,6 +121,16 @@ pub fn catalog_color(tray_color: &str) -> Option<&'static str> {
         .map(|(name, _)| *name)
 }
 
+/// The RGB of a catalog colour name (the inverse of [`catalog_color`], for
+/// drawing a part in its filament); `None` for `clear` or a name the
+/// palette does not hold.
+pub fn catalog_rgb(name: &str) -> Option<[u8; 3]> {
+    PALETTE
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name.trim()))
+        .map(|(_, rgb)| *rgb)
+}
+
 /// What the printer's trays hold, as the claim route's `loaded`.
 pub fn loaded_of(trays: &[Tray]) -> Vec<Loaded> {
     let mut out: Vec<Loaded> = trays
@@ -159,6 +169,16 @@ mod tests {
             assert_eq!(catalog_color(hex), Some(name), "{hex}");
         }
         assert_eq!(catalog_color("zz0000FF"), None);
+        // And back, for the inspection photos.
+        for (name, rgb) in PALETTE {
+            assert_eq!(
+                catalog_color(&format!("{:02X}{:02X}{:02X}FF", rgb[0], rgb[1], rgb[2])),
+                Some(name)
+            );
+            assert_eq!(catalog_rgb(name), Some(rgb));
+        }
+        assert_eq!(catalog_rgb("Black"), Some([0, 0, 0]));
+        assert_eq!(catalog_rgb("clear"), None);
         assert_eq!(catalog_color(""), None);
     }
 

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use farm_inspection::{Defect, render_views};
+use farm_inspection::{DEFAULT_FILAMENT, Defect, render_views};
 use sha2::{Digest, Sha256};
 
 use crate::camera::{self, CameraTarget};
@@ -45,6 +45,8 @@ pub struct Finished<'a> {
     pub task_id: i64,
     /// Its mesh as printed (`None` when it is not at hand).
     pub mesh: Option<&'a PlacedMesh>,
+    /// The plate's filament colour, a catalog name (`black`, `red`, ...).
+    pub color: &'a str,
 }
 
 /// The judgement on a part.
@@ -217,7 +219,8 @@ impl Inspector for SimulatedInspector {
             .mesh
             .map(|m| (m.vertices.as_slice(), m.triangles.as_slice()))
             .unwrap_or_default();
-        let photos = render_views(vertices, triangles, defect, PHOTO_PX)
+        let filament = crate::claims::catalog_rgb(part.color).unwrap_or(DEFAULT_FILAMENT);
+        let photos = render_views(vertices, triangles, defect, PHOTO_PX, filament)
             .into_iter()
             .map(|p| (format!("{}.png", p.view.name()), p.png))
             .collect();
@@ -296,6 +299,7 @@ mod tests {
             plate_id: "p",
             task_id: 1,
             mesh: None,
+            color: "black",
         });
         assert_eq!(simulated.verdict.as_ref().map(|v| v.passed), Some(true));
         let overruled = with_detections(simulated, &[AiDetection::ForeignObject]);

@@ -225,6 +225,7 @@ fn the_inspector_gives_up_on_a_refused_code_at_once_and_retries_other_errors() {
         plate_id: "plate-1",
         task_id: 1,
         mesh: None,
+        color: "black",
     };
     // A wrong code will not heal in the 2 s between attempts: one try.
     let refused = CameraInspector::new(

@@ -16,7 +16,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bytes = std::fs::read(path)?;
     let mesh = mesh_engine::parse(&bytes, &mesh_engine::Limits::default())?;
     std::fs::create_dir_all(out)?;
-    for photo in farm_inspection::render_views(mesh.vertices(), mesh.triangles(), defect, 320) {
+    for photo in farm_inspection::render_views(
+        mesh.vertices(),
+        mesh.triangles(),
+        defect,
+        320,
+        farm_inspection::DEFAULT_FILAMENT,
+    ) {
         std::fs::write(format!("{out}/{}.png", photo.view.name()), &photo.png)?;
     }
     Ok(())

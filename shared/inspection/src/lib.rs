@@ -12,4 +12,4 @@ mod raster;
 mod views;
 
 pub use raster::{BACKGROUND, Image};
-pub use views::{Defect, Photo, View, render, render_views};
+pub use views::{DEFAULT_FILAMENT, Defect, Photo, View, render, render_views};

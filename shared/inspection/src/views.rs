@@ -66,23 +66,31 @@ pub struct Photo {
     pub png: Vec<u8>,
 }
 
-/// The part's colour before shading (a PLA grey-blue).
-const PART: [f64; 3] = [86.0, 124.0, 170.0];
+/// The filament colour to draw when the part's is not known (a PLA
+/// grey-blue).
+pub const DEFAULT_FILAMENT: [u8; 3] = [86, 124, 170];
+/// The share of mid grey mixed into the filament's colour before shading,
+/// so a black part still shows its faces and a white one stands off the
+/// background.
+const GREY_MIX: f64 = 0.25;
+const MID_GREY: f64 = 110.0;
 /// Light direction in view space (from upper left, in front).
 const LIGHT: [f64; 3] = [-0.4, 0.6, 0.7];
 /// Share of the image the part's larger extent fills.
 const FILL: f64 = 0.85;
 
 /// Renders `vertices` (mm) and `triangles` from `view` into a `size` ×
-/// `size` image, with `defect` applied if the part failed. An empty mesh
-/// gives an empty bed.
+/// `size` image in the part's `filament` colour (RGB), with `defect`
+/// applied if the part failed. An empty mesh gives an empty bed.
 pub fn render(
     vertices: &[[f64; 3]],
     triangles: &[[u32; 3]],
     view: View,
     defect: Option<Defect>,
     size: usize,
+    filament: [u8; 3],
 ) -> Image {
+    let part = filament.map(|c| f64::from(c) * (1.0 - GREY_MIX) + MID_GREY * GREY_MIX);
     let mut image = Image::new(size, size);
     let world: Vec<[f64; 3]> = match defect {
         Some(Defect::LayerShift { at, shift }) => layer_shift(vertices, at, shift),
@@ -118,7 +126,7 @@ pub fn render(
         ));
         // Two-sided: a mesh with flipped faces still photographs.
         let lit = 0.3 + 0.7 * dot(n, light).abs();
-        let color = PART.map(|c| (c * lit).clamp(0.0, 255.0) as u8);
+        let color = part.map(|c| (c * lit).clamp(0.0, 255.0) as u8);
         image.triangle(
             [screen(corners[0]), screen(corners[1]), screen(corners[2])],
             color,
@@ -146,18 +154,19 @@ pub fn render(
     image
 }
 
-/// One PNG per view of [`View::ALL`].
+/// One PNG per view of [`View::ALL`], the part in `filament` (RGB).
 pub fn render_views(
     vertices: &[[f64; 3]],
     triangles: &[[u32; 3]],
     defect: Option<Defect>,
     size: usize,
+    filament: [u8; 3],
 ) -> Vec<Photo> {
     View::ALL
         .iter()
         .map(|&view| Photo {
             view,
-            png: render(vertices, triangles, view, defect, size).to_png(),
+            png: render(vertices, triangles, view, defect, size, filament).to_png(),
         })
         .collect()
 }

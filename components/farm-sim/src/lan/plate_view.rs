@@ -9,7 +9,7 @@
 //! frame ([`frame_jpeg`]). Each job's picture is its own parts, at its own
 //! progress; a print the printer's AI flagged shows spaghetti strands.
 
-use farm_inspection::{Defect, View, render};
+use farm_inspection::{DEFAULT_FILAMENT, Defect, View, render};
 
 /// Side of the grid cells, mm.
 pub const CELL_MM: f64 = 1.0;
@@ -185,7 +185,14 @@ pub fn frame_jpeg(plate: Option<&Heightmap>, done: f64, spaghetti: Option<u64>) 
     let defect = spaghetti
         .filter(|_| !triangles.is_empty())
         .map(|seed| Defect::Stringing { seed });
-    let image = render(&vertices, &triangles, View::Iso, defect, FRAME_PX);
+    let image = render(
+        &vertices,
+        &triangles,
+        View::Iso,
+        defect,
+        FRAME_PX,
+        DEFAULT_FILAMENT,
+    );
     let mut out = Vec::new();
     // Writing to a Vec fails only on wrong dimensions, fixed here.
     let _ = jpeg_encoder::Encoder::new(&mut out, JPEG_QUALITY).encode(

@@ -173,11 +173,12 @@ impl Lane {
     pub(super) async fn inspect(&mut self, mut record: PlateRecord) -> Result<(), LaneError> {
         for part in &record.plate.parts {
             let mesh = self.p.ledger.mesh(&record.plate.id, part.task_id)?;
-            let (inspector, serial, plate_id, task_id) = (
+            let (inspector, serial, plate_id, task_id, color) = (
                 Arc::clone(&self.p.inspector),
                 self.serial.clone(),
                 record.plate.id.clone(),
                 part.task_id,
+                record.plate.color.clone(),
             );
             let inspection = tokio::task::spawn_blocking(move || {
                 let mesh = mesh.and_then(|bytes| PlacedMesh::from_obj(&bytes).ok());
@@ -186,6 +187,7 @@ impl Lane {
                     plate_id: &plate_id,
                     task_id,
                     mesh: mesh.as_ref(),
+                    color: &color,
                 })
             })
             .await
