@@ -169,6 +169,20 @@ pub async fn register(app: &TestApp, key: &str, url: &str) -> (u16, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// `POST /v1/webhooks/endpoints/{id}/rotate_secret`: a new secret (shown
+/// once); the old one signs for 24 h more.
+pub async fn rotate_secret(app: &TestApp, key: &str, id: &str) -> (u16, Value) {
+    let r = app
+        .with_key(key)
+        .post_json(
+            &format!("/v1/webhooks/endpoints/{id}/rotate_secret"),
+            &json!({}),
+        )
+        .await;
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
 /// `POST /internal/tick` as the scheduler sends it.
 pub async fn tick(app: &TestApp) -> Value {
     let r = app

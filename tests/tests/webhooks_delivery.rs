@@ -272,13 +272,7 @@ async fn during_a_rotation_old_only_and_new_only_receivers_both_verify() {
     let (_, endpoint) = register(&app, &key, &receiver.url).await;
     let id = endpoint["id"].as_str().expect("id").to_owned();
     let old = secret_of(&endpoint);
-    let (status, rotated) = post(
-        &app,
-        &key,
-        &format!("/v1/webhooks/endpoints/{id}/rotate_secret"),
-        &serde_json::json!({}),
-    )
-    .await;
+    let (status, rotated) = rotate_secret(&app, &key, &id).await;
     assert_eq!(status, 200, "{rotated}");
     let new = secret_of(&rotated);
     assert_ne!(old, new);
@@ -679,13 +673,7 @@ async fn a_secret_sealed_under_another_key_fails_the_attempt_with_what_to_do() {
     );
     assert!(receiver.received().is_empty(), "nothing unsigned goes out");
 
-    let (status, rotated) = post(
-        &app,
-        &key,
-        &format!("/v1/webhooks/endpoints/{id}/rotate_secret"),
-        &serde_json::json!({}),
-    )
-    .await;
+    let (status, rotated) = rotate_secret(&app, &key, &id).await;
     assert_eq!(status, 200, "{rotated}");
     let new = secret_of(&rotated);
     record_event(&app, &account, false, "order.paid", "ord_9", Some("ord_9")).await;
