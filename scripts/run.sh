@@ -159,6 +159,14 @@ FARM_SITE_TOKEN=$(bash scripts/site-token.sh "$FARM_SITE" "http://$listen")
 export FARM_SITE_TOKEN
 "$bin/farm-sim" >"$state/logs/farm-sim.log" 2>&1 &
 pids+=($!)
+# The gateway connects to every printer at start: let the farm listen first
+# (its last printer's MQTT port: printer i of n on base + 2i), so the start
+# logs no refused connections.
+sim_last=$(( ${FARM_SIM_LAN_BASE_PORT:-18830} + 2 * (${FARM_SIM_PRINTERS:-10} - 1) ))
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$sim_last") 2>/dev/null && break
+  sleep 0.1
+done
 # The gateway's whole log goes to its file; the terminal shows its plates:
 # claimed, started, finished or failed, inspected, cleared, and trouble.
 "$bin/printer-gateway" > >(tee "$state/logs/printer-gateway.log" |
@@ -183,6 +191,13 @@ Farm API is up: http://$listen
 Ctrl-C stops the host, the gateway and the simulated farm.
 
 MSG
+# Printers a person must look at (a lost plate, a fault) take no work until
+# resolved; say so now rather than let orders wait unexplained.
+flagged=$(psql -X -qtA "$db_url" -c "select string_agg(serial, ' ' order by serial) from printers where needs_attention" 2>/dev/null || true)
+if [ -n "$flagged" ]; then
+  echo "note: printers needing a person (they take no work until resolved on /farm or with" \
+    "POST /internal/farm/printers/<serial>/resolve): $flagged" >&2
+fi
 
 # Stop everything as soon as any one of the three exits.
 wait -n "${pids[@]}" || true

@@ -173,16 +173,37 @@ pub fn tracking_page(ctx: &mut Ctx) -> Result<Response, ApiError> {
     }
     body.push_str("</table>");
     if !v.reprints.is_empty() {
-        body.push_str("<h2>Printed again</h2><ul id=\"reprints\">");
-        for r in &v.reprints {
+        body.push_str(
+            "<h2>Failed attempts</h2><p>Each part below is printed again \
+             (at its third failure a person decides).</p><ul id=\"reprints\">",
+        );
+        // One line per failure: a plate's failed print fails all its parts
+        // at once, so parts failing the same way together share a line.
+        let mut i = 0;
+        while i < v.reprints.len() {
+            let r = &v.reprints[i];
+            let mut parts = vec![r.part];
+            while let Some(next) = v.reprints.get(i + parts.len()) {
+                let same = (next.attempt, &next.failed, &next.defect, next.at)
+                    == (r.attempt, &r.failed, &r.defect, r.at);
+                if !same {
+                    break;
+                }
+                parts.push(next.part);
+            }
+            i += parts.len();
             let why = match (r.failed.as_str(), &r.defect) {
-                ("print", _) => "the print failed".to_owned(),
+                ("print", _) => {
+                    "the print failed (the printer stopped it, or the plate was lost)".to_owned()
+                }
                 (_, Some(d)) => format!("it failed inspection ({})", d.replace('_', " ")),
                 _ => "it failed inspection".to_owned(),
             };
+            let names: Vec<String> = parts.iter().map(i64::to_string).collect();
+            let label = if parts.len() == 1 { "Part" } else { "Parts" };
             body.push_str(&format!(
-                "<li>Part {}, attempt {}: {} ({} UTC)</li>",
-                r.part,
+                "<li>{label} {}, attempt {}: {} ({})</li>",
+                names.join(", "),
                 r.attempt,
                 escape(&why),
                 escape(&wire::timestamp(r.at))

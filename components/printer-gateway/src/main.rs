@@ -15,7 +15,11 @@ async fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|l| l.parse().ok())
         .unwrap_or(tracing::Level::INFO);
-    tracing_subscriber::fmt().with_max_level(level).init();
+    // Colours only on a terminal: a log file or a pipe gets plain text.
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .init();
 
     let config = Config::from_env().context("reading the gateway configuration")?;
     tracing::info!(?config, "starting printer-gateway");
