@@ -246,15 +246,21 @@ impl Lane {
             })
             .unwrap_or_default();
         tokio::time::sleep(delay.saturating_sub(since)).await;
-        match self.p.app.clear_printer(&self.serial).await {
-            Ok(()) => {
-                tracing::info!(serial = %self.serial, plate = %record.plate.id, "plate cleared (automatic)")
-            }
-            // Cleared already (by a person, or before a restart).
-            Err(LinkError::Refused { status: 409, .. }) => {}
-            Err(other) => return Err(other.into()),
+        if self.confirm_clear().await? {
+            tracing::info!(serial = %self.serial, plate = %record.plate.id, "plate cleared (automatic)");
         }
         self.p.ledger.remove(&self.serial)?;
         Ok(())
+    }
+
+    /// The plate changer's clear, told to the app: `true` when this call
+    /// cleared the printer, `false` when it was clear already (a person,
+    /// or a call before a restart: the app's 409).
+    pub(super) async fn confirm_clear(&self) -> Result<bool, LaneError> {
+        match self.p.app.clear_printer(&self.serial).await {
+            Ok(()) => Ok(true),
+            Err(LinkError::Refused { status: 409, .. }) => Ok(false),
+            Err(other) => Err(other.into()),
+        }
     }
 }

@@ -151,13 +151,8 @@ impl Lane {
             (ClaimReason::AwaitingClear, _) if self.p.settings.auto_clear.is_some() => {
                 let delay = self.p.settings.auto_clear.unwrap_or_default();
                 tokio::time::sleep(delay).await;
-                match self.p.app.clear_printer(&self.serial).await {
-                    Ok(()) => {
-                        tracing::info!(serial = %self.serial, "plate cleared (automatic; finished before this gateway's records)")
-                    }
-                    // Cleared meanwhile (by a person).
-                    Err(LinkError::Refused { status: 409, .. }) => {}
-                    Err(other) => return Err(other.into()),
+                if self.confirm_clear().await? {
+                    tracing::info!(serial = %self.serial, "plate cleared (automatic; finished before this gateway's records)");
                 }
                 Ok(())
             }
