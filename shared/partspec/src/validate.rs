@@ -250,6 +250,32 @@ impl Checker {
             );
             return false;
         }
+        // Positions and angles are checked before any hole is placed: a NaN
+        // compares false with every limit, so a hole at NaN would pass the
+        // edge and spacing checks and cut material the part does not have.
+        let (center, angle) = match pattern.layout {
+            HoleLayout::Single { center } | HoleLayout::Grid { center, .. } => (center, None),
+            HoleLayout::Linear {
+                center, angle_deg, ..
+            } => (center, Some(("angle_deg", angle_deg))),
+            HoleLayout::Circle {
+                center,
+                start_angle_deg,
+                ..
+            } => (center, Some(("start_angle_deg", start_angle_deg))),
+        };
+        self.require(
+            center.iter().all(|x| x.is_finite()),
+            &format!("{layout}.center"),
+            "must be two finite numbers of mm",
+        );
+        if let Some((field, deg)) = angle {
+            self.require(
+                deg.is_finite(),
+                &format!("{layout}.{field}"),
+                "must be a finite number of degrees",
+            );
+        }
         match pattern.layout {
             HoleLayout::Single { .. } => {}
             HoleLayout::Linear {

@@ -48,7 +48,7 @@ pub(crate) fn holes_on_face(
                     (d - inner).min(outer - d) - r
                 }
             };
-            if room < MIN_WALL_MM - 1e-9 {
+            if room.is_nan() || room < MIN_WALL_MM - 1e-9 {
                 c.fail(
                     format!("{at}.layout"),
                     Rule::EdgeDistance,
@@ -81,7 +81,7 @@ pub(crate) fn holes_on_face(
             let (a, ra, _) = &placed[i];
             let (b, rb, at) = &placed[j];
             let gap = (a[0] - b[0]).hypot(a[1] - b[1]) - ra - rb;
-            if gap < MIN_WALL_MM - 1e-9 {
+            if gap.is_nan() || gap < MIN_WALL_MM - 1e-9 {
                 c.fail(
                     format!("{at}.layout"),
                     Rule::EdgeDistance,

@@ -20,21 +20,30 @@ fn any_layout() -> impl Strategy<Value = HoleLayout> {
         (any_len(), any_len()).prop_map(|(u, v)| HoleLayout::Single {
             center: [u - 100.0, v - 100.0]
         }),
-        (0u32..=u32::MAX, any_len()).prop_map(|(count, pitch_mm)| HoleLayout::Linear {
-            count,
-            pitch_mm,
-            center: [0.0, 0.0],
-            angle_deg: 0.0
-        }),
-        (0u32..=u32::MAX, 0u32..=u32::MAX, any_len(), any_len()).prop_map(
-            |(rows, columns, pitch_u_mm, pitch_v_mm)| HoleLayout::Grid {
-                rows,
-                columns,
-                pitch_u_mm,
-                pitch_v_mm,
-                center: [0.0, 0.0]
+        (0u32..=u32::MAX, any_len(), any_len()).prop_map(|(count, pitch_mm, angle)| {
+            HoleLayout::Linear {
+                count,
+                pitch_mm,
+                center: [0.0, 0.0],
+                angle_deg: angle,
             }
-        ),
+        }),
+        (
+            0u32..=u32::MAX,
+            0u32..=u32::MAX,
+            any_len(),
+            any_len(),
+            any_len()
+        )
+            .prop_map(
+                |(rows, columns, pitch_u_mm, pitch_v_mm, u)| HoleLayout::Grid {
+                    rows,
+                    columns,
+                    pitch_u_mm,
+                    pitch_v_mm,
+                    center: [u - 150.0, 0.0]
+                }
+            ),
         (0u32..50, any_len(), any_len()).prop_map(|(count, pitch_circle_diameter_mm, start)| {
             HoleLayout::Circle {
                 count,
@@ -121,4 +130,48 @@ proptest! {
             }
         }
     }
+}
+
+/// Found by the property above in CI: a NaN start angle put both holes at
+/// NaN, every edge and spacing check compared false, and the accepted plate
+/// had a volume of -3911 mm³.
+#[test]
+fn a_hole_circle_with_a_nan_start_angle_is_refused_by_name() {
+    let hole = HolePattern {
+        hole: HoleSpec {
+            diameter_mm: 28.4,
+            countersink: None,
+            fastener: None,
+        },
+        layout: HoleLayout::Circle {
+            count: 2,
+            pitch_circle_diameter_mm: 148.1,
+            center: [0.0, 0.0],
+            start_angle_deg: f64::NAN,
+        },
+    };
+    let part = Part::Plate(Plate {
+        length_mm: 40.4,
+        width_mm: 25.4,
+        thickness_mm: 15.9,
+        corners: CornerProfile::Sharp,
+        holes: vec![hole],
+    });
+    let spec = PartSpec {
+        version: SPEC_VERSION,
+        part,
+        material: None,
+        assumptions: vec![],
+        requirements: vec![],
+    };
+    let invalid = spec.validate().expect_err("a NaN angle must be refused");
+    let named: Vec<&str> = invalid
+        .violations
+        .iter()
+        .map(|v| v.parameter.as_str())
+        .collect();
+    assert!(
+        named.contains(&"part.holes[0].layout.start_angle_deg"),
+        "{named:?}"
+    );
 }
