@@ -110,8 +110,16 @@ fn any_part() -> impl Strategy<Value = Part> {
     ]
 }
 
+/// `PROPTEST_CASES` when set (for a long local run), else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    #![proptest_config(ProptestConfig::with_cases(cases(400)))]
 
     #[test]
     fn validation_answers_any_program_and_accepted_ones_are_sane(part in any_part()) {
