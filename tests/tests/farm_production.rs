@@ -483,7 +483,7 @@ async fn a_part_that_fails_three_times_flags_its_order_and_does_not_ship() {
     let plate = c["plate"]["id"].clone();
     push(&app, &token, vec![
         event("01PE", "task_started", json!({"plate_id": plate})),
-        event("01PE", "task_failed", json!({"plate_id": plate, "detail": {"print_error": 0x0300_4000u32, "reason": "stopped"}})),
+        event("01PE", "task_failed", json!({"plate_id": plate, "detail": {"print_error": 0x0300_4000u32, "reason": "the nozzle clogged"}})),
     ]).await;
     settle(&app).await;
     let (_, o) = get(&app, &key, &format!("/v1/orders/{order_id}")).await;
@@ -526,8 +526,10 @@ async fn a_part_that_fails_three_times_flags_its_order_and_does_not_ship() {
     assert_eq!(
         print_failures,
         [
-            &json!({"task_id": task, "part": 1, "attempt": 1, "next": "reprint"}),
-            &json!({"task_id": task, "part": 1, "attempt": 3, "next": "gave_up"}),
+            &json!({"task_id": task, "part": 1, "attempt": 1, "next": "reprint",
+                    "print_error": 0x0300_4000u32, "reason": "stopped"}),
+            &json!({"task_id": task, "part": 1, "attempt": 3, "next": "gave_up",
+                    "print_error": 0x0300_4000u32, "reason": "the nozzle clogged"}),
         ],
         "{events:#?}"
     );
@@ -539,7 +541,7 @@ async fn a_part_that_fails_three_times_flags_its_order_and_does_not_ship() {
         .json()
         .await
         .expect("json");
-    let seen: Vec<(i64, i64, &str, Option<&str>)> = public["reprints"]
+    let seen: Vec<(i64, i64, &str, Option<&str>, Option<u64>, Option<&str>)> = public["reprints"]
         .as_array()
         .expect("reprints")
         .iter()
@@ -549,15 +551,24 @@ async fn a_part_that_fails_three_times_flags_its_order_and_does_not_ship() {
                 r["attempt"].as_i64().unwrap_or(0),
                 r["failed"].as_str().unwrap_or(""),
                 r["defect"].as_str(),
+                r["print_error"].as_u64(),
+                r["reason"].as_str(),
             )
         })
         .collect();
     assert_eq!(
         seen,
         [
-            (1, 1, "print", None),
-            (1, 2, "inspection", Some("layer_shift")),
-            (1, 3, "print", None)
+            (1, 1, "print", None, Some(0x0300_4000), Some("stopped")),
+            (1, 2, "inspection", Some("layer_shift"), None, None),
+            (
+                1,
+                3,
+                "print",
+                None,
+                Some(0x0300_4000),
+                Some("the nozzle clogged")
+            )
         ],
         "{public}"
     );
@@ -569,6 +580,10 @@ async fn a_part_that_fails_three_times_flags_its_order_and_does_not_ship() {
         .expect("page");
     assert!(
         page.contains("Part 1, attempt 2: it failed inspection (layer shift)"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Part 1, attempt 3: the print failed: the nozzle clogged"),
         "{page}"
     );
     // The printer's next plate is the other order's part, never this one.
@@ -1145,6 +1160,21 @@ async fn a_plate_the_gateway_lost_is_printed_again_and_its_printer_waits_for_a_p
     assert_eq!(
         (plate_status.as_str(), status.as_str(), failures),
         ("failed", "queued", 1)
+    );
+    // Announced once, with the gateway's reason and no printer code.
+    let order_id = order["id"].as_str().expect("order id");
+    let failed: Vec<Value> = order_events(&app, order_id)
+        .await
+        .into_iter()
+        .filter(|e| e["type"] == "order.print_failed")
+        .map(|e| e["data"]["print_failure"].clone())
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            json!({"task_id": task, "part": 1, "attempt": 1, "next": "reprint",
+                "print_error": null, "reason": reason})
+        ]
     );
     assert_eq!(
         claim(&app, &token, "01PL").await["reason"],

@@ -346,6 +346,15 @@ async fn scenario(seed: u64) -> bool {
         reprints,
         "every re-print is announced"
     );
+    // Each says why, from the gateway's report of the failure.
+    let unexplained: i64 = app
+        .scalar(
+            "select count(*) from events where order_id = $1 and type = 'order.print_failed' \
+             and coalesce(data->'print_failure'->>'reason', '') = ''",
+            &[&order_id],
+        )
+        .await;
+    assert_eq!(unexplained, 0, "a print failure without a reason");
     println!(
         "e2e: {reprints} re-prints ({failed_prints} failed plates, {print_failed} order.print_failed, {failed_inspections} failed inspections), \
          {} inspection events, energy {} kWh ({} grid)",

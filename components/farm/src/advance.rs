@@ -9,7 +9,8 @@
 //! 2. a failed print or inspection: back to the queue at the front
 //!    (`failures` is the count), or, at the third failure, the part gives up;
 //!    a failed print is announced as `order.print_failed` (part, attempt,
-//!    `next`: `reprint` or `gave_up`);
+//!    `next`: `reprint` or `gave_up`, and the printer's `print_error` and
+//!    the gateway's `reason` from the failure's farm event);
 //!    the order's `estimated_ship` moves later if the queue now needs it;
 //! 3. `order.in_production` at the first start;
 //! 4. `order.inspection` for each inspection not yet announced;
@@ -23,7 +24,7 @@
 use farm_platform::work::{self, Job};
 use farm_platform::{ApiError, Ctx, response, transaction};
 use farm_production::energy;
-use farm_production::reprint::{self, Failure, Next};
+use farm_production::reprint::{self, Failure, Next, PrintCause};
 use farm_production::shipping::{Carrier, PartOutcome, SimulatedCarrier, ready_to_ship};
 use order_kit::farm_orders::OrderStatus;
 use order_kit::farm_orders::status::Action;
@@ -59,6 +60,10 @@ struct Task {
     energy_kwh: f64,
     grid_kwh: f64,
     plate: Option<PlateFacts>,
+    /// A failed print's event `detail` from the gateway (`print_error`,
+    /// `reason`); null for other tasks and for failures the gateway did not
+    /// report (an inspection, an operator's mark).
+    failure: Option<Value>,
 }
 
 /// What energy needs of the plate a task last printed on.
@@ -100,6 +105,11 @@ fn load_tasks(db: &Connection, order_id: &str) -> Result<Vec<Task>, ApiError> {
            'failures_set_aside', t.failures_set_aside, 'last_failure', t.last_failure, 'started', t.started_at is not null,
            'printed_attempt', t.printed_attempt, 'energy_attempt', t.energy_attempt,
            'energy_kwh', t.energy_kwh, 'grid_kwh', t.grid_kwh,
+           'failure', case when t.status = 'failed' then
+              (select e.detail from plates fp join farm_events e
+                 on e.printer_id = fp.printer_id and e.plate_id = fp.id
+                where fp.id = t.plate_id and e.kind in ('task_failed', 'needs_attention')
+                order by e.occurred_at desc limit 1) end,
            'plate', (select json_build_object('print_s', p.print_s, 'model', pr.model,
                        'material', p.material, 'solar_share', s.solar_share,
                        'parts', (select json_agg(json_build_array(x.id, coalesce(
@@ -209,7 +219,13 @@ fn advance(
         // announced once, as the failure is handled (a failed inspection
         // has its own `order.inspection`).
         if moved == 1 && why == Failure::Print {
-            let next = if t.status == "queued" { "reprint" } else { "gave_up" };
+            let next = if t.status == "queued" {
+                "reprint"
+            } else {
+                "gave_up"
+            };
+            let detail = t.failure.take().unwrap_or_default();
+            let cause = PrintCause::new(detail["print_error"].as_u64(), detail["reason"].as_str());
             lifecycle::emit_with(
                 db,
                 &order,
@@ -217,6 +233,7 @@ fn advance(
                 base,
                 &json!({ "print_failure": {
                     "task_id": t.id, "part": t.copy_index, "attempt": t.failures, "next": next,
+                    "print_error": cause.print_error, "reason": cause.reason,
                 }}),
             )?;
         }

@@ -43,6 +43,8 @@ fn view(ctx: &mut Ctx, id: &str) -> Result<Option<PublicView>, ApiError> {
                    'attempt', coalesce(e.data->'print_failure'->'attempt', e.data->'inspection'->'attempt'), \
                    'failed', case when e.type = 'order.print_failed' then 'print' else 'inspection' end, \
                    'defect', e.data->'inspection'->>'defect', \
+                   'print_error', e.data->'print_failure'->'print_error', \
+                   'reason', e.data->'print_failure'->>'reason', \
                    'at', extract(epoch from e.created_at)::bigint) order by e.seq), '[]')::text \
                  from events e where e.order_id = o.id and (e.type = 'order.print_failed' \
                    or (e.type = 'order.inspection' and (e.data->'inspection'->>'passed')::boolean is false))) \
@@ -80,6 +82,10 @@ fn view(ctx: &mut Ctx, id: &str) -> Result<Option<PublicView>, ApiError> {
             attempt: r["attempt"].as_i64().unwrap_or_default(),
             failed: r["failed"].as_str().unwrap_or_default().to_owned(),
             defect: r["defect"].as_str().map(str::to_owned),
+            print_error: r["print_error"]
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok()),
+            reason: r["reason"].as_str().map(str::to_owned),
             at: r["at"].as_i64().unwrap_or_default(),
         })
         .collect();
@@ -113,7 +119,8 @@ fn to_json(id: &str, v: &PublicView, base: &str) -> Value {
         "status": v.status.as_str(),
         "timeline": v.timeline.iter().map(|t| json!({"status": t.status.as_str(), "at": wire::timestamp(t.at)})).collect::<Vec<_>>(),
         "reprints": v.reprints.iter().map(|r| json!({"part": r.part, "attempt": r.attempt, "failed": r.failed,
-            "defect": r.defect, "at": wire::timestamp(r.at)})).collect::<Vec<_>>(),
+            "defect": r.defect, "print_error": r.print_error, "reason": r.reason,
+            "at": wire::timestamp(r.at)})).collect::<Vec<_>>(),
         "estimated_ship": v.estimated_ship,
         "tracking_number": v.tracking_number,
         "inspection_photos": v.inspection_photos,
@@ -184,8 +191,13 @@ pub fn tracking_page(ctx: &mut Ctx) -> Result<Response, ApiError> {
             let r = &v.reprints[i];
             let mut parts = vec![r.part];
             while let Some(next) = v.reprints.get(i + parts.len()) {
-                let same = (next.attempt, &next.failed, &next.defect, next.at)
-                    == (r.attempt, &r.failed, &r.defect, r.at);
+                let same = (
+                    next.attempt,
+                    &next.failed,
+                    &next.defect,
+                    &next.reason,
+                    next.at,
+                ) == (r.attempt, &r.failed, &r.defect, &r.reason, r.at);
                 if !same {
                     break;
                 }
@@ -193,9 +205,11 @@ pub fn tracking_page(ctx: &mut Ctx) -> Result<Response, ApiError> {
             }
             i += parts.len();
             let why = match (r.failed.as_str(), &r.defect) {
-                ("print", _) => {
-                    "the print failed (the printer stopped it, or the plate was lost)".to_owned()
-                }
+                ("print", _) => match &r.reason {
+                    Some(reason) => format!("the print failed: {reason}"),
+                    None => "the print failed (the printer stopped it, or the plate was lost)"
+                        .to_owned(),
+                },
                 (_, Some(d)) => format!("it failed inspection ({})", d.replace('_', " ")),
                 _ => "it failed inspection".to_owned(),
             };

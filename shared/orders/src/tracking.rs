@@ -28,6 +28,11 @@ pub struct Reprint {
     pub failed: String,
     /// The inspection's defect (`layer_shift`, ...), when it named one.
     pub defect: Option<String>,
+    /// A failed print's `print_error` from the printer (Bambu's report
+    /// field), when it gave one.
+    pub print_error: Option<u32>,
+    /// A failed print's reason as the gateway reported it, when it did.
+    pub reason: Option<String>,
     /// Unix seconds.
     pub at: i64,
 }
@@ -101,6 +106,8 @@ mod tests {
                 attempt: 1,
                 failed: "inspection".into(),
                 defect: Some("layer_shift".into()),
+                print_error: None,
+                reason: None,
                 at: 5,
             }],
         }
