@@ -518,6 +518,28 @@ async fn shipped_page_shows_photos(app: &TestApp, c: &Client, public_id: &str) {
     .await;
     let images = images.as_array().expect("images");
     assert_eq!(images.len(), urls.len(), "one image per photo: {images:?}");
+    // Each is captioned with its part and view, as the answer labels it.
+    let captions = c
+        .execute(
+            "return [...document.querySelectorAll('#photos figcaption')].map((f) => f.textContent)",
+            vec![],
+        )
+        .await
+        .expect("captions");
+    let expected: Vec<String> = answer["photos"]
+        .as_array()
+        .expect("labelled photos")
+        .iter()
+        .map(|p| {
+            format!(
+                "Part {}, {} view",
+                p["part"],
+                p["view"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    assert_eq!(expected.len(), urls.len(), "{answer}");
+    assert_eq!(captions, json!(expected), "{answer}");
     let http = reqwest::Client::builder()
         .no_proxy()
         .build()

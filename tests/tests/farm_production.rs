@@ -315,6 +315,28 @@ async fn a_small_order_goes_from_claim_to_the_door_and_a_printer_waits_for_its_c
         Some(4),
         "{public}"
     );
+    // The same photos, each naming its part and view.
+    let labelled: Vec<(Option<i64>, Option<&str>, &Value)> = public["photos"]
+        .as_array()
+        .expect("photos")
+        .iter()
+        .map(|p| (p["part"].as_i64(), p["view"].as_str(), &p["url"]))
+        .collect();
+    let urls: Vec<&Value> = public["inspection_photos"]
+        .as_array()
+        .expect("urls")
+        .iter()
+        .collect();
+    assert_eq!(
+        labelled,
+        [
+            (Some(1), Some("front"), urls[0]),
+            (Some(1), Some("top"), urls[1]),
+            (Some(2), Some("front"), urls[2]),
+            (Some(2), Some("top"), urls[3]),
+        ],
+        "{public}"
+    );
     assert!(public.get("shipping_address").is_none());
 
     // The clear: 200 once, then 409; then the printer takes the next order.

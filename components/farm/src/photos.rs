@@ -1,8 +1,8 @@
 //! `PUT /internal/farm/photos/{task_id}/{name}` (plate contract §3): an
 //! inspection photo of a task's current attempt, stored in the object store
-//! under the task (`inspections/<task>/<attempt>/<sha256>-<name>`: a new
-//! content is a new write-once key, the same content is the same key, so a
-//! repeated PUT is harmless) and recorded in `task_photos`.
+//! under the task (`farm_orders::photo_key`: a new content is a new
+//! write-once key, the same content is the same key, so a repeated PUT is
+//! harmless) and recorded in `task_photos`.
 
 use farm_platform::{ApiError, Ctx, col, response};
 use spin_sdk::http::Response;
@@ -82,7 +82,7 @@ pub(crate) fn put_photo(ctx: &mut Ctx) -> Result<Response, ApiError> {
         }
     };
     let sha = farm_signing::sha256_hex(&bytes);
-    let key = format!("inspections/{task_id}/{attempt}/{sha}-{name}");
+    let key = order_kit::farm_orders::photo_key::format(task_id, attempt, &sha, &name);
     if upload_kit::store::head(ctx, &key)?.is_none() {
         upload_kit::store::put(ctx, &key, "image/png", bytes)?;
     }

@@ -11,7 +11,10 @@
 
 use farm_platform::html::{escape, page};
 use farm_platform::{ApiError, Ctx, col, response, wire};
-use order_kit::farm_orders::tracking::{self, OrderFacts, PublicView, Reprint, TimelineEntry};
+use order_kit::farm_orders::photo_key;
+use order_kit::farm_orders::tracking::{
+    self, OrderFacts, PublicPhoto, PublicView, Reprint, TimelineEntry,
+};
 use order_kit::farm_orders::{OrderStatus, public_id};
 use serde_json::{Value, json};
 use spin_sdk::http::Response;
@@ -47,7 +50,9 @@ fn view(ctx: &mut Ctx, id: &str) -> Result<Option<PublicView>, ApiError> {
                    'reason', e.data->'print_failure'->>'reason', \
                    'at', extract(epoch from e.created_at)::bigint) order by e.seq), '[]')::text \
                  from events e where e.order_id = o.id and (e.type = 'order.print_failed' \
-                   or (e.type = 'order.inspection' and (e.data->'inspection'->>'passed')::boolean is false))) \
+                   or (e.type = 'order.inspection' and (e.data->'inspection'->>'passed')::boolean is false))), \
+                (select coalesce(json_object_agg(t.id, t.copy_index), '{}')::text \
+                 from print_tasks t where t.order_id = o.id) \
          from orders o where o.public_order_id = $1",
         &[key.into()],
     )?;
@@ -93,22 +98,34 @@ fn view(ctx: &mut Ctx, id: &str) -> Result<Option<PublicView>, ApiError> {
         status: OrderStatus::parse(&status).ok_or_else(|| ApiError::internal("order status"))?,
         estimated_ship: col(row, 1)?,
         tracking_number: col(row, 2)?,
-        inspection_photos: signed_photos(ctx, &photos)?,
+        inspection_photos: signed_photos(ctx, &photos, &col::<String>(row, 6)?)?,
         timeline,
         reprints,
     })))
 }
 
 /// The order's inspection photos (object keys, stored when it shipped) as
-/// presigned GET URLs valid for an hour; partners never get a lasting link.
-fn signed_photos(ctx: &Ctx, stored: &str) -> Result<Vec<String>, ApiError> {
+/// presigned GET URLs valid for an hour (partners never get a lasting
+/// link), each labelled with its part (`parts`: task id → copy number, a
+/// JSON object) and view, read from its key.
+fn signed_photos(ctx: &Ctx, stored: &str, parts: &str) -> Result<Vec<PublicPhoto>, ApiError> {
     let keys: Vec<String> = serde_json::from_str(stored).unwrap_or_default();
     if keys.is_empty() {
         return Ok(Vec::new());
     }
+    let parts: Value = serde_json::from_str(parts).map_err(ApiError::internal)?;
     let urls = order_kit::production::PhotoUrls::from_ctx(ctx)?;
     keys.iter()
-        .map(|k| urls.sign(k, order_kit::production::ANSWER_URL_SECS))
+        .map(|k| {
+            let key = photo_key::parse(k);
+            Ok(PublicPhoto {
+                part: key
+                    .as_ref()
+                    .and_then(|key| parts[key.task_id.to_string()].as_i64()),
+                view: key.map(|key| key.view),
+                url: urls.sign(k, order_kit::production::ANSWER_URL_SECS)?,
+            })
+        })
         .collect()
 }
 
@@ -123,7 +140,10 @@ fn to_json(id: &str, v: &PublicView, base: &str) -> Value {
             "at": wire::timestamp(r.at)})).collect::<Vec<_>>(),
         "estimated_ship": v.estimated_ship,
         "tracking_number": v.tracking_number,
-        "inspection_photos": v.inspection_photos,
+        "inspection_photos": v.inspection_photos.iter().map(|p| &p.url).collect::<Vec<_>>(),
+        "photos": v.inspection_photos.iter()
+            .map(|p| json!({"part": p.part, "view": p.view, "url": p.url}))
+            .collect::<Vec<_>>(),
         "tracking_url": format!("{base}/orders/{id}"),
     })
 }
@@ -225,14 +245,17 @@ pub fn tracking_page(ctx: &mut Ctx) -> Result<Response, ApiError> {
         }
         body.push_str("</ul>");
     }
+    // Links without JavaScript; order.js replaces them with the photos
+    // themselves, captioned the same way.
+    body.push_str("<section id=\"photos\" aria-live=\"polite\">");
     for p in &v.inspection_photos {
         body.push_str(&format!(
-            "<p><a href=\"{}\">Inspection photo</a></p>",
-            escape(p)
+            "<p><a href=\"{}\">{}</a></p>",
+            escape(&p.url),
+            escape(&p.label())
         ));
     }
-    // order.js fills it from the public answer's photos, whatever their form.
-    body.push_str("<section id=\"photos\" aria-live=\"polite\"></section>");
+    body.push_str("</section>");
     crate::part_view::page(ctx, 200, "Order tracking", &body, &["/assets/app/order.js"])
 }
 

@@ -13,6 +13,7 @@
 pub mod address;
 pub mod autonomy;
 pub mod job_view;
+pub mod photo_key;
 pub mod public_id;
 pub mod status;
 pub mod tracking;

@@ -37,6 +37,29 @@ pub struct Reprint {
     pub at: i64,
 }
 
+/// One inspection photo as tracking shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicPhoto {
+    /// The part's copy number in the order (1-based), when known.
+    pub part: Option<i64>,
+    /// The view (`iso`, `front`, `side`, `top`, `camera`), when known.
+    pub view: Option<String>,
+    /// A presigned, expiring GET URL.
+    pub url: String,
+}
+
+impl PublicPhoto {
+    /// "Part 2, top view"; "Inspection photo" when neither is known.
+    pub fn label(&self) -> String {
+        match (self.part, &self.view) {
+            (Some(part), Some(view)) => format!("Part {part}, {view} view"),
+            (Some(part), None) => format!("Part {part}"),
+            (None, Some(view)) => format!("{view} view"),
+            (None, None) => "Inspection photo".to_owned(),
+        }
+    }
+}
+
 /// Everything the order knows that tracking might use (the caller fills it
 /// from the order row and its events).
 #[derive(Debug, Clone)]
@@ -45,7 +68,7 @@ pub struct OrderFacts {
     /// ISO date.
     pub estimated_ship: Option<String>,
     pub tracking_number: Option<String>,
-    pub inspection_photos: Vec<String>,
+    pub inspection_photos: Vec<PublicPhoto>,
     /// Status changes, oldest first.
     pub timeline: Vec<TimelineEntry>,
     /// Failed attempts, oldest first.
@@ -58,7 +81,7 @@ pub struct PublicView {
     pub status: OrderStatus,
     pub estimated_ship: Option<String>,
     pub tracking_number: Option<String>,
-    pub inspection_photos: Vec<String>,
+    pub inspection_photos: Vec<PublicPhoto>,
     pub timeline: Vec<TimelineEntry>,
     /// Shown at once: a failed attempt says nothing private, and it is why
     /// the ship date may move.
@@ -96,7 +119,11 @@ mod tests {
             status,
             estimated_ship: Some("2026-12-04".into()),
             tracking_number: Some("1Z999".into()),
-            inspection_photos: vec!["https://x/p1.jpg".into()],
+            inspection_photos: vec![PublicPhoto {
+                part: Some(1),
+                view: Some("iso".into()),
+                url: "https://x/p1.png".into(),
+            }],
             timeline: vec![TimelineEntry {
                 status: OrderStatus::RequiresPayment,
                 at: 1,
@@ -128,5 +155,18 @@ mod tests {
     fn reprints_show_before_the_order_ships() {
         let q = public_view(facts(OrderStatus::InProduction));
         assert_eq!(q.reprints, facts(OrderStatus::InProduction).reprints);
+    }
+
+    #[test]
+    fn a_photo_is_labelled_by_what_is_known_of_it() {
+        let photo = |part, view: Option<&str>| PublicPhoto {
+            part,
+            view: view.map(str::to_owned),
+            url: String::new(),
+        };
+        assert_eq!(photo(Some(2), Some("top")).label(), "Part 2, top view");
+        assert_eq!(photo(Some(2), None).label(), "Part 2");
+        assert_eq!(photo(None, Some("camera")).label(), "camera view");
+        assert_eq!(photo(None, None).label(), "Inspection photo");
     }
 }

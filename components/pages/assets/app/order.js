@@ -1,18 +1,28 @@
 // The tracking page's live part: reads the public order answer
 // (GET /v1/public/orders/{id}) and shows its inspection photos, whatever
-// form the answer gives them in (`inspection_photos`, `photos`, or
-// `inspection.photos`; each a URL or an object with `url`), and refreshes
-// the status every 30 s while the order is still moving.
+// form the answer gives them in (`photos`, `inspection_photos`, or
+// `inspection.photos`; each a URL or an object with `url`, labelled by its
+// `part` and `view` when it has them), and refreshes the status every 30 s
+// while the order is still moving.
 const el = document.getElementById('live-order');
 const photos = document.getElementById('photos');
 
+// "Part 2, top view", as the server-rendered links say it.
+function labelOf(p) {
+  const view = p.view || p.name || p.label;
+  if (p.part && view) return `Part ${p.part}, ${view} view`;
+  if (p.part) return `Part ${p.part}`;
+  return view ? `${view} view` : '';
+}
+
 function urlsOf(answer) {
-  const lists = [answer.inspection_photos, answer.photos, answer.inspection && answer.inspection.photos];
+  // Labelled lists first: a URL seen again later keeps its label.
+  const lists = [answer.photos, answer.inspection_photos, answer.inspection && answer.inspection.photos];
   const urls = [];
   for (const list of lists) {
     for (const p of Array.isArray(list) ? list : []) {
       const url = typeof p === 'string' ? p : p && (p.url || p.href);
-      const label = (p && typeof p === 'object' && (p.view || p.name || p.label)) || '';
+      const label = p && typeof p === 'object' ? labelOf(p) : '';
       if (url && /^https?:\/\//.test(url) && !urls.some((u) => u.url === url)) urls.push({ url, label });
     }
   }
