@@ -55,7 +55,7 @@ fn prompt_suite_programs_pass_the_gate() {
 /// a few thin faces (`THIN_WALL_FACES`).
 #[test]
 fn every_cable_clip_passes_the_gate_with_no_thin_spot() {
-    use farm_partspec::{CableClip, Part, PartSpec, SPEC_VERSION};
+    use farm_partspec::{CableClip, Part, PartSpec};
     let mut clips: Vec<(String, PartSpec)> = common::suite_specs()
         .into_iter()
         .filter(|(_, s)| matches!(s.part, Part::CableClip(_)))
@@ -72,13 +72,7 @@ fn every_cable_clip_passes_the_gate_with_no_thin_spot() {
                     base_length_mm: cable + 2.0 * wall + 12.0,
                     screw_hole: None,
                 });
-                let spec = PartSpec {
-                    version: SPEC_VERSION,
-                    part,
-                    material: None,
-                    assumptions: vec![],
-                    requirements: vec![],
-                };
+                let spec = PartSpec::from(part);
                 clips.push((format!("sweep d={cable} t={wall} opening={share}d"), spec));
             }
         }

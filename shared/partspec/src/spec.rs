@@ -35,6 +35,20 @@ pub struct PartSpec {
     pub requirements: Vec<Requirement>,
 }
 
+impl From<Part> for PartSpec {
+    /// A program of just `part`: [`SPEC_VERSION`], no material, assumptions
+    /// or requirements.
+    fn from(part: Part) -> Self {
+        Self {
+            version: SPEC_VERSION,
+            part,
+            material: None,
+            assumptions: Vec::new(),
+            requirements: Vec::new(),
+        }
+    }
+}
+
 /// A part family with its parameters (`"family"` names it in JSON).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "family", rename_all = "snake_case")]

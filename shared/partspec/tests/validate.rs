@@ -3,13 +3,7 @@
 use farm_partspec::*;
 
 fn spec(part: Part) -> PartSpec {
-    PartSpec {
-        version: SPEC_VERSION,
-        part,
-        material: None,
-        assumptions: vec![],
-        requirements: vec![],
-    }
+    PartSpec::from(part)
 }
 
 fn plate(thickness_mm: f64, hole_d: f64, pitch_mm: f64) -> Part {
