@@ -415,6 +415,59 @@ async fn every_error_says_what_to_do_next() {
 }
 
 #[tokio::test]
+async fn a_list_refuses_a_query_parameter_it_does_not_take() {
+    let app = spawn_upload_app().await;
+    let scopes: Vec<&str> = ALL_SCOPES.iter().copied().chain(["events:read"]).collect();
+    let (key, _) = new_account_key(&app, "test", &scopes).await;
+    // A misspelt or guessed filter must not answer the whole list.
+    let cases = [
+        (
+            "/v1/files?status=ready",
+            "status",
+            &["limit", "starting_after"][..],
+        ),
+        (
+            "/v1/jobs?limit=2&order=asc",
+            "order",
+            &["limit", "starting_after"][..],
+        ),
+        (
+            "/v1/orders?stauts=paid",
+            "stauts",
+            &["limit", "starting_after", "status"][..],
+        ),
+        (
+            "/v1/events?order_id=ord_x",
+            "order_id",
+            &["limit", "starting_after", "type", "object"][..],
+        ),
+    ];
+    for (path, name, allowed) in cases {
+        let (status, answer) = get(&app, &key, path).await;
+        assert_eq!(status, 400, "{path}: {answer}");
+        assert_eq!(
+            (
+                answer["error"].as_str(),
+                answer["next_action"].as_str(),
+                answer["fields"][0]["field"].as_str(),
+            ),
+            (Some("invalid_request"), Some("fix_request"), Some(name)),
+            "{path}: {answer}"
+        );
+        assert_eq!(answer["allowed_fields"], json!(allowed), "{path}: {answer}");
+    }
+    // The filters each list takes still work.
+    for path in [
+        "/v1/files?limit=1",
+        "/v1/orders?status=paid",
+        "/v1/events?type=file.ready&object=file_x&limit=1",
+    ] {
+        let (status, answer) = get(&app, &key, path).await;
+        assert_eq!(status, 200, "{path}: {answer}");
+    }
+}
+
+#[tokio::test]
 async fn files_list_newest_first_with_a_cursor() {
     let app = spawn_upload_app().await;
     let key = new_key(&app, "test").await;

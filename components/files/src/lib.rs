@@ -27,7 +27,7 @@ fn serve(req: Request) -> Response {
 
 fn list_files(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::FilesRead)?;
-    let page = Page::from_query(ctx, IdKind::File)?;
+    let page = Page::from_query(ctx, IdKind::File, &[])?;
     let rows = page.fetch(
         ctx,
         "files",

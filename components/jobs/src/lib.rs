@@ -300,7 +300,7 @@ fn place(ctx: &mut Ctx, caller: &Caller, upload: Upload) -> Result<Response, Api
 
 fn list_jobs(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::OrdersRead)?;
-    let page = kit::list::Page::from_query(ctx, IdKind::Job)?;
+    let page = kit::list::Page::from_query(ctx, IdKind::Job, &[])?;
     let sql = format!(
         "select {ORDER_COLUMNS} from orders t where t.account_id = $1 and t.livemode = $2 and t.source = 'job' \
            and ($3::text is null or (t.created_at, t.id) < \

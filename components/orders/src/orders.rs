@@ -52,7 +52,7 @@ pub fn get(ctx: &mut Ctx) -> Result<Response, ApiError> {
 
 pub fn list(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::OrdersRead)?;
-    let page = Page::from_query(ctx, IdKind::Order)?;
+    let page = Page::from_query(ctx, IdKind::Order, &["status"])?;
     let status = match ctx.query("status") {
         None => None,
         Some(s) => Some(OrderStatus::parse(&s).ok_or_else(|| {

@@ -185,6 +185,17 @@ impl Ctx {
             .find_map(|(k, v)| (percent_decode(k) == name).then(|| percent_decode(v)))
     }
 
+    /// Every query-string parameter's name, decoded, in order (a name given
+    /// twice appears twice).
+    pub fn query_names(&self) -> Vec<String> {
+        self.req
+            .query()
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| percent_decode(pair.split_once('=').map_or(pair, |(k, _)| k)))
+            .collect()
+    }
+
     /// True when the body is an HTML form (`application/x-www-form-urlencoded`).
     pub fn is_form(&self) -> bool {
         self.header("content-type").is_some_and(|ct| {

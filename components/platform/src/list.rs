@@ -3,11 +3,13 @@
 //! shape: `{"object": "list", "data": [...], "has_more": bool}`, newest first.
 //!
 //! Query parameters: `limit` (1–100, default 10, as Stripe's) and
-//! `starting_after` (the id of the last item of the previous page). A bad
-//! `limit`, or a `starting_after` that is not an id of the list's kind, is a
-//! 400 `invalid_request` naming the parameter; a well-formed `starting_after`
-//! that names none of the caller's items is a 404 `starting_after_not_found`
-//! (as any other account's resource is a 404).
+//! `starting_after` (the id of the last item of the previous page), plus the
+//! list's own filters. A bad `limit`, or a `starting_after` that is not an id
+//! of the list's kind, is a 400 `invalid_request` naming the parameter; so is
+//! any other query parameter (as Stripe refuses an unknown one), with
+//! `allowed_fields`: a misspelt filter must not answer the whole list. A
+//! well-formed `starting_after` that names none of the caller's items is a
+//! 404 `starting_after_not_found` (as any other account's resource is a 404).
 
 use crate::farm_domain::ids::IdKind;
 use crate::{ApiError, Ctx};
@@ -28,8 +30,27 @@ pub struct Page {
 
 impl Page {
     /// Reads `limit` and `starting_after` from the query string; `kind` is the
-    /// id kind `starting_after` must have.
-    pub fn from_query(ctx: &Ctx, kind: IdKind) -> Result<Page, ApiError> {
+    /// id kind `starting_after` must have, `filters` the list's other query
+    /// parameters (read by the caller). Any other name is refused.
+    pub fn from_query(ctx: &Ctx, kind: IdKind, filters: &[&str]) -> Result<Page, ApiError> {
+        let allowed: Vec<&str> = ["limit", "starting_after"]
+            .into_iter()
+            .chain(filters.iter().copied())
+            .collect();
+        if let Some(unknown) = ctx
+            .query_names()
+            .into_iter()
+            .find(|n| !allowed.contains(&n.as_str()))
+        {
+            return Err(ApiError::invalid_field(
+                &unknown,
+                &format!(
+                    "is not a query parameter of this list; allowed: {}",
+                    allowed.join(", ")
+                ),
+            )
+            .with_detail("allowed_fields", allowed));
+        }
         let limit = match ctx.query("limit") {
             None => DEFAULT_LIMIT,
             Some(v) => v

@@ -234,7 +234,7 @@ pub fn deliveries(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::WebhooksManage)?;
     let id = ctx.param("id")?;
     let endpoint = Endpoint::load(ctx, &id, &caller.account_id, livemode(&caller))?;
-    let page = crate::events_api::page(ctx, farm_domain::ids::IdKind::WebhookDelivery)?;
+    let page = crate::events_api::page(ctx, farm_domain::ids::IdKind::WebhookDelivery, &[])?;
     let cursor = page
         .starting_after
         .clone()

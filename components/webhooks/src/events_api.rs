@@ -15,15 +15,15 @@ use spin_sdk::pg4::ParameterValue;
 use crate::rows::{EVENT_COLUMNS, event_json};
 
 /// `limit` and `starting_after` as every list reads them (`farm_platform::list`).
-pub fn page(ctx: &Ctx, kind: IdKind) -> Result<Page, ApiError> {
-    Page::from_query(ctx, kind)
+pub fn page(ctx: &Ctx, kind: IdKind, filters: &[&str]) -> Result<Page, ApiError> {
+    Page::from_query(ctx, kind, filters)
 }
 
 /// The caller's events in its mode, newest first; `type` and `object` (an
 /// object id, e.g. `file_...` or `ord_...`) filter them.
 pub fn list(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let caller = ctx.authenticate(Scope::EventsRead)?;
-    let page = page(ctx, IdKind::Event)?;
+    let page = page(ctx, IdKind::Event, &["type", "object"])?;
     let kind = ctx.query("type");
     if let Some(k) = &kind
         && !farm_webhooks::events::EVENT_TYPES.contains(&k.as_str())
