@@ -315,6 +315,7 @@ async fn a_small_order_goes_from_claim_to_the_door_and_a_printer_waits_for_its_c
         Some(4),
         "{public}"
     );
+    assert_eq!(public["needs_attention"], false, "{public}");
     // The same photos, each naming its part and view.
     let labelled: Vec<(Option<i64>, Option<&str>, &Value)> = public["photos"]
         .as_array()
@@ -521,7 +522,14 @@ async fn a_part_that_fails_three_times_flags_its_order_and_does_not_ship() {
             .contains("failed 3 times"),
         "{o}"
     );
-    assert_eq!(o["parts"][0]["status"], "gave_up");
+    assert_eq!(
+        (
+            o["parts"][0]["status"].as_str(),
+            o["parts"][0]["attempts"].as_i64()
+        ),
+        (Some("gave_up"), Some(3)),
+        "three attempts, no fourth: {o}"
+    );
     assert_eq!(o["tracking_number"], Value::Null);
     let kinds = types(&order_events(&app, &order_id).await);
     assert!(
@@ -608,6 +616,9 @@ async fn a_part_that_fails_three_times_flags_its_order_and_does_not_ship() {
         page.contains("Part 1, attempt 3: the print failed: the nozzle clogged"),
         "{page}"
     );
+    // And that the order is on hold, not still moving.
+    assert_eq!(public["needs_attention"], true, "{public}");
+    assert!(page.contains("On hold:"), "{page}");
     // The printer's next plate is the other order's part, never this one.
     let c = claim(&app, &token, "01PE").await;
     let older_task: i64 = app

@@ -62,7 +62,7 @@ pub fn photo_urls(urls: &PhotoUrls, photos: &Value, secs: u64) -> Result<Value, 
 pub fn parts_json_sql(order_id: &str) -> String {
     format!(
         "(select coalesce(json_agg(json_build_object('part', pt.copy_index, 'status', pt.status,
-           'attempts', pt.failures + 1,
+           'attempts', pt.failures + case when pt.status = 'gave_up' then 0 else 1 end,
            'energy_kwh', round(pt.energy_kwh::numeric, 3), 'grid_kwh', round(pt.grid_kwh::numeric, 3),
            'inspection', (select json_build_object('attempt', pi.attempt, 'passed', pi.passed,
                'defect', pi.defect, 'source', pi.source,

@@ -52,7 +52,8 @@ fn view(ctx: &mut Ctx, id: &str) -> Result<Option<PublicView>, ApiError> {
                  from events e where e.order_id = o.id and (e.type = 'order.print_failed' \
                    or (e.type = 'order.inspection' and (e.data->'inspection'->>'passed')::boolean is false))), \
                 (select coalesce(json_object_agg(t.id, t.copy_index), '{}')::text \
-                 from print_tasks t where t.order_id = o.id) \
+                 from print_tasks t where t.order_id = o.id), \
+                o.needs_attention \
          from orders o where o.public_order_id = $1",
         &[key.into()],
     )?;
@@ -101,6 +102,7 @@ fn view(ctx: &mut Ctx, id: &str) -> Result<Option<PublicView>, ApiError> {
         inspection_photos: signed_photos(ctx, &photos, &col::<String>(row, 6)?)?,
         timeline,
         reprints,
+        needs_attention: col(row, 7)?,
     })))
 }
 
@@ -134,6 +136,7 @@ fn to_json(id: &str, v: &PublicView, base: &str) -> Value {
         "object": "public_order",
         "public_order_id": id,
         "status": v.status.as_str(),
+        "needs_attention": v.needs_attention,
         "timeline": v.timeline.iter().map(|t| json!({"status": t.status.as_str(), "at": wire::timestamp(t.at)})).collect::<Vec<_>>(),
         "reprints": v.reprints.iter().map(|r| json!({"part": r.part, "attempt": r.attempt, "failed": r.failed,
             "defect": r.defect, "print_error": r.print_error, "reason": r.reason,
@@ -170,6 +173,12 @@ pub fn tracking_page(ctx: &mut Ctx) -> Result<Response, ApiError> {
         escape(&id),
         escape(v.status.as_str())
     );
+    if v.needs_attention {
+        body.push_str(
+            "<p id=\"needs-attention\"><strong>On hold:</strong> a part failed three times, \
+             so a person is checking this order before it goes on. Nothing ships incomplete.</p>",
+        );
+    }
     // The part in 3D: a second statement, for the page only (the JSON
     // answer stays one statement whatever the id).
     let part = ctx.db()?.query(
@@ -201,8 +210,8 @@ pub fn tracking_page(ctx: &mut Ctx) -> Result<Response, ApiError> {
     body.push_str("</table>");
     if !v.reprints.is_empty() {
         body.push_str(
-            "<h2>Failed attempts</h2><p>Each part below is printed again \
-             (at its third failure a person decides).</p><ul id=\"reprints\">",
+            "<h2>Failed attempts</h2><p>A part that fails is printed again; \
+             at its third failure a person decides.</p><ul id=\"reprints\">",
         );
         // One line per failure: a plate's failed print fails all its parts
         // at once, so parts failing the same way together share a line.

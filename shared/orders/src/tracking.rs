@@ -73,6 +73,8 @@ pub struct OrderFacts {
     pub timeline: Vec<TimelineEntry>,
     /// Failed attempts, oldest first.
     pub reprints: Vec<Reprint>,
+    /// A part failed three times and a person must decide (`orders.needs_attention`).
+    pub needs_attention: bool,
 }
 
 /// The public view: only these fields exist, so nothing else can leak.
@@ -86,6 +88,8 @@ pub struct PublicView {
     /// Shown at once: a failed attempt says nothing private, and it is why
     /// the ship date may move.
     pub reprints: Vec<Reprint>,
+    /// Shown at once, so a held order does not look like one still moving.
+    pub needs_attention: bool,
 }
 
 /// True once the parcel is with the carrier: tracking details are shown.
@@ -107,6 +111,7 @@ pub fn public_view(order: OrderFacts) -> PublicView {
         },
         timeline: order.timeline,
         reprints: order.reprints,
+        needs_attention: order.needs_attention,
     }
 }
 
@@ -137,6 +142,7 @@ mod tests {
                 reason: None,
                 at: 5,
             }],
+            needs_attention: false,
         }
     }
 
