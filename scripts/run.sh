@@ -193,10 +193,14 @@ Ctrl-C stops the host, the gateway and the simulated farm.
 MSG
 # Printers a person must look at (a lost plate, a fault) take no work until
 # resolved; say so now rather than let orders wait unexplained.
-flagged=$(psql -X -qtA "$db_url" -c "select string_agg(serial, ' ' order by serial) from printers where needs_attention" 2>/dev/null || true)
+flagged=$(psql -X -qtA "$db_url" -c "select string_agg(p.serial || ' (' || coalesce(
+    (select e.detail->>'reason' from farm_events e where e.printer_id = p.id
+      and e.kind in ('needs_attention', 'dispatch_failed') order by e.occurred_at desc limit 1),
+    'no reason recorded') || ', since ' || to_char(p.updated_at, 'YYYY-MM-DD HH24:MI') || ' UTC)', '; ' order by p.serial)
+  from printers p where p.needs_attention" 2>/dev/null || true)
 if [ -n "$flagged" ]; then
-  echo "note: printers needing a person (they take no work until resolved on /farm or with" \
-    "POST /internal/farm/printers/<serial>/resolve): $flagged" >&2
+  echo "note: printers needing a person (often left from an earlier run in this database; they take" \
+    "no work until resolved on /farm or with POST /internal/farm/printers/<serial>/resolve): $flagged" >&2
 fi
 
 # Stop everything as soon as any one of the three exits.

@@ -126,6 +126,25 @@ async fn an_operator_passes_fails_resolves_and_requeues_on_the_farm_page() {
     )
     .await;
     assert_eq!(status, 200, "{overview}");
+    // The flagged printer says why; the others have no reason.
+    let reasons: Vec<(String, Value)> = overview["sites"]
+        .as_array()
+        .expect("sites")
+        .iter()
+        .flat_map(|s| s["printers"].as_array().cloned().unwrap_or_default())
+        .map(|p| {
+            (
+                p["serial"].as_str().unwrap_or("").to_owned(),
+                p["attention_reason"].clone(),
+            )
+        })
+        .filter(|(_, r)| !r.is_null())
+        .collect();
+    assert_eq!(
+        reasons,
+        [("01PHMS".to_owned(), json!("pause-class fault"))],
+        "{overview}"
+    );
     let waiting = overview["awaiting_verdict"].as_array().expect("list");
     let store = reqwest::Client::builder()
         .no_proxy()
@@ -272,7 +291,14 @@ async fn an_operator_passes_fails_resolves_and_requeues_on_the_farm_page() {
     );
     assert_eq!(of(failed_part)["status"], "queued", "re-printed: {o}");
 
-    // Resolve the printer that needs a person.
+    // Resolve the printer that needs a person, once the page says why.
+    wait_js(
+        &c,
+        "the reason 01PHMS needs attention",
+        "return [...document.querySelectorAll('tr')].some((tr) => tr.innerText.includes('01PHMS') \
+           && tr.innerText.includes('needs attention: pause-class fault'));",
+    )
+    .await;
     click_button(&c, "Resolve 01PHMS").await;
     assert_eq!(
         said(&c, "01PHMS").await,

@@ -95,7 +95,11 @@ pub fn overview(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let from = now - WINDOW_SECS;
     let db = ctx.db()?;
     let printers = db.query(
-        "select coalesce(s.id, ''), coalesce(s.name, p.site), to_jsonb(p)::text \
+        "select coalesce(s.id, ''), coalesce(s.name, p.site), to_jsonb(p)::text, \
+                case when p.needs_attention then \
+                  (select e.detail->>'reason' from farm_events e where e.printer_id = p.id \
+                     and e.kind in ('needs_attention', 'dispatch_failed') \
+                   order by e.occurred_at desc limit 1) end \
          from printers p left join farm_sites s on s.id = p.site_id order by 2, p.serial",
         &[],
     )?;
@@ -165,6 +169,7 @@ pub fn overview(ctx: &mut Ctx) -> Result<Response, ApiError> {
             "remaining_minutes": p["remaining_minutes"],
             "current_file": p["current_file"],
             "needs_attention": p["needs_attention"] == true,
+            "attention_reason": col::<Option<String>>(row, 3)?,
             "awaiting_clear": awaiting_clear(&p),
             "filament": filament(&p),
             "last_seen": p["last_seen"],

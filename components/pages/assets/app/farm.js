@@ -94,7 +94,9 @@ function printerRow(tbody, p) {
   const trays = (p.filament || []).map((f) => [f.material, f.color].filter(Boolean).join(' '));
   tr.appendChild(text('td', trays.length ? trays.join(', ') : '—'));
   const flags = [];
-  if (p.needs_attention) flags.push('needs attention');
+  // Why, as the gateway reported it (a lost plate, a fault), so the person
+  // knows what to check before resolving.
+  if (p.needs_attention) flags.push(p.attention_reason ? `needs attention: ${p.attention_reason}` : 'needs attention');
   if (p.awaiting_clear) flags.push('plate awaiting clear');
   const flagCell = tr.appendChild(text('td', flags.join(', ') || '—', flags.length ? 'error' : ''));
   if (p.needs_attention) flagCell.append(' ', button(`Resolve ${p.serial}`, (b) => resolvePrinter(p.serial, b)));
