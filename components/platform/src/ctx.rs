@@ -176,24 +176,29 @@ impl Ctx {
         Err(ApiError::route_not_found(&path))
     }
 
-    /// A query-string parameter (first occurrence, percent-decoding `+` and `%XX`).
-    pub fn query(&self, name: &str) -> Option<String> {
-        self.req
-            .query()
-            .split('&')
-            .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-            .find_map(|(k, v)| (percent_decode(k) == name).then(|| percent_decode(v)))
-    }
-
-    /// Every query-string parameter's name, decoded, in order (a name given
-    /// twice appears twice).
-    pub fn query_names(&self) -> Vec<String> {
+    /// The query string's `(name, value)` pairs, in order, each
+    /// percent-decoding `+` and `%XX`.
+    fn query_pairs(&self) -> impl Iterator<Item = (String, String)> + '_ {
         self.req
             .query()
             .split('&')
             .filter(|pair| !pair.is_empty())
-            .map(|pair| percent_decode(pair.split_once('=').map_or(pair, |(k, _)| k)))
-            .collect()
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (percent_decode(k), percent_decode(v))
+            })
+    }
+
+    /// A query-string parameter (first occurrence).
+    pub fn query(&self, name: &str) -> Option<String> {
+        self.query_pairs()
+            .find_map(|(k, v)| (k == name).then_some(v))
+    }
+
+    /// Every query-string parameter's name, in order (a name given twice
+    /// appears twice).
+    pub fn query_names(&self) -> Vec<String> {
+        self.query_pairs().map(|(k, _)| k).collect()
     }
 
     /// True when the body is an HTML form (`application/x-www-form-urlencoded`).
